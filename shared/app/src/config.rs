@@ -1,0 +1,155 @@
+//! Configuration: read from the environment once at start-up and validated, with
+//! one error naming every missing or bad variable.
+
+use std::collections::BTreeMap;
+
+/// Every variable a deployed function reads. The SAM template test checks that
+/// each function's `Environment.Variables` are exactly its list here.
+pub mod vars {
+    pub const TABLE_NAME: &str = "QNET_TABLE_NAME";
+    pub const BUCKET_NAME: &str = "QNET_BUCKET_NAME";
+    pub const JWT_ISSUER: &str = "QNET_JWT_ISSUER";
+    pub const JWT_AUDIENCE: &str = "QNET_JWT_AUDIENCE";
+    pub const LOG_LEVEL: &str = "QNET_LOG_LEVEL";
+}
+
+/// Variables read by each deployed function, by the SAM logical id's function name.
+pub const API_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
+pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
+pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration is not usable: {}", .problems.join("; "))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+/// Reads a set of variables from a lookup function, collecting every problem.
+pub struct Reader<'a> {
+    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    problems: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn from_env() -> Reader<'static> {
+        Reader { lookup: Box::new(|k| std::env::var(k).ok()), problems: Vec::new() }
+    }
+
+    pub fn from_map(map: &'a BTreeMap<String, String>) -> Reader<'a> {
+        Reader { lookup: Box::new(move |k| map.get(k).cloned()), problems: Vec::new() }
+    }
+
+    /// A required, non-empty variable.
+    pub fn required(&mut self, name: &str) -> String {
+        match (self.lookup)(name) {
+            Some(v) if !v.trim().is_empty() => v.trim().to_string(),
+            Some(_) => {
+                self.problems.push(format!("{name} is empty"));
+                String::new()
+            }
+            None => {
+                self.problems.push(format!("{name} is missing"));
+                String::new()
+            }
+        }
+    }
+
+    pub fn optional(&mut self, name: &str) -> Option<String> {
+        (self.lookup)(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// A required URL starting with `https://` (or `http://` on loopback, for tests).
+    pub fn url(&mut self, name: &str) -> String {
+        let v = self.required(name);
+        if !v.is_empty() && !(v.starts_with("https://") || v.starts_with("http://127.0.0.1") || v.starts_with("http://localhost")) {
+            self.problems.push(format!("{name} must be an https:// URL"));
+        }
+        v
+    }
+
+    pub fn log_level(&mut self) -> String {
+        let v = self.optional(vars::LOG_LEVEL).unwrap_or_else(|| "info".into());
+        if !["error", "warn", "info", "debug", "trace"].contains(&v.as_str()) {
+            self.problems.push(format!("{} must be one of error, warn, info, debug, trace", vars::LOG_LEVEL));
+        }
+        v
+    }
+
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }
+    }
+}
+
+/// Configuration of the HTTP API function.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub table_name: String,
+    pub bucket_name: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub log_level: String,
+}
+
+impl ApiConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<ApiConfig, ConfigError> {
+        let c = ApiConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            bucket_name: r.required(vars::BUCKET_NAME),
+            jwt_issuer: r.url(vars::JWT_ISSUER),
+            jwt_audience: r.required(vars::JWT_AUDIENCE),
+            log_level: r.log_level(),
+        };
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of functions that only need the table (pre-sign-up).
+#[derive(Debug, Clone)]
+pub struct TableConfig {
+    pub table_name: String,
+    pub log_level: String,
+}
+
+impl TableConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<TableConfig, ConfigError> {
+        let c = TableConfig { table_name: r.required(vars::TABLE_NAME), log_level: r.log_level() };
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of functions that need the table and the bucket (attachment check).
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub table_name: String,
+    pub bucket_name: String,
+    pub log_level: String,
+}
+
+impl StorageConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<StorageConfig, ConfigError> {
+        let c = StorageConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            bucket_name: r.required(vars::BUCKET_NAME),
+            log_level: r.log_level(),
+        };
+        r.finish().map(|_| c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_problem_at_once() {
+        let mut m = BTreeMap::new();
+        m.insert(vars::JWT_ISSUER.to_string(), "ftp://x".to_string());
+        m.insert(vars::LOG_LEVEL.to_string(), "loud".to_string());
+        let err = ApiConfig::read(Reader::from_map(&m)).unwrap_err();
+        let text = err.to_string();
+        for needle in [vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL] {
+            assert!(text.contains(needle), "{text} should name {needle}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Members: everyone who signs in. The member id is the identity provider's `sub`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::text::{Input, Presence};
+use crate::topics;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub organisation_id: Option<String>,
+    pub job_title: Option<String>,
+    pub topics: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberPatch {
+    pub name: Option<String>,
+    pub organisation_id: Option<String>,
+    pub job_title: Option<Option<String>>,
+    pub topics: Option<Vec<String>>,
+}
+
+impl MemberPatch {
+    pub fn parse(value: &serde_json::Value) -> Result<MemberPatch, FieldErrors> {
+        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics"]);
+        let mut p = MemberPatch::default();
+        if i.has("name") {
+            p.name = i.text("name", Presence::Required, 1, 200);
+        }
+        if i.has("organisation_id") {
+            p.organisation_id = i.text("organisation_id", Presence::Required, 1, 64);
+        }
+        p.job_title = i.patch_text("job_title", 200);
+        p.topics = i.id_list("topics", 20, |t| if topics::is_known(t) { Ok(()) } else { Err("unknown topic".into()) });
+        i.errors.into_result(p)
+    }
+
+    pub fn apply(self, m: &mut Member) {
+        if let Some(n) = self.name {
+            m.name = n;
+        }
+        if let Some(o) = self.organisation_id {
+            m.organisation_id = Some(o);
+        }
+        if let Some(j) = self.job_title {
+            m.job_title = j;
+        }
+        if let Some(t) = self.topics {
+            m.topics = t;
+        }
+    }
+}
+
+/// A plausible email address, lower-cased. Identity providers have verified it;
+/// this only guards the local token command and stored keys.
+pub fn normalise_email(e: &str) -> Result<String, String> {
+    let e = e.trim().to_ascii_lowercase();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && !l.contains(char::is_whitespace) && crate::organisation::normalise_domain(d).is_ok()
+        });
+    if ok { Ok(e) } else { Err("must be an email address".into()) }
+}
+
+/// An email address shortened for logs: never the full address.
+pub fn redact_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((l, d)) => format!("{}…@{d}", l.chars().next().unwrap_or('?')),
+        None => "…".into(),
+    }
+}

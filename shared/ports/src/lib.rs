@@ -1,0 +1,239 @@
+//! Ports: the small traits the application needs from the world.
+//!
+//! The record store is modelled on DynamoDB's single-table design (partition key,
+//! sort key, two global secondary indexes, a TTL attribute) because that is the
+//! production store; the embedded adapter reproduces the same semantics on SQLite.
+//! Repositories in `qnet-app` are written once over these traits.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+mod cursor;
+pub use cursor::{Cursor, CursorError};
+
+/// One stored item. `data` is the record's JSON document; the key attributes are
+/// kept apart so that adapters can index them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    /// First global secondary index key (sparse: absent means "not in the index").
+    pub gsi1: Option<IndexKey>,
+    /// Second global secondary index key (sparse).
+    pub gsi2: Option<IndexKey>,
+    /// Optimistic concurrency counter, starts at 1.
+    pub version: u64,
+    /// Unix seconds after which the item counts as gone (DynamoDB TTL).
+    pub expires_at: Option<i64>,
+    pub data: serde_json::Value,
+}
+
+impl Item {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, data: serde_json::Value) -> Self {
+        Item { pk: pk.into(), sk: sk.into(), gsi1: None, gsi2: None, version: 1, expires_at: None, data }
+    }
+    pub fn with_gsi1(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.gsi1 = Some(IndexKey { pk: pk.into(), sk: sk.into() });
+        self
+    }
+    pub fn with_gsi2(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.gsi2 = Some(IndexKey { pk: pk.into(), sk: sk.into() });
+        self
+    }
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+    pub fn expiring_at(mut self, unix_seconds: i64) -> Self {
+        self.expires_at = Some(unix_seconds);
+        self
+    }
+    /// True when the item's TTL has passed at `now` (unix seconds).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|t| t <= now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+/// Which key a query runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Index {
+    Primary,
+    Gsi1,
+    Gsi2,
+}
+
+/// Condition attached to a write; a write whose condition fails changes nothing
+/// and returns [`StoreError::ConditionFailed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Write unconditionally.
+    None,
+    /// The key must not hold a live (unexpired) item.
+    NotExists,
+    /// The key must hold a live item whose version is exactly this.
+    VersionIs(u64),
+    /// The key must hold a live item (any version).
+    Exists,
+}
+
+/// One write in a transaction.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Put { item: Item, condition: Condition },
+    Delete { pk: String, sk: String, condition: Condition },
+    /// Check a condition on an item without writing it.
+    Check { pk: String, sk: String, condition: Condition },
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub index: Index,
+    /// Partition key value on the chosen index.
+    pub pk: String,
+    /// Only sort keys starting with this prefix.
+    pub sk_prefix: Option<String>,
+    /// Ascending sort key order when true.
+    pub ascending: bool,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    pub fn new(index: Index, pk: impl Into<String>) -> Self {
+        Query { index, pk: pk.into(), sk_prefix: None, ascending: true, limit: 100, cursor: None }
+    }
+    pub fn prefix(mut self, p: impl Into<String>) -> Self {
+        self.sk_prefix = Some(p.into());
+        self
+    }
+    pub fn descending(mut self) -> Self {
+        self.ascending = false;
+        self
+    }
+    pub fn limit(mut self, n: u32) -> Self {
+        self.limit = n;
+        self
+    }
+    pub fn after(mut self, c: Option<Cursor>) -> Self {
+        self.cursor = c;
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Present when more items may follow.
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a condition on the write did not hold")]
+    ConditionFailed,
+    /// A transaction was cancelled; `index` names the first failing write when known.
+    #[error("transaction cancelled (write {index:?} failed its condition)")]
+    TransactionConflict { index: Option<usize> },
+    #[error("cursor does not belong to this list")]
+    BadCursor,
+    #[error("item too large for the store")]
+    TooLarge,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// Both a failed single condition and a cancelled transaction mean "someone else
+    /// got there first": callers usually treat them the same.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::ConditionFailed | StoreError::TransactionConflict { .. })
+    }
+}
+
+/// The record store (DynamoDB in AWS, SQLite in the embedded runner).
+///
+/// Semantics every adapter must honour (checked by the shared behaviour suite):
+/// - reads never return items whose `expires_at` has passed;
+/// - a write whose condition fails changes nothing;
+/// - a transaction applies all its writes or none (max 100 writes);
+/// - a query returns at most `limit` items in sort key order (ties broken by the
+///   primary key), and `next` resumes exactly after the last item returned.
+#[async_trait]
+pub trait RecordStore: Send + Sync + 'static {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+    async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError>;
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// A URL that lets a client move bytes directly to or from the blob store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PresignedUrl {
+    pub url: String,
+    pub method: String,
+    /// Headers the client must send exactly as given (they are signed).
+    pub headers: Vec<(String, String)>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// What an upload must be: the store refuses other bytes.
+#[derive(Debug, Clone)]
+pub struct UploadSpec {
+    pub key: String,
+    pub content_type: String,
+    pub size: u64,
+    /// SHA-256 of the bytes, base64 (the form S3's `x-amz-checksum-sha256` takes).
+    pub sha256_base64: String,
+    pub expires_in: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub size: u64,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("no such blob")]
+    NotFound,
+    #[error("blob store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The blob store (S3 in AWS, files under the data directory in the embedded runner).
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
+    async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError>;
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError>;
+    async fn copy(&self, from: &str, to: &str) -> Result<(), BlobError>;
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    async fn presign_put(&self, spec: &UploadSpec) -> Result<PresignedUrl, BlobError>;
+    /// A short-lived download URL; `filename` sets the download's file name.
+    async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError>;
+}
+
+/// The clock, so tests can move time.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> time::OffsetDateTime;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc()
+    }
+}
