@@ -18,6 +18,7 @@ pub const TOPICS_MAX: usize = 10;
 pub const DERIVED_SUMMARY_CHARS: usize = 280;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
@@ -36,6 +37,7 @@ impl Status {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Web,
@@ -44,6 +46,7 @@ pub enum Source {
 
 /// The case-study template's sections; each optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sections {
     pub aim: Option<String>,
     pub background: Option<String>,
@@ -79,11 +82,13 @@ impl Sections {
 
 /// A moderator must resolve a hold before the case study can be published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hold {
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmittedBy {
     /// Absent once the member has erased their profile.
     pub member_id: Option<String>,

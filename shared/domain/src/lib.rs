@@ -16,12 +16,18 @@ pub mod topics;
 pub use errors::{FieldError, FieldErrors};
 pub use role::Role;
 
-/// RFC 3339 UTC timestamp text, as every record answers it.
+/// RFC 3339 UTC timestamp text with millisecond precision, as every record
+/// answers it. Fixed width, so the text sorts in time order (sort keys rely on it).
 pub fn timestamp(t: time::OffsetDateTime) -> String {
-    use time::format_description::well_known::Rfc3339;
-    t.to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(t)
-        .format(&Rfc3339)
-        .expect("a UTC time formats as RFC 3339")
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    t.to_offset(time::UtcOffset::UTC).format(&f).expect("a UTC time formats")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_fixed_width_utc() {
+        let t = time::macros::datetime!(2026-11-23 10:00:00 +01:00);
+        assert_eq!(super::timestamp(t), "2026-11-23T09:00:00.000Z");
+    }
 }

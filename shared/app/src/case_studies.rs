@@ -1,0 +1,470 @@
+//! Case studies: submitted by members, checked by moderators, read by everyone.
+
+use qnet_domain::attachment::Attachment;
+use qnet_domain::case_study::{
+    CaseStudy, CaseStudyPatch, NewCaseStudy, Source, Status, SubmittedBy, derive_summary, parse_rejection,
+};
+use qnet_domain::topics;
+use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
+
+use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
+use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+
+pub const DEFAULT_PAGE: u32 = 20;
+pub const MAX_PAGE: u32 = 100;
+
+/// Which list of case studies to read.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub topic: Option<String>,
+    pub organisation_id: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn case_study_item(cs: &CaseStudy) -> Item {
+    let (pk, sk) = keys::case_study(&cs.id);
+    let mut stored = cs.clone();
+    stored.attachments.clear();
+    let order = format!("{}#{}", cs.created_at, cs.id);
+    let mut item = Item::new(pk, sk, encode(&stored)).with_version(cs.version);
+    if cs.status == Status::Pending {
+        item = item.with_gsi1(keys::MODERATION_QUEUE, order.clone());
+    }
+    if let Some(m) = &cs.submitted_by.member_id {
+        item = item.with_gsi2(keys::members_case_studies(m), order);
+    }
+    item
+}
+
+/// The published lists a case study appears in, by partition.
+fn list_partitions(cs: &CaseStudy) -> Vec<String> {
+    if cs.status != Status::Published {
+        return vec![];
+    }
+    let org = Some(cs.organisation_id.as_str());
+    let mut v = vec![keys::published_list(None, None), keys::published_list(None, org)];
+    for t in &cs.topics {
+        v.push(keys::published_list(Some(t), None));
+        v.push(keys::published_list(Some(t), org));
+    }
+    v
+}
+
+fn list_sort_key(cs: &CaseStudy) -> String {
+    format!("{}#{}", cs.published_at.as_deref().unwrap_or_default(), cs.id)
+}
+
+/// The writes that move a case study from `old` to `new`: the record itself
+/// (guarded by its version), the earlier version kept as history when
+/// `keep_history`, and its entries in the published lists.
+fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> Vec<Write> {
+    let mut w = vec![Write::Put { item: case_study_item(new), condition: Condition::VersionIs(old.version) }];
+    if keep_history {
+        let (pk, sk) = keys::case_study_version(&old.id, old.version);
+        let mut o = old.clone();
+        o.attachments.clear();
+        w.push(Write::Put { item: Item::new(pk, sk, encode(&o)), condition: Condition::None });
+    }
+    let before = list_partitions(old);
+    let after = list_partitions(new);
+    let summary = encode(&CaseStudySummary::public(new));
+    for p in &after {
+        w.push(Write::Put { item: Item::new(p.clone(), list_sort_key(new), summary.clone()), condition: Condition::None });
+    }
+    let same_key = list_sort_key(old) == list_sort_key(new);
+    for p in before.iter().filter(|p| !(same_key && after.contains(p))) {
+        w.push(Write::Delete { pk: p.clone(), sk: list_sort_key(old), condition: Condition::None });
+    }
+    w
+}
+
+fn is_submitter(cs: &CaseStudy, claims: &Claims) -> bool {
+    cs.submitted_by.member_id.as_deref() == Some(claims.sub.as_str())
+}
+
+/// Whether `viewer` may know this case study exists.
+fn can_see(cs: &CaseStudy, viewer: Option<&Claims>) -> bool {
+    cs.status == Status::Published || viewer.is_some_and(|c| c.is_moderator() || is_submitter(cs, c))
+}
+
+/// Submitters may change their own case study while it is pending; moderators
+/// may change any.
+pub(crate) fn require_editor(cs: &CaseStudy, claims: &Claims) -> AppResult<()> {
+    if claims.is_moderator() || (is_submitter(cs, claims) && cs.status == Status::Pending) {
+        Ok(())
+    } else if is_submitter(cs, claims) {
+        Err(AppError::Forbidden("only a moderator can change a case study once it has been published or rejected"))
+    } else {
+        Err(AppError::Forbidden("only the submitter or a moderator can change this case study"))
+    }
+}
+
+fn require_moderator(claims: &Claims) -> AppResult<()> {
+    if claims.is_moderator() { Ok(()) } else { Err(AppError::Forbidden("only a moderator may do this")) }
+}
+
+fn check_version(cs: &CaseStudy, if_match: Option<u64>, required: bool) -> AppResult<()> {
+    match if_match {
+        None if required => Err(AppError::VersionRequired),
+        Some(v) if v != cs.version => Err(AppError::VersionMismatch { current: cs.version }),
+        _ => Ok(()),
+    }
+}
+
+fn page_limit(limit: u32) -> AppResult<u32> {
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::invalid("limit", "must be from 1 to 100"))
+    }
+}
+
+fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
+    c.map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()
+}
+
+impl App {
+    /// The case study with its attachments, whoever asks.
+    pub(crate) async fn load_case_study(&self, id: &str) -> AppResult<Option<CaseStudy>> {
+        if ulid::Ulid::from_string(id).is_err() {
+            return Ok(None);
+        }
+        let Some((mut cs, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(None) };
+        let (pk, _) = keys::case_study(id);
+        let mut cursor = None;
+        loop {
+            let page =
+                self.records.query(Query::new(Index::Primary, pk.clone()).prefix(keys::ATTACHMENT_PREFIX).after(cursor)).await?;
+            for item in &page.items {
+                cs.attachments.push(decode::<Attachment>(item)?);
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(Some(cs))
+    }
+
+    /// The case study if `viewer` may see it; 404 otherwise, so nobody learns that
+    /// a pending case study exists.
+    pub(crate) async fn visible_case_study(&self, viewer: Option<&Claims>, id: &str) -> AppResult<CaseStudy> {
+        match self.load_case_study(id).await? {
+            Some(cs) if can_see(&cs, viewer) => Ok(cs),
+            _ => Err(AppError::NotFound("case study")),
+        }
+    }
+
+    pub async fn view_case_study(&self, viewer: Option<&Claims>, cs: CaseStudy) -> AppResult<CaseStudyView> {
+        let names = self.organisation_names().await?;
+        Ok(CaseStudyView::new(cs, viewer, &names))
+    }
+
+    pub async fn get_case_study(&self, viewer: Option<&Claims>, id: &str) -> AppResult<CaseStudyView> {
+        let cs = self.visible_case_study(viewer, id).await?;
+        self.view_case_study(viewer, cs).await
+    }
+
+    pub async fn create_case_study(
+        &self,
+        claims: &Claims,
+        body: &serde_json::Value,
+        idem: Option<&IdempotencyKey>,
+    ) -> AppResult<StoredResponse> {
+        let parsed = NewCaseStudy::parse(body);
+        let member = self.member(claims).await?;
+        let mut input = parsed?;
+        let org = input.organisation_id.take().or(member.organisation_id.clone());
+        let organisation_id = match org {
+            Some(o) if self.organisation(&o).await?.is_some() => o,
+            Some(_) => return Err(AppError::invalid("organisation_id", "is not a known organisation")),
+            None => {
+                return Err(AppError::invalid(
+                    "organisation_id",
+                    "is required: your profile has no organisation yet (set it with PATCH /me)",
+                ));
+            }
+        };
+        let now = self.now_text();
+        let mut cs = CaseStudy {
+            id: self.new_id(),
+            title: input.title,
+            summary: input.summary.unwrap_or_else(|| derive_summary(&input.body)),
+            body: input.body,
+            sections: input.sections,
+            organisation_id,
+            topics: input.topics,
+            status: Status::Pending,
+            rejection_reason: None,
+            hold: None,
+            submitted_by: SubmittedBy { member_id: Some(member.id), name: Some(member.name), email: Some(member.email) },
+            source: Source::Web,
+            created_at: now.clone(),
+            updated_at: now,
+            published_at: None,
+            version: 1,
+            attachments: vec![],
+        };
+        cs.apply_guard();
+        let view = self.view_case_study(Some(claims), cs.clone()).await?;
+        let response = StoredResponse::created(format!("/case-studies/{}", cs.id), encode(&view));
+        let writes = vec![Write::Put { item: case_study_item(&cs), condition: Condition::NotExists }];
+        self.commit(writes, response, idem).await
+    }
+
+    async fn save_change(&self, old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> AppResult<()> {
+        match self.records.transact(change_writes(old, new, keep_history)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_conflict() => Err(AppError::VersionMismatch { current: old.version + 1 }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn update_case_study(
+        &self,
+        claims: &Claims,
+        id: &str,
+        body: &serde_json::Value,
+        if_match: Option<u64>,
+    ) -> AppResult<CaseStudyView> {
+        let old = self.visible_case_study(Some(claims), id).await?;
+        require_editor(&old, claims)?;
+        check_version(&old, if_match, true)?;
+        let patch = CaseStudyPatch::parse(body)?;
+        if let Some(o) = &patch.organisation_id
+            && self.organisation(o).await?.is_none()
+        {
+            return Err(AppError::invalid("organisation_id", "is not a known organisation"));
+        }
+        let mut new = old.clone();
+        patch.apply(&mut new);
+        new.apply_guard();
+        new.version += 1;
+        new.updated_at = self.now_text();
+        // While a hold stands the earlier text may carry patient data: keep no
+        // copy of it.
+        let keep_history = old.hold.is_none() && new.hold.is_none();
+        self.save_change(&old, &new, keep_history).await?;
+        self.view_case_study(Some(claims), new).await
+    }
+
+    pub async fn publish_case_study(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<CaseStudyView> {
+        let old = self.visible_case_study(Some(claims), id).await?;
+        require_moderator(claims)?;
+        check_version(&old, if_match, false)?;
+        if let Some(h) = &old.hold {
+            return Err(AppError::Conflict(format!(
+                "a hold stands on this case study ({}); edit it and release the hold first",
+                h.reason
+            )));
+        }
+        if old.status != Status::Pending {
+            return Err(AppError::Conflict(format!("only pending case studies can be published; this one is {}", old.status.as_str())));
+        }
+        let mut new = old.clone();
+        let now = self.now_text();
+        new.status = Status::Published;
+        new.published_at = Some(now.clone());
+        new.rejection_reason = None;
+        new.version += 1;
+        new.updated_at = now;
+        self.save_change(&old, &new, true).await?;
+        self.view_case_study(Some(claims), new).await
+    }
+
+    pub async fn reject_case_study(
+        &self,
+        claims: &Claims,
+        id: &str,
+        body: &serde_json::Value,
+        if_match: Option<u64>,
+    ) -> AppResult<CaseStudyView> {
+        let old = self.visible_case_study(Some(claims), id).await?;
+        require_moderator(claims)?;
+        let reason = parse_rejection(body)?;
+        check_version(&old, if_match, false)?;
+        if old.status == Status::Rejected {
+            return Err(AppError::Conflict("this case study has already been rejected".into()));
+        }
+        let mut new = old.clone();
+        new.status = Status::Rejected;
+        new.rejection_reason = Some(reason);
+        new.version += 1;
+        new.updated_at = self.now_text();
+        self.save_change(&old, &new, old.hold.is_none()).await?;
+        self.view_case_study(Some(claims), new).await
+    }
+
+    /// A moderator has edited the personal data out: lift the hold and purge every
+    /// earlier version, which may still hold it.
+    pub async fn release_hold(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<CaseStudyView> {
+        let old = self.visible_case_study(Some(claims), id).await?;
+        require_moderator(claims)?;
+        check_version(&old, if_match, false)?;
+        if old.hold.is_none() {
+            return Err(AppError::Conflict("there is no hold on this case study".into()));
+        }
+        self.purge_versions(&old.id).await?;
+        let mut new = old.clone();
+        new.hold = None;
+        new.version += 1;
+        new.updated_at = self.now_text();
+        self.save_change(&old, &new, false).await?;
+        self.view_case_study(Some(claims), new).await
+    }
+
+    /// Earlier versions kept as history, oldest first.
+    pub async fn case_study_history(&self, id: &str) -> AppResult<Vec<CaseStudy>> {
+        let (pk, _) = keys::case_study(id);
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .records
+                .query(Query::new(Index::Primary, pk.clone()).prefix(keys::CASE_STUDY_VERSION_PREFIX).after(cursor))
+                .await?;
+            for item in &page.items {
+                out.push(decode::<CaseStudy>(item)?);
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn purge_versions(&self, id: &str) -> AppResult<()> {
+        for old in self.case_study_history(id).await? {
+            let (pk, sk) = keys::case_study_version(id, old.version);
+            self.records.delete(&pk, &sk, Condition::None).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the submitter's name, email and member link from a case study and
+    /// its history (used when a member erases their profile).
+    pub(crate) async fn detach_submitter(&self, id: &str) -> AppResult<()> {
+        for _attempt in 0..5 {
+            let Some((old, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(()) };
+            self.purge_versions(id).await?;
+            let mut new = old.clone();
+            new.submitted_by = SubmittedBy { member_id: None, name: None, email: None };
+            new.version += 1;
+            new.updated_at = self.now_text();
+            match self.save_change(&old, &new, false).await {
+                Err(AppError::VersionMismatch { .. }) => continue,
+                other => return other,
+            }
+        }
+        Err(AppError::Conflict("the case study kept changing; try again".into()))
+    }
+
+    /// Published case studies, newest first, optionally by topic and organisation.
+    pub async fn list_published(&self, req: &ListRequest) -> AppResult<CaseStudyList> {
+        let limit = page_limit(req.limit)?;
+        let mut errors = qnet_domain::FieldErrors::new();
+        if let Some(t) = &req.topic
+            && !topics::is_known(t)
+        {
+            errors.push("topic", "is not a known topic (see GET /topics)");
+        }
+        if let Some(o) = &req.organisation_id
+            && self.organisation(o).await?.is_none()
+        {
+            errors.push("organisation_id", "is not a known organisation");
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let cursor = parse_cursor(req.cursor.as_deref())?;
+        let partition = keys::published_list(req.topic.as_deref(), req.organisation_id.as_deref());
+        let page = self.records.query(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
+        let names = self.organisation_names().await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in &page.items {
+            let mut s: CaseStudySummary = decode(item)?;
+            s.organisation_name = names.get(&s.organisation_id).cloned();
+            items.push(s);
+        }
+        Ok(CaseStudyList { items, next_cursor: page.next.map(|c| c.encode()) })
+    }
+
+    async fn list_index(&self, index: Index, partition: String, ascending: bool, limit: u32, cursor: Option<&str>) -> AppResult<CaseStudyList> {
+        let limit = page_limit(limit)?;
+        let cursor = parse_cursor(cursor)?;
+        let mut q = Query::new(index, partition).limit(limit).after(cursor);
+        if !ascending {
+            q = q.descending();
+        }
+        let page = self.records.query(q).await?;
+        let names = self.organisation_names().await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in &page.items {
+            let cs: CaseStudy = decode(item)?;
+            let mut s = CaseStudySummary::private(&cs);
+            s.organisation_name = names.get(&s.organisation_id).cloned();
+            items.push(s);
+        }
+        Ok(CaseStudyList { items, next_cursor: page.next.map(|c| c.encode()) })
+    }
+
+    /// The signed-in member's case studies, any status, newest first.
+    pub async fn my_case_studies(&self, claims: &Claims, limit: u32, cursor: Option<&str>) -> AppResult<CaseStudyList> {
+        self.list_index(Index::Gsi2, keys::members_case_studies(&claims.sub), false, limit, cursor).await
+    }
+
+    /// The moderation queue: pending case studies, oldest first.
+    pub async fn moderation_queue(&self, claims: &Claims, limit: u32, cursor: Option<&str>) -> AppResult<CaseStudyList> {
+        require_moderator(claims)?;
+        self.list_index(Index::Gsi1, keys::MODERATION_QUEUE.to_string(), true, limit, cursor).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qnet_domain::case_study::Sections;
+    use std::collections::HashSet;
+
+    fn cs(status: Status, topics: &[&str]) -> CaseStudy {
+        CaseStudy {
+            id: "01J00000000000000000000000".into(),
+            title: "t".into(),
+            summary: "s".into(),
+            body: "b".into(),
+            sections: Sections::default(),
+            organisation_id: "org".into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            status,
+            rejection_reason: None,
+            hold: None,
+            submitted_by: SubmittedBy { member_id: Some("m".into()), name: None, email: None },
+            source: Source::Web,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+            published_at: Some("2026-01-02T00:00:00.000Z".into()),
+            version: 1,
+            attachments: vec![],
+        }
+    }
+
+    #[test]
+    fn topic_changes_move_list_entries() {
+        let old = cs(Status::Published, &["flow", "pdsa"]);
+        let mut new = old.clone();
+        new.topics = vec!["pdsa".into(), "digital".into()];
+        let writes = change_writes(&old, &new, false);
+        let deletes: HashSet<String> =
+            writes.iter().filter_map(|w| if let Write::Delete { pk, .. } = w { Some(pk.clone()) } else { None }).collect();
+        assert_eq!(deletes, HashSet::from(["CSLIST#topic#flow".to_string(), "CSLIST#topic#flow#org#org".to_string()]));
+        let puts = writes.iter().filter(|w| matches!(w, Write::Put { .. })).count();
+        assert_eq!(puts, 1 + 2 + 4);
+        // Unpublishing removes every entry.
+        let mut rejected = old.clone();
+        rejected.status = Status::Rejected;
+        let w = change_writes(&old, &rejected, false);
+        assert_eq!(w.iter().filter(|w| matches!(w, Write::Delete { .. })).count(), 6);
+    }
+}

@@ -1,0 +1,99 @@
+//! Idempotency keys for creating requests: the first answer is stored beside the
+//! record it created, in the same transaction, and replayed for a retry; the same
+//! key with a different request gets a conflict. Records expire after a day.
+
+use qnet_ports::{Condition, Item, Write};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, AppResult, decode, encode, keys};
+
+pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
+
+/// A client's Idempotency-Key, scoped to the member who sent it.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pk: String,
+    sk: String,
+    request_hash: String,
+}
+
+impl IdempotencyKey {
+    /// `request` identifies the request: method, path and body bytes.
+    pub fn new(member_id: &str, key: &str, request: &[&[u8]]) -> Result<IdempotencyKey, AppError> {
+        if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid("Idempotency-Key", "must be 1 to 200 visible ASCII characters"));
+        }
+        let (pk, sk) = keys::idempotency(member_id, &hex::encode(Sha256::digest(key.as_bytes())));
+        let mut h = Sha256::new();
+        for part in request {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        Ok(IdempotencyKey { pk, sk, request_hash: hex::encode(h.finalize()) })
+    }
+}
+
+/// An answer to a creating request, as stored for replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: serde_json::Value,
+    /// True when this answer is a replay of an earlier one.
+    #[serde(skip)]
+    pub replayed: bool,
+}
+
+impl StoredResponse {
+    pub fn created(location: String, body: serde_json::Value) -> StoredResponse {
+        StoredResponse { status: 201, location: Some(location), body, replayed: false }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    request_hash: String,
+    response: StoredResponse,
+}
+
+impl App {
+    /// The stored answer for this key, if a request with it has completed.
+    pub async fn replay(&self, idem: Option<&IdempotencyKey>) -> AppResult<Option<StoredResponse>> {
+        let Some(k) = idem else { return Ok(None) };
+        let Some(item) = self.records.get(&k.pk, &k.sk).await? else { return Ok(None) };
+        let rec: Record = decode(&item)?;
+        if rec.request_hash != k.request_hash {
+            return Err(AppError::IdempotencyMismatch);
+        }
+        let mut r = rec.response;
+        r.replayed = true;
+        Ok(Some(r))
+    }
+
+    /// Applies `writes` and the idempotency record together. When a concurrent
+    /// request with the same key won, its answer is replayed instead.
+    pub(crate) async fn commit(
+        &self,
+        mut writes: Vec<Write>,
+        response: StoredResponse,
+        idem: Option<&IdempotencyKey>,
+    ) -> AppResult<StoredResponse> {
+        if let Some(k) = idem {
+            let rec = Record { request_hash: k.request_hash.clone(), response: response.clone() };
+            let expires = self.now().unix_timestamp() + RETENTION_SECONDS;
+            writes.push(Write::Put {
+                item: Item::new(k.pk.clone(), k.sk.clone(), encode(&rec)).expiring_at(expires),
+                condition: Condition::NotExists,
+            });
+        }
+        match self.records.transact(writes).await {
+            Ok(()) => Ok(response),
+            Err(e) if e.is_conflict() => match self.replay(idem).await? {
+                Some(r) => Ok(r),
+                None => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Organisations and the directory that resolves their names for every answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use qnet_domain::organisation::{Organisation, OrganisationInput, email_domain};
+use qnet_ports::{Condition, Index, Item, Query, Write};
+
+use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::views::OrganisationList;
+use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+
+/// How long a container trusts its copy of the organisation list. Organisations
+/// change rarely; every write through this container clears it at once.
+const DIRECTORY_TTL: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+pub(crate) struct Directory {
+    cache: RwLock<Option<(Instant, Arc<Vec<Organisation>>)>>,
+}
+
+fn org_item(o: &Organisation) -> Item {
+    let (pk, sk) = keys::org(&o.id);
+    Item::new(pk, sk, encode(o))
+        .with_gsi1(keys::ORG_LIST, format!("{}#{}", o.name.to_lowercase(), o.id))
+        .with_version(o.version)
+}
+
+impl App {
+    /// All organisations, sorted by name (cached briefly per container).
+    pub async fn organisations(&self) -> AppResult<Arc<Vec<Organisation>>> {
+        if let Some((at, list)) = self.orgs.cache.read().expect("lock").as_ref()
+            && at.elapsed() < DIRECTORY_TTL
+        {
+            return Ok(list.clone());
+        }
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.records.query(Query::new(Index::Gsi1, keys::ORG_LIST).limit(100).after(cursor)).await?;
+            for item in &page.items {
+                all.push(decode::<Organisation>(item)?);
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let list = Arc::new(all);
+        *self.orgs.cache.write().expect("lock") = Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+
+    fn forget_organisations(&self) {
+        *self.orgs.cache.write().expect("lock") = None;
+    }
+
+    /// The names of organisations by id, for answers.
+    pub async fn organisation_names(&self) -> AppResult<HashMap<String, String>> {
+        Ok(self.organisations().await?.iter().map(|o| (o.id.clone(), o.name.clone())).collect())
+    }
+
+    pub async fn organisation(&self, id: &str) -> AppResult<Option<Organisation>> {
+        if let Some(o) = self.organisations().await?.iter().find(|o| o.id == id) {
+            return Ok(Some(o.clone()));
+        }
+        // Created by another container moments ago: read through.
+        Ok(self.get_record::<Organisation>(keys::org(id)).await?.map(|(o, _)| o))
+    }
+
+    /// Finds an organisation by id or (case-insensitive) name.
+    pub async fn find_organisation(&self, id_or_name: &str) -> AppResult<Option<Organisation>> {
+        if let Some(o) = self.organisation(id_or_name).await? {
+            return Ok(Some(o));
+        }
+        let want = id_or_name.trim().to_lowercase();
+        Ok(self.organisations().await?.iter().find(|o| o.name.to_lowercase() == want).cloned())
+    }
+
+    /// Organisations that list the email address's domain.
+    pub async fn organisations_for_email(&self, email: &str) -> AppResult<Vec<String>> {
+        let Some(domain) = email_domain(email) else { return Ok(vec![]) };
+        let page = self.records.query(Query::new(Index::Primary, keys::org_domain_partition(&domain)).limit(100)).await?;
+        Ok(page.items.iter().filter_map(|i| i.data.get("organisation_id")?.as_str().map(String::from)).collect())
+    }
+
+    pub async fn list_organisations(&self) -> AppResult<OrganisationList> {
+        Ok(OrganisationList { items: self.organisations().await?.as_ref().clone(), next_cursor: None })
+    }
+
+    pub async fn create_organisation(
+        &self,
+        claims: &Claims,
+        body: &serde_json::Value,
+        idem: Option<&IdempotencyKey>,
+    ) -> AppResult<StoredResponse> {
+        require_admin(claims)?;
+        let input = OrganisationInput::parse(body, true)?;
+        let now = self.now_text();
+        let org = Organisation {
+            id: self.new_id(),
+            name: input.name.unwrap_or_default(),
+            kind: input.kind.expect("type is required on create"),
+            ods_code: input.ods_code.flatten(),
+            email_domains: input.email_domains.unwrap_or_default(),
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+        };
+        self.check_unique_name(&org).await?;
+        let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::NotExists }];
+        writes.extend(domain_writes(&org.id, &[], &org.email_domains));
+        let response = StoredResponse::created(format!("/organisations/{}", org.id), encode(&org));
+        let out = self.commit(writes, response, idem).await;
+        self.forget_organisations();
+        out
+    }
+
+    async fn check_unique_name(&self, org: &Organisation) -> AppResult<()> {
+        self.forget_organisations();
+        let clash = self.organisations().await?.iter().any(|o| o.id != org.id && o.name.to_lowercase() == org.name.to_lowercase());
+        if clash {
+            return Err(AppError::Conflict(format!("an organisation called {} already exists", org.name)));
+        }
+        Ok(())
+    }
+
+    pub async fn update_organisation(
+        &self,
+        claims: &Claims,
+        id: &str,
+        body: &serde_json::Value,
+        if_match: Option<u64>,
+    ) -> AppResult<Organisation> {
+        require_admin(claims)?;
+        let input = OrganisationInput::parse(body, false)?;
+        let (mut org, _) = self.get_record::<Organisation>(keys::org(id)).await?.ok_or(AppError::NotFound("organisation"))?;
+        if let Some(v) = if_match
+            && v != org.version
+        {
+            return Err(AppError::VersionMismatch { current: org.version });
+        }
+        let before = org.email_domains.clone();
+        let old_version = org.version;
+        if let Some(n) = input.name {
+            org.name = n;
+        }
+        if let Some(k) = input.kind {
+            org.kind = k;
+        }
+        if let Some(c) = input.ods_code {
+            org.ods_code = c;
+        }
+        if let Some(d) = input.email_domains {
+            org.email_domains = d;
+        }
+        self.check_unique_name(&org).await?;
+        org.version += 1;
+        org.updated_at = self.now_text();
+        let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::VersionIs(old_version) }];
+        writes.extend(domain_writes(&org.id, &before, &org.email_domains));
+        let result = self.records.transact(writes).await;
+        self.forget_organisations();
+        match result {
+            Ok(()) => Ok(org),
+            Err(e) if e.is_conflict() => Err(AppError::VersionMismatch { current: old_version + 1 }),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn domain_writes(org_id: &str, before: &[String], after: &[String]) -> Vec<Write> {
+    let mut w = Vec::new();
+    for d in after.iter().filter(|d| !before.contains(d)) {
+        let (pk, sk) = keys::org_domain(d, org_id);
+        w.push(Write::Put {
+            item: Item::new(pk, sk, serde_json::json!({"organisation_id": org_id, "domain": d})),
+            condition: Condition::None,
+        });
+    }
+    for d in before.iter().filter(|d| !after.contains(d)) {
+        let (pk, sk) = keys::org_domain(d, org_id);
+        w.push(Write::Delete { pk, sk, condition: Condition::None });
+    }
+    w
+}
+
+pub(crate) fn require_admin(claims: &Claims) -> AppResult<()> {
+    if claims.has(qnet_domain::Role::Admin) { Ok(()) } else { Err(AppError::Forbidden("only an admin may do this")) }
+}

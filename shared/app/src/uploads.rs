@@ -1,0 +1,160 @@
+//! Attachments: declared, uploaded straight to the blob store under a presigned
+//! URL that pins size, type and hash, then checked by content before anyone can
+//! download them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use qnet_domain::attachment::{Attachment, AttachmentStatus, MAX_BYTES, NewAttachment, refused_content};
+use qnet_ports::{Condition, Item, PresignedUrl, UploadSpec, Write};
+use sha2::{Digest, Sha256};
+
+use crate::case_studies::require_editor;
+use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::views::AttachmentCreated;
+use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+
+pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
+pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
+pub const MAX_ATTACHMENTS: usize = 20;
+
+/// What the check made of one uploaded object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Ready,
+    Rejected(String),
+    /// Not an upload we know of, or already checked (a retried event).
+    Ignored(&'static str),
+}
+
+fn attachment_item(case_study_id: &str, a: &Attachment, version: u64) -> Item {
+    let (pk, sk) = keys::attachment(case_study_id, &a.id);
+    Item::new(pk, sk, encode(a)).with_version(version)
+}
+
+/// Media types the check can confirm by content; a declared type among these must
+/// match what the bytes are.
+const SNIFFABLE: &[&str] = &["image/", "application/pdf", "video/", "audio/"];
+
+fn content_mismatch(declared: &str, bytes: &[u8]) -> Option<String> {
+    let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let detected = infer::get(bytes)?.mime_type();
+    let sniffable = |t: &str| SNIFFABLE.iter().any(|p| t.starts_with(p));
+    (sniffable(&declared) && sniffable(detected) && declared != detected)
+        .then(|| format!("the file was declared as {declared} but its content is {detected}"))
+}
+
+impl App {
+    pub async fn create_attachment(
+        &self,
+        claims: &Claims,
+        case_study_id: &str,
+        body: &serde_json::Value,
+        idem: Option<&IdempotencyKey>,
+    ) -> AppResult<StoredResponse> {
+        let cs = self.visible_case_study(Some(claims), case_study_id).await?;
+        require_editor(&cs, claims)?;
+        let input = NewAttachment::parse(body)?;
+        if cs.attachments.len() >= MAX_ATTACHMENTS {
+            return Err(AppError::Conflict(format!("a case study can have at most {MAX_ATTACHMENTS} attachments")));
+        }
+        let a = Attachment {
+            id: self.new_id(),
+            filename: input.filename,
+            content_type: input.content_type,
+            size: input.size,
+            sha256: input.sha256,
+            status: AttachmentStatus::Pending,
+            rejection_reason: None,
+        };
+        let sha_bytes = hex::decode(&a.sha256).map_err(|_| AppError::invalid("sha256", "must be hexadecimal"))?;
+        let url = self
+            .blobs
+            .presign_put(&UploadSpec {
+                key: keys::upload_blob(&cs.id, &a.id),
+                content_type: a.content_type.clone(),
+                size: a.size,
+                sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha_bytes),
+                expires_in: UPLOAD_URL_TTL,
+            })
+            .await?;
+        let created = AttachmentCreated {
+            attachment: a.clone(),
+            upload_url: url.url,
+            upload_headers: url.headers.into_iter().collect::<BTreeMap<_, _>>(),
+            expires_at: expires_text(url.expires_at),
+        };
+        let writes = vec![Write::Put { item: attachment_item(&cs.id, &a, 1), condition: Condition::NotExists }];
+        let location = format!("/case-studies/{}/attachments/{}", cs.id, a.id);
+        self.commit(writes, StoredResponse::created(location, encode(&created)), idem).await
+    }
+
+    /// A short-lived download URL for a ready attachment the viewer may see.
+    pub async fn attachment_download(
+        &self,
+        viewer: Option<&Claims>,
+        case_study_id: &str,
+        attachment_id: &str,
+    ) -> AppResult<PresignedUrl> {
+        let cs = self.visible_case_study(viewer, case_study_id).await?;
+        let a = cs
+            .attachments
+            .iter()
+            .find(|a| a.id == attachment_id && a.status == AttachmentStatus::Ready)
+            .ok_or(AppError::NotFound("attachment"))?;
+        Ok(self.blobs.presign_get(&keys::attachment_blob(&cs.id, &a.id), &a.filename, DOWNLOAD_URL_TTL).await?)
+    }
+
+    /// Checks an uploaded object (the S3 event in AWS; the local upload endpoint in
+    /// the runner): size, hash and type by content. Safe to run twice.
+    pub async fn check_upload(&self, key: &str) -> AppResult<CheckOutcome> {
+        let mut parts = key.split('/');
+        let (Some("uploads"), Some(cs_id), Some(att_id), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Ok(CheckOutcome::Ignored("not an attachment upload"));
+        };
+        let (pk, sk) = keys::attachment(cs_id, att_id);
+        let Some(item) = self.records.get(&pk, &sk).await? else { return Ok(CheckOutcome::Ignored("no such attachment")) };
+        let mut a: Attachment = decode(&item)?;
+        if a.status != AttachmentStatus::Pending {
+            return Ok(CheckOutcome::Ignored("already checked"));
+        }
+        let Some(meta) = self.blobs.head(key).await? else { return Ok(CheckOutcome::Ignored("the upload is gone")) };
+        let verdict = if meta.size != a.size || meta.size > MAX_BYTES {
+            Err(format!("the upload is {} bytes but {} were declared", meta.size, a.size))
+        } else {
+            let bytes = self.blobs.get(key).await?;
+            let sha = hex::encode(Sha256::digest(&bytes));
+            if sha != a.sha256 {
+                Err("the upload's SHA-256 does not match the declared one".to_string())
+            } else if let Some(r) = refused_content(&bytes).or_else(|| content_mismatch(&a.content_type, &bytes)) {
+                Err(r)
+            } else {
+                Ok(bytes)
+            }
+        };
+        let outcome = match verdict {
+            Ok(_) => {
+                self.blobs.copy(key, &keys::attachment_blob(cs_id, att_id)).await?;
+                a.status = AttachmentStatus::Ready;
+                CheckOutcome::Ready
+            }
+            Err(reason) => {
+                a.status = AttachmentStatus::Rejected;
+                a.rejection_reason = Some(reason.clone());
+                CheckOutcome::Rejected(reason)
+            }
+        };
+        match self.records.put(attachment_item(cs_id, &a, item.version + 1), Condition::VersionIs(item.version)).await {
+            Ok(()) => {}
+            Err(e) if e.is_conflict() => return Ok(CheckOutcome::Ignored("checked concurrently")),
+            Err(e) => return Err(e.into()),
+        }
+        self.blobs.delete(key).await?;
+        Ok(outcome)
+    }
+}
+
+fn expires_text(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix).map(qnet_domain::timestamp).unwrap_or_default()
+}
