@@ -1,1 +1,201 @@
+//! The HTTP API: one axum router, served by `lambda_http` in Lambda and by hyper
+//! in `qnet serve`, so both run identical code.
 
+pub mod auth;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+pub mod schemas;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use qnet_app::App;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use auth::{Authenticator, CognitoVerifier};
+use problem::Problem;
+
+/// Dependencies of every handler, built once.
+#[derive(Clone)]
+pub struct ApiState {
+    pub app: App,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Qnet API", version = "1.0.0",
+         description = "Case studies, organisations and members of the Qnet quality-improvement network. Errors are RFC 9457 problem details."),
+    components(schemas(problem::Problem, problem::ProblemField))
+)]
+struct ApiDoc;
+
+/// Every documented route. The router is built from this and nothing else, so the
+/// document and the router cannot disagree.
+fn api_routes() -> OpenApiRouter<ApiState> {
+    use routes::{case_studies as cs, meta, organisations as orgs, people};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::health))
+        .routes(routes!(meta::topics))
+        .routes(routes!(meta::openapi_document))
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::update))
+        .routes(routes!(cs::list, cs::create))
+        .routes(routes!(cs::get, cs::update))
+        .routes(routes!(cs::publish))
+        .routes(routes!(cs::reject))
+        .routes(routes!(cs::release_hold))
+        .routes(routes!(cs::add_attachment))
+        .routes(routes!(cs::download_attachment))
+        .routes(routes!(people::me, people::update_me, people::erase_me))
+        .routes(routes!(people::my_case_studies))
+        .routes(routes!(people::moderation_queue))
+}
+
+/// The OpenAPI document, with the error answers every operation can give.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, mut doc) = api_routes().split_for_parts();
+        complete(&mut doc);
+        doc
+    })
+    .clone()
+}
+
+pub fn openapi_json() -> serde_json::Value {
+    static JSON: OnceLock<serde_json::Value> = OnceLock::new();
+    JSON.get_or_init(|| serde_json::to_value(openapi()).expect("the document serialises")).clone()
+}
+
+/// Adds the bearer scheme and the problem answers to every operation.
+fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("A Cognito ID token in AWS; `qnet token` prints one locally."))
+                .build(),
+        ),
+    );
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(problem::PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+            ("put", item.put.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let needs_login = op
+                .security
+                .as_ref()
+                .is_some_and(|s| !s.is_empty() && !serde_json::to_value(s).map(|v| v.to_string().contains("{}")).unwrap_or(false));
+            let has_body = op.request_body.is_some();
+            let has_id = path.contains('{');
+            let r = &mut op.responses.responses;
+            let mut add = |code: &str, text: &str| {
+                r.entry(code.to_string()).or_insert_with(|| problem(text).into());
+            };
+            add("400", "The request could not be read (malformed JSON, header or cursor)");
+            if needs_login || op.security.is_some() {
+                add("401", "No valid bearer token (missing, invalid or expired)");
+            }
+            if needs_login {
+                add("403", "The caller's role may not do this");
+            }
+            if has_id || needs_login {
+                add("404", "No such record, or the caller may not know it exists");
+            }
+            if method != "get" || path.contains("case-studies") || path == "/organisations" {
+                add("409", "Conflicts with the current state");
+            }
+            if method == "patch" || path.ends_with("/publish") || path.ends_with("/reject") || path.ends_with("/release-hold") {
+                add("412", "The record changed since the version sent in If-Match");
+                add("428", "If-Match is required");
+            }
+            if has_body || method == "post" {
+                add("413", "The request body is over 1 MB");
+                add("415", "The body is not JSON");
+            }
+            add("422", "Some fields are not valid; `errors` names each");
+            add("500", "Something went wrong on our side");
+            add("503", "Storage is unavailable");
+        }
+    }
+}
+
+/// The whole API, ready to serve.
+pub fn router(app: App, auth: Arc<Authenticator>) -> Router {
+    let (router, _) = api_routes().split_for_parts();
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(ApiState { app })
+        .layer(middleware::from_fn_with_state(auth, auth::identify))
+        .layer(middleware::from_fn(request_log))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            Problem::internal().into_response()
+        }))
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("there is nothing at this path; see /openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::method_not_allowed()
+}
+
+/// One log line per request: id, method, route template (never the query or
+/// body), status and time. Never tokens or personal data.
+async fn request_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = lambda_request_id(&req)
+        .or_else(|| req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 128).map(String::from))
+        .unwrap_or_else(|| ulid::Ulid::generate().to_string());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let outcome = if status.is_server_error() { "error" } else if status.is_client_error() { "refused" } else { "ok" };
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::error!(request_id = %request_id, method = %method, route = %route, status = status.as_u16(), outcome, ms, "request");
+    } else {
+        tracing::info!(request_id = %request_id, method = %method, route = %route, status = status.as_u16(), outcome, ms, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+fn lambda_request_id(req: &Request) -> Option<String> {
+    use lambda_http::request::RequestContext;
+    match req.extensions().get::<RequestContext>()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+        _ => None,
+    }
+}

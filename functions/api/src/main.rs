@@ -1,1 +1,22 @@
-fn main() {}
+//! The API Lambda: builds the adapters once at init, then serves the router.
+
+use std::sync::Arc;
+
+use qnet_api::{Authenticator, CognitoVerifier};
+use qnet_app::App;
+use qnet_app::config::{ApiConfig, Reader};
+use qnet_ports::SystemClock;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let config = ApiConfig::read(Reader::from_env())?;
+    qnet_app::logging::init(&config.log_level);
+    let sdk = qnet_aws::from_env::sdk_config().await;
+    let app = App::new(
+        Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
+        Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
+        Arc::new(SystemClock),
+    );
+    let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
+    lambda_http::run(qnet_api::router(app, auth)).await
+}

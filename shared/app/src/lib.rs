@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod idempotency;
 pub mod keys;
+pub mod logging;
 pub mod members;
 pub mod organisations;
 pub mod uploads;
@@ -64,4 +65,38 @@ pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> AppResult<T> {
 
 pub(crate) fn encode<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("records serialise")
+}
+
+/// The blob store of a function that is given no bucket (least privilege): every
+/// call fails as unavailable, so a wrong use shows at once rather than reaching
+/// for a bucket the function may not touch.
+pub struct NoBlobs;
+
+#[async_trait::async_trait]
+impl BlobStore for NoBlobs {
+    async fn put(&self, _: &str, _: Vec<u8>, _: &str) -> Result<(), qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn get(&self, _: &str) -> Result<Vec<u8>, qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn head(&self, _: &str) -> Result<Option<qnet_ports::BlobMeta>, qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn copy(&self, _: &str, _: &str) -> Result<(), qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn delete(&self, _: &str) -> Result<(), qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn presign_put(&self, _: &qnet_ports::UploadSpec) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+    async fn presign_get(&self, _: &str, _: &str, _: std::time::Duration) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
+        Err(no_bucket())
+    }
+}
+
+fn no_bucket() -> qnet_ports::BlobError {
+    qnet_ports::BlobError::Unavailable("this function has no bucket".into())
 }

@@ -1,0 +1,191 @@
+//! Who is calling. In Lambda, routes that need login are guarded by the API
+//! Gateway JWT authorizer, whose verified claims arrive in the request context;
+//! on routes where login is optional the function verifies a Cognito ID token
+//! itself (JWKS fetched once per container). Locally, tokens signed with the data
+//! directory's key are verified here. Handlers only ever see `Claims`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use qnet_app::{Claims, LocalTokens, TokenError};
+use qnet_domain::role::parse_groups;
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+use crate::problem::Problem;
+
+/// How bearer tokens are verified.
+pub enum Authenticator {
+    Local(LocalTokens),
+    Cognito(CognitoVerifier),
+}
+
+/// Verifies Cognito ID tokens against the user pool's JWKS.
+pub struct CognitoVerifier {
+    issuer: String,
+    audience: String,
+    jwks: OnceCell<JwkSet>,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct CognitoClaims {
+    sub: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "cognito:groups")]
+    groups: Vec<String>,
+    #[serde(default)]
+    token_use: String,
+}
+
+impl CognitoVerifier {
+    pub fn new(issuer: String, audience: String) -> CognitoVerifier {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with default TLS builds");
+        CognitoVerifier { issuer, audience, jwks: OnceCell::new(), http }
+    }
+
+    async fn keys(&self) -> Result<&JwkSet, Problem> {
+        self.jwks
+            .get_or_try_init(|| async {
+                let url = format!("{}/.well-known/jwks.json", self.issuer.trim_end_matches('/'));
+                let r = self.http.get(url).send().await.and_then(|r| r.error_for_status());
+                match r {
+                    Ok(r) => r.json::<JwkSet>().await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not fetch the user pool's JWKS");
+                Problem::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The service is unavailable",
+                    "sign-in could not be checked; try again shortly",
+                )
+            })
+    }
+
+    async fn verify(&self, token: &str) -> Result<Claims, Problem> {
+        let invalid = || Problem::unauthenticated("the bearer token is not valid");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        let kid = header.kid.ok_or_else(invalid)?;
+        let jwk = self.keys().await?.find(&kid).ok_or_else(invalid)?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid())?;
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_issuer(&[&self.issuer]);
+        v.set_audience(&[&self.audience]);
+        let data = jsonwebtoken::decode::<CognitoClaims>(token, &key, &v).map_err(|e| {
+            if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) {
+                Problem::unauthenticated("the bearer token has expired")
+            } else {
+                invalid()
+            }
+        })?;
+        let c = data.claims;
+        if c.token_use != "id" {
+            return Err(Problem::unauthenticated("send the ID token, not the access token"));
+        }
+        let groups = c.groups.iter().filter_map(|g| qnet_domain::Role::parse(g)).collect();
+        Ok(Claims::new(c.sub, c.email, c.name, groups))
+    }
+}
+
+/// Claims from the API Gateway JWT authorizer, if this request came through one.
+fn authorizer_claims(parts: &http::request::Parts) -> Option<Claims> {
+    use lambda_http::request::RequestContext;
+    let ctx = parts.extensions.get::<RequestContext>()?;
+    let RequestContext::ApiGatewayV2(ctx) = ctx else { return None };
+    let claims: &HashMap<String, String> = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
+    claims_from_map(claims)
+}
+
+/// Builds `Claims` from the string map API Gateway passes (groups as
+/// `[a b]` or a JSON array).
+pub fn claims_from_map(claims: &HashMap<String, String>) -> Option<Claims> {
+    let sub = claims.get("sub")?.clone();
+    let email = claims.get("email").cloned().unwrap_or_default();
+    let name = claims.get("name").cloned().unwrap_or_default();
+    let groups = claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default();
+    Some(Claims::new(sub, email, name, groups))
+}
+
+/// The caller's identity, resolved once per request by [`identify`].
+#[derive(Clone)]
+pub struct Caller(pub Option<Arc<Claims>>);
+
+/// Middleware: resolves the caller. A request without a token is anonymous; a
+/// request with a bad or expired token is refused (401) even where login is
+/// optional, so a client learns its token has lapsed.
+pub async fn identify(State(auth): State<Arc<Authenticator>>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let caller = match authorizer_claims(&parts) {
+        Some(c) => Some(c),
+        None => match bearer(&parts) {
+            Ok(None) => None,
+            Ok(Some(token)) => {
+                let verified = match auth.as_ref() {
+                    Authenticator::Local(t) => t.verify(&token).map_err(|e| match e {
+                        TokenError::Expired => Problem::unauthenticated("the bearer token has expired"),
+                        TokenError::Invalid => Problem::unauthenticated("the bearer token is not valid"),
+                    }),
+                    Authenticator::Cognito(v) => v.verify(&token).await,
+                };
+                match verified {
+                    Ok(c) => Some(c),
+                    Err(p) => return p.into_response(),
+                }
+            }
+            Err(p) => return p.into_response(),
+        },
+    };
+    parts.extensions.insert(Caller(caller.map(Arc::new)));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn bearer(parts: &Parts) -> Result<Option<String>, Problem> {
+    let Some(v) = parts.headers.get(AUTHORIZATION) else { return Ok(None) };
+    let v = v.to_str().map_err(|_| Problem::unauthenticated("the Authorization header is not readable"))?;
+    match v.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim().to_string()))
+        }
+        _ => Err(Problem::unauthenticated("use Authorization: Bearer <token>")),
+    }
+}
+
+/// Extractor for routes that need login.
+pub struct Auth(pub Arc<Claims>);
+
+/// Extractor for routes where login is optional.
+pub struct MaybeAuth(pub Option<Arc<Claims>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        match parts.extensions.get::<Caller>() {
+            Some(Caller(Some(c))) => Ok(Auth(c.clone())),
+            _ => Err(Problem::unauthenticated("send a bearer token")),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        Ok(MaybeAuth(parts.extensions.get::<Caller>().and_then(|c| c.0.clone())))
+    }
+}

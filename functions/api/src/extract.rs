@@ -1,0 +1,142 @@
+//! Extractors that turn raw requests into checked input, answering problems for
+//! bad input before a handler runs.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH};
+use axum::http::request::Parts;
+
+use crate::problem::Problem;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+fn too_large() -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "The request body is too large", "send at most 1 MB")
+}
+
+/// A JSON body: the parsed value and the raw bytes (for idempotency hashing).
+pub struct JsonBody {
+    pub value: serde_json::Value,
+    pub raw: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Problem;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let ct = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "application/json" && !(essence.starts_with("application/") && essence.ends_with("+json")) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send JSON",
+                "the body must be sent as Content-Type: application/json",
+            ));
+        }
+        let raw = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| too_large())?;
+        let value: serde_json::Value = serde_json::from_slice(&raw)
+            .map_err(|e| Problem::bad_request(format!("the body is not valid JSON ({e})")))?;
+        Ok(JsonBody { value, raw })
+    }
+}
+
+/// An optional JSON body (for actions such as publish where a body is allowed
+/// but not needed).
+pub struct OptionalJsonBody(pub Option<JsonBody>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = Problem;
+    async fn from_request(req: Request, s: &S) -> Result<Self, Problem> {
+        let empty_declared = req.headers().get(CONTENT_LENGTH).is_some_and(|v| v == "0");
+        let no_type = req.headers().get(CONTENT_TYPE).is_none();
+        if empty_declared || no_type {
+            let raw = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| too_large())?;
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJsonBody(None));
+            }
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send JSON",
+                "the body must be sent as Content-Type: application/json",
+            ));
+        }
+        JsonBody::from_request(req, s).await.map(|b| OptionalJsonBody(Some(b)))
+    }
+}
+
+/// The version in `If-Match` (`"3"`, `3` or `W/"3"`), if sent.
+pub struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let Some(v) = parts.headers.get(IF_MATCH) else { return Ok(IfMatch(None)) };
+        let text = v.to_str().unwrap_or("").trim();
+        let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+        text.parse::<u64>().map(|n| IfMatch(Some(n))).map_err(|_| {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed-request", "The request could not be read", "If-Match must be the ETag you read, such as \"3\"")
+                .with_errors(vec![qnet_domain::FieldError { field: "If-Match".into(), message: "is not a version".into() }])
+        })
+    }
+}
+
+/// The `Idempotency-Key` header, if sent.
+pub struct IdempotencyHeader(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyHeader(None)),
+            Some(v) => match v.to_str() {
+                Ok(s) => Ok(IdempotencyHeader(Some(s.trim().to_string()))),
+                Err(_) => Err(Problem::invalid("Idempotency-Key", "must be visible ASCII characters")),
+            },
+        }
+    }
+}
+
+/// Query parameters, parsed leniently (repeated keys: the last wins) so that
+/// each value can be checked with a precise message.
+pub struct QueryParams(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(QueryParams(url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
+    }
+}
+
+impl QueryParams {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `limit`, default 20, 1..=100.
+    pub fn limit(&self) -> Result<u32, Problem> {
+        match self.get("limit") {
+            None => Ok(qnet_app::case_studies::DEFAULT_PAGE),
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if (1..=qnet_app::case_studies::MAX_PAGE).contains(&n) => Ok(n),
+                _ => Err(Problem::invalid("limit", "must be a whole number from 1 to 100")),
+            },
+        }
+    }
+
+    /// A non-empty text parameter, or none.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
+    }
+}

@@ -1,0 +1,43 @@
+use axum::extract::{Path, State};
+use axum::response::Response;
+use qnet_app::views::OrganisationList;
+use qnet_domain::organisation::Organisation;
+
+use super::{created, idempotency, with_etag};
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody};
+use crate::problem::ApiResult;
+use crate::schemas::{OrganisationInput, OrganisationPatchInput};
+
+/// Every organisation in the system, by name.
+#[utoipa::path(get, path = "/organisations", tag = "organisations",
+    responses((status = 200, description = "All organisations", body = OrganisationList)))]
+pub async fn list(State(s): State<ApiState>) -> ApiResult<axum::Json<OrganisationList>> {
+    Ok(axum::Json(s.app.list_organisations().await?))
+}
+
+/// Adds an organisation (admin).
+#[utoipa::path(post, path = "/organisations", tag = "organisations", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = OrganisationInput,
+    responses((status = 201, description = "Created", body = Organisation)))]
+pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, "/organisations", &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(s.app.create_organisation(&c, &body.value, idem.as_ref()).await?))
+}
+
+/// Changes an organisation (admin).
+#[utoipa::path(patch, path = "/organisations/{id}", tag = "organisations", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Organisation id"),
+           ("If-Match" = Option<String>, Header, description = "The version you read (ETag); checked when sent")),
+    request_body = OrganisationPatchInput,
+    responses((status = 200, description = "Updated", body = Organisation)))]
+pub async fn update(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
+    let org = s.app.update_organisation(&c, &id, &body.value, v).await?;
+    let version = org.version;
+    Ok(with_etag(org, version))
+}

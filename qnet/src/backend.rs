@@ -1,0 +1,49 @@
+//! Which adapters the runner uses: embedded (default) or AWS (`QNET_BACKEND=aws`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use qnet_app::{App, LocalTokens};
+use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore, load_or_create_secret};
+use qnet_ports::SystemClock;
+
+pub struct Backend {
+    pub kind: &'static str,
+    pub app: App,
+    pub tokens: LocalTokens,
+    /// The embedded blob store, whose signed URLs the dev routes serve.
+    pub local_blobs: Option<EmbeddedBlobStore>,
+}
+
+impl Backend {
+    pub async fn open(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
+        let secret = load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
+        let tokens = LocalTokens::new(&secret);
+        match std::env::var("QNET_BACKEND").unwrap_or_else(|_| "embedded".into()).as_str() {
+            "embedded" | "" => {
+                let records = EmbeddedRecordStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+                let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
+                    .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
+                let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock));
+                Ok(Backend { kind: "embedded", app, tokens, local_blobs: Some(blobs) })
+            }
+            "aws" => {
+                let config = qnet_app::config::StorageConfig::read(qnet_app::config::Reader::from_env())?;
+                let sdk = qnet_aws::from_env::sdk_config().await;
+                if std::env::var("AWS_ENDPOINT_URL").is_ok() {
+                    // A local AWS stand-in (moto): create what the SAM template would.
+                    qnet_aws::from_env::ensure_table(&qnet_aws::from_env::dynamodb_client(&sdk), &config.table_name).await?;
+                    qnet_aws::from_env::ensure_bucket(&qnet_aws::from_env::s3_client(&sdk), &config.bucket_name).await?;
+                }
+                let app = App::new(
+                    Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
+                    Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
+                    Arc::new(SystemClock),
+                );
+                Ok(Backend { kind: "aws", app, tokens, local_blobs: None })
+            }
+            other => anyhow::bail!("QNET_BACKEND={other} is not one of embedded, aws"),
+        }
+    }
+}

@@ -1,0 +1,761 @@
+//! The SAM template (`infra/template.yaml`) agrees with the code it deploys.
+//!
+//! - every function builds a binary that a workspace crate under `functions/` defines,
+//!   from the workspace root, for `provided.al2023` on arm64;
+//! - every function's environment is exactly the list of variables its configuration
+//!   reads (`qnet_app::config`);
+//! - every function's IAM policy grants what its adapters call
+//!   (`qnet_aws::RECORD_STORE_IAM_ACTIONS`, `qnet_aws::BLOB_STORE_IAM_ACTIONS`), on
+//!   the table, its indexes and the bucket's `uploads/` and `attachments/` only, and
+//!   nothing the adapters do not call;
+//! - the HTTP API's routes are the operations of the OpenAPI document, and a route
+//!   carries the JWT authorizer exactly when the document says login is required;
+//! - the table and the bucket keep the protections the operations guide relies on.
+//!
+//! The template is read as YAML; CloudFormation's short-form tags (`!Ref`, `!Sub`,
+//! `!GetAtt`, ...) are rewritten into their long form (`{"Ref": ...}`,
+//! `{"Fn::Sub": ...}`, `{"Fn::GetAtt": [..]}`) so the checks below see one shape.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+// ---------------------------------------------------------------------------
+// Reading the template
+// ---------------------------------------------------------------------------
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root").to_path_buf()
+}
+
+fn template_path() -> PathBuf {
+    workspace_root().join("infra").join("template.yaml")
+}
+
+/// Converts YAML into JSON, turning CloudFormation short-form tags into the long
+/// form: `!Ref x` → `{"Ref": x}`, `!GetAtt a.b` → `{"Fn::GetAtt": ["a", "b"]}`,
+/// `!Condition c` → `{"Condition": c}`, any other `!Name v` → `{"Fn::Name": v}`.
+fn yaml_to_json(v: serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                json!(i)
+            } else if let Some(u) = n.as_u64() {
+                json!(u)
+            } else {
+                json!(n.as_f64().expect("a YAML number is i64, u64 or f64"))
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    other => panic!("unsupported mapping key in the template: {other:?}"),
+                };
+                out.insert(key, yaml_to_json(v));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let inner = yaml_to_json(tagged.value);
+            match name {
+                "Ref" => json!({ "Ref": inner }),
+                "Condition" => json!({ "Condition": inner }),
+                "GetAtt" => {
+                    let parts = match inner {
+                        Value::String(s) => {
+                            let (resource, attribute) =
+                                s.split_once('.').unwrap_or_else(|| panic!("!GetAtt {s} names no attribute"));
+                            json!([resource, attribute])
+                        }
+                        other => other,
+                    };
+                    json!({ "Fn::GetAtt": parts })
+                }
+                other => {
+                    let mut m = Map::new();
+                    m.insert(format!("Fn::{other}"), inner);
+                    Value::Object(m)
+                }
+            }
+        }
+    }
+}
+
+struct Template {
+    doc: Value,
+}
+
+impl Template {
+    fn load() -> Template {
+        let path = template_path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let yaml: serde_yaml::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()));
+        Template { doc: yaml_to_json(yaml) }
+    }
+
+    fn resources(&self) -> &Map<String, Value> {
+        self.doc["Resources"].as_object().expect("the template has Resources")
+    }
+
+    fn resource(&self, logical_id: &str) -> &Value {
+        self.resources().get(logical_id).unwrap_or_else(|| panic!("the template has no resource {logical_id}"))
+    }
+
+    fn of_type(&self, ty: &str) -> Vec<(&str, &Value)> {
+        self.resources().iter().filter(|(_, r)| r["Type"] == ty).map(|(k, r)| (k.as_str(), r)).collect()
+    }
+
+    /// The one resource of a type.
+    fn only(&self, ty: &str) -> (&str, &Value) {
+        let all = self.of_type(ty);
+        assert_eq!(all.len(), 1, "expected exactly one {ty}, found {:?}", all.iter().map(|(k, _)| k).collect::<Vec<_>>());
+        all[0]
+    }
+
+    fn functions(&self) -> BTreeMap<String, Function> {
+        self.of_type("AWS::Serverless::Function")
+            .into_iter()
+            .map(|(id, r)| (id.to_string(), Function::new(id, r, &self.doc["Globals"]["Function"])))
+            .collect()
+    }
+}
+
+/// A function's properties, with `Globals.Function` filled in where the function
+/// does not set a property itself.
+struct Function {
+    id: String,
+    props: Map<String, Value>,
+    metadata: Value,
+}
+
+impl Function {
+    fn new(id: &str, resource: &Value, globals: &Value) -> Function {
+        let mut props = globals.as_object().cloned().unwrap_or_default();
+        for (k, v) in resource["Properties"].as_object().expect("a function has Properties") {
+            props.insert(k.clone(), v.clone());
+        }
+        Function { id: id.to_string(), props, metadata: resource["Metadata"].clone() }
+    }
+
+    fn prop(&self, name: &str) -> &Value {
+        self.props.get(name).unwrap_or(&Value::Null)
+    }
+
+    fn str_prop(&self, name: &str) -> &str {
+        self.prop(name).as_str().unwrap_or_else(|| panic!("{}: {name} is not a plain string", self.id))
+    }
+
+    fn binary(&self) -> &str {
+        self.metadata["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: Metadata.BuildProperties.Binary is missing", self.id))
+    }
+
+    fn environment(&self) -> &Map<String, Value> {
+        self.prop("Environment")["Variables"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{}: Environment.Variables is missing", self.id))
+    }
+
+    fn events(&self) -> Vec<(&str, &Value)> {
+        self.prop("Events").as_object().map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect()).unwrap_or_default()
+    }
+
+    /// Every statement of the function's inline policies. Panics on anything that
+    /// is not an inline statement list (SAM policy templates such as
+    /// `DynamoDBCrudPolicy`, managed policy names): those grant more than the
+    /// adapters need.
+    fn statements(&self) -> Vec<&Value> {
+        let policies = self.prop("Policies");
+        let list: Vec<&Value> = match policies {
+            Value::Null => vec![],
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        let mut out = Vec::new();
+        for policy in list {
+            let statement = policy
+                .get("Statement")
+                .unwrap_or_else(|| panic!("{}: only inline `Statement` policies are allowed, found {policy}", self.id));
+            match statement {
+                Value::Array(items) => out.extend(items.iter()),
+                other => out.push(other),
+            }
+        }
+        out
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        _ => vec![],
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The functions of the workspace
+// ---------------------------------------------------------------------------
+
+/// Binary name → crate directory, for every `[[bin]]` (or implicit `src/main.rs`
+/// binary) of the workspace members under `functions/`.
+fn function_binaries() -> BTreeMap<String, PathBuf> {
+    let root = workspace_root();
+    let workspace: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).expect("root Cargo.toml"))
+        .expect("root Cargo.toml parses");
+    let members: BTreeSet<String> = workspace["workspace"]["members"]
+        .as_array()
+        .expect("workspace.members")
+        .iter()
+        .map(|m| m.as_str().expect("member paths are strings").trim_end_matches('/').to_string())
+        .collect();
+
+    let mut out = BTreeMap::new();
+    let functions_dir = root.join("functions");
+    for entry in std::fs::read_dir(&functions_dir).expect("functions/ exists") {
+        let dir = entry.expect("readable functions/ entry").path();
+        let manifest_path = dir.join("Cargo.toml");
+        if !manifest_path.is_file() {
+            continue;
+        }
+        let relative = format!("functions/{}", dir.file_name().unwrap().to_string_lossy());
+        if !members.contains(&relative) {
+            continue;
+        }
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap_or_else(|e| panic!("{relative}/Cargo.toml: {e}"));
+        let bins: Vec<String> = manifest
+            .get("bin")
+            .and_then(|b| b.as_array())
+            .map(|bins| bins.iter().filter_map(|b| b.get("name").and_then(|n| n.as_str()).map(str::to_string)).collect())
+            .unwrap_or_default();
+        if bins.is_empty() && dir.join("src/main.rs").is_file() {
+            let package = manifest["package"]["name"].as_str().expect("package.name").to_string();
+            out.insert(package, dir.clone());
+        }
+        for bin in bins {
+            out.insert(bin, dir.clone());
+        }
+    }
+    out
+}
+
+/// The variables each deployed function reads, by the function's logical id.
+fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
+    use qnet_app::config::{API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, PRE_SIGNUP_VARIABLES};
+    BTreeMap::from([
+        ("ApiFunction", API_VARIABLES),
+        ("PreSignupFunction", PRE_SIGNUP_VARIABLES),
+        ("AttachmentCheckFunction", ATTACHMENT_CHECK_VARIABLES),
+    ])
+}
+
+// ---------------------------------------------------------------------------
+// (a) build: code location, binary, runtime
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_function_builds_a_workspace_binary_from_the_workspace_root() {
+    let t = Template::load();
+    let binaries = function_binaries();
+    let root = workspace_root().canonicalize().unwrap();
+    let functions = t.functions();
+    assert!(!functions.is_empty(), "the template declares no functions");
+
+    let mut seen_binaries = BTreeSet::new();
+    for f in functions.values() {
+        let code_uri = f.str_prop("CodeUri");
+        let resolved = template_path().parent().unwrap().join(code_uri);
+        let resolved = resolved.canonicalize().unwrap_or_else(|e| panic!("{}: CodeUri {code_uri}: {e}", f.id));
+        assert_eq!(resolved, root, "{}: CodeUri {code_uri} must resolve to the workspace root (cargo-lambda builds the workspace)", f.id);
+
+        assert_eq!(f.metadata["BuildMethod"], "rust-cargolambda", "{}: Metadata.BuildMethod", f.id);
+        let binary = f.binary();
+        assert!(
+            binaries.contains_key(binary),
+            "{}: Binary {binary} is not a [[bin]] of a workspace crate under functions/ (known: {:?})",
+            f.id,
+            binaries.keys().collect::<Vec<_>>()
+        );
+        assert!(seen_binaries.insert(binary.to_string()), "{}: binary {binary} is deployed twice", f.id);
+
+        assert_eq!(f.str_prop("Handler"), "bootstrap", "{}: Handler", f.id);
+        assert_eq!(f.str_prop("Runtime"), "provided.al2023", "{}: Runtime", f.id);
+        assert_eq!(f.prop("Architectures"), &json!(["arm64"]), "{}: Architectures", f.id);
+        let timeout = f.prop("Timeout").as_u64().unwrap_or_else(|| panic!("{}: Timeout must be explicit", f.id));
+        assert!((1..=900).contains(&timeout), "{}: Timeout {timeout}", f.id);
+        let memory = f.prop("MemorySize").as_u64().unwrap_or_else(|| panic!("{}: MemorySize must be explicit", f.id));
+        assert!((128..=10240).contains(&memory), "{}: MemorySize {memory}", f.id);
+    }
+
+    // Every function crate is deployed: a binary nobody deploys is a forgotten function.
+    let deployed: BTreeSet<&String> = seen_binaries.iter().collect();
+    let defined: BTreeSet<&String> = binaries.keys().collect();
+    assert_eq!(deployed, defined, "the template's binaries and the functions/ crates' binaries differ");
+}
+
+// ---------------------------------------------------------------------------
+// (b) environment
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_function_gets_exactly_the_variables_its_configuration_reads() {
+    let t = Template::load();
+    let expected = variables_by_function();
+    let functions = t.functions();
+    assert_eq!(
+        functions.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected.keys().copied().collect::<BTreeSet<_>>(),
+        "each deployed function needs its variable list in qnet_app::config (and in this test)"
+    );
+    for (id, f) in &functions {
+        let got: BTreeSet<&str> = f.environment().keys().map(String::as_str).collect();
+        let want: BTreeSet<&str> = expected[id.as_str()].iter().copied().collect();
+        assert_eq!(got, want, "{id}: Environment.Variables must be exactly what its configuration reads");
+    }
+}
+
+#[test]
+fn environment_values_point_at_this_stacks_resources() {
+    let t = Template::load();
+    let (table_id, _) = t.only("AWS::DynamoDB::Table");
+    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let bucket_name = &bucket["Properties"]["BucketName"];
+    let (pool_id, _) = t.only("AWS::Cognito::UserPool");
+    let (client_id, _) = t.only("AWS::Cognito::UserPoolClient");
+    let (_, api) = t.only("AWS::Serverless::HttpApi");
+    let jwt = &api["Properties"]["Auth"]["Authorizers"];
+    let jwt = jwt.as_object().expect("the HTTP API has authorizers").values().next().expect("one JWT authorizer");
+
+    for f in t.functions().values() {
+        for (name, value) in f.environment() {
+            match name.as_str() {
+                "QNET_TABLE_NAME" => assert_eq!(value, &json!({ "Ref": table_id }), "{}: {name}", f.id),
+                "QNET_BUCKET_NAME" => assert!(
+                    value == &json!({ "Ref": bucket_id }) || value == bucket_name,
+                    "{}: {name} must be the bucket (by Ref or by its BucketName), found {value}",
+                    f.id
+                ),
+                "QNET_LOG_LEVEL" => assert_eq!(value, &json!({ "Ref": "LogLevel" }), "{}: {name}", f.id),
+                "QNET_JWT_ISSUER" => {
+                    assert_eq!(value, &jwt["JwtConfiguration"]["issuer"], "{}: {name} must be the authorizer's issuer", f.id);
+                    assert!(strings(&value["Fn::Sub"]).iter().any(|s| s.contains(&format!("${{{pool_id}}}"))), "{}: {name}", f.id);
+                }
+                "QNET_JWT_AUDIENCE" => {
+                    assert_eq!(value, &json!({ "Ref": client_id }), "{}: {name}", f.id);
+                    assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]), "authorizer audience");
+                }
+                other => panic!("{}: no check for {other}: add one here", f.id),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (c) permissions
+// ---------------------------------------------------------------------------
+
+/// What the record store adapter calls, as IAM action names.
+fn record_store_actions() -> BTreeSet<String> {
+    qnet_aws::RECORD_STORE_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
+}
+
+/// What the blob store adapter calls, as IAM action names.
+fn blob_store_actions() -> BTreeSet<String> {
+    qnet_aws::BLOB_STORE_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
+}
+
+/// Bucket-level S3 actions (granted on the bucket, not on its objects).
+const BUCKET_LEVEL_ACTIONS: &[&str] = &["s3:ListBucket"];
+
+/// The read-only part of the record store: what `get` and `query` call.
+const RECORD_READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
+
+struct Grants {
+    actions: BTreeSet<String>,
+}
+
+/// Checks every statement's shape and collects the granted actions.
+fn grants(t: &Template, f: &Function) -> Grants {
+    let (table_id, _) = t.only("AWS::DynamoDB::Table");
+    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let bucket_name = bucket["Properties"]["BucketName"]["Fn::Sub"].as_str().expect("the bucket's name is a !Sub string");
+    let table_resources = [json!({ "Fn::GetAtt": [table_id, "Arn"] }), json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") })];
+    let allowed_prefixes = ["uploads/*", "attachments/*"];
+    let bucket_itself = |r: &Value| -> bool {
+        r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
+            || r == &json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{bucket_name}") })
+    };
+    let bucket_object = |r: &Value| -> bool {
+        let Some(s) = r["Fn::Sub"].as_str() else { return false };
+        allowed_prefixes.iter().any(|p| {
+            s == format!("${{{bucket_id}.Arn}}/{p}") || s == format!("arn:${{AWS::Partition}}:s3:::{bucket_name}/{p}")
+        })
+    };
+
+    let mut actions = BTreeSet::new();
+    for st in f.statements() {
+        assert_eq!(st["Effect"], "Allow", "{}: only Allow statements expected, found {st}", f.id);
+        assert!(st.get("NotAction").is_none() && st.get("NotResource").is_none(), "{}: no NotAction/NotResource", f.id);
+        let st_actions = strings(&st["Action"]);
+        let resources: Vec<&Value> = match &st["Resource"] {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        assert!(!st_actions.is_empty() && !resources.is_empty(), "{}: statement without actions or resources: {st}", f.id);
+        for a in &st_actions {
+            assert!(!a.contains('*'), "{}: wildcard action {a}", f.id);
+            let service = a.split(':').next().unwrap();
+            for r in &resources {
+                match service {
+                    "dynamodb" => assert!(table_resources.contains(r), "{}: {a} on {r}: only the table and its indexes", f.id),
+                    "s3" if BUCKET_LEVEL_ACTIONS.contains(&a.as_str()) => {
+                        assert!(bucket_itself(r), "{}: {a} on {r}: only on this stack's bucket", f.id)
+                    }
+                    "s3" => assert!(bucket_object(r), "{}: {a} on {r}: only the bucket's uploads/ and attachments/", f.id),
+                    other => panic!("{}: unexpected service {other} in {a}", f.id),
+                }
+            }
+        }
+        actions.extend(st_actions);
+    }
+    Grants { actions }
+}
+
+#[test]
+fn every_function_may_call_what_its_adapters_call_and_no_more() {
+    let t = Template::load();
+    let records = record_store_actions();
+    let blobs = blob_store_actions();
+    for a in RECORD_READ_ACTIONS {
+        assert!(records.contains(*a), "{a} should be among qnet_aws::RECORD_STORE_IAM_ACTIONS");
+    }
+    let read_only: BTreeSet<String> = RECORD_READ_ACTIONS.iter().map(|a| a.to_string()).collect();
+    let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
+
+    let expected: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::from([
+        ("ApiFunction", &both),
+        ("AttachmentCheckFunction", &both),
+        ("PreSignupFunction", &read_only),
+    ]);
+    let functions = t.functions();
+    assert_eq!(
+        functions.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        expected.keys().copied().collect::<BTreeSet<_>>(),
+        "each deployed function needs its expected permissions here"
+    );
+    for (id, f) in &functions {
+        let got = grants(&t, f).actions;
+        let want = expected[id.as_str()];
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(want).collect();
+        assert!(missing.is_empty(), "{id}: the policy lacks {missing:?}, which its adapters call");
+        assert!(extra.is_empty(), "{id}: the policy grants {extra:?}, which its adapters never call");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (d) routes and the OpenAPI document
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Login {
+    Public,
+    Optional,
+    Required,
+}
+
+/// `(METHOD, path)` → login, from the API's OpenAPI document.
+fn documented_operations() -> BTreeMap<(String, String), Login> {
+    let doc: Value = qnet_api::openapi_json();
+    let global_security = doc.get("security").cloned();
+    let paths = doc["paths"].as_object().expect("the OpenAPI document has paths");
+    let mut out = BTreeMap::new();
+    for (path, item) in paths {
+        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+            let Some(op) = item.get(method) else { continue };
+            let security = op.get("security").cloned().or_else(|| global_security.clone());
+            let login = match security {
+                None => Login::Public,
+                Some(Value::Array(reqs)) if reqs.is_empty() => Login::Public,
+                Some(Value::Array(reqs)) => {
+                    let anonymous = reqs.iter().any(|r| r.as_object().is_some_and(|m| m.is_empty()));
+                    if anonymous {
+                        if reqs.len() == 1 { Login::Public } else { Login::Optional }
+                    } else {
+                        Login::Required
+                    }
+                }
+                Some(other) => panic!("{method} {path}: security is not a list: {other}"),
+            };
+            out.insert((method.to_ascii_uppercase(), path.clone()), login);
+        }
+    }
+    out
+}
+
+#[test]
+fn routes_are_the_documented_operations_with_the_documented_login() {
+    let t = Template::load();
+    let (api_id, api) = t.only("AWS::Serverless::HttpApi");
+    let auth = &api["Properties"]["Auth"];
+    let authorizers: BTreeSet<&String> =
+        auth["Authorizers"].as_object().expect("the HTTP API defines its JWT authorizer").keys().collect();
+    assert_eq!(authorizers.len(), 1, "one JWT authorizer expected");
+    let jwt_name = authorizers.iter().next().unwrap().as_str();
+    let default_authorizer = auth["DefaultAuthorizer"].as_str();
+
+    let mut routes: BTreeMap<(String, String), bool> = BTreeMap::new();
+    let mut default_routes = Vec::new();
+    for f in t.functions().values() {
+        for (name, event) in f.events() {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let props = &event["Properties"];
+            assert_eq!(props["ApiId"], json!({ "Ref": api_id }), "{}.{name}: ApiId", f.id);
+            let authorizer = props["Auth"]["Authorizer"].as_str().or(default_authorizer).unwrap_or("NONE");
+            assert!(authorizer == "NONE" || authorizer == jwt_name, "{}.{name}: unknown authorizer {authorizer}", f.id);
+            let protected = authorizer != "NONE";
+            match (props["Method"].as_str(), props["Path"].as_str()) {
+                (None, None) => {
+                    assert!(!protected, "{}.{name}: the $default route must not require login (unknown paths get a 404)", f.id);
+                    default_routes.push(format!("{}.{name}", f.id));
+                }
+                (Some(method), Some(path)) => {
+                    let key = (method.to_ascii_uppercase(), path.to_string());
+                    assert!(routes.insert(key.clone(), protected).is_none(), "{key:?} is routed twice");
+                }
+                _ => panic!("{}.{name}: an HttpApi event names both Method and Path, or neither ($default)", f.id),
+            }
+        }
+    }
+    assert_eq!(default_routes.len(), 1, "exactly one $default route expected, found {default_routes:?}");
+    assert!(default_routes[0].starts_with("ApiFunction."), "the $default route belongs to the API function");
+
+    let documented = documented_operations();
+    let routed: BTreeSet<&(String, String)> = routes.keys().collect();
+    let operations: BTreeSet<&(String, String)> = documented.keys().collect();
+    let undocumented: Vec<_> = routed.difference(&operations).collect();
+    let unrouted: Vec<_> = operations.difference(&routed).collect();
+    assert!(undocumented.is_empty(), "routes in the template that the OpenAPI document lacks: {undocumented:?}");
+    assert!(unrouted.is_empty(), "operations in the OpenAPI document that the template does not route: {unrouted:?}");
+
+    for (key, protected) in &routes {
+        let login = documented[key];
+        assert_eq!(
+            *protected,
+            login == Login::Required,
+            "{} {}: the document says login is {login:?}, the route {} the JWT authorizer",
+            key.0,
+            key.1,
+            if *protected { "carries" } else { "lacks" }
+        );
+    }
+}
+
+#[test]
+fn the_jwt_authorizer_trusts_this_user_pool_and_client() {
+    let t = Template::load();
+    let (pool_id, _) = t.only("AWS::Cognito::UserPool");
+    let (client_id, client) = t.only("AWS::Cognito::UserPoolClient");
+    let (_, api) = t.only("AWS::Serverless::HttpApi");
+    let jwt = api["Properties"]["Auth"]["Authorizers"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(jwt["IdentitySource"], "$request.header.Authorization");
+    assert_eq!(
+        jwt["JwtConfiguration"]["issuer"],
+        json!({ "Fn::Sub": format!("https://cognito-idp.${{AWS::Region}}.amazonaws.com/${{{pool_id}}}") })
+    );
+    assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]));
+    assert_eq!(client["Properties"]["GenerateSecret"], json!(false), "a browser client has no secret");
+
+    let cors = &api["Properties"]["CorsConfiguration"];
+    assert_eq!(cors["AllowOrigins"], json!([{ "Ref": "FrontendOrigin" }]));
+    let access_logs = &api["Properties"]["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"];
+    let log_group = access_logs[0].as_str().expect("access logs go to a log group of this stack");
+    assert!(!t.resource(log_group)["Properties"]["RetentionInDays"].is_null(), "{log_group}: access logs need a retention");
+}
+
+// ---------------------------------------------------------------------------
+// Identity: groups and the pre-sign-up trigger
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_user_pool_has_a_group_per_assigned_role_and_the_pre_signup_trigger() {
+    let t = Template::load();
+    let (pool_id, pool) = t.only("AWS::Cognito::UserPool");
+    let groups: BTreeSet<String> = t
+        .of_type("AWS::Cognito::UserPoolGroup")
+        .into_iter()
+        .map(|(id, g)| {
+            assert_eq!(g["Properties"]["UserPoolId"], json!({ "Ref": pool_id }), "{id}: UserPoolId");
+            g["Properties"]["GroupName"].as_str().expect("GroupName").to_string()
+        })
+        .collect();
+    // Every signed-in person is a member; the other roles are groups.
+    let roles: BTreeSet<String> = qnet_domain::Role::ALL
+        .into_iter()
+        .filter(|r| *r != qnet_domain::Role::Member)
+        .map(|r| r.as_str().to_string())
+        .collect();
+    let extra: BTreeSet<String> = groups.difference(&roles).cloned().collect();
+    assert!(roles.is_subset(&groups), "groups {groups:?} must include every assigned role {roles:?}");
+    assert!(extra.iter().all(|g| g == "member"), "groups that are no role: {extra:?}");
+
+    let p = &pool["Properties"];
+    assert_eq!(p["UsernameAttributes"], json!(["email"]));
+    assert_eq!(p["LambdaConfig"]["PreSignUp"], json!({ "Fn::GetAtt": ["PreSignupFunction", "Arn"] }));
+    let schema = p["Schema"].as_array().expect("Schema");
+    let email = schema.iter().find(|a| a["Name"] == "email").expect("email attribute");
+    assert_eq!(email["Required"], json!(true));
+    assert!(schema.iter().any(|a| a["Name"] == "name"), "name attribute");
+
+    let permitted = t.of_type("AWS::Lambda::Permission").into_iter().any(|(_, perm)| {
+        let pp = &perm["Properties"];
+        pp["Principal"] == "cognito-idp.amazonaws.com"
+            && pp["Action"] == "lambda:InvokeFunction"
+            && pp["FunctionName"] == json!({ "Fn::GetAtt": ["PreSignupFunction", "Arn"] })
+            && pp["SourceArn"] == json!({ "Fn::GetAtt": [pool_id, "Arn"] })
+    });
+    assert!(permitted, "cognito-idp needs permission to invoke PreSignupFunction");
+}
+
+#[test]
+fn uploads_trigger_the_attachment_check() {
+    let t = Template::load();
+    let (bucket_id, _) = t.only("AWS::S3::Bucket");
+    let functions = t.functions();
+    let f = &functions["AttachmentCheckFunction"];
+    let s3_events: Vec<&Value> = f.events().into_iter().filter(|(_, e)| e["Type"] == "S3").map(|(_, e)| e).collect();
+    assert_eq!(s3_events.len(), 1, "one S3 event expected");
+    let p = &s3_events[0]["Properties"];
+    assert_eq!(p["Bucket"], json!({ "Ref": bucket_id }));
+    assert_eq!(strings(&p["Events"]), vec!["s3:ObjectCreated:*".to_string()]);
+    assert_eq!(p["Filter"]["S3Key"]["Rules"], json!([{ "Name": "prefix", "Value": "uploads/" }]));
+    // No other function is triggered by the bucket.
+    for (id, other) in &functions {
+        if id != "AttachmentCheckFunction" {
+            assert!(other.events().iter().all(|(_, e)| e["Type"] != "S3"), "{id} has an S3 event");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// (e) the table and the bucket
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_table_has_its_keys_indexes_ttl_backups_and_encryption() {
+    let t = Template::load();
+    let (id, table) = t.only("AWS::DynamoDB::Table");
+    assert_eq!(table["DeletionPolicy"], "Retain", "{id}: DeletionPolicy");
+    let p = &table["Properties"];
+    assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(p["KeySchema"], json!([{ "AttributeName": "PK", "KeyType": "HASH" }, { "AttributeName": "SK", "KeyType": "RANGE" }]));
+    let attributes: BTreeMap<&str, &str> = p["AttributeDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["AttributeName"].as_str().unwrap(), a["AttributeType"].as_str().unwrap()))
+        .collect();
+    for key in ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] {
+        assert_eq!(attributes.get(key), Some(&"S"), "{id}: attribute {key} must be a string key");
+    }
+    let indexes = p["GlobalSecondaryIndexes"].as_array().unwrap();
+    for name in ["GSI1", "GSI2"] {
+        let index = indexes.iter().find(|i| i["IndexName"] == name).unwrap_or_else(|| panic!("{id}: index {name}"));
+        assert_eq!(
+            index["KeySchema"],
+            json!([{ "AttributeName": format!("{name}PK"), "KeyType": "HASH" }, { "AttributeName": format!("{name}SK"), "KeyType": "RANGE" }])
+        );
+        assert_eq!(index["Projection"]["ProjectionType"], "ALL");
+    }
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], json!(true), "{id}: PITR");
+    assert_eq!(p["TimeToLiveSpecification"], json!({ "AttributeName": "expires_at", "Enabled": true }), "{id}: TTL");
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], json!(true), "{id}: encryption");
+}
+
+#[test]
+fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
+    let t = Template::load();
+    let (id, bucket) = t.only("AWS::S3::Bucket");
+    assert_eq!(bucket["DeletionPolicy"], "Retain", "{id}: DeletionPolicy");
+    let p = &bucket["Properties"];
+    assert_eq!(
+        p["PublicAccessBlockConfiguration"],
+        json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true }),
+        "{id}: public access block"
+    );
+    let rules = p["BucketEncryption"]["ServerSideEncryptionConfiguration"].as_array().expect("encryption rules");
+    assert!(
+        rules.iter().any(|r| matches!(r["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str(), Some("AES256" | "aws:kms" | "aws:kms:dsse"))),
+        "{id}: default encryption"
+    );
+
+    let cors = p["CorsConfiguration"]["CorsRules"].as_array().expect("CORS rules");
+    assert_eq!(cors.len(), 1);
+    assert_eq!(cors[0]["AllowedOrigins"], json!([{ "Ref": "FrontendOrigin" }]));
+    let methods: BTreeSet<String> = strings(&cors[0]["AllowedMethods"]).into_iter().collect();
+    assert_eq!(methods, BTreeSet::from(["GET".to_string(), "PUT".to_string()]));
+    let headers: BTreeSet<String> = strings(&cors[0]["AllowedHeaders"]).into_iter().map(|h| h.to_ascii_lowercase()).collect();
+    for h in ["content-type", "content-length", "x-amz-checksum-sha256"] {
+        assert!(headers.contains(h), "{id}: CORS must allow {h}");
+    }
+
+    let lifecycle = p["LifecycleConfiguration"]["Rules"].as_array().expect("lifecycle rules");
+    let enabled = |r: &&Value| r["Status"] == "Enabled";
+    let expiry = |prefix: &str| -> Option<u64> {
+        lifecycle
+            .iter()
+            .filter(enabled)
+            .find(|r| r["Prefix"] == prefix || r["Filter"]["Prefix"] == prefix)
+            .and_then(|r| r["ExpirationInDays"].as_u64())
+    };
+    assert_eq!(expiry("uploads/"), Some(1), "{id}: uploads/ expire after a day");
+    assert_eq!(expiry("raw-mail/"), Some(30), "{id}: raw-mail/ expires after 30 days");
+    assert!(
+        lifecycle.iter().filter(enabled).any(|r| r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].is_u64()
+            && r.get("Prefix").is_none()
+            && r["Filter"].get("Prefix").is_none()),
+        "{id}: incomplete multipart uploads are aborted bucket-wide"
+    );
+
+    // TLS only.
+    let policies = t.of_type("AWS::S3::BucketPolicy");
+    let denies_plain_http = policies.iter().any(|(_, bp)| {
+        bp["Properties"]["Bucket"] == json!({ "Ref": id })
+            && bp["Properties"]["PolicyDocument"]["Statement"].as_array().is_some_and(|sts| {
+                sts.iter().any(|s| {
+                    s["Effect"] == "Deny"
+                        && s["Principal"] == "*"
+                        && strings(&s["Action"]).iter().any(|a| a == "s3:*")
+                        && (s["Condition"]["Bool"]["aws:SecureTransport"] == json!("false")
+                            || s["Condition"]["Bool"]["aws:SecureTransport"] == json!(false))
+                })
+            })
+    });
+    assert!(denies_plain_http, "{id}: a bucket policy must deny requests without TLS");
+}
+
+#[test]
+fn outputs_name_what_the_front_end_and_operators_need() {
+    let t = Template::load();
+    let outputs = t.doc["Outputs"].as_object().expect("Outputs");
+    for name in ["ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName"] {
+        assert!(outputs.contains_key(name), "output {name} is missing");
+    }
+}
