@@ -2,13 +2,11 @@
 //! on the embedded store by default (SQLite and files under a data directory), or
 //! on the AWS adapters with `QNET_BACKEND=aws`.
 
-mod backend;
-mod dev;
+use qnet::backend;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use qnet_app::Claims;
@@ -76,13 +74,10 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     qnet_app::logging::init(&std::env::var("QNET_LOG_LEVEL").unwrap_or_else(|_| "info".into()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let bound = listener.local_addr()?;
-    let base_url = format!("http://{bound}");
+    let base_url = format!("http://{}", listener.local_addr()?);
     let backend = backend::Backend::open(&data_dir, &base_url).await?;
-    let api = qnet_api::router(backend.app.clone(), Arc::new(qnet_api::Authenticator::Local(backend.tokens.clone())));
-    let router = dev::router(&backend).fallback_service(api);
     println!("Qnet is listening on {base_url} ({} backend, data in {})", backend.kind, data_dir.display());
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, qnet::router(&backend)).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 

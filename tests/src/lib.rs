@@ -1,1 +1,134 @@
+//! Test support: start the real server (the same router `qnet serve` runs) on a
+//! random loopback port with its own data directory, and talk to it over HTTP.
 
+use std::sync::Arc;
+
+use qnet::backend::Backend;
+use qnet_app::{App, Claims};
+use qnet_domain::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub app: App,
+    tokens: qnet_app::LocalTokens,
+    _dir: Arc<tempfile::TempDir>,
+    pub data_dir: std::path::PathBuf,
+}
+
+/// An answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The fields a problem answer names, in order.
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+    }
+
+    pub fn assert_problem(&self, status: u16) -> &Answer {
+        assert_eq!(self.status.as_u16(), status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(self.body["status"].as_u64(), Some(status as u64));
+        for f in ["type", "title", "detail"] {
+            assert!(self.body[f].is_string(), "problem lacks {f}: {}", self.text);
+        }
+        self
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The embedded backend is the default; tests must not depend on the caller's env.
+    let backend = Backend::open_embedded(dir.path(), &base).expect("the embedded backend opens");
+    let router = qnet::router(&backend);
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
+    TestApp {
+        base,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        app: backend.app.clone(),
+        tokens: backend.tokens.clone(),
+        data_dir: dir.path().to_path_buf(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A token for a person; the same email always gets the same member id.
+    pub async fn token(&self, email: &str, roles: &[Role]) -> String {
+        let sub = self.app.member_id_for_email(email).await.unwrap().unwrap_or_else(|| format!("m-{}", email.replace(['@', '.'], "-")));
+        let name = email.split('@').next().unwrap().replace('.', " ");
+        let claims = Claims::new(sub, email.into(), name, roles.to_vec());
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        self.tokens.sign(&claims, now, 3600)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut r = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        read(r.send().await.expect("the server answers")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.send(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, version: u64, body: Value) -> Answer {
+        let v = format!("\"{version}\"");
+        self.send(Method::PATCH, path, Some(token), Some(body), &[("if-match", &v)]).await
+    }
+
+    /// Creates an organisation as an admin and answers its id.
+    pub async fn organisation(&self, name: &str, domains: &[&str]) -> String {
+        let admin = self.token("admin@qnet.test", &[Role::Admin]).await;
+        let a = self.post("/organisations", Some(&admin), serde_json::json!({"name": name, "type": "nhs", "email_domains": domains})).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        a.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// Submits a case study as `token` and answers it.
+    pub async fn submit(&self, token: &str, body: Value) -> Value {
+        let a = self.post("/case-studies", Some(token), body).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        a.body
+    }
+
+    /// Publishes as a moderator.
+    pub async fn publish(&self, id: &str) -> Answer {
+        let m = self.token("moderator@qnet.test", &[Role::Moderator]).await;
+        self.post(&format!("/case-studies/{id}/publish"), Some(&m), Value::Null).await
+    }
+}
+
+pub async fn read(r: reqwest::Response) -> Answer {
+    let status = r.status();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, headers, body, text }
+}

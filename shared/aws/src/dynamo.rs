@@ -91,7 +91,9 @@ impl RecordStore for DynamoRecordStore {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
                     StoreError::ConditionFailed
                 } else {
                     sdk_error("PutItem", e)
@@ -112,7 +114,9 @@ impl RecordStore for DynamoRecordStore {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception())
+                {
                     StoreError::ConditionFailed
                 } else {
                     sdk_error("DeleteItem", e)
@@ -228,8 +232,13 @@ impl RecordStore for DynamoRecordStore {
             .await
             .map_err(|e| match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(tce)) => {
-                    let codes: Vec<Option<&str>> = tce.cancellation_reasons().iter().map(|r| r.code()).collect();
-                    cancellation_to_error(&codes).unwrap_or_else(|| sdk_error("TransactWriteItems", e))
+                    let codes: Vec<Option<&str>> = tce
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code())
+                        .collect();
+                    cancellation_to_error(&codes)
+                        .unwrap_or_else(|| sdk_error("TransactWriteItems", e))
                 }
                 _ => sdk_error("TransactWriteItems", e),
             })?;
@@ -242,7 +251,10 @@ impl RecordStore for DynamoRecordStore {
 /// (another transaction touched the items) is a conflict without an index.
 /// Anything else (throttling, validation) is not a conflict: `None`.
 fn cancellation_to_error(codes: &[Option<&str>]) -> Option<StoreError> {
-    if let Some(index) = codes.iter().position(|c| *c == Some("ConditionalCheckFailed")) {
+    if let Some(index) = codes
+        .iter()
+        .position(|c| *c == Some("ConditionalCheckFailed"))
+    {
         return Some(StoreError::TransactionConflict { index: Some(index) });
     }
     if codes.contains(&Some("TransactionConflict")) {
@@ -307,9 +319,15 @@ impl ConditionExpr {
             Condition::None => return None,
             Condition::NotExists => ("attribute_not_exists(#pk) OR #exp <= :now".to_owned(), None),
             Condition::Exists => (format!("attribute_exists(#pk) AND {live}"), None),
-            Condition::VersionIs(v) => (format!("attribute_exists(#pk) AND #ver = :ver AND {live}"), Some(v)),
+            Condition::VersionIs(v) => (
+                format!("attribute_exists(#pk) AND #ver = :ver AND {live}"),
+                Some(v),
+            ),
         };
-        let mut names = HashMap::from([("#pk".to_owned(), PK.to_owned()), ("#exp".to_owned(), EXPIRES_AT.to_owned())]);
+        let mut names = HashMap::from([
+            ("#pk".to_owned(), PK.to_owned()),
+            ("#exp".to_owned(), EXPIRES_AT.to_owned()),
+        ]);
         let mut values = HashMap::from([(":now".to_owned(), AttributeValue::N(now.to_string()))]);
         if let Some(v) = version {
             names.insert("#ver".into(), VERSION.into());
@@ -387,7 +405,10 @@ fn cursor_after(index: Index, item: &Item) -> Cursor {
 
 pub(crate) fn to_attributes(item: &Item) -> Result<Attributes, StoreError> {
     let mut attrs = key(&item.pk, &item.sk);
-    for (k, (pk_attr, sk_attr)) in [(&item.gsi1, ("GSI1PK", "GSI1SK")), (&item.gsi2, ("GSI2PK", "GSI2SK"))] {
+    for (k, (pk_attr, sk_attr)) in [
+        (&item.gsi1, ("GSI1PK", "GSI1SK")),
+        (&item.gsi2, ("GSI2PK", "GSI2SK")),
+    ] {
         if let Some(k) = k {
             attrs.insert(pk_attr.into(), AttributeValue::S(k.pk.clone()));
             attrs.insert(sk_attr.into(), AttributeValue::S(k.sk.clone()));
@@ -443,7 +464,9 @@ fn index_key(pk: Option<String>, sk: Option<String>) -> Option<IndexKey> {
 }
 
 fn bad_item(attribute: &str) -> StoreError {
-    StoreError::Unavailable(format!("stored item has a missing or malformed {attribute}"))
+    StoreError::Unavailable(format!(
+        "stored item has a missing or malformed {attribute}"
+    ))
 }
 
 /// Errors that are not conflicts: too large, or the store failing. The full
@@ -454,7 +477,8 @@ where
     R: std::fmt::Debug,
 {
     if e.code() == Some("ValidationException")
-        && e.message().is_some_and(|m| m.contains("size has exceeded") || m.contains("Item size"))
+        && e.message()
+            .is_some_and(|m| m.contains("size has exceeded") || m.contains("Item size"))
     {
         return StoreError::TooLarge;
     }
@@ -472,10 +496,14 @@ mod tests {
 
     #[test]
     fn items_round_trip_through_attributes() {
-        let item = Item::new("CS#1", "META", json!({
-            "title": "", "n": 7, "neg": -3, "big": u64::MAX, "f": 1.5, "nil": null, "yes": true,
-            "list": [1, "two", null, [], {}], "nested": {"empty": "", "deep": {"x": [false]}}
-        }))
+        let item = Item::new(
+            "CS#1",
+            "META",
+            json!({
+                "title": "", "n": 7, "neg": -3, "big": u64::MAX, "f": 1.5, "nil": null, "yes": true,
+                "list": [1, "two", null, [], {}], "nested": {"empty": "", "deep": {"x": [false]}}
+            }),
+        )
         .with_gsi1("ORG#1", "2024-01-01")
         .with_version(4)
         .expiring_at(1_900_000_000);
@@ -485,10 +513,17 @@ mod tests {
 
     #[test]
     fn cancellation_reasons_name_the_failing_write() {
-        let conflict = cancellation_to_error(&[Some("None"), Some("ConditionalCheckFailed"), Some("None")]);
-        assert!(matches!(conflict, Some(StoreError::TransactionConflict { index: Some(1) })));
+        let conflict =
+            cancellation_to_error(&[Some("None"), Some("ConditionalCheckFailed"), Some("None")]);
+        assert!(matches!(
+            conflict,
+            Some(StoreError::TransactionConflict { index: Some(1) })
+        ));
         let race = cancellation_to_error(&[Some("TransactionConflict"), None]);
-        assert!(matches!(race, Some(StoreError::TransactionConflict { index: None })));
+        assert!(matches!(
+            race,
+            Some(StoreError::TransactionConflict { index: None })
+        ));
         assert!(cancellation_to_error(&[Some("ThrottlingError")]).is_none());
     }
 }

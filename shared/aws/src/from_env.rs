@@ -59,7 +59,10 @@ pub struct EnsureError(String);
 /// `GSI1` and `GSI2` projecting everything, TTL on `expires_at`) unless it
 /// exists. Development and tests only: in AWS the stack owns the table, and the
 /// functions' roles may not call these operations.
-pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), EnsureError> {
+pub async fn ensure_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+) -> Result<(), EnsureError> {
     let fail = |what: &str, e: String| EnsureError(format!("{what} for table {name}: {e}"));
     let attr = |n: &str| {
         AttributeDefinition::builder()
@@ -80,7 +83,11 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             .index_name(index)
             .key_schema(key(pk, KeyType::Hash)?)
             .key_schema(key(sk, KeyType::Range)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .map_err(|e| fail("index", e.to_string()))
     };
@@ -150,7 +157,14 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<()
     }
     match request.send().await {
         Ok(_) => Ok(()),
-        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(EnsureError(format!(
             "CreateBucket {name}: {}",
             DisplayErrorContext(&e)

@@ -78,9 +78,19 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(BlobMeta {
-                size: out.content_length.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                size: out
+                    .content_length
+                    .and_then(|n| u64::try_from(n).ok())
+                    .unwrap_or(0),
                 content_type: out.content_type,
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
@@ -121,7 +131,8 @@ impl BlobStore for S3BlobStore {
     /// Signs content type, length and `x-amz-checksum-sha256`: S3 then refuses an
     /// upload whose bytes differ (400 BadDigest) or whose headers differ (403).
     async fn presign_put(&self, spec: &UploadSpec) -> Result<PresignedUrl, BlobError> {
-        let size = i64::try_from(spec.size).map_err(|_| BlobError::Unavailable("upload size out of range".into()))?;
+        let size = i64::try_from(spec.size)
+            .map_err(|_| BlobError::Unavailable("upload size out of range".into()))?;
         let presigned = self
             .client
             .put_object()
@@ -136,7 +147,12 @@ impl BlobStore for S3BlobStore {
         Ok(presigned_url(&presigned, spec.expires_in))
     }
 
-    async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedUrl, BlobError> {
         let presigned = self
             .client
             .get_object()
@@ -151,7 +167,8 @@ impl BlobStore for S3BlobStore {
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, BlobError> {
-    PresigningConfig::expires_in(expires_in).map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))
 }
 
 fn presigned_url(p: &PresignedRequest, expires_in: Duration) -> PresignedUrl {

@@ -87,7 +87,13 @@ impl Download {
         let ascii: String = self
             .filename
             .chars()
-            .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let encoded = utf8_percent_encode(&self.filename, QUERY_VALUE);
         format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
@@ -164,23 +170,41 @@ impl EmbeddedBlobStore {
 
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if header("content-type") != Some(ct) {
-            return refuse(StatusCode::BAD_REQUEST, "content-type differs from the signed one");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "content-type differs from the signed one",
+            );
         }
         if header("content-length").is_some_and(|sent| sent != len) {
-            return refuse(StatusCode::BAD_REQUEST, "content-length differs from the signed one");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "content-length differs from the signed one",
+            );
         }
         if header("x-amz-checksum-sha256") != Some(sha) {
-            return refuse(StatusCode::BAD_REQUEST, "x-amz-checksum-sha256 differs from the signed one");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "x-amz-checksum-sha256 differs from the signed one",
+            );
         }
         if body.len().to_string() != len {
-            return refuse(StatusCode::BAD_REQUEST, "the body's length differs from the signed one");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "the body's length differs from the signed one",
+            );
         }
         if BASE64.encode(Sha256::digest(body)) != sha {
-            return refuse(StatusCode::BAD_REQUEST, "the body's SHA-256 differs from the signed one");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "the body's SHA-256 differs from the signed one",
+            );
         }
         write_blob(&path, body, ct).map_err(|e| {
             tracing::error!(key, error = %e, "storing an uploaded blob failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "could not store the upload".to_owned())
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not store the upload".to_owned(),
+            )
         })
     }
 
@@ -203,7 +227,10 @@ impl EmbeddedBlobStore {
             return refuse(StatusCode::FORBIDDEN, "the URL is not a download URL");
         }
         let (exp, filename) = (field("exp")?, field("filename")?);
-        self.verify(&signing_message(&["GET", key, exp, filename]), field("sig")?)?;
+        self.verify(
+            &signing_message(&["GET", key, exp, filename]),
+            field("sig")?,
+        )?;
         self.check_expiry(exp)?;
         let path = self.path(key).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
         match read_blob(&path) {
@@ -212,7 +239,9 @@ impl EmbeddedBlobStore {
                 content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
                 filename: filename.to_owned(),
             }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => refuse(StatusCode::NOT_FOUND, "no such blob"),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                refuse(StatusCode::NOT_FOUND, "no such blob")
+            }
             Err(e) => {
                 tracing::error!(key, error = %e, "reading a blob failed");
                 refuse(StatusCode::INTERNAL_SERVER_ERROR, "could not read the blob")
@@ -227,7 +256,8 @@ impl EmbeddedBlobStore {
     }
 
     fn verify(&self, message: &str, sig: &str) -> Result<(), (StatusCode, String)> {
-        let sig = hex::decode(sig).map_err(|_| (StatusCode::FORBIDDEN, "malformed signature".to_owned()))?;
+        let sig = hex::decode(sig)
+            .map_err(|_| (StatusCode::FORBIDDEN, "malformed signature".to_owned()))?;
         let mut mac = HmacSha256::new_from_slice(self.secret.as_slice()).expect("any key length");
         mac.update(message.as_bytes());
         // verify_slice compares in constant time.
@@ -257,7 +287,9 @@ impl EmbeddedBlobStore {
             && key.split('/').all(|seg| {
                 !seg.is_empty()
                     && !seg.starts_with('.')
-                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             });
         if ok {
             Ok(self.root.join(key))
@@ -308,7 +340,9 @@ impl BlobStore for EmbeddedBlobStore {
             write_blob(
                 &to,
                 &bytes,
-                content_type.as_deref().unwrap_or("application/octet-stream"),
+                content_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
             )
         })
         .await
@@ -360,7 +394,12 @@ impl BlobStore for EmbeddedBlobStore {
         })
     }
 
-    async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        filename: &str,
+        expires_in: Duration,
+    ) -> Result<PresignedUrl, BlobError> {
         self.blob_path(key)?;
         let exp = self.expiry(expires_in);
         let sig = self.sign(&signing_message(&["GET", key, &exp.to_string(), filename]));
@@ -408,7 +447,9 @@ fn parse_query(query: &str) -> Result<HashMap<String, String>, (StatusCode, Stri
     Ok(params)
 }
 
-async fn blocking<R: Send + 'static>(f: impl FnOnce() -> io::Result<R> + Send + 'static) -> Result<R, BlobError> {
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> io::Result<R> + Send + 'static,
+) -> Result<R, BlobError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => Err(BlobError::NotFound),
@@ -418,7 +459,10 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> io::Result<R> + Send + 
 }
 
 fn sidecar_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().expect("validated keys have a file name").to_owned();
+    let mut name = path
+        .file_name()
+        .expect("validated keys have a file name")
+        .to_owned();
     name.push(format!("{MARK}meta.json"));
     path.with_file_name(name)
 }
@@ -441,7 +485,9 @@ fn read_blob(path: &Path) -> io::Result<(Vec<u8>, Option<String>)> {
 
 fn read_sidecar(path: &Path) -> io::Result<Option<String>> {
     match fs::read(sidecar_path(path)) {
-        Ok(raw) => Ok(serde_json::from_slice::<Sidecar>(&raw).ok().map(|s| s.content_type)),
+        Ok(raw) => Ok(serde_json::from_slice::<Sidecar>(&raw)
+            .ok()
+            .map(|s| s.content_type)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -452,7 +498,10 @@ fn read_sidecar(path: &Path) -> io::Result<Option<String>> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().expect("blob paths are under the root");
     fs::create_dir_all(dir)?;
-    let mut tmp_name = path.file_name().expect("validated keys have a file name").to_owned();
+    let mut tmp_name = path
+        .file_name()
+        .expect("validated keys have a file name")
+        .to_owned();
     tmp_name.push(format!("{MARK}tmp-{:016x}", rand::random::<u64>()));
     let tmp = dir.join(tmp_name);
     let written = (|| {
@@ -487,8 +536,18 @@ mod tests {
         assert!(s.path("uploads/CS1/ATT1").is_ok());
         assert!(s.path("uploads/file.pdf").is_ok());
         for bad in [
-            "", "/etc/passwd", "../x", "a/../b", "a//b", "a/./b", "a/.hidden", "a~meta.json", "a b",
-            "a\\b", "é", "a/",
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a//b",
+            "a/./b",
+            "a/.hidden",
+            "a~meta.json",
+            "a b",
+            "a\\b",
+            "é",
+            "a/",
         ] {
             assert!(s.path(bad).is_err(), "{bad:?} accepted");
         }
@@ -508,29 +567,52 @@ mod tests {
             expires_in: Duration::from_secs(60),
         };
         let url = s.presign_put(&spec).await.unwrap();
-        assert!(url.url.starts_with("http://127.0.0.1:9/_local/blobs/uploads/A/B?method=PUT&"));
+        assert!(
+            url.url
+                .starts_with("http://127.0.0.1:9/_local/blobs/uploads/A/B?method=PUT&")
+        );
         let query = url.url.split_once('?').unwrap().1;
         let mut headers = http::HeaderMap::new();
         for (k, v) in &url.headers {
-            headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            headers.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
 
-        let tampered = query.replace("method=PUT", "method=PUT&x=1").replace("len=12", "len=13");
-        let refusal = s.accept_upload("uploads/A/B", &tampered, &headers, &body).unwrap_err();
+        let tampered = query
+            .replace("method=PUT", "method=PUT&x=1")
+            .replace("len=12", "len=13");
+        let refusal = s
+            .accept_upload("uploads/A/B", &tampered, &headers, &body)
+            .unwrap_err();
         assert_eq!(refusal.status, StatusCode::FORBIDDEN);
-        let refusal = s.accept_upload("uploads/A/C", query, &headers, &body).unwrap_err();
-        assert_eq!(refusal.status, StatusCode::FORBIDDEN, "a URL is for one key only");
-        let refusal = s.accept_upload("uploads/A/B", query, &headers, b"hello, world!").unwrap_err();
+        let refusal = s
+            .accept_upload("uploads/A/C", query, &headers, &body)
+            .unwrap_err();
+        assert_eq!(
+            refusal.status,
+            StatusCode::FORBIDDEN,
+            "a URL is for one key only"
+        );
+        let refusal = s
+            .accept_upload("uploads/A/B", query, &headers, b"hello, world!")
+            .unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
-        let refusal = s.accept_upload("uploads/A/B", query, &headers, b"HELLO, WORLD").unwrap_err();
+        let refusal = s
+            .accept_upload("uploads/A/B", query, &headers, b"HELLO, WORLD")
+            .unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
         let mut wrong_type = headers.clone();
         wrong_type.insert("content-type", "text/html".parse().unwrap());
-        let refusal = s.accept_upload("uploads/A/B", query, &wrong_type, &body).unwrap_err();
+        let refusal = s
+            .accept_upload("uploads/A/B", query, &wrong_type, &body)
+            .unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
         assert_eq!(s.head("uploads/A/B").await.unwrap(), None);
 
-        s.accept_upload("uploads/A/B", query, &headers, &body).unwrap();
+        s.accept_upload("uploads/A/B", query, &headers, &body)
+            .unwrap();
         assert_eq!(
             s.head("uploads/A/B").await.unwrap(),
             Some(BlobMeta {
@@ -569,11 +651,17 @@ mod tests {
         }
         let (s, dir) = store("expiry");
         s.put("a/b", b"x".to_vec(), "text/plain").await.unwrap();
-        let get = s.presign_get("a/b", "b.txt", Duration::from_secs(60)).await.unwrap();
+        let get = s
+            .presign_get("a/b", "b.txt", Duration::from_secs(60))
+            .await
+            .unwrap();
         let query = get.url.split_once('?').unwrap().1;
         let later = s.clone().with_clock(Arc::new(Later(61)));
         let refusal = later.open_download("a/b", query).unwrap_err();
-        assert_eq!((refusal.status, refusal.reason.as_str()), (StatusCode::FORBIDDEN, "the URL has expired"));
+        assert_eq!(
+            (refusal.status, refusal.reason.as_str()),
+            (StatusCode::FORBIDDEN, "the URL has expired")
+        );
         assert!(s.open_download("a/b", query).is_ok());
         fs::remove_dir_all(dir).unwrap();
     }

@@ -252,7 +252,9 @@ impl RecordStore for EmbeddedRecordStore {
         let writes = writes
             .into_iter()
             .map(|w| match w {
-                Write::Put { item, condition } => Ok(Prepared::Put(EncodedItem::encode(item)?, condition)),
+                Write::Put { item, condition } => {
+                    Ok(Prepared::Put(EncodedItem::encode(item)?, condition))
+                }
                 Write::Delete { pk, sk, condition } => Ok(Prepared::Delete(pk, sk, condition)),
                 Write::Check { pk, sk, condition } => Ok(Prepared::Check(pk, sk, condition)),
             })
@@ -354,7 +356,9 @@ impl EncodedItem {
         let keys = [Some(&item.pk), Some(&item.sk)]
             .into_iter()
             .chain([&item.gsi1, &item.gsi2].into_iter().flat_map(|k| {
-                k.as_ref().map(|k| [Some(&k.pk), Some(&k.sk)]).unwrap_or([None, None])
+                k.as_ref()
+                    .map(|k| [Some(&k.pk), Some(&k.sk)])
+                    .unwrap_or([None, None])
             }))
             .flatten()
             .map(String::len)
@@ -440,7 +444,9 @@ fn normalise_numbers(value: &mut serde_json::Value) {
 ///
 /// A cursor from another partition, or one outside the sort key prefix, is
 /// refused: DynamoDB refuses such an `ExclusiveStartKey` too.
-pub(crate) fn cursor_position(query: &Query) -> Result<Option<(String, String, String)>, StoreError> {
+pub(crate) fn cursor_position(
+    query: &Query,
+) -> Result<Option<(String, String, String)>, StoreError> {
     let Some(c) = &query.cursor else {
         return Ok(None);
     };
@@ -491,7 +497,11 @@ fn build_query(
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         Index::Gsi2 => ("gsi2pk", "gsi2sk"),
     };
-    let (cmp, dir) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
+    let (cmp, dir) = if query.ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
     let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ?");
     let mut args: Vec<SqlValue> = vec![query.pk.clone().into()];
     if let Some(prefix) = &query.sk_prefix {
@@ -590,7 +600,10 @@ impl RawRow {
         };
         Ok(Item {
             data: serde_json::from_str(&self.data).map_err(|e| {
-                StoreError::Unavailable(format!("stored item {}/{} is not JSON: {e}", self.pk, self.sk))
+                StoreError::Unavailable(format!(
+                    "stored item {}/{} is not JSON: {e}",
+                    self.pk, self.sk
+                ))
             })?,
             gsi1: key(self.gsi1),
             gsi2: key(self.gsi2),
@@ -678,7 +691,10 @@ mod tests {
     fn numbers_normalise_like_dynamodb() {
         let mut v = serde_json::json!({"a": 2.0, "b": [1.5, -0.0, 1e20], "c": 7, "d": u64::MAX});
         normalise_numbers(&mut v);
-        assert_eq!(v, serde_json::json!({"a": 2, "b": [1.5, 0, 1e20], "c": 7, "d": u64::MAX}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 2, "b": [1.5, 0, 1e20], "c": 7, "d": u64::MAX})
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ fn private_file(path: &Path) -> io::Result<fs::File> {
 
 #[cfg(not(unix))]
 fn private_file(path: &Path) -> io::Result<fs::File> {
-    fs::OpenOptions::new().write(true).create_new(true).open(path)
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -92,7 +95,9 @@ mod tests {
         }
         fs::write(dir.join("nested").join(SECRET_FILE), b"short").unwrap();
         assert_eq!(
-            load_or_create_secret(&dir.join("nested")).unwrap_err().kind(),
+            load_or_create_secret(&dir.join("nested"))
+                .unwrap_err()
+                .kind(),
             io::ErrorKind::InvalidData
         );
         fs::remove_dir_all(&dir).unwrap();

@@ -1,0 +1,13 @@
+//! The local runner as a library: the binary `qnet` and the end-to-end tests build
+//! the same server from it.
+
+pub mod backend;
+pub mod dev;
+
+use std::sync::Arc;
+
+/// The API router with the local-only dev routes in front of it.
+pub fn router(backend: &backend::Backend) -> axum::Router {
+    let api = qnet_api::router(backend.app.clone(), Arc::new(qnet_api::Authenticator::Local(backend.tokens.clone())));
+    dev::router(backend).fallback_service(api)
+}
