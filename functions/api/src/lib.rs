@@ -161,7 +161,7 @@ pub fn router(app: App, auth: Arc<Authenticator>) -> Router {
 }
 
 async fn not_found() -> Problem {
-    Problem::not_found("there is nothing at this path; see /openapi.json")
+    Problem::new(axum::http::StatusCode::NOT_FOUND, "no-such-route", "Not found", "there is nothing at this path; see /openapi.json")
 }
 
 async fn method_not_allowed() -> Problem {
