@@ -19,9 +19,11 @@ pub struct Backend {
 impl Backend {
     /// The embedded backend: SQLite for records and files for blobs, under `data_dir`.
     pub fn open_embedded(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
-        let secret = load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
+        let secret =
+            load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
         let tokens = LocalTokens::new(&secret);
-        let records = EmbeddedRecordStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+        let records =
+            EmbeddedRecordStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
         let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
             .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
         let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock));
@@ -29,7 +31,8 @@ impl Backend {
     }
 
     pub async fn open(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
-        let secret = load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
+        let secret =
+            load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
         let tokens = LocalTokens::new(&secret);
         match std::env::var("QNET_BACKEND").unwrap_or_else(|_| "embedded".into()).as_str() {
             "embedded" | "" => Self::open_embedded(data_dir, base_url),

@@ -31,12 +31,24 @@ fn refusal(status: StatusCode, reason: &str) -> Response {
 }
 
 /// PUT to a signed upload URL, then the same check S3's event would trigger.
-async fn upload(State(d): State<Dev>, Path(key): Path<String>, RawQuery(q): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+async fn upload(
+    State(d): State<Dev>,
+    Path(key): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(blobs) = &d.blobs else { return refusal(StatusCode::NOT_FOUND, "uploads go to S3 with the aws backend") };
-    if let Err(r) = blobs.accept_upload(&key, q.as_deref().unwrap_or(""), &headers, &body) {
-        return refusal(r.status, &r.reason);
+    let (store, k, len) = (blobs.clone(), key.clone(), body.len() as u64);
+    // File writes with fsync: off the async workers.
+    let accepted =
+        tokio::task::spawn_blocking(move || store.accept_upload(&k, q.as_deref().unwrap_or(""), &headers, &body)).await;
+    match accepted {
+        Ok(Ok(())) => {}
+        Ok(Err(r)) => return refusal(r.status, &r.reason),
+        Err(_) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, "the upload could not be stored"),
     }
-    let event = qnet_attachment_check::object_created_event("local", &key, body.len() as u64);
+    let event = qnet_attachment_check::object_created_event("local", &key, len);
     match qnet_attachment_check::handle(&d.app, event).await {
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => {
@@ -49,7 +61,10 @@ async fn upload(State(d): State<Dev>, Path(key): Path<String>, RawQuery(q): RawQ
 /// GET from a signed download URL.
 async fn download(State(d): State<Dev>, Path(key): Path<String>, RawQuery(q): RawQuery) -> Response {
     let Some(blobs) = &d.blobs else { return refusal(StatusCode::NOT_FOUND, "downloads come from S3 with the aws backend") };
-    match blobs.open_download(&key, q.as_deref().unwrap_or("")) {
+    let store = blobs.clone();
+    let opened = tokio::task::spawn_blocking(move || store.open_download(&key, q.as_deref().unwrap_or(""))).await;
+    let Ok(opened) = opened else { return refusal(StatusCode::INTERNAL_SERVER_ERROR, "the file could not be read") };
+    match opened {
         Ok(dl) => {
             let mut r = dl.bytes.clone().into_response();
             let h = r.headers_mut();

@@ -107,7 +107,8 @@ async fn token(
     let email = qnet_domain::member::normalise_email(&email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
     let mut groups = Vec::new();
     for r in &roles {
-        groups.push(Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role {r} is not one of member, organiser, moderator, admin"))?);
+        groups
+            .push(Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role {r} is not one of member, organiser, moderator, admin"))?);
     }
     if !(1..=24 * 30).contains(&hours) {
         anyhow::bail!("--hours must be from 1 to 720");
@@ -115,7 +116,11 @@ async fn token(
     let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
     let app = &backend.app;
     let org = match &organisation {
-        Some(o) => Some(app.find_organisation(o).await?.ok_or_else(|| anyhow::anyhow!("--organisation {o}: no organisation has that id or name"))?),
+        Some(o) => Some(
+            app.find_organisation(o)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--organisation {o}: no organisation has that id or name"))?,
+        ),
         None => None,
     };
     let sub = app.member_id_for_email(&email).await?.unwrap_or_else(|| ulid::Ulid::generate().to_string());

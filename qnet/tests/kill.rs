@@ -25,7 +25,7 @@ fn token(dir: &std::path::Path, email: &str, roles: &[&str]) -> String {
 }
 
 async fn start(dir: &std::path::Path, port: u16) -> Child {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
         .env("QNET_LOG_LEVEL", "error")
@@ -40,6 +40,8 @@ async fn start(dir: &std::path::Path, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("qnet serve did not start");
 }
 
@@ -108,7 +110,13 @@ async fn sigkill_mid_write_loses_no_committed_record() {
         }
     }
     assert!(listed >= committed.len(), "listed {listed} of {} committed", committed.len());
-    let r = client.post(format!("{base}/case-studies")).bearer_auth(&member).json(&json!({"title": "After", "body": "b"})).send().await.unwrap();
+    let r = client
+        .post(format!("{base}/case-studies"))
+        .bearer_auth(&member)
+        .json(&json!({"title": "After", "body": "b"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     server.kill().unwrap();
     server.wait().unwrap();

@@ -34,7 +34,10 @@ impl Answer {
 
     /// The fields a problem answer names, in order.
     pub fn problem_fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
     }
 
     pub fn assert_problem(&self, status: u16) -> &Answer {
@@ -69,14 +72,22 @@ pub async fn spawn_app() -> TestApp {
 impl TestApp {
     /// A token for a person; the same email always gets the same member id.
     pub async fn token(&self, email: &str, roles: &[Role]) -> String {
-        let sub = self.app.member_id_for_email(email).await.unwrap().unwrap_or_else(|| format!("m-{}", email.replace(['@', '.'], "-")));
+        let sub =
+            self.app.member_id_for_email(email).await.unwrap().unwrap_or_else(|| format!("m-{}", email.replace(['@', '.'], "-")));
         let name = email.split('@').next().unwrap().replace('.', " ");
         let claims = Claims::new(sub, email.into(), name, roles.to_vec());
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
         self.tokens.sign(&claims, now, 3600)
     }
 
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut r = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(t) = token {
             r = r.bearer_auth(t);
@@ -106,7 +117,9 @@ impl TestApp {
     /// Creates an organisation as an admin and answers its id.
     pub async fn organisation(&self, name: &str, domains: &[&str]) -> String {
         let admin = self.token("admin@qnet.test", &[Role::Admin]).await;
-        let a = self.post("/organisations", Some(&admin), serde_json::json!({"name": name, "type": "nhs", "email_domains": domains})).await;
+        let a = self
+            .post("/organisations", Some(&admin), serde_json::json!({"name": name, "type": "nhs", "email_domains": domains}))
+            .await;
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
         a.body["id"].as_str().unwrap().to_string()
     }

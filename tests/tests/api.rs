@@ -131,16 +131,42 @@ async fn bad_input_gets_a_clear_problem_and_changes_nothing() {
     for f in ["colour", "title", "body", "topics[0]"] {
         assert!(fields.contains(&f.to_string()), "{f} not named in {fields:?}");
     }
-    let unknown_org = t.post("/case-studies", Some(&member), json!({"title": "t", "body": "b", "organisation_id": "01J0000000000000000000000Z"})).await;
+    let unknown_org = t
+        .post("/case-studies", Some(&member), json!({"title": "t", "body": "b", "organisation_id": "01J0000000000000000000000Z"}))
+        .await;
     unknown_org.assert_problem(422);
     assert_eq!(unknown_org.problem_fields(), ["organisation_id"]);
 
-    let r = t.client.post(format!("{}/case-studies", t.base)).bearer_auth(&member).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = t
+        .client
+        .post(format!("{}/case-studies", t.base))
+        .bearer_auth(&member)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     qnet_tests::read(r).await.assert_problem(400);
-    let r = t.client.post(format!("{}/case-studies", t.base)).bearer_auth(&member).header("content-type", "text/plain").body("hello").send().await.unwrap();
+    let r = t
+        .client
+        .post(format!("{}/case-studies", t.base))
+        .bearer_auth(&member)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
     qnet_tests::read(r).await.assert_problem(415);
     let huge = format!("{{\"title\": \"t\", \"body\": \"{}\"}}", "y".repeat(1024 * 1024));
-    let r = t.client.post(format!("{}/case-studies", t.base)).bearer_auth(&member).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let r = t
+        .client
+        .post(format!("{}/case-studies", t.base))
+        .bearer_auth(&member)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     qnet_tests::read(r).await.assert_problem(413);
     t.send(Method::DELETE, "/case-studies", Some(&member), None, &[]).await.assert_problem(405);
     t.get("/no/such/route", None).await.assert_problem(404);
@@ -164,7 +190,14 @@ async fn edits_need_the_current_version() {
     let missing = t.send(Method::PATCH, &path, Some(&member), Some(json!({"title": "New"})), &[]).await;
     missing.assert_problem(428);
     t.patch(&path, &member, 7, json!({"title": "New"})).await.assert_problem(412);
-    let ok = t.patch(&path, &member, 1, json!({"title": "New title", "sections": {"aim": null, "measures": "Falls per 1,000 bed days"}})).await;
+    let ok = t
+        .patch(
+            &path,
+            &member,
+            1,
+            json!({"title": "New title", "sections": {"aim": null, "measures": "Falls per 1,000 bed days"}}),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert_eq!(ok.body["version"], 2);
     assert_eq!(ok.body["title"], "New title");
@@ -190,14 +223,30 @@ async fn retries_with_an_idempotency_key_create_one_record() {
     assert_eq!(again.body, first.body);
     assert_eq!(again.header("location"), first.header("location"));
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    let different = t.send(Method::POST, "/case-studies", Some(&member), Some(json!({"title": "Other", "body": "b"})), &[("idempotency-key", "abc-123")]).await;
+    let different = t
+        .send(
+            Method::POST,
+            "/case-studies",
+            Some(&member),
+            Some(json!({"title": "Other", "body": "b"})),
+            &[("idempotency-key", "abc-123")],
+        )
+        .await;
     different.assert_problem(409);
     // Concurrent retries still make one record.
     let mut handles = Vec::new();
     for _ in 0..8 {
         let (client, base, tok) = (t.client.clone(), t.base.clone(), member.clone());
         handles.push(tokio::spawn(async move {
-            client.post(format!("{base}/case-studies")).bearer_auth(tok).header("idempotency-key", "race").json(&case_study()).send().await.unwrap().status()
+            client
+                .post(format!("{base}/case-studies"))
+                .bearer_auth(tok)
+                .header("idempotency-key", "race")
+                .json(&case_study())
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for h in handles {
@@ -229,9 +278,13 @@ async fn patient_data_holds_a_case_study_until_a_moderator_releases_it() {
     assert!(t.app.case_study_history(id).await.unwrap().is_empty(), "earlier versions are purged");
     assert_eq!(t.publish(id).await.status, StatusCode::OK);
     // Dates of birth next to names, in a section.
-    let dob = t.submit(&member, json!({"title": "t", "body": "b", "sections": {"background": "Mrs Jane Smith, DOB 12/03/1946, fell."}})).await;
+    let dob = t
+        .submit(&member, json!({"title": "t", "body": "b", "sections": {"background": "Mrs Jane Smith, DOB 12/03/1946, fell."}}))
+        .await;
     assert!(dob["hold"]["reason"].as_str().unwrap().contains("date of birth"));
-    t.post(&format!("/case-studies/{}/release-hold", cs["id"].as_str().unwrap()), Some(&moderator), Value::Null).await.assert_problem(409);
+    t.post(&format!("/case-studies/{}/release-hold", cs["id"].as_str().unwrap()), Some(&moderator), Value::Null)
+        .await
+        .assert_problem(409);
 }
 
 #[tokio::test]
@@ -260,7 +313,11 @@ async fn lists_page_through_every_item_once() {
     let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
     let mut ids = Vec::new();
     for i in 0..23 {
-        let id = t.submit(&member, json!({"title": format!("Case study {i}"), "body": "Body text.", "topics": ["flow"]})).await["id"].as_str().unwrap().to_string();
+        let id =
+            t.submit(&member, json!({"title": format!("Case study {i}"), "body": "Body text.", "topics": ["flow"]})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
         ids.push(id);
     }
     // The queue is oldest first.
@@ -303,7 +360,15 @@ async fn members_get_their_organisation_from_their_email_and_can_change_it() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["organisation_id"], org.as_str());
     assert_eq!(me.body["organisation_name"], "Leeds Teaching Hospitals");
-    let changed = t.send(Method::PATCH, "/me", Some(&member), Some(json!({"organisation_id": other_org, "job_title": "Ward manager", "topics": ["flow"]})), &[]).await;
+    let changed = t
+        .send(
+            Method::PATCH,
+            "/me",
+            Some(&member),
+            Some(json!({"organisation_id": other_org, "job_title": "Ward manager", "topics": ["flow"]})),
+            &[],
+        )
+        .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
     assert_eq!(changed.body["organisation_name"], "Leeds City Council");
     assert_eq!(changed.body["job_title"], "Ward manager");
@@ -327,7 +392,13 @@ async fn members_get_their_organisation_from_their_email_and_can_change_it() {
 async fn admins_manage_organisations() {
     let t = spawn_app().await;
     let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
-    let a = t.post("/organisations", Some(&admin), json!({"name": "St Gemma's Hospice", "type": "voluntary", "ods_code": "ntr", "email_domains": ["st-gemma.co.uk"]})).await;
+    let a = t
+        .post(
+            "/organisations",
+            Some(&admin),
+            json!({"name": "St Gemma's Hospice", "type": "voluntary", "ods_code": "ntr", "email_domains": ["st-gemma.co.uk"]}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     assert_eq!(a.body["ods_code"], "NTR");
     let id = a.body["id"].as_str().unwrap();
@@ -353,7 +424,11 @@ async fn attachments_upload_straight_to_the_store_and_are_checked() {
     let bytes = b"%PDF-1.7\nrun chart data\n%%EOF\n".to_vec();
     let sha = hex::encode(Sha256::digest(&bytes));
     let declared = t
-        .post(&format!("/case-studies/{id}/attachments"), Some(&member), json!({"filename": "run chart.pdf", "content_type": "application/pdf", "size": bytes.len(), "sha256": sha}))
+        .post(
+            &format!("/case-studies/{id}/attachments"),
+            Some(&member),
+            json!({"filename": "run chart.pdf", "content_type": "application/pdf", "size": bytes.len(), "sha256": sha}),
+        )
         .await;
     assert_eq!(declared.status, StatusCode::CREATED, "{}", declared.text);
     let att = declared.body["attachment"]["id"].as_str().unwrap().to_string();
@@ -408,7 +483,11 @@ async fn attachments_upload_straight_to_the_store_and_are_checked() {
 
     // Executables and oversized files are refused when declared.
     let bad = t
-        .post(&format!("/case-studies/{id}/attachments"), Some(&member), json!({"filename": "setup.exe", "content_type": "application/x-msdownload", "size": 20_000_000, "sha256": sha}))
+        .post(
+            &format!("/case-studies/{id}/attachments"),
+            Some(&member),
+            json!({"filename": "setup.exe", "content_type": "application/x-msdownload", "size": 20_000_000, "sha256": sha}),
+        )
         .await;
     bad.assert_problem(422);
     assert_eq!(bad.problem_fields(), ["filename", "content_type", "size"]);
@@ -419,7 +498,10 @@ async fn erasing_a_profile_detaches_the_member_from_their_case_studies() {
     let t = spawn_app().await;
     let (member, _) = member_with_org(&t).await;
     let id = t.submit(&member, case_study()).await["id"].as_str().unwrap().to_string();
-    assert_eq!(t.patch(&format!("/case-studies/{id}"), &member, 1, json!({"title": "Second title"})).await.status, StatusCode::OK);
+    assert_eq!(
+        t.patch(&format!("/case-studies/{id}"), &member, 1, json!({"title": "Second title"})).await.status,
+        StatusCode::OK
+    );
     assert_eq!(t.publish(&id).await.status, StatusCode::OK);
     let r = t.send(Method::DELETE, "/me", Some(&member), None, &[]).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);

@@ -20,7 +20,10 @@ fn fixture(name: &str) -> String {
 /// The router as the Lambda builds it: Cognito verification for bearer tokens
 /// (never reached here: these requests carry authorizer claims or no token).
 fn lambda_router(app: qnet_app::App) -> axum::Router {
-    let auth = Authenticator::Cognito(CognitoVerifier::new("https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Example1".into(), "5example0client0id0abcde".into()));
+    let auth = Authenticator::Cognito(CognitoVerifier::new(
+        "https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Example1".into(),
+        "5example0client0id0abcde".into(),
+    ));
     qnet_api::router(app, Arc::new(auth))
 }
 

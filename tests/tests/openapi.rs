@@ -17,7 +17,8 @@ async fn the_document_and_the_router_agree() {
     let paths = doc.body["paths"].as_object().unwrap();
     assert!(paths.len() >= 14, "{} paths", paths.len());
     for (path, item) in paths {
-        let concrete = path.replace("{id}", "01J0000000000000000000000Z").replace("{attachment_id}", "01J0000000000000000000000Y");
+        let concrete =
+            path.replace("{id}", "01J0000000000000000000000Z").replace("{attachment_id}", "01J0000000000000000000000Y");
         for m in METHODS {
             let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap();
             let a = t.send(method, &concrete, None, None, &[]).await;
@@ -27,7 +28,11 @@ async fn the_document_and_the_router_agree() {
                 assert_ne!(a.body["type"], "/problems/no-such-route", "{m} {path} is documented but not routed");
                 // Every answer is one the document describes for this operation.
                 let responses = item[m]["responses"].as_object().unwrap();
-                assert!(responses.contains_key(&a.status.as_u16().to_string()), "{m} {path} answered {} which is not documented", a.status);
+                assert!(
+                    responses.contains_key(&a.status.as_u16().to_string()),
+                    "{m} {path} answered {} which is not documented",
+                    a.status
+                );
             } else {
                 assert_eq!(a.status.as_u16(), 405, "{m} {path} is not documented but answered {}", a.status);
             }
@@ -57,8 +62,14 @@ fn every_operation_documents_its_problems_and_security() {
                 let r = &responses[code];
                 assert!(r["content"]["application/problem+json"].is_object(), "{m} {path} lacks a problem answer for {code}");
             }
-            if op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| a.iter().all(|e| e.as_object().is_some_and(|o| !o.is_empty())))) {
-                assert!(responses.contains_key("401") && responses.contains_key("403"), "{m} {path} needs login but lacks 401/403");
+            if op
+                .get("security")
+                .is_some_and(|s| s.as_array().is_some_and(|a| a.iter().all(|e| e.as_object().is_some_and(|o| !o.is_empty()))))
+            {
+                assert!(
+                    responses.contains_key("401") && responses.contains_key("403"),
+                    "{m} {path} needs login but lacks 401/403"
+                );
             }
             assert!(op["summary"].is_string() || op["description"].is_string(), "{m} {path} is undescribed");
         }

@@ -18,10 +18,7 @@ use qnet_aws::aws_config::{self, BehaviorVersion, Region, SdkConfig};
 use qnet_aws::aws_sdk_dynamodb::config::Credentials;
 use qnet_aws::{DynamoRecordStore, S3BlobStore, from_env};
 use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore};
-use qnet_ports::{
-    BlobError, BlobStore, Condition, Cursor, Index, Item, Page, Query, RecordStore, StoreError,
-    UploadSpec, Write,
-};
+use qnet_ports::{BlobError, BlobStore, Condition, Cursor, Index, Item, Page, Query, RecordStore, StoreError, UploadSpec, Write};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -30,90 +27,47 @@ use sha2::{Digest, Sha256};
 // ---------------------------------------------------------------------------
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 async fn create_if_absent(store: &dyn RecordStore) {
     let first = Item::new("CS#1", "META", json!({"title": "first"}));
-    store
-        .put(first.clone(), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(first.clone(), Condition::NotExists).await.unwrap();
     let second = Item::new("CS#1", "META", json!({"title": "second"})).with_version(9);
     let err = store.put(second, Condition::NotExists).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
-    assert_eq!(
-        store.get("CS#1", "META").await.unwrap(),
-        Some(first),
-        "a failed put changes nothing"
-    );
+    assert_eq!(store.get("CS#1", "META").await.unwrap(), Some(first), "a failed put changes nothing");
     assert_eq!(store.get("CS#1", "OTHER").await.unwrap(), None);
 }
 
 async fn version_conflicts(store: &dyn RecordStore) {
-    store
-        .put(
-            Item::new("CS#2", "META", json!({"n": 1})),
-            Condition::NotExists,
-        )
-        .await
-        .unwrap();
+    store.put(Item::new("CS#2", "META", json!({"n": 1})), Condition::NotExists).await.unwrap();
     let v2 = Item::new("CS#2", "META", json!({"n": 2})).with_version(2);
-    store
-        .put(v2.clone(), Condition::VersionIs(1))
-        .await
-        .unwrap();
+    store.put(v2.clone(), Condition::VersionIs(1)).await.unwrap();
 
     let stale = Item::new("CS#2", "META", json!({"n": 3})).with_version(2);
     let err = store.put(stale, Condition::VersionIs(1)).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
     assert_eq!(store.get("CS#2", "META").await.unwrap(), Some(v2));
 
-    let err = store
-        .delete("CS#2", "META", Condition::VersionIs(1))
-        .await
-        .unwrap_err();
+    let err = store.delete("CS#2", "META", Condition::VersionIs(1)).await.unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
-    let err = store
-        .put(
-            Item::new("CS#none", "META", json!({})),
-            Condition::VersionIs(1),
-        )
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::ConditionFailed),
-        "VersionIs on a missing item: {err:?}"
-    );
+    let err = store.put(Item::new("CS#none", "META", json!({})), Condition::VersionIs(1)).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed), "VersionIs on a missing item: {err:?}");
     assert_eq!(store.get("CS#none", "META").await.unwrap(), None);
 
-    store
-        .delete("CS#2", "META", Condition::VersionIs(2))
-        .await
-        .unwrap();
+    store.delete("CS#2", "META", Condition::VersionIs(2)).await.unwrap();
     assert_eq!(store.get("CS#2", "META").await.unwrap(), None);
 }
 
 async fn exists_condition(store: &dyn RecordStore) {
-    let err = store
-        .put(Item::new("M#1", "P", json!({})), Condition::Exists)
-        .await
-        .unwrap_err();
+    let err = store.put(Item::new("M#1", "P", json!({})), Condition::Exists).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
     assert_eq!(store.get("M#1", "P").await.unwrap(), None);
-    let err = store
-        .delete("M#1", "P", Condition::Exists)
-        .await
-        .unwrap_err();
+    let err = store.delete("M#1", "P", Condition::Exists).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
 
-    store
-        .put(Item::new("M#1", "P", json!({"a": 1})), Condition::None)
-        .await
-        .unwrap();
+    store.put(Item::new("M#1", "P", json!({"a": 1})), Condition::None).await.unwrap();
     let updated = Item::new("M#1", "P", json!({"a": 2})).with_version(5);
     store.put(updated.clone(), Condition::Exists).await.unwrap();
     assert_eq!(store.get("M#1", "P").await.unwrap(), Some(updated));
@@ -131,46 +85,17 @@ async fn transactions_are_all_or_nothing(store: &dyn RecordStore) {
 
     let writes = |check_b: Condition| {
         vec![
-            Write::Put {
-                item: Item::new("T#C", "META", json!({"c": 1})),
-                condition: Condition::NotExists,
-            },
-            Write::Put {
-                item: Item::new("T#A", "META", json!({"a": 2})).with_version(2),
-                condition: Condition::VersionIs(1),
-            },
-            Write::Check {
-                pk: "T#B".into(),
-                sk: "META".into(),
-                condition: check_b,
-            },
-            Write::Delete {
-                pk: "T#D".into(),
-                sk: "META".into(),
-                condition: Condition::Exists,
-            },
+            Write::Put { item: Item::new("T#C", "META", json!({"c": 1})), condition: Condition::NotExists },
+            Write::Put { item: Item::new("T#A", "META", json!({"a": 2})).with_version(2), condition: Condition::VersionIs(1) },
+            Write::Check { pk: "T#B".into(), sk: "META".into(), condition: check_b },
+            Write::Delete { pk: "T#D".into(), sk: "META".into(), condition: Condition::Exists },
         ]
     };
     let err = store.transact(writes(Condition::Exists)).await.unwrap_err();
-    assert!(
-        matches!(err, StoreError::TransactionConflict { index: Some(2) }),
-        "{err:?}"
-    );
-    assert_eq!(
-        store.get("T#A", "META").await.unwrap(),
-        Some(a),
-        "A untouched"
-    );
-    assert_eq!(
-        store.get("T#C", "META").await.unwrap(),
-        None,
-        "C not created"
-    );
-    assert_eq!(
-        store.get("T#D", "META").await.unwrap(),
-        Some(d),
-        "D not deleted"
-    );
+    assert!(matches!(err, StoreError::TransactionConflict { index: Some(2) }), "{err:?}");
+    assert_eq!(store.get("T#A", "META").await.unwrap(), Some(a), "A untouched");
+    assert_eq!(store.get("T#C", "META").await.unwrap(), None, "C not created");
+    assert_eq!(store.get("T#D", "META").await.unwrap(), Some(d), "D not deleted");
 
     store.transact(writes(Condition::NotExists)).await.unwrap();
     assert_eq!(store.get("T#A", "META").await.unwrap().unwrap().version, 2);
@@ -180,55 +105,33 @@ async fn transactions_are_all_or_nothing(store: &dyn RecordStore) {
     // The failing write is reported by position, whichever it is.
     let err = store
         .transact(vec![
-            Write::Put {
-                item: Item::new("T#A", "META", json!({})).with_version(3),
-                condition: Condition::VersionIs(1),
-            },
-            Write::Put {
-                item: Item::new("T#E", "META", json!({})),
-                condition: Condition::NotExists,
-            },
+            Write::Put { item: Item::new("T#A", "META", json!({})).with_version(3), condition: Condition::VersionIs(1) },
+            Write::Put { item: Item::new("T#E", "META", json!({})), condition: Condition::NotExists },
         ])
         .await
         .unwrap_err();
-    assert!(
-        matches!(err, StoreError::TransactionConflict { index: Some(0) }),
-        "{err:?}"
-    );
+    assert!(matches!(err, StoreError::TransactionConflict { index: Some(0) }), "{err:?}");
     assert_eq!(store.get("T#E", "META").await.unwrap(), None);
     store.transact(Vec::new()).await.unwrap();
 }
 
 async fn expired_items_are_gone(store: &dyn RecordStore) {
-    let expired = Item::new("TTL#1", "SESSION", json!({"s": 1}))
-        .with_gsi1("TTLS", "A")
-        .expiring_at(now() - 5);
-    let live = Item::new("TTL#1", "SESSION2", json!({"s": 2}))
-        .with_gsi1("TTLS", "B")
-        .expiring_at(now() + 3600);
+    let expired = Item::new("TTL#1", "SESSION", json!({"s": 1})).with_gsi1("TTLS", "A").expiring_at(now() - 5);
+    let live = Item::new("TTL#1", "SESSION2", json!({"s": 2})).with_gsi1("TTLS", "B").expiring_at(now() + 3600);
     store.put(expired, Condition::None).await.unwrap();
     store.put(live.clone(), Condition::None).await.unwrap();
 
     assert_eq!(store.get("TTL#1", "SESSION").await.unwrap(), None);
-    let page = store
-        .query(Query::new(Index::Primary, "TTL#1"))
-        .await
-        .unwrap();
+    let page = store.query(Query::new(Index::Primary, "TTL#1")).await.unwrap();
     assert_eq!(page.items, vec![live.clone()]);
     let page = store.query(Query::new(Index::Gsi1, "TTLS")).await.unwrap();
     assert_eq!(page.items, vec![live]);
 
     // An expired item counts as absent for conditions.
-    let err = store
-        .delete("TTL#1", "SESSION", Condition::Exists)
-        .await
-        .unwrap_err();
+    let err = store.delete("TTL#1", "SESSION", Condition::Exists).await.unwrap_err();
     assert!(matches!(err, StoreError::ConditionFailed), "{err:?}");
     let again = Item::new("TTL#1", "SESSION", json!({"s": 3}));
-    store
-        .put(again.clone(), Condition::NotExists)
-        .await
-        .unwrap();
+    store.put(again.clone(), Condition::NotExists).await.unwrap();
     assert_eq!(store.get("TTL#1", "SESSION").await.unwrap(), Some(again));
 }
 
@@ -240,11 +143,7 @@ async fn all_pages(store: &dyn RecordStore, query: Query) -> Vec<Item> {
     let mut items = Vec::new();
     for _ in 0..1000 {
         let Page { items: page, next } = store.query(query.clone().after(cursor)).await.unwrap();
-        assert!(
-            page.len() <= limit,
-            "page of {} > limit {limit}",
-            page.len()
-        );
+        assert!(page.len() <= limit, "page of {} > limit {limit}", page.len());
         let full = page.len() == limit;
         items.extend(page);
         match next {
@@ -284,13 +183,7 @@ async fn pagination_on_every_index(store: &dyn RecordStore) {
             .with_gsi1("G1#2", format!("T#{i:03}"))
             .with_gsi2("G2#1", format!("R#{i}"));
         store.put(other, Condition::None).await.unwrap();
-        store
-            .put(
-                Item::new("LIST#1", format!("NOTE#{i:03}"), json!({})),
-                Condition::None,
-            )
-            .await
-            .unwrap();
+        store.put(Item::new("LIST#1", format!("NOTE#{i:03}"), json!({})), Condition::None).await.unwrap();
     }
     assert_eq!(expected.len(), 23);
 
@@ -301,146 +194,58 @@ async fn pagination_on_every_index(store: &dyn RecordStore) {
     };
     let by_gsi1 = {
         let mut v = expected.clone();
-        v.sort_by(|a, b| {
-            a.gsi1
-                .as_ref()
-                .unwrap()
-                .sk
-                .cmp(&b.gsi1.as_ref().unwrap().sk)
-        });
+        v.sort_by(|a, b| a.gsi1.as_ref().unwrap().sk.cmp(&b.gsi1.as_ref().unwrap().sk));
         v
     };
     let by_gsi2 = {
         let mut v = expected.clone();
-        v.sort_by(|a, b| {
-            (&a.gsi2.as_ref().unwrap().sk, &a.pk, &a.sk).cmp(&(
-                &b.gsi2.as_ref().unwrap().sk,
-                &b.pk,
-                &b.sk,
-            ))
-        });
+        v.sort_by(|a, b| (&a.gsi2.as_ref().unwrap().sk, &a.pk, &a.sk).cmp(&(&b.gsi2.as_ref().unwrap().sk, &b.pk, &b.sk)));
         v
     };
 
     for (query, want) in [
-        (
-            Query::new(Index::Primary, "LIST#1").prefix("ITEM#"),
-            by_primary,
-        ),
+        (Query::new(Index::Primary, "LIST#1").prefix("ITEM#"), by_primary),
         (Query::new(Index::Gsi1, "G1#1"), by_gsi1),
         (Query::new(Index::Gsi2, "G2#1").prefix("S#"), by_gsi2),
     ] {
         for limit in [1, 5, 7, 23, 100] {
             let got = all_pages(store, query.clone().limit(limit)).await;
-            assert_eq!(
-                keys(&got),
-                keys(&want),
-                "{:?} ascending, limit {limit}",
-                query.index
-            );
+            assert_eq!(keys(&got), keys(&want), "{:?} ascending, limit {limit}", query.index);
             let got = all_pages(store, query.clone().limit(limit).descending()).await;
             let mut reversed = want.clone();
             reversed.reverse();
-            assert_eq!(
-                keys(&got),
-                keys(&reversed),
-                "{:?} descending, limit {limit}",
-                query.index
-            );
+            assert_eq!(keys(&got), keys(&reversed), "{:?} descending, limit {limit}", query.index);
         }
-        assert_eq!(
-            all_pages(store, query.clone()).await,
-            want,
-            "items come back whole"
-        );
+        assert_eq!(all_pages(store, query.clone()).await, want, "items come back whole");
     }
 }
 
 async fn prefix_filtering(store: &dyn RecordStore) {
-    for sk in [
-        "ATT#1",
-        "ATT#2",
-        "ATTACH",
-        "AT",
-        "B",
-        "COMMENT#1",
-        "ATT#3#x",
-    ] {
-        store
-            .put(
-                Item::new("CS#9", sk, json!({})).with_gsi2("CS9", sk),
-                Condition::None,
-            )
-            .await
-            .unwrap();
+    for sk in ["ATT#1", "ATT#2", "ATTACH", "AT", "B", "COMMENT#1", "ATT#3#x"] {
+        store.put(Item::new("CS#9", sk, json!({})).with_gsi2("CS9", sk), Condition::None).await.unwrap();
     }
-    let page = store
-        .query(Query::new(Index::Primary, "CS#9").prefix("ATT#"))
-        .await
-        .unwrap();
-    assert_eq!(
-        keys(&page.items),
-        ["CS#9|ATT#1", "CS#9|ATT#2", "CS#9|ATT#3#x"]
-    );
+    let page = store.query(Query::new(Index::Primary, "CS#9").prefix("ATT#")).await.unwrap();
+    assert_eq!(keys(&page.items), ["CS#9|ATT#1", "CS#9|ATT#2", "CS#9|ATT#3#x"]);
     assert!(page.next.is_none());
-    let page = store
-        .query(Query::new(Index::Gsi2, "CS9").prefix("ATT").descending())
-        .await
-        .unwrap();
-    assert_eq!(
-        keys(&page.items),
-        ["CS#9|ATTACH", "CS#9|ATT#3#x", "CS#9|ATT#2", "CS#9|ATT#1"]
-    );
-    let page = store
-        .query(Query::new(Index::Primary, "CS#9").prefix("Z"))
-        .await
-        .unwrap();
+    let page = store.query(Query::new(Index::Gsi2, "CS9").prefix("ATT").descending()).await.unwrap();
+    assert_eq!(keys(&page.items), ["CS#9|ATTACH", "CS#9|ATT#3#x", "CS#9|ATT#2", "CS#9|ATT#1"]);
+    let page = store.query(Query::new(Index::Primary, "CS#9").prefix("Z")).await.unwrap();
     assert!(page.items.is_empty() && page.next.is_none());
-    let page = store
-        .query(Query::new(Index::Primary, "CS#nothing"))
-        .await
-        .unwrap();
+    let page = store.query(Query::new(Index::Primary, "CS#nothing")).await.unwrap();
     assert!(page.items.is_empty() && page.next.is_none());
 }
 
 async fn foreign_cursors_are_refused(store: &dyn RecordStore) {
     for i in 0..3 {
         for pk in ["A", "B"] {
-            let item = Item::new(pk, format!("X#{i}"), json!({}))
-                .with_gsi1(format!("G{pk}"), format!("X#{i}"));
+            let item = Item::new(pk, format!("X#{i}"), json!({})).with_gsi1(format!("G{pk}"), format!("X#{i}"));
             store.put(item, Condition::None).await.unwrap();
         }
     }
-    let primary = store
-        .query(Query::new(Index::Primary, "A").limit(1))
-        .await
-        .unwrap()
-        .next
-        .unwrap();
-    let gsi1 = store
-        .query(Query::new(Index::Gsi1, "GA").limit(1))
-        .await
-        .unwrap()
-        .next
-        .unwrap();
-    assert_eq!(
-        primary,
-        Cursor {
-            pk: "A".into(),
-            sk: "X#0".into(),
-            ipk: None,
-            isk: None
-        }
-    );
-    assert_eq!(
-        gsi1,
-        Cursor {
-            pk: "A".into(),
-            sk: "X#0".into(),
-            ipk: Some("GA".into()),
-            isk: Some("X#0".into())
-        }
-    );
+    let primary = store.query(Query::new(Index::Primary, "A").limit(1)).await.unwrap().next.unwrap();
+    let gsi1 = store.query(Query::new(Index::Gsi1, "GA").limit(1)).await.unwrap().next.unwrap();
+    assert_eq!(primary, Cursor { pk: "A".into(), sk: "X#0".into(), ipk: None, isk: None });
+    assert_eq!(gsi1, Cursor { pk: "A".into(), sk: "X#0".into(), ipk: Some("GA".into()), isk: Some("X#0".into()) });
 
     for (query, cursor) in [
         (Query::new(Index::Primary, "B"), &primary),
@@ -450,17 +255,11 @@ async fn foreign_cursors_are_refused(store: &dyn RecordStore) {
         (Query::new(Index::Gsi2, "GA"), &primary),
         (Query::new(Index::Primary, "A").prefix("Y#"), &primary),
     ] {
-        let err = store
-            .query(query.clone().after(Some(cursor.clone())))
-            .await
-            .unwrap_err();
+        let err = store.query(query.clone().after(Some(cursor.clone()))).await.unwrap_err();
         assert!(matches!(err, StoreError::BadCursor), "{query:?}: {err:?}");
     }
     // The right partition resumes after the cursor.
-    let page = store
-        .query(Query::new(Index::Primary, "A").after(Some(primary)))
-        .await
-        .unwrap();
+    let page = store.query(Query::new(Index::Primary, "A").after(Some(primary))).await.unwrap();
     assert_eq!(keys(&page.items), ["A|X#1", "A|X#2"]);
 }
 
@@ -484,23 +283,14 @@ async fn json_round_trips(store: &dyn RecordStore) {
         "nested": {"deeper": {"deepest": {"list": ["", "x"]}}},
         "unicode": "日本語 ✓ 😀",
     });
-    let item = Item::new("JSON#1", "DOC", data.clone())
-        .with_gsi1("JSON", "1")
-        .with_version(3);
+    let item = Item::new("JSON#1", "DOC", data.clone()).with_gsi1("JSON", "1").with_version(3);
     store.put(item.clone(), Condition::NotExists).await.unwrap();
-    assert_eq!(
-        store.get("JSON#1", "DOC").await.unwrap(),
-        Some(item.clone())
-    );
+    assert_eq!(store.get("JSON#1", "DOC").await.unwrap(), Some(item.clone()));
     let page = store.query(Query::new(Index::Gsi1, "JSON")).await.unwrap();
     assert_eq!(page.items, vec![item]);
 
     // Non-object documents and a null document survive too.
-    for (sk, value) in [
-        ("ARR", json!([1, 2, 3])),
-        ("STR", json!("")),
-        ("NULL", Value::Null),
-    ] {
+    for (sk, value) in [("ARR", json!([1, 2, 3])), ("STR", json!("")), ("NULL", Value::Null)] {
         let item = Item::new("JSON#1", sk, value);
         store.put(item.clone(), Condition::None).await.unwrap();
         assert_eq!(store.get("JSON#1", sk).await.unwrap(), Some(item));
@@ -509,13 +299,7 @@ async fn json_round_trips(store: &dyn RecordStore) {
     // DynamoDB keeps numbers as decimals, so a float with an integral value comes
     // back as an integer; the embedded store does the same, so code cannot come
     // to rely on the difference locally.
-    store
-        .put(
-            Item::new("JSON#1", "FLOAT", json!({"f": 2.0, "g": -0.0})),
-            Condition::None,
-        )
-        .await
-        .unwrap();
+    store.put(Item::new("JSON#1", "FLOAT", json!({"f": 2.0, "g": -0.0})), Condition::None).await.unwrap();
     let back = store.get("JSON#1", "FLOAT").await.unwrap().unwrap().data;
     assert_eq!(back, json!({"f": 2, "g": 0}));
 }
@@ -525,9 +309,7 @@ async fn json_round_trips(store: &dyn RecordStore) {
 // ---------------------------------------------------------------------------
 
 fn sample_bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
-        .collect()
+    (0..n).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
 }
 
 fn sha256_base64(bytes: &[u8]) -> String {
@@ -551,40 +333,19 @@ async fn send(url: &qnet_ports::PresignedUrl, body: Option<Vec<u8>>) -> reqwest:
 }
 
 async fn blobs_basic(store: &dyn BlobStore) {
-    store
-        .put("docs/a.txt", b"alpha".to_vec(), "text/plain")
-        .await
-        .unwrap();
+    store.put("docs/a.txt", b"alpha".to_vec(), "text/plain").await.unwrap();
     assert_eq!(store.get("docs/a.txt").await.unwrap(), b"alpha");
     let meta = store.head("docs/a.txt").await.unwrap().unwrap();
-    assert_eq!(
-        (meta.size, meta.content_type.as_deref()),
-        (5, Some("text/plain"))
-    );
+    assert_eq!((meta.size, meta.content_type.as_deref()), (5, Some("text/plain")));
 
     store.copy("docs/a.txt", "docs/b.txt").await.unwrap();
     assert_eq!(store.get("docs/b.txt").await.unwrap(), b"alpha");
-    assert_eq!(
-        store
-            .head("docs/b.txt")
-            .await
-            .unwrap()
-            .unwrap()
-            .content_type
-            .as_deref(),
-        Some("text/plain")
-    );
+    assert_eq!(store.head("docs/b.txt").await.unwrap().unwrap().content_type.as_deref(), Some("text/plain"));
 
     store.delete("docs/a.txt").await.unwrap();
     assert_eq!(store.head("docs/a.txt").await.unwrap(), None);
-    assert!(matches!(
-        store.get("docs/a.txt").await,
-        Err(BlobError::NotFound)
-    ));
-    assert!(matches!(
-        store.copy("docs/a.txt", "docs/c.txt").await,
-        Err(BlobError::NotFound)
-    ));
+    assert!(matches!(store.get("docs/a.txt").await, Err(BlobError::NotFound)));
+    assert!(matches!(store.copy("docs/a.txt", "docs/c.txt").await, Err(BlobError::NotFound)));
     store.delete("docs/a.txt").await.unwrap();
 }
 
@@ -602,71 +363,30 @@ async fn blobs_presigned(store: &dyn BlobStore, refuses_wrong_bytes: bool) {
     };
     let put = store.presign_put(&spec).await.unwrap();
     assert_eq!(put.method, "PUT");
-    let header = |name: &str| {
-        put.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    assert_eq!(
-        header("content-type"),
-        Some("application/pdf"),
-        "{:?}",
-        put.headers
-    );
-    assert_eq!(
-        header("x-amz-checksum-sha256"),
-        Some(spec.sha256_base64.as_str()),
-        "{:?}",
-        put.headers
-    );
+    let header = |name: &str| put.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("content-type"), Some("application/pdf"), "{:?}", put.headers);
+    assert_eq!(header("x-amz-checksum-sha256"), Some(spec.sha256_base64.as_str()), "{:?}", put.headers);
     assert!(put.expires_at > now() + 200 && put.expires_at <= now() + 301);
 
     if refuses_wrong_bytes {
         let mut wrong = bytes.clone();
         wrong[1000] ^= 0xff;
         let refused = send(&put, Some(wrong)).await;
-        assert_eq!(
-            refused.status(),
-            reqwest::StatusCode::BAD_REQUEST,
-            "{}",
-            refused.text().await.unwrap()
-        );
-        assert_eq!(
-            store.head(&spec.key).await.unwrap(),
-            None,
-            "refused bytes are not stored"
-        );
+        assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST, "{}", refused.text().await.unwrap());
+        assert_eq!(store.head(&spec.key).await.unwrap(), None, "refused bytes are not stored");
     }
 
     let sent = send(&put, Some(bytes.clone())).await;
-    assert!(
-        sent.status().is_success(),
-        "{}: {}",
-        sent.status(),
-        sent.text().await.unwrap()
-    );
+    assert!(sent.status().is_success(), "{}: {}", sent.status(), sent.text().await.unwrap());
     let meta = store.head(&spec.key).await.unwrap().unwrap();
-    assert_eq!(
-        (meta.size, meta.content_type.as_deref()),
-        (bytes.len() as u64, Some("application/pdf"))
-    );
+    assert_eq!((meta.size, meta.content_type.as_deref()), (bytes.len() as u64, Some("application/pdf")));
     assert_eq!(store.get(&spec.key).await.unwrap(), bytes);
 
-    let get = store
-        .presign_get(&spec.key, "Audit report 2024.pdf", Duration::from_secs(60))
-        .await
-        .unwrap();
+    let get = store.presign_get(&spec.key, "Audit report 2024.pdf", Duration::from_secs(60)).await.unwrap();
     let got = send(&get, None).await;
     assert!(got.status().is_success(), "{}", got.status());
-    let disposition = got.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        disposition.starts_with("attachment;") && disposition.contains("Audit report 2024.pdf"),
-        "{disposition}"
-    );
+    let disposition = got.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment;") && disposition.contains("Audit report 2024.pdf"), "{disposition}");
     assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
 }
 
@@ -680,15 +400,9 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new() -> TempDir {
         static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "qnet-store-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("qnet-store-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -724,17 +438,10 @@ async fn embedded_blobs(dir: &TempDir) -> EmbeddedBlobStore {
             Err(refusal) => (refusal.status, refusal.reason).into_response(),
         }
     }
-    async fn download(
-        State(store): State<EmbeddedBlobStore>,
-        Path(key): Path<String>,
-        RawQuery(query): RawQuery,
-    ) -> Response {
+    async fn download(State(store): State<EmbeddedBlobStore>, Path(key): Path<String>, RawQuery(query): RawQuery) -> Response {
         match store.open_download(&key, query.as_deref().unwrap_or("")) {
             Ok(d) => (
-                [
-                    (header::CONTENT_TYPE, d.content_type.clone()),
-                    (header::CONTENT_DISPOSITION, d.content_disposition()),
-                ],
+                [(header::CONTENT_TYPE, d.content_type.clone()), (header::CONTENT_DISPOSITION, d.content_disposition())],
                 d.bytes,
             )
                 .into_response(),
@@ -742,10 +449,7 @@ async fn embedded_blobs(dir: &TempDir) -> EmbeddedBlobStore {
         }
     }
     let app = axum::Router::new()
-        .route(
-            "/_local/blobs/{*key}",
-            axum::routing::put(upload).get(download),
-        )
+        .route("/_local/blobs/{*key}", axum::routing::put(upload).get(download))
         .layer(axum::extract::DefaultBodyLimit::max(10 << 20))
         .with_state(store.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -782,41 +486,25 @@ async fn moto() -> SdkConfig {
         .post(format!("{endpoint}/moto-api/reset"))
         .send()
         .await
-        .unwrap_or_else(|e| {
-            panic!("moto at {endpoint} does not answer ({e}); is it running? (scripts/moto-up)")
-        });
-    assert!(
-        reset.status().is_success(),
-        "moto reset: {}",
-        reset.status()
-    );
+        .unwrap_or_else(|e| panic!("moto at {endpoint} does not answer ({e}); is it running? (scripts/moto-up)"));
+    assert!(reset.status().is_success(), "moto reset: {}", reset.status());
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("eu-west-2"))
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "qnet-tests",
-        ))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "qnet-tests"))
         .load()
         .await
 }
 
 async fn moto_records() -> DynamoRecordStore {
     let config = moto().await;
-    from_env::ensure_table(&from_env::dynamodb_client(&config), TABLE)
-        .await
-        .unwrap();
+    from_env::ensure_table(&from_env::dynamodb_client(&config), TABLE).await.unwrap();
     from_env::record_store(&config, TABLE)
 }
 
 async fn moto_blobs() -> S3BlobStore {
     let config = moto().await;
-    from_env::ensure_bucket(&from_env::s3_client(&config), BUCKET)
-        .await
-        .unwrap();
+    from_env::ensure_bucket(&from_env::s3_client(&config), BUCKET).await.unwrap();
     from_env::blob_store(&config, BUCKET)
 }
 
@@ -915,32 +603,16 @@ mod moto_blobs {
             sha256_base64: super::sha256_base64(b"png"),
             expires_in: std::time::Duration::from_secs(60),
         };
-        let put = qnet_ports::BlobStore::presign_put(&store, &spec)
-            .await
-            .unwrap();
+        let put = qnet_ports::BlobStore::presign_put(&store, &spec).await.unwrap();
         let signed = put
             .url
             .split(['?', '&'])
             .find_map(|p| p.strip_prefix("X-Amz-SignedHeaders="))
             .unwrap_or_else(|| panic!("no signed headers in {}", put.url));
-        assert_eq!(
-            signed,
-            "content-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256"
-        );
+        assert_eq!(signed, "content-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256");
         let names: Vec<&str> = put.headers.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            names,
-            ["content-length", "content-type", "x-amz-checksum-sha256"]
-        );
-        assert!(
-            !put.url.to_ascii_lowercase().contains("crc32"),
-            "{}",
-            put.url
-        );
-        assert!(
-            !put.url.contains("x-amz-sdk-checksum-algorithm"),
-            "{}",
-            put.url
-        );
+        assert_eq!(names, ["content-length", "content-type", "x-amz-checksum-sha256"]);
+        assert!(!put.url.to_ascii_lowercase().contains("crc32"), "{}", put.url);
+        assert!(!put.url.contains("x-amz-sdk-checksum-algorithm"), "{}", put.url);
     }
 }

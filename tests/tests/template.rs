@@ -236,8 +236,8 @@ fn function_binaries() -> BTreeMap<String, PathBuf> {
         if !members.contains(&relative) {
             continue;
         }
-        let manifest: toml::Table =
-            toml::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap_or_else(|e| panic!("{relative}/Cargo.toml: {e}"));
+        let manifest: toml::Table = toml::from_str(&std::fs::read_to_string(&manifest_path).unwrap())
+            .unwrap_or_else(|e| panic!("{relative}/Cargo.toml: {e}"));
         let bins: Vec<String> = manifest
             .get("bin")
             .and_then(|b| b.as_array())
@@ -281,7 +281,11 @@ fn every_function_builds_a_workspace_binary_from_the_workspace_root() {
         let code_uri = f.str_prop("CodeUri");
         let resolved = template_path().parent().unwrap().join(code_uri);
         let resolved = resolved.canonicalize().unwrap_or_else(|e| panic!("{}: CodeUri {code_uri}: {e}", f.id));
-        assert_eq!(resolved, root, "{}: CodeUri {code_uri} must resolve to the workspace root (cargo-lambda builds the workspace)", f.id);
+        assert_eq!(
+            resolved, root,
+            "{}: CodeUri {code_uri} must resolve to the workspace root (cargo-lambda builds the workspace)",
+            f.id
+        );
 
         assert_eq!(f.metadata["BuildMethod"], "rust-cargolambda", "{}: Metadata.BuildMethod", f.id);
         let binary = f.binary();
@@ -353,7 +357,11 @@ fn environment_values_point_at_this_stacks_resources() {
                 "QNET_LOG_LEVEL" => assert_eq!(value, &json!({ "Ref": "LogLevel" }), "{}: {name}", f.id),
                 "QNET_JWT_ISSUER" => {
                     assert_eq!(value, &jwt["JwtConfiguration"]["issuer"], "{}: {name} must be the authorizer's issuer", f.id);
-                    assert!(strings(&value["Fn::Sub"]).iter().any(|s| s.contains(&format!("${{{pool_id}}}"))), "{}: {name}", f.id);
+                    assert!(
+                        strings(&value["Fn::Sub"]).iter().any(|s| s.contains(&format!("${{{pool_id}}}"))),
+                        "{}: {name}",
+                        f.id
+                    );
                 }
                 "QNET_JWT_AUDIENCE" => {
                     assert_eq!(value, &json!({ "Ref": client_id }), "{}: {name}", f.id);
@@ -394,7 +402,8 @@ fn grants(t: &Template, f: &Function) -> Grants {
     let (table_id, _) = t.only("AWS::DynamoDB::Table");
     let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
     let bucket_name = bucket["Properties"]["BucketName"]["Fn::Sub"].as_str().expect("the bucket's name is a !Sub string");
-    let table_resources = [json!({ "Fn::GetAtt": [table_id, "Arn"] }), json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") })];
+    let table_resources =
+        [json!({ "Fn::GetAtt": [table_id, "Arn"] }), json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") })];
     let allowed_prefixes = ["uploads/*", "attachments/*"];
     let bucket_itself = |r: &Value| -> bool {
         r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
@@ -402,9 +411,9 @@ fn grants(t: &Template, f: &Function) -> Grants {
     };
     let bucket_object = |r: &Value| -> bool {
         let Some(s) = r["Fn::Sub"].as_str() else { return false };
-        allowed_prefixes.iter().any(|p| {
-            s == format!("${{{bucket_id}.Arn}}/{p}") || s == format!("arn:${{AWS::Partition}}:s3:::{bucket_name}/{p}")
-        })
+        allowed_prefixes
+            .iter()
+            .any(|p| s == format!("${{{bucket_id}.Arn}}/{p}") || s == format!("arn:${{AWS::Partition}}:s3:::{bucket_name}/{p}"))
     };
 
     let mut actions = BTreeSet::new();
@@ -447,11 +456,8 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     let read_only: BTreeSet<String> = RECORD_READ_ACTIONS.iter().map(|a| a.to_string()).collect();
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
 
-    let expected: BTreeMap<&str, &BTreeSet<String>> = BTreeMap::from([
-        ("ApiFunction", &both),
-        ("AttachmentCheckFunction", &both),
-        ("PreSignupFunction", &read_only),
-    ]);
+    let expected: BTreeMap<&str, &BTreeSet<String>> =
+        BTreeMap::from([("ApiFunction", &both), ("AttachmentCheckFunction", &both), ("PreSignupFunction", &read_only)]);
     let functions = t.functions();
     assert_eq!(
         functions.keys().map(String::as_str).collect::<BTreeSet<_>>(),
@@ -494,11 +500,7 @@ fn documented_operations() -> BTreeMap<(String, String), Login> {
                 Some(Value::Array(reqs)) if reqs.is_empty() => Login::Public,
                 Some(Value::Array(reqs)) => {
                     let anonymous = reqs.iter().any(|r| r.as_object().is_some_and(|m| m.is_empty()));
-                    if anonymous {
-                        if reqs.len() == 1 { Login::Public } else { Login::Optional }
-                    } else {
-                        Login::Required
-                    }
+                    if anonymous { if reqs.len() == 1 { Login::Public } else { Login::Optional } } else { Login::Required }
                 }
                 Some(other) => panic!("{method} {path}: security is not a list: {other}"),
             };
@@ -607,11 +609,8 @@ fn the_user_pool_has_a_group_per_assigned_role_and_the_pre_signup_trigger() {
         })
         .collect();
     // Every signed-in person is a member; the other roles are groups.
-    let roles: BTreeSet<String> = qnet_domain::Role::ALL
-        .into_iter()
-        .filter(|r| *r != qnet_domain::Role::Member)
-        .map(|r| r.as_str().to_string())
-        .collect();
+    let roles: BTreeSet<String> =
+        qnet_domain::Role::ALL.into_iter().filter(|r| *r != qnet_domain::Role::Member).map(|r| r.as_str().to_string()).collect();
     let extra: BTreeSet<String> = groups.difference(&roles).cloned().collect();
     assert!(roles.is_subset(&groups), "groups {groups:?} must include every assigned role {roles:?}");
     assert!(extra.iter().all(|g| g == "member"), "groups that are no role: {extra:?}");
@@ -665,7 +664,10 @@ fn the_table_has_its_keys_indexes_ttl_backups_and_encryption() {
     assert_eq!(table["DeletionPolicy"], "Retain", "{id}: DeletionPolicy");
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(p["KeySchema"], json!([{ "AttributeName": "PK", "KeyType": "HASH" }, { "AttributeName": "SK", "KeyType": "RANGE" }]));
+    assert_eq!(
+        p["KeySchema"],
+        json!([{ "AttributeName": "PK", "KeyType": "HASH" }, { "AttributeName": "SK", "KeyType": "RANGE" }])
+    );
     let attributes: BTreeMap<&str, &str> = p["AttributeDefinitions"]
         .as_array()
         .unwrap()
@@ -702,7 +704,10 @@ fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
     );
     let rules = p["BucketEncryption"]["ServerSideEncryptionConfiguration"].as_array().expect("encryption rules");
     assert!(
-        rules.iter().any(|r| matches!(r["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str(), Some("AES256" | "aws:kms" | "aws:kms:dsse"))),
+        rules.iter().any(|r| matches!(
+            r["ServerSideEncryptionByDefault"]["SSEAlgorithm"].as_str(),
+            Some("AES256" | "aws:kms" | "aws:kms:dsse")
+        )),
         "{id}: default encryption"
     );
 

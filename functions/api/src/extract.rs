@@ -25,11 +25,7 @@ pub struct JsonBody {
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = Problem;
     async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_BODY as u64) {
             return Err(too_large());
         }
@@ -44,8 +40,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             ));
         }
         let raw = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| too_large())?;
-        let value: serde_json::Value = serde_json::from_slice(&raw)
-            .map_err(|e| Problem::bad_request(format!("the body is not valid JSON ({e})")))?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| Problem::bad_request(format!("the body is not valid JSON ({e})")))?;
         Ok(JsonBody { value, raw })
     }
 }
@@ -85,8 +81,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let text = v.to_str().unwrap_or("").trim();
         let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
         text.parse::<u64>().map(|n| IfMatch(Some(n))).map_err(|_| {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed-request", "The request could not be read", "If-Match must be the ETag you read, such as \"3\"")
-                .with_errors(vec![qnet_domain::FieldError { field: "If-Match".into(), message: "is not a version".into() }])
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "The request could not be read",
+                "If-Match must be the ETag you read, such as \"3\"",
+            )
+            .with_errors(vec![qnet_domain::FieldError { field: "If-Match".into(), message: "is not a version".into() }])
         })
     }
 }

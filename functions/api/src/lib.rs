@@ -33,8 +33,11 @@ pub struct ApiState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Qnet API", version = "1.0.0",
-         description = "Case studies, organisations and members of the Qnet quality-improvement network. Errors are RFC 9457 problem details."),
+    info(
+        title = "Qnet API",
+        version = "1.0.0",
+        description = "Case studies, organisations and members of the Qnet quality-improvement network. Errors are RFC 9457 problem details."
+    ),
     components(schemas(problem::Problem, problem::ProblemField))
 )]
 struct ApiDoc;
@@ -107,10 +110,9 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
-            let needs_login = op
-                .security
-                .as_ref()
-                .is_some_and(|s| !s.is_empty() && !serde_json::to_value(s).map(|v| v.to_string().contains("{}")).unwrap_or(false));
+            let needs_login = op.security.as_ref().is_some_and(|s| {
+                !s.is_empty() && !serde_json::to_value(s).map(|v| v.to_string().contains("{}")).unwrap_or(false)
+            });
             let has_body = op.request_body.is_some();
             let has_id = path.contains('{');
             let r = &mut op.responses.responses;
@@ -161,7 +163,12 @@ pub fn router(app: App, auth: Arc<Authenticator>) -> Router {
 }
 
 async fn not_found() -> Problem {
-    Problem::new(axum::http::StatusCode::NOT_FOUND, "no-such-route", "Not found", "there is nothing at this path; see /openapi.json")
+    Problem::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no-such-route",
+        "Not found",
+        "there is nothing at this path; see /openapi.json",
+    )
 }
 
 async fn method_not_allowed() -> Problem {
@@ -179,7 +186,13 @@ async fn request_log(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let mut resp = next.run(req).await;
     let status = resp.status();
-    let outcome = if status.is_server_error() { "error" } else if status.is_client_error() { "refused" } else { "ok" };
+    let outcome = if status.is_server_error() {
+        "error"
+    } else if status.is_client_error() {
+        "refused"
+    } else {
+        "ok"
+    };
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if status.is_server_error() {
         tracing::error!(request_id = %request_id, method = %method, route = %route, status = status.as_u16(), outcome, ms, "request");

@@ -20,10 +20,12 @@ pub struct ProblemField {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// A URI reference naming the kind of problem; stable, for programs.
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", serialize_with = "problem_type")]
+    #[schema(value_type = String)]
+    pub kind: &'static str,
     /// A short summary of the kind of problem, for people.
-    pub title: String,
+    #[schema(value_type = String)]
+    pub title: &'static str,
     pub status: u16,
     /// What went wrong this time, for people.
     pub detail: String,
@@ -34,15 +36,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
-        Problem {
-            kind: format!("/problems/{kind}"),
-            title: title.into(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            errors: vec![],
-            headers: vec![],
-        }
+    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
+        Problem { kind, title, status: status.as_u16(), detail: detail.into(), errors: vec![], headers: vec![] }
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
@@ -55,8 +50,13 @@ impl Problem {
     }
 
     pub fn invalid(field: &str, message: &str) -> Problem {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields", "Some fields are not valid", format!("{field} {message}"))
-            .with_errors(vec![FieldError { field: field.into(), message: message.into() }])
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-fields",
+            "Some fields are not valid",
+            format!("{field} {message}"),
+        )
+        .with_errors(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
     pub fn unauthenticated(detail: &str) -> Problem {
@@ -70,12 +70,27 @@ impl Problem {
     }
 
     pub fn method_not_allowed() -> Problem {
-        Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "this path does not answer that method")
+        Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            "this path does not answer that method",
+        )
     }
 
     pub fn internal() -> Problem {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side", "the error has been logged; try again")
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side",
+            "the error has been logged; try again",
+        )
     }
+}
+
+/// Problem types are URI references under `/problems/`.
+fn problem_type<S: serde::Serializer>(kind: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("/problems/{kind}"))
 }
 
 impl IntoResponse for Problem {
@@ -95,12 +110,15 @@ impl From<AppError> for Problem {
         match e {
             AppError::Invalid(errors) => {
                 let detail = errors.to_string();
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields", "Some fields are not valid", detail).with_errors(errors.0)
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields", "Some fields are not valid", detail)
+                    .with_errors(errors.0)
             }
             AppError::Unauthenticated => Problem::unauthenticated("send a valid bearer token"),
             AppError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this", why),
             AppError::NotFound(what) => Problem::not_found(format!("no such {what}, or you may not see it")),
-            AppError::Conflict(why) => Problem::new(StatusCode::CONFLICT, "conflict", "This conflicts with the current state", why),
+            AppError::Conflict(why) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", "This conflicts with the current state", why)
+            }
             AppError::VersionMismatch { current } => {
                 let mut p = Problem::new(
                     StatusCode::PRECONDITION_FAILED,
@@ -119,15 +137,25 @@ impl From<AppError> for Problem {
                 "Say which version you are changing",
                 "send If-Match with the version from the ETag you read",
             ),
-            AppError::BadCursor => Problem::new(StatusCode::BAD_REQUEST, "bad-cursor", "The cursor is not valid", "use next_cursor exactly as a list answer gave it")
-                .with_errors(vec![FieldError { field: "cursor".into(), message: "is not a cursor for this list".into() }]),
+            AppError::BadCursor => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "bad-cursor",
+                "The cursor is not valid",
+                "use next_cursor exactly as a list answer gave it",
+            )
+            .with_errors(vec![FieldError { field: "cursor".into(), message: "is not a cursor for this list".into() }]),
             AppError::IdempotencyMismatch => Problem::new(
                 StatusCode::CONFLICT,
                 "idempotency-key-reused",
                 "The Idempotency-Key was used for a different request",
                 "use a new key for a new request",
             ),
-            AppError::TooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Too large to store", "shorten the text or move it to an attachment"),
+            AppError::TooLarge => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Too large to store",
+                "shorten the text or move it to an attachment",
+            ),
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "storage failure");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is unavailable", "try again shortly")

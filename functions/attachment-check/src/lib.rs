@@ -18,7 +18,9 @@ pub async fn handle(app: &App, event: S3Event) -> Result<Vec<CheckOutcome>, qnet
         let outcome = app.check_upload(&key).await?;
         match &outcome {
             CheckOutcome::Ready => tracing::info!(key = %key, outcome = "ready", "attachment checked"),
-            CheckOutcome::Rejected(reason) => tracing::info!(key = %key, outcome = "rejected", reason = %reason, "attachment checked"),
+            CheckOutcome::Rejected(reason) => {
+                tracing::info!(key = %key, outcome = "rejected", reason = %reason, "attachment checked")
+            }
             CheckOutcome::Ignored(why) => tracing::info!(key = %key, outcome = "ignored", why, "attachment checked"),
         }
         outcomes.push(outcome);
@@ -35,9 +37,8 @@ pub fn decode_key(raw: &str) -> String {
 /// An `ObjectCreated:Put` event for one key, as S3 sends it; the local runner
 /// uses it to call [`handle`] exactly as Lambda would.
 pub fn object_created_event(bucket: &str, key: &str, size: u64) -> S3Event {
-    let encoded: String = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
-        .to_string()
-        .replace("%2F", "/");
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC).to_string().replace("%2F", "/");
     let json = serde_json::json!({
         "Records": [{
             "eventVersion": "2.1",

@@ -114,11 +114,7 @@ fn check_version(cs: &CaseStudy, if_match: Option<u64>, required: bool) -> AppRe
 }
 
 fn page_limit(limit: u32) -> AppResult<u32> {
-    if (1..=MAX_PAGE).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(AppError::invalid("limit", "must be from 1 to 100"))
-    }
+    if (1..=MAX_PAGE).contains(&limit) { Ok(limit) } else { Err(AppError::invalid("limit", "must be from 1 to 100")) }
 }
 
 fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
@@ -261,7 +257,10 @@ impl App {
             )));
         }
         if old.status != Status::Pending {
-            return Err(AppError::Conflict(format!("only pending case studies can be published; this one is {}", old.status.as_str())));
+            return Err(AppError::Conflict(format!(
+                "only pending case studies can be published; this one is {}",
+                old.status.as_str()
+            )));
         }
         let mut new = old.clone();
         let now = self.now_text();
@@ -391,7 +390,14 @@ impl App {
         Ok(CaseStudyList { items, next_cursor: page.next.map(|c| c.encode()) })
     }
 
-    async fn list_index(&self, index: Index, partition: String, ascending: bool, limit: u32, cursor: Option<&str>) -> AppResult<CaseStudyList> {
+    async fn list_index(
+        &self,
+        index: Index,
+        partition: String,
+        ascending: bool,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> AppResult<CaseStudyList> {
         let limit = page_limit(limit)?;
         let cursor = parse_cursor(cursor)?;
         let mut q = Query::new(index, partition).limit(limit).after(cursor);

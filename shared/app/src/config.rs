@@ -14,8 +14,7 @@ pub mod vars {
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
-pub const API_VARIABLES: &[&str] =
-    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
+pub const API_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
 
@@ -26,8 +25,10 @@ pub struct ConfigError {
 }
 
 /// Reads a set of variables from a lookup function, collecting every problem.
+type Lookup<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+
 pub struct Reader<'a> {
-    lookup: Box<dyn Fn(&str) -> Option<String> + 'a>,
+    lookup: Lookup<'a>,
     problems: Vec<String>,
 }
 
@@ -62,7 +63,8 @@ impl<'a> Reader<'a> {
     /// A required URL starting with `https://` (or `http://` on loopback, for tests).
     pub fn url(&mut self, name: &str) -> String {
         let v = self.required(name);
-        if !v.is_empty() && !(v.starts_with("https://") || v.starts_with("http://127.0.0.1") || v.starts_with("http://localhost")) {
+        if !(v.is_empty() || v.starts_with("https://") || v.starts_with("http://127.0.0.1") || v.starts_with("http://localhost"))
+        {
             self.problems.push(format!("{name} must be an https:// URL"));
         }
         v

@@ -92,7 +92,12 @@ impl BlobStore for NoBlobs {
     async fn presign_put(&self, _: &qnet_ports::UploadSpec) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
         Err(no_bucket())
     }
-    async fn presign_get(&self, _: &str, _: &str, _: std::time::Duration) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
+    async fn presign_get(
+        &self,
+        _: &str,
+        _: &str,
+        _: std::time::Duration,
+    ) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
         Err(no_bucket())
     }
 }

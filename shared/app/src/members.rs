@@ -36,10 +36,7 @@ impl App {
         let (epk, esk) = keys::member_email(&m.email);
         let writes = vec![
             Write::Put { item: member_item(&m), condition: Condition::NotExists },
-            Write::Put {
-                item: Item::new(epk, esk, serde_json::json!({"member_id": m.id})),
-                condition: Condition::NotExists,
-            },
+            Write::Put { item: Item::new(epk, esk, serde_json::json!({"member_id": m.id})), condition: Condition::NotExists },
         ];
         match self.records.transact(writes).await {
             Ok(()) => Ok(m),
@@ -97,10 +94,7 @@ impl App {
     /// case studies, which still carry the name, are purged.
     pub async fn erase_member(&self, claims: &Claims) -> AppResult<()> {
         loop {
-            let page = self
-                .records
-                .query(Query::new(Index::Gsi2, keys::members_case_studies(&claims.sub)).limit(25))
-                .await?;
+            let page = self.records.query(Query::new(Index::Gsi2, keys::members_case_studies(&claims.sub)).limit(25)).await?;
             if page.items.is_empty() {
                 break;
             }

@@ -22,9 +22,7 @@ pub(crate) struct Directory {
 
 fn org_item(o: &Organisation) -> Item {
     let (pk, sk) = keys::org(&o.id);
-    Item::new(pk, sk, encode(o))
-        .with_gsi1(keys::ORG_LIST, format!("{}#{}", o.name.to_lowercase(), o.id))
-        .with_version(o.version)
+    Item::new(pk, sk, encode(o)).with_gsi1(keys::ORG_LIST, format!("{}#{}", o.name.to_lowercase(), o.id)).with_version(o.version)
 }
 
 impl App {
@@ -119,7 +117,8 @@ impl App {
 
     async fn check_unique_name(&self, org: &Organisation) -> AppResult<()> {
         self.forget_organisations();
-        let clash = self.organisations().await?.iter().any(|o| o.id != org.id && o.name.to_lowercase() == org.name.to_lowercase());
+        let clash =
+            self.organisations().await?.iter().any(|o| o.id != org.id && o.name.to_lowercase() == org.name.to_lowercase());
         if clash {
             return Err(AppError::Conflict(format!("an organisation called {} already exists", org.name)));
         }

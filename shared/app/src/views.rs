@@ -87,11 +87,7 @@ impl CaseStudyView {
     /// are not ready yet only to the submitter and moderators.
     pub fn new(cs: CaseStudy, viewer: Option<&Claims>, names: &HashMap<String, String>) -> CaseStudyView {
         let privileged = viewer.is_some_and(|c| c.is_moderator() || cs.submitted_by.member_id.as_deref() == Some(&c.sub));
-        let attachments = cs
-            .attachments
-            .into_iter()
-            .filter(|a| privileged || a.status == AttachmentStatus::Ready)
-            .collect();
+        let attachments = cs.attachments.into_iter().filter(|a| privileged || a.status == AttachmentStatus::Ready).collect();
         CaseStudyView {
             organisation_name: names.get(&cs.organisation_id).cloned(),
             id: cs.id,

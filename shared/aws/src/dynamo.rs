@@ -12,10 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
-use qnet_ports::{
-    Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError,
-    SystemClock, Write,
-};
+use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
 use std::sync::Arc;
 
 const PK: &str = "PK";
@@ -40,11 +37,7 @@ pub struct DynamoRecordStore {
 
 impl DynamoRecordStore {
     pub fn new(client: Client, table: String) -> Self {
-        DynamoRecordStore {
-            client,
-            table,
-            clock: Arc::new(SystemClock),
-        }
+        DynamoRecordStore { client, table, clock: Arc::new(SystemClock) }
     }
 
     /// Judges TTLs by `clock`: DynamoDB deletes expired items lazily (up to days
@@ -91,9 +84,7 @@ impl RecordStore for DynamoRecordStore {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-                {
+                if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {
                     StoreError::ConditionFailed
                 } else {
                     sdk_error("PutItem", e)
@@ -114,9 +105,7 @@ impl RecordStore for DynamoRecordStore {
             .send()
             .await
             .map_err(|e| {
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception())
-                {
+                if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {
                     StoreError::ConditionFailed
                 } else {
                     sdk_error("DeleteItem", e)
@@ -128,10 +117,7 @@ impl RecordStore for DynamoRecordStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         let mut start_key = start_key(&query)?;
         if query.limit == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+            return Ok(Page { items: Vec::new(), next: None });
         }
         let limit = query.limit as usize;
         let now = self.now();
@@ -149,10 +135,7 @@ impl RecordStore for DynamoRecordStore {
             key_condition.push_str(" AND begins_with(#sk, :prefix)");
             values.insert(":prefix".into(), AttributeValue::S(prefix.clone()));
         }
-        let mut names = HashMap::from([
-            ("#pk".to_owned(), pk_attr.to_owned()),
-            ("#exp".to_owned(), EXPIRES_AT.to_owned()),
-        ]);
+        let mut names = HashMap::from([("#pk".to_owned(), pk_attr.to_owned()), ("#exp".to_owned(), EXPIRES_AT.to_owned())]);
         if query.sk_prefix.is_some() {
             names.insert("#sk".into(), sk_attr.into());
         }
@@ -184,9 +167,7 @@ impl RecordStore for DynamoRecordStore {
                 .send()
                 .await
                 .map_err(|e| {
-                    if e.code() == Some("ValidationException")
-                        && e.message().is_some_and(|m| m.contains("starting key"))
-                    {
+                    if e.code() == Some("ValidationException") && e.message().is_some_and(|m| m.contains("starting key")) {
                         StoreError::BadCursor
                     } else {
                         sdk_error("Query", e)
@@ -208,11 +189,7 @@ impl RecordStore for DynamoRecordStore {
         }
         let more = items.len() > limit;
         items.truncate(limit);
-        let next = if more {
-            items.last().map(|last| cursor_after(query.index, last))
-        } else {
-            None
-        };
+        let next = if more { items.last().map(|last| cursor_after(query.index, last)) } else { None };
         Ok(Page { items, next })
     }
 
@@ -225,23 +202,15 @@ impl RecordStore for DynamoRecordStore {
         for w in writes {
             transact_items.push(transact_item(&self.table, w, now)?);
         }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(transact_items))
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
+        self.client.transact_write_items().set_transact_items(Some(transact_items)).send().await.map_err(|e| {
+            match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(tce)) => {
-                    let codes: Vec<Option<&str>> = tce
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code())
-                        .collect();
-                    cancellation_to_error(&codes)
-                        .unwrap_or_else(|| sdk_error("TransactWriteItems", e))
+                    let codes: Vec<Option<&str>> = tce.cancellation_reasons().iter().map(|r| r.code()).collect();
+                    cancellation_to_error(&codes).unwrap_or_else(|| sdk_error("TransactWriteItems", e))
                 }
                 _ => sdk_error("TransactWriteItems", e),
-            })?;
+            }
+        })?;
         Ok(())
     }
 }
@@ -251,10 +220,7 @@ impl RecordStore for DynamoRecordStore {
 /// (another transaction touched the items) is a conflict without an index.
 /// Anything else (throttling, validation) is not a conflict: `None`.
 fn cancellation_to_error(codes: &[Option<&str>]) -> Option<StoreError> {
-    if let Some(index) = codes
-        .iter()
-        .position(|c| *c == Some("ConditionalCheckFailed"))
-    {
+    if let Some(index) = codes.iter().position(|c| *c == Some("ConditionalCheckFailed")) {
         return Some(StoreError::TransactionConflict { index: Some(index) });
     }
     if codes.contains(&Some("TransactionConflict")) {
@@ -319,25 +285,15 @@ impl ConditionExpr {
             Condition::None => return None,
             Condition::NotExists => ("attribute_not_exists(#pk) OR #exp <= :now".to_owned(), None),
             Condition::Exists => (format!("attribute_exists(#pk) AND {live}"), None),
-            Condition::VersionIs(v) => (
-                format!("attribute_exists(#pk) AND #ver = :ver AND {live}"),
-                Some(v),
-            ),
+            Condition::VersionIs(v) => (format!("attribute_exists(#pk) AND #ver = :ver AND {live}"), Some(v)),
         };
-        let mut names = HashMap::from([
-            ("#pk".to_owned(), PK.to_owned()),
-            ("#exp".to_owned(), EXPIRES_AT.to_owned()),
-        ]);
+        let mut names = HashMap::from([("#pk".to_owned(), PK.to_owned()), ("#exp".to_owned(), EXPIRES_AT.to_owned())]);
         let mut values = HashMap::from([(":now".to_owned(), AttributeValue::N(now.to_string()))]);
         if let Some(v) = version {
             names.insert("#ver".into(), VERSION.into());
             values.insert(":ver".into(), AttributeValue::N(v.to_string()));
         }
-        Some(ConditionExpr {
-            expression,
-            names,
-            values: Some(values),
-        })
+        Some(ConditionExpr { expression, names, values: Some(values) })
     }
 
     fn always() -> Self {
@@ -350,10 +306,7 @@ impl ConditionExpr {
 }
 
 fn key(pk: &str, sk: &str) -> Attributes {
-    HashMap::from([
-        (PK.to_owned(), AttributeValue::S(pk.to_owned())),
-        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
-    ])
+    HashMap::from([(PK.to_owned(), AttributeValue::S(pk.to_owned())), (SK.to_owned(), AttributeValue::S(sk.to_owned()))])
 }
 
 /// The ExclusiveStartKey for the query's cursor: the table key plus, on an
@@ -369,11 +322,7 @@ fn start_key(query: &Query) -> Result<Option<Attributes>, StoreError> {
     let isk = match (query.index, &c.ipk, &c.isk) {
         (Index::Primary, None, None) if c.pk == query.pk => &c.sk,
         (Index::Gsi1 | Index::Gsi2, Some(ipk), Some(isk)) if *ipk == query.pk => {
-            let (pk_attr, sk_attr) = if query.index == Index::Gsi1 {
-                ("GSI1PK", "GSI1SK")
-            } else {
-                ("GSI2PK", "GSI2SK")
-            };
+            let (pk_attr, sk_attr) = if query.index == Index::Gsi1 { ("GSI1PK", "GSI1SK") } else { ("GSI2PK", "GSI2SK") };
             k.insert(pk_attr.into(), AttributeValue::S(ipk.clone()));
             k.insert(sk_attr.into(), AttributeValue::S(isk.clone()));
             isk
@@ -395,20 +344,12 @@ fn cursor_after(index: Index, item: &Item) -> Cursor {
         Index::Gsi1 => item.gsi1.as_ref(),
         Index::Gsi2 => item.gsi2.as_ref(),
     };
-    Cursor {
-        pk: item.pk.clone(),
-        sk: item.sk.clone(),
-        ipk: key.map(|k| k.pk.clone()),
-        isk: key.map(|k| k.sk.clone()),
-    }
+    Cursor { pk: item.pk.clone(), sk: item.sk.clone(), ipk: key.map(|k| k.pk.clone()), isk: key.map(|k| k.sk.clone()) }
 }
 
 pub(crate) fn to_attributes(item: &Item) -> Result<Attributes, StoreError> {
     let mut attrs = key(&item.pk, &item.sk);
-    for (k, (pk_attr, sk_attr)) in [
-        (&item.gsi1, ("GSI1PK", "GSI1SK")),
-        (&item.gsi2, ("GSI2PK", "GSI2SK")),
-    ] {
+    for (k, (pk_attr, sk_attr)) in [(&item.gsi1, ("GSI1PK", "GSI1SK")), (&item.gsi2, ("GSI2PK", "GSI2SK"))] {
         if let Some(k) = k {
             attrs.insert(pk_attr.into(), AttributeValue::S(k.pk.clone()));
             attrs.insert(sk_attr.into(), AttributeValue::S(k.sk.clone()));
@@ -448,15 +389,7 @@ pub(crate) fn from_attributes(mut attrs: Attributes) -> Result<Item, StoreError>
             .map_err(|e| StoreError::Unavailable(format!("stored item data is not JSON: {e}")))?,
         None => serde_json::Value::Null,
     };
-    Ok(Item {
-        pk,
-        sk,
-        gsi1,
-        gsi2,
-        version,
-        expires_at,
-        data,
-    })
+    Ok(Item { pk, sk, gsi1, gsi2, version, expires_at, data })
 }
 
 fn index_key(pk: Option<String>, sk: Option<String>) -> Option<IndexKey> {
@@ -464,9 +397,7 @@ fn index_key(pk: Option<String>, sk: Option<String>) -> Option<IndexKey> {
 }
 
 fn bad_item(attribute: &str) -> StoreError {
-    StoreError::Unavailable(format!(
-        "stored item has a missing or malformed {attribute}"
-    ))
+    StoreError::Unavailable(format!("stored item has a missing or malformed {attribute}"))
 }
 
 /// Errors that are not conflicts: too large, or the store failing. The full
@@ -477,16 +408,12 @@ where
     R: std::fmt::Debug,
 {
     if e.code() == Some("ValidationException")
-        && e.message()
-            .is_some_and(|m| m.contains("size has exceeded") || m.contains("Item size"))
+        && e.message().is_some_and(|m| m.contains("size has exceeded") || m.contains("Item size"))
     {
         return StoreError::TooLarge;
     }
     tracing::error!(operation, error = %DisplayErrorContext(&e), "DynamoDB call failed");
-    StoreError::Unavailable(format!(
-        "DynamoDB {operation}: {}",
-        e.code().or(e.message()).unwrap_or("request failed")
-    ))
+    StoreError::Unavailable(format!("DynamoDB {operation}: {}", e.code().or(e.message()).unwrap_or("request failed")))
 }
 
 #[cfg(test)]
@@ -513,17 +440,10 @@ mod tests {
 
     #[test]
     fn cancellation_reasons_name_the_failing_write() {
-        let conflict =
-            cancellation_to_error(&[Some("None"), Some("ConditionalCheckFailed"), Some("None")]);
-        assert!(matches!(
-            conflict,
-            Some(StoreError::TransactionConflict { index: Some(1) })
-        ));
+        let conflict = cancellation_to_error(&[Some("None"), Some("ConditionalCheckFailed"), Some("None")]);
+        assert!(matches!(conflict, Some(StoreError::TransactionConflict { index: Some(1) })));
         let race = cancellation_to_error(&[Some("TransactionConflict"), None]);
-        assert!(matches!(
-            race,
-            Some(StoreError::TransactionConflict { index: None })
-        ));
+        assert!(matches!(race, Some(StoreError::TransactionConflict { index: None })));
         assert!(cancellation_to_error(&[Some("ThrottlingError")]).is_none());
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -59,10 +59,7 @@ pub struct EnsureError(String);
 /// `GSI1` and `GSI2` projecting everything, TTL on `expires_at`) unless it
 /// exists. Development and tests only: in AWS the stack owns the table, and the
 /// functions' roles may not call these operations.
-pub async fn ensure_table(
-    client: &aws_sdk_dynamodb::Client,
-    name: &str,
-) -> Result<(), EnsureError> {
+pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), EnsureError> {
     let fail = |what: &str, e: String| EnsureError(format!("{what} for table {name}: {e}"));
     let attr = |n: &str| {
         AttributeDefinition::builder()
@@ -72,22 +69,14 @@ pub async fn ensure_table(
             .map_err(|e| fail("attribute definition", e.to_string()))
     };
     let key = |n: &str, t: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(n)
-            .key_type(t)
-            .build()
-            .map_err(|e| fail("key schema", e.to_string()))
+        KeySchemaElement::builder().attribute_name(n).key_type(t).build().map_err(|e| fail("key schema", e.to_string()))
     };
     let gsi = |index: &str, pk: &str, sk: &str| -> Result<GlobalSecondaryIndex, EnsureError> {
         GlobalSecondaryIndex::builder()
             .index_name(index)
             .key_schema(key(pk, KeyType::Hash)?)
             .key_schema(key(sk, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build()
             .map_err(|e| fail("index", e.to_string()))
     };
@@ -97,10 +86,7 @@ pub async fn ensure_table(
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
-                .into_iter()
-                .map(attr)
-                .collect::<Result<_, _>>()?,
+            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"].into_iter().map(attr).collect::<Result<_, _>>()?,
         ))
         .key_schema(key("PK", KeyType::Hash)?)
         .key_schema(key("SK", KeyType::Range)?)
@@ -150,24 +136,12 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<()
     // us-east-1 is the one region that refuses an explicit location constraint.
     if let Some(region) = region.filter(|r| r != "us-east-1") {
         request = request.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region.as_str()))
-                .build(),
+            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str())).build(),
         );
     }
     match request.send().await {
         Ok(_) => Ok(()),
-        Err(e)
-            if matches!(
-                e.code(),
-                Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")
-            ) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(EnsureError(format!(
-            "CreateBucket {name}: {}",
-            DisplayErrorContext(&e)
-        ))),
+        Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
+        Err(e) => Err(EnsureError(format!("CreateBucket {name}: {}", DisplayErrorContext(&e)))),
     }
 }

@@ -20,13 +20,8 @@ pub use aws_sdk_s3;
 /// `TransactWriteItems` has no IAM action of its own: DynamoDB checks the
 /// action of each write inside it (PutItem, DeleteItem, ConditionCheckItem).
 /// A unit test reads the adapter's source so this list cannot drift.
-pub const RECORD_STORE_IAM_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:Query",
-    "dynamodb:ConditionCheckItem",
-];
+pub const RECORD_STORE_IAM_ACTIONS: &[&str] =
+    &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];
 
 /// IAM actions [`S3BlobStore`] calls (objects: `bucket/*`; `s3:ListBucket`:
 /// the bucket itself).
@@ -35,12 +30,7 @@ pub const RECORD_STORE_IAM_ACTIONS: &[&str] = &[
 /// `s3:GetObject` / `s3:PutObject` of the signer. `s3:ListBucket` is there
 /// because without it S3 answers 403 instead of 404 for a missing key, and the
 /// store could not tell "no such blob" from "forbidden".
-pub const BLOB_STORE_IAM_ACTIONS: &[&str] = &[
-    "s3:PutObject",
-    "s3:GetObject",
-    "s3:DeleteObject",
-    "s3:ListBucket",
-];
+pub const BLOB_STORE_IAM_ACTIONS: &[&str] = &["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"];
 
 #[cfg(test)]
 mod iam_tests {
@@ -54,14 +44,7 @@ mod iam_tests {
         ("delete_item", &["dynamodb:DeleteItem"]),
         ("update_item", &["dynamodb:UpdateItem"]),
         ("query", &["dynamodb:Query"]),
-        (
-            "transact_write_items",
-            &[
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:ConditionCheckItem",
-            ],
-        ),
+        ("transact_write_items", &["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]),
         ("put_object", &["s3:PutObject"]),
         ("get_object", &["s3:GetObject", "s3:ListBucket"]),
         ("head_object", &["s3:GetObject", "s3:ListBucket"]),
@@ -84,10 +67,7 @@ mod iam_tests {
                 continue;
             };
             let after_dot = after_dot.trim_start();
-            let name: String = after_dot
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
+            let name: String = after_dot.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             if after_dot[name.len()..].starts_with('(') && name != "config" {
                 found.push(name);
             }
@@ -97,31 +77,22 @@ mod iam_tests {
 
     fn check(source: &str, listed: &[&str], min_calls: usize) {
         let calls = operations(source);
-        assert!(
-            calls.len() >= min_calls,
-            "found only {calls:?}: is the scanner still right?"
-        );
+        assert!(calls.len() >= min_calls, "found only {calls:?}: is the scanner still right?");
         let mut needed = BTreeSet::new();
         for call in &calls {
-            let (_, actions) = NEEDS.iter().find(|(op, _)| op == call).unwrap_or_else(|| {
-                panic!("the adapter calls `{call}`: add its IAM actions to NEEDS and the list")
-            });
+            let (_, actions) = NEEDS
+                .iter()
+                .find(|(op, _)| op == call)
+                .unwrap_or_else(|| panic!("the adapter calls `{call}`: add its IAM actions to NEEDS and the list"));
             needed.extend(actions.iter().copied());
         }
         let listed: BTreeSet<&str> = listed.iter().copied().collect();
-        assert_eq!(
-            needed, listed,
-            "IAM actions needed by the calls vs the published list"
-        );
+        assert_eq!(needed, listed, "IAM actions needed by the calls vs the published list");
     }
 
     #[test]
     fn record_store_actions_match_its_calls() {
-        check(
-            include_str!("dynamo.rs"),
-            super::RECORD_STORE_IAM_ACTIONS,
-            5,
-        );
+        check(include_str!("dynamo.rs"), super::RECORD_STORE_IAM_ACTIONS, 5);
     }
 
     #[test]

@@ -12,18 +12,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use qnet_ports::{BlobError, BlobMeta, BlobStore, PresignedUrl, UploadSpec};
 
 /// Everything but RFC 3986 unreserved characters and `/` is encoded in a copy source.
-const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
+const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
 /// For the RFC 5987 `filename*` parameter.
-const FILENAME: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const FILENAME: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// S3-backed [`BlobStore`]. Build the client with [`crate::from_env::s3_client`]
 /// so that presigned uploads carry only the checksum we sign.
@@ -55,42 +46,17 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                    BlobError::NotFound
-                } else {
-                    sdk_error("GetObject", e)
-                }
-            })?;
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| BlobError::Unavailable(format!("reading an S3 object: {e}")))?;
+        let out = self.client.get_object().bucket(&self.bucket).key(key).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.is_no_such_key()) { BlobError::NotFound } else { sdk_error("GetObject", e) }
+        })?;
+        let body = out.body.collect().await.map_err(|e| BlobError::Unavailable(format!("reading an S3 object: {e}")))?;
         Ok(body.into_bytes().to_vec())
     }
 
     async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => Ok(Some(BlobMeta {
-                size: out
-                    .content_length
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
+                size: out.content_length.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
                 content_type: out.content_type,
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
@@ -107,32 +73,19 @@ impl BlobStore for S3BlobStore {
             .copy_source(source)
             .send()
             .await
-            .map_err(|e| {
-                if e.code() == Some("NoSuchKey") {
-                    BlobError::NotFound
-                } else {
-                    sdk_error("CopyObject", e)
-                }
-            })?;
+            .map_err(|e| if e.code() == Some("NoSuchKey") { BlobError::NotFound } else { sdk_error("CopyObject", e) })?;
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DeleteObject", e))?;
+        self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(|e| sdk_error("DeleteObject", e))?;
         Ok(())
     }
 
     /// Signs content type, length and `x-amz-checksum-sha256`: S3 then refuses an
     /// upload whose bytes differ (400 BadDigest) or whose headers differ (403).
     async fn presign_put(&self, spec: &UploadSpec) -> Result<PresignedUrl, BlobError> {
-        let size = i64::try_from(spec.size)
-            .map_err(|_| BlobError::Unavailable("upload size out of range".into()))?;
+        let size = i64::try_from(spec.size).map_err(|_| BlobError::Unavailable("upload size out of range".into()))?;
         let presigned = self
             .client
             .put_object()
@@ -147,12 +100,7 @@ impl BlobStore for S3BlobStore {
         Ok(presigned_url(&presigned, spec.expires_in))
     }
 
-    async fn presign_get(
-        &self,
-        key: &str,
-        filename: &str,
-        expires_in: Duration,
-    ) -> Result<PresignedUrl, BlobError> {
+    async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
         let presigned = self
             .client
             .get_object()
@@ -167,20 +115,16 @@ impl BlobStore for S3BlobStore {
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, BlobError> {
-    PresigningConfig::expires_in(expires_in)
-        .map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))
+    PresigningConfig::expires_in(expires_in).map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))
 }
 
 fn presigned_url(p: &PresignedRequest, expires_in: Duration) -> PresignedUrl {
-    let expires_at = time::OffsetDateTime::now_utc().unix_timestamp()
-        + i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX / 2);
+    let expires_at =
+        time::OffsetDateTime::now_utc().unix_timestamp() + i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX / 2);
     PresignedUrl {
         url: p.uri().to_owned(),
         method: p.method().to_owned(),
-        headers: p
-            .headers()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-            .collect(),
+        headers: p.headers().map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect(),
         expires_at,
     }
 }
@@ -188,20 +132,9 @@ fn presigned_url(p: &PresignedRequest, expires_in: Duration) -> PresignedUrl {
 /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form,
 /// so browsers save the file under the name the member uploaded.
 pub(crate) fn content_disposition(filename: &str) -> String {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        utf8_percent_encode(filename, FILENAME)
-    )
+    let ascii: String =
+        filename.chars().map(|c| if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' { c } else { '_' }).collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(filename, FILENAME))
 }
 
 fn sdk_error<E, R>(operation: &str, e: SdkError<E, R>) -> BlobError
@@ -210,8 +143,5 @@ where
     R: std::fmt::Debug,
 {
     tracing::error!(operation, error = %DisplayErrorContext(&e), "S3 call failed");
-    BlobError::Unavailable(format!(
-        "S3 {operation}: {}",
-        e.code().or(e.message()).unwrap_or("request failed")
-    ))
+    BlobError::Unavailable(format!("S3 {operation}: {}", e.code().or(e.message()).unwrap_or("request failed")))
 }

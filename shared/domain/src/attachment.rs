@@ -42,9 +42,9 @@ pub struct NewAttachment {
 }
 
 const BLOCKED_EXTENSIONS: &[&str] = &[
-    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "jar", "js", "jse", "vbs", "vbe", "wsf", "wsh",
-    "ps1", "psm1", "sh", "bash", "zsh", "py", "pl", "rb", "php", "hta", "lnk", "reg", "app", "dmg", "apk", "elf", "bin",
-    "so", "dylib", "iso", "ade", "adp", "chm", "ins", "isp", "msc", "sct", "shb", "vb", "ws", "gadget", "inf", "cab",
+    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "jar", "js", "jse", "vbs", "vbe", "wsf", "wsh", "ps1",
+    "psm1", "sh", "bash", "zsh", "py", "pl", "rb", "php", "hta", "lnk", "reg", "app", "dmg", "apk", "elf", "bin", "so", "dylib",
+    "iso", "ade", "adp", "chm", "ins", "isp", "msc", "sct", "shb", "vb", "ws", "gadget", "inf", "cab",
 ];
 
 const BLOCKED_TYPES: &[&str] = &[
@@ -164,11 +164,21 @@ mod tests {
     #[test]
     fn refuses_executables_by_name_type_and_content() {
         let sha = "a".repeat(64);
-        let e = NewAttachment::parse(&json!({"filename": "run.EXE", "content_type": "application/x-msdownload", "size": 10, "sha256": sha}))
-            .unwrap_err();
+        let e = NewAttachment::parse(
+            &json!({"filename": "run.EXE", "content_type": "application/x-msdownload", "size": 10, "sha256": sha}),
+        )
+        .unwrap_err();
         assert_eq!(e.0.len(), 2);
-        assert!(NewAttachment::parse(&json!({"filename": "a.pdf", "content_type": "application/pdf", "size": MAX_BYTES + 1, "sha256": sha})).is_err());
-        assert!(NewAttachment::parse(&json!({"filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": sha})).is_ok());
+        assert!(
+            NewAttachment::parse(
+                &json!({"filename": "a.pdf", "content_type": "application/pdf", "size": MAX_BYTES + 1, "sha256": sha})
+            )
+            .is_err()
+        );
+        assert!(
+            NewAttachment::parse(&json!({"filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": sha}))
+                .is_ok()
+        );
         assert!(refused_content(b"MZ\x90\x00").is_some());
         assert!(refused_content(b"#!/bin/sh\n").is_some());
         assert!(refused_content(b"%PDF-1.7").is_none());

@@ -26,11 +26,7 @@ use sha2::{Digest, Sha256};
 type HmacSha256 = Hmac<Sha256>;
 
 /// Query values are encoded except for RFC 3986 unreserved characters.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Separates a blob's file from its sidecar and temp files; never valid in a key,
 /// so no key can name one of them.
@@ -87,13 +83,7 @@ impl Download {
         let ascii: String = self
             .filename
             .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
+            .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
             .collect();
         let encoded = utf8_percent_encode(&self.filename, QUERY_VALUE);
         format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
@@ -134,31 +124,14 @@ impl EmbeddedBlobStore {
     /// or expired signature (403), headers that differ from the signed ones, and
     /// a body whose length or SHA-256 differs from what was signed (400). Blocks
     /// on file I/O: call it from a blocking context.
-    pub fn accept_upload(
-        &self,
-        key: &str,
-        query: &str,
-        headers: &http::HeaderMap,
-        body: &[u8],
-    ) -> Result<(), UploadRefusal> {
-        self.check_upload(key, query, headers, body)
-            .map_err(|(status, reason)| UploadRefusal { status, reason })
+    pub fn accept_upload(&self, key: &str, query: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), UploadRefusal> {
+        self.check_upload(key, query, headers, body).map_err(|(status, reason)| UploadRefusal { status, reason })
     }
 
-    fn check_upload(
-        &self,
-        key: &str,
-        query: &str,
-        headers: &http::HeaderMap,
-        body: &[u8],
-    ) -> Result<(), (StatusCode, String)> {
+    fn check_upload(&self, key: &str, query: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), (StatusCode, String)> {
         let params = parse_query(query)?;
-        let field = |name: &str| {
-            params
-                .get(name)
-                .map(String::as_str)
-                .ok_or((StatusCode::FORBIDDEN, format!("the URL has no {name}")))
-        };
+        let field =
+            |name: &str| params.get(name).map(String::as_str).ok_or((StatusCode::FORBIDDEN, format!("the URL has no {name}")));
         if field("method")? != "PUT" {
             return refuse(StatusCode::FORBIDDEN, "the URL is not an upload URL");
         }
@@ -170,67 +143,41 @@ impl EmbeddedBlobStore {
 
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if header("content-type") != Some(ct) {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "content-type differs from the signed one",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "content-type differs from the signed one");
         }
         if header("content-length").is_some_and(|sent| sent != len) {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "content-length differs from the signed one",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "content-length differs from the signed one");
         }
         if header("x-amz-checksum-sha256") != Some(sha) {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "x-amz-checksum-sha256 differs from the signed one",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "x-amz-checksum-sha256 differs from the signed one");
         }
         if body.len().to_string() != len {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "the body's length differs from the signed one",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "the body's length differs from the signed one");
         }
         if BASE64.encode(Sha256::digest(body)) != sha {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "the body's SHA-256 differs from the signed one",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "the body's SHA-256 differs from the signed one");
         }
         write_blob(&path, body, ct).map_err(|e| {
             tracing::error!(key, error = %e, "storing an uploaded blob failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "could not store the upload".to_owned(),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, "could not store the upload".to_owned())
         })
     }
 
     /// Checks a URL from [`BlobStore::presign_get`] and reads the blob it names.
     /// Blocks on file I/O.
     pub fn open_download(&self, key: &str, query: &str) -> Result<Download, DownloadRefusal> {
-        self.check_download(key, query)
-            .map_err(|(status, reason)| DownloadRefusal { status, reason })
+        self.check_download(key, query).map_err(|(status, reason)| DownloadRefusal { status, reason })
     }
 
     fn check_download(&self, key: &str, query: &str) -> Result<Download, (StatusCode, String)> {
         let params = parse_query(query)?;
-        let field = |name: &str| {
-            params
-                .get(name)
-                .map(String::as_str)
-                .ok_or((StatusCode::FORBIDDEN, format!("the URL has no {name}")))
-        };
+        let field =
+            |name: &str| params.get(name).map(String::as_str).ok_or((StatusCode::FORBIDDEN, format!("the URL has no {name}")));
         if field("method")? != "GET" {
             return refuse(StatusCode::FORBIDDEN, "the URL is not a download URL");
         }
         let (exp, filename) = (field("exp")?, field("filename")?);
-        self.verify(
-            &signing_message(&["GET", key, exp, filename]),
-            field("sig")?,
-        )?;
+        self.verify(&signing_message(&["GET", key, exp, filename]), field("sig")?)?;
         self.check_expiry(exp)?;
         let path = self.path(key).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
         match read_blob(&path) {
@@ -239,9 +186,7 @@ impl EmbeddedBlobStore {
                 content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
                 filename: filename.to_owned(),
             }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                refuse(StatusCode::NOT_FOUND, "no such blob")
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => refuse(StatusCode::NOT_FOUND, "no such blob"),
             Err(e) => {
                 tracing::error!(key, error = %e, "reading a blob failed");
                 refuse(StatusCode::INTERNAL_SERVER_ERROR, "could not read the blob")
@@ -256,19 +201,15 @@ impl EmbeddedBlobStore {
     }
 
     fn verify(&self, message: &str, sig: &str) -> Result<(), (StatusCode, String)> {
-        let sig = hex::decode(sig)
-            .map_err(|_| (StatusCode::FORBIDDEN, "malformed signature".to_owned()))?;
+        let sig = hex::decode(sig).map_err(|_| (StatusCode::FORBIDDEN, "malformed signature".to_owned()))?;
         let mut mac = HmacSha256::new_from_slice(self.secret.as_slice()).expect("any key length");
         mac.update(message.as_bytes());
         // verify_slice compares in constant time.
-        mac.verify_slice(&sig)
-            .map_err(|_| (StatusCode::FORBIDDEN, "signature does not match".to_owned()))
+        mac.verify_slice(&sig).map_err(|_| (StatusCode::FORBIDDEN, "signature does not match".to_owned()))
     }
 
     fn check_expiry(&self, exp: &str) -> Result<(), (StatusCode, String)> {
-        let exp: i64 = exp
-            .parse()
-            .map_err(|_| (StatusCode::FORBIDDEN, "malformed expiry".to_owned()))?;
+        let exp: i64 = exp.parse().map_err(|_| (StatusCode::FORBIDDEN, "malformed expiry".to_owned()))?;
         if exp <= self.now() {
             return refuse(StatusCode::FORBIDDEN, "the URL has expired");
         }
@@ -287,15 +228,9 @@ impl EmbeddedBlobStore {
             && key.split('/').all(|seg| {
                 !seg.is_empty()
                     && !seg.starts_with('.')
-                    && seg
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             });
-        if ok {
-            Ok(self.root.join(key))
-        } else {
-            Err(format!("refused blob key {key:?}"))
-        }
+        if ok { Ok(self.root.join(key)) } else { Err(format!("refused blob key {key:?}")) }
     }
 
     fn blob_path(&self, key: &str) -> Result<PathBuf, BlobError> {
@@ -320,10 +255,7 @@ impl BlobStore for EmbeddedBlobStore {
         let path = self.blob_path(key)?;
         let found = blocking(move || {
             let size = fs::metadata(&path)?.len();
-            Ok(BlobMeta {
-                size,
-                content_type: read_sidecar(&path)?,
-            })
+            Ok(BlobMeta { size, content_type: read_sidecar(&path)? })
         })
         .await;
         match found {
@@ -337,13 +269,7 @@ impl BlobStore for EmbeddedBlobStore {
         let (from, to) = (self.blob_path(from)?, self.blob_path(to)?);
         blocking(move || {
             let (bytes, content_type) = read_blob(&from)?;
-            write_blob(
-                &to,
-                &bytes,
-                content_type
-                    .as_deref()
-                    .unwrap_or("application/octet-stream"),
-            )
+            write_blob(&to, &bytes, content_type.as_deref().unwrap_or("application/octet-stream"))
         })
         .await
     }
@@ -367,14 +293,7 @@ impl BlobStore for EmbeddedBlobStore {
         self.blob_path(&spec.key)?;
         let exp = self.expiry(spec.expires_in).to_string();
         let len = spec.size.to_string();
-        let sig = self.sign(&signing_message(&[
-            "PUT",
-            &spec.key,
-            &exp,
-            &spec.content_type,
-            &len,
-            &spec.sha256_base64,
-        ]));
+        let sig = self.sign(&signing_message(&["PUT", &spec.key, &exp, &spec.content_type, &len, &spec.sha256_base64]));
         let url = format!(
             "{}/_local/blobs/{}?method=PUT&exp={exp}&ct={}&len={len}&sha256={}&sig={sig}",
             self.base_url,
@@ -394,21 +313,12 @@ impl BlobStore for EmbeddedBlobStore {
         })
     }
 
-    async fn presign_get(
-        &self,
-        key: &str,
-        filename: &str,
-        expires_in: Duration,
-    ) -> Result<PresignedUrl, BlobError> {
+    async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
         self.blob_path(key)?;
         let exp = self.expiry(expires_in);
         let sig = self.sign(&signing_message(&["GET", key, &exp.to_string(), filename]));
         Ok(PresignedUrl {
-            url: format!(
-                "{}/_local/blobs/{key}?method=GET&exp={exp}&filename={}&sig={sig}",
-                self.base_url,
-                enc(filename)
-            ),
+            url: format!("{}/_local/blobs/{key}?method=GET&exp={exp}&filename={}&sig={sig}", self.base_url, enc(filename)),
             method: "GET".into(),
             headers: Vec::new(),
             expires_at: exp,
@@ -447,9 +357,7 @@ fn parse_query(query: &str) -> Result<HashMap<String, String>, (StatusCode, Stri
     Ok(params)
 }
 
-async fn blocking<R: Send + 'static>(
-    f: impl FnOnce() -> io::Result<R> + Send + 'static,
-) -> Result<R, BlobError> {
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> io::Result<R> + Send + 'static) -> Result<R, BlobError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) if e.kind() == io::ErrorKind::NotFound => Err(BlobError::NotFound),
@@ -459,10 +367,7 @@ async fn blocking<R: Send + 'static>(
 }
 
 fn sidecar_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .expect("validated keys have a file name")
-        .to_owned();
+    let mut name = path.file_name().expect("validated keys have a file name").to_owned();
     name.push(format!("{MARK}meta.json"));
     path.with_file_name(name)
 }
@@ -470,10 +375,7 @@ fn sidecar_path(path: &Path) -> PathBuf {
 /// Writes the sidecar, then the blob, each atomically: a reader that sees the
 /// blob also sees its content type, and never sees half a file.
 fn write_blob(path: &Path, bytes: &[u8], content_type: &str) -> io::Result<()> {
-    let sidecar = serde_json::to_vec(&Sidecar {
-        content_type: content_type.to_owned(),
-    })
-    .map_err(io::Error::other)?;
+    let sidecar = serde_json::to_vec(&Sidecar { content_type: content_type.to_owned() }).map_err(io::Error::other)?;
     write_atomic(&sidecar_path(path), &sidecar)?;
     write_atomic(path, bytes)
 }
@@ -485,9 +387,7 @@ fn read_blob(path: &Path) -> io::Result<(Vec<u8>, Option<String>)> {
 
 fn read_sidecar(path: &Path) -> io::Result<Option<String>> {
     match fs::read(sidecar_path(path)) {
-        Ok(raw) => Ok(serde_json::from_slice::<Sidecar>(&raw)
-            .ok()
-            .map(|s| s.content_type)),
+        Ok(raw) => Ok(serde_json::from_slice::<Sidecar>(&raw).ok().map(|s| s.content_type)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -498,10 +398,7 @@ fn read_sidecar(path: &Path) -> io::Result<Option<String>> {
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().expect("blob paths are under the root");
     fs::create_dir_all(dir)?;
-    let mut tmp_name = path
-        .file_name()
-        .expect("validated keys have a file name")
-        .to_owned();
+    let mut tmp_name = path.file_name().expect("validated keys have a file name").to_owned();
     tmp_name.push(format!("{MARK}tmp-{:016x}", rand::random::<u64>()));
     let tmp = dir.join(tmp_name);
     let written = (|| {
@@ -524,10 +421,7 @@ mod tests {
     fn store(name: &str) -> (EmbeddedBlobStore, PathBuf) {
         let dir = std::env::temp_dir().join(format!("qnet-blobs-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        (
-            EmbeddedBlobStore::open(&dir, [7; 32], "http://127.0.0.1:9/".into()).unwrap(),
-            dir,
-        )
+        (EmbeddedBlobStore::open(&dir, [7; 32], "http://127.0.0.1:9/".into()).unwrap(), dir)
     }
 
     #[test]
@@ -535,20 +429,7 @@ mod tests {
         let (s, dir) = store("keys");
         assert!(s.path("uploads/CS1/ATT1").is_ok());
         assert!(s.path("uploads/file.pdf").is_ok());
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../b",
-            "a//b",
-            "a/./b",
-            "a/.hidden",
-            "a~meta.json",
-            "a b",
-            "a\\b",
-            "é",
-            "a/",
-        ] {
+        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "a/./b", "a/.hidden", "a~meta.json", "a b", "a\\b", "é", "a/"] {
             assert!(s.path(bad).is_err(), "{bad:?} accepted");
         }
         fs::remove_dir_all(dir).unwrap();
@@ -567,64 +448,35 @@ mod tests {
             expires_in: Duration::from_secs(60),
         };
         let url = s.presign_put(&spec).await.unwrap();
-        assert!(
-            url.url
-                .starts_with("http://127.0.0.1:9/_local/blobs/uploads/A/B?method=PUT&")
-        );
+        assert!(url.url.starts_with("http://127.0.0.1:9/_local/blobs/uploads/A/B?method=PUT&"));
         let query = url.url.split_once('?').unwrap().1;
         let mut headers = http::HeaderMap::new();
         for (k, v) in &url.headers {
-            headers.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
+            headers.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
 
-        let tampered = query
-            .replace("method=PUT", "method=PUT&x=1")
-            .replace("len=12", "len=13");
-        let refusal = s
-            .accept_upload("uploads/A/B", &tampered, &headers, &body)
-            .unwrap_err();
+        let tampered = query.replace("method=PUT", "method=PUT&x=1").replace("len=12", "len=13");
+        let refusal = s.accept_upload("uploads/A/B", &tampered, &headers, &body).unwrap_err();
         assert_eq!(refusal.status, StatusCode::FORBIDDEN);
-        let refusal = s
-            .accept_upload("uploads/A/C", query, &headers, &body)
-            .unwrap_err();
-        assert_eq!(
-            refusal.status,
-            StatusCode::FORBIDDEN,
-            "a URL is for one key only"
-        );
-        let refusal = s
-            .accept_upload("uploads/A/B", query, &headers, b"hello, world!")
-            .unwrap_err();
+        let refusal = s.accept_upload("uploads/A/C", query, &headers, &body).unwrap_err();
+        assert_eq!(refusal.status, StatusCode::FORBIDDEN, "a URL is for one key only");
+        let refusal = s.accept_upload("uploads/A/B", query, &headers, b"hello, world!").unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
-        let refusal = s
-            .accept_upload("uploads/A/B", query, &headers, b"HELLO, WORLD")
-            .unwrap_err();
+        let refusal = s.accept_upload("uploads/A/B", query, &headers, b"HELLO, WORLD").unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
         let mut wrong_type = headers.clone();
         wrong_type.insert("content-type", "text/html".parse().unwrap());
-        let refusal = s
-            .accept_upload("uploads/A/B", query, &wrong_type, &body)
-            .unwrap_err();
+        let refusal = s.accept_upload("uploads/A/B", query, &wrong_type, &body).unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
         assert_eq!(s.head("uploads/A/B").await.unwrap(), None);
 
-        s.accept_upload("uploads/A/B", query, &headers, &body)
-            .unwrap();
+        s.accept_upload("uploads/A/B", query, &headers, &body).unwrap();
         assert_eq!(
             s.head("uploads/A/B").await.unwrap(),
-            Some(BlobMeta {
-                size: 12,
-                content_type: Some("text/plain; charset=utf-8".into())
-            })
+            Some(BlobMeta { size: 12, content_type: Some("text/plain; charset=utf-8".into()) })
         );
 
-        let get = s
-            .presign_get("uploads/A/B", "report “final”.txt", Duration::from_secs(60))
-            .await
-            .unwrap();
+        let get = s.presign_get("uploads/A/B", "report “final”.txt", Duration::from_secs(60)).await.unwrap();
         let query = get.url.split_once('?').unwrap().1;
         let download = s.open_download("uploads/A/B", query).unwrap();
         assert_eq!(download.bytes, body);
@@ -634,10 +486,7 @@ mod tests {
             "attachment; filename=\"report _final_.txt\"; filename*=UTF-8''report%20%E2%80%9Cfinal%E2%80%9D.txt"
         );
         let forged = query.replace("filename=", "filename=x");
-        assert_eq!(
-            s.open_download("uploads/A/B", &forged).unwrap_err().status,
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(s.open_download("uploads/A/B", &forged).unwrap_err().status, StatusCode::FORBIDDEN);
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -651,17 +500,11 @@ mod tests {
         }
         let (s, dir) = store("expiry");
         s.put("a/b", b"x".to_vec(), "text/plain").await.unwrap();
-        let get = s
-            .presign_get("a/b", "b.txt", Duration::from_secs(60))
-            .await
-            .unwrap();
+        let get = s.presign_get("a/b", "b.txt", Duration::from_secs(60)).await.unwrap();
         let query = get.url.split_once('?').unwrap().1;
         let later = s.clone().with_clock(Arc::new(Later(61)));
         let refusal = later.open_download("a/b", query).unwrap_err();
-        assert_eq!(
-            (refusal.status, refusal.reason.as_str()),
-            (StatusCode::FORBIDDEN, "the URL has expired")
-        );
+        assert_eq!((refusal.status, refusal.reason.as_str()), (StatusCode::FORBIDDEN, "the URL has expired"));
         assert!(s.open_download("a/b", query).is_ok());
         fs::remove_dir_all(dir).unwrap();
     }

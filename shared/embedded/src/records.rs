@@ -14,10 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use qnet_ports::{
-    Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError,
-    SystemClock, Write,
-};
+use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
@@ -54,15 +51,9 @@ const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, version, expires_
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("cannot create the data directory {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open the database {path}: {source}")]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Sqlite { path: PathBuf, source: rusqlite::Error },
 }
 
 /// SQLite-backed [`RecordStore`] at `<data_dir>/qnet.sqlite3`.
@@ -82,37 +73,25 @@ struct Db {
 impl EmbeddedRecordStore {
     /// Opens (creating if needed) the database in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| OpenError::CreateDir {
-            path: data_dir.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| OpenError::CreateDir { path: data_dir.to_owned(), source })?;
         let path = data_dir.join("qnet.sqlite3");
-        let sqlite = |source| OpenError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sqlite = |source| OpenError::Sqlite { path: path.clone(), source };
 
         let writer = Connection::open(&path).map_err(sqlite)?;
         writer.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
         // journal_mode answers with a row, so it is read rather than executed.
-        let mode: String = writer
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(sqlite)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(sqlite)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(%mode, "SQLite refused WAL mode; readers will block on writers");
         }
-        writer
-            .execute_batch("PRAGMA synchronous = FULL;")
-            .map_err(sqlite)?;
+        writer.execute_batch("PRAGMA synchronous = FULL;").map_err(sqlite)?;
         writer.execute_batch(SCHEMA).map_err(sqlite)?;
 
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
                 &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                    | OpenFlags::SQLITE_OPEN_URI,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
             )
             .map_err(sqlite)?;
             conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
@@ -120,10 +99,7 @@ impl EmbeddedRecordStore {
         }
 
         Ok(EmbeddedRecordStore {
-            db: Arc::new(Db {
-                writer: Mutex::new(writer),
-                readers: ReaderPool::new(readers),
-            }),
+            db: Arc::new(Db { writer: Mutex::new(writer), readers: ReaderPool::new(readers) }),
             clock: Arc::new(SystemClock),
         })
     }
@@ -175,11 +151,7 @@ impl RecordStore for EmbeddedRecordStore {
                  AND (expires_at IS NULL OR expires_at > ?3)"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
-            stmt.query_row(params![pk, sk, now], row_to_raw)
-                .optional()
-                .map_err(db_error)?
-                .map(RawRow::into_item)
-                .transpose()
+            stmt.query_row(params![pk, sk, now], row_to_raw).optional().map_err(db_error)?.map(RawRow::into_item).transpose()
         })
         .await
     }
@@ -188,9 +160,7 @@ impl RecordStore for EmbeddedRecordStore {
         let row = EncodedItem::encode(item)?;
         let now = self.now();
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
             if !condition_holds(&tx, &row.pk, &row.sk, condition, now)? {
                 return Err(StoreError::ConditionFailed);
             }
@@ -203,9 +173,7 @@ impl RecordStore for EmbeddedRecordStore {
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError> {
         let (pk, sk, now) = (pk.to_owned(), sk.to_owned(), self.now());
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
             if !condition_holds(&tx, &pk, &sk, condition, now)? {
                 return Err(StoreError::ConditionFailed);
             }
@@ -218,14 +186,10 @@ impl RecordStore for EmbeddedRecordStore {
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         let start = cursor_position(&query)?;
         if query.limit == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+            return Ok(Page { items: Vec::new(), next: None });
         }
         let now = self.now();
-        self.read(move |conn| run_query(conn, &query, start, now))
-            .await
+        self.read(move |conn| run_query(conn, &query, start, now)).await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -244,26 +208,20 @@ impl RecordStore for EmbeddedRecordStore {
         for w in &writes {
             let (pk, sk) = write_key(w);
             if !seen.insert((pk.to_owned(), sk.to_owned())) {
-                return Err(StoreError::Unavailable(
-                    "a transaction cannot touch the same item twice".into(),
-                ));
+                return Err(StoreError::Unavailable("a transaction cannot touch the same item twice".into()));
             }
         }
         let writes = writes
             .into_iter()
             .map(|w| match w {
-                Write::Put { item, condition } => {
-                    Ok(Prepared::Put(EncodedItem::encode(item)?, condition))
-                }
+                Write::Put { item, condition } => Ok(Prepared::Put(EncodedItem::encode(item)?, condition)),
                 Write::Delete { pk, sk, condition } => Ok(Prepared::Delete(pk, sk, condition)),
                 Write::Check { pk, sk, condition } => Ok(Prepared::Check(pk, sk, condition)),
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let now = self.now();
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
             // Check every condition before the first write, as DynamoDB does; the
             // transaction is dropped (rolled back) on any early return.
             for (index, w) in writes.iter().enumerate() {
@@ -302,13 +260,7 @@ fn write_key(w: &Write) -> (&str, &str) {
 }
 
 /// Whether `condition` holds for the item at (pk, sk); an expired item counts as absent.
-fn condition_holds(
-    conn: &Connection,
-    pk: &str,
-    sk: &str,
-    condition: Condition,
-    now: i64,
-) -> Result<bool, StoreError> {
+fn condition_holds(conn: &Connection, pk: &str, sk: &str, condition: Condition, now: i64) -> Result<bool, StoreError> {
     if condition == Condition::None {
         return Ok(true);
     }
@@ -351,32 +303,22 @@ struct EncodedItem {
 impl EncodedItem {
     fn encode(mut item: Item) -> Result<Self, StoreError> {
         normalise_numbers(&mut item.data);
-        let data = serde_json::to_string(&item.data)
-            .map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))?;
+        let data = serde_json::to_string(&item.data).map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))?;
         let keys = [Some(&item.pk), Some(&item.sk)]
             .into_iter()
-            .chain([&item.gsi1, &item.gsi2].into_iter().flat_map(|k| {
-                k.as_ref()
-                    .map(|k| [Some(&k.pk), Some(&k.sk)])
-                    .unwrap_or([None, None])
-            }))
+            .chain(
+                [&item.gsi1, &item.gsi2]
+                    .into_iter()
+                    .flat_map(|k| k.as_ref().map(|k| [Some(&k.pk), Some(&k.sk)]).unwrap_or([None, None])),
+            )
             .flatten()
             .map(String::len)
             .sum::<usize>();
         if data.len() + keys > MAX_ITEM_BYTES {
             return Err(StoreError::TooLarge);
         }
-        let version = i64::try_from(item.version)
-            .map_err(|_| StoreError::Unavailable("version out of range".into()))?;
-        Ok(EncodedItem {
-            pk: item.pk,
-            sk: item.sk,
-            gsi1: item.gsi1,
-            gsi2: item.gsi2,
-            version,
-            expires_at: item.expires_at,
-            data,
-        })
+        let version = i64::try_from(item.version).map_err(|_| StoreError::Unavailable("version out of range".into()))?;
+        Ok(EncodedItem { pk: item.pk, sk: item.sk, gsi1: item.gsi1, gsi2: item.gsi2, version, expires_at: item.expires_at, data })
     }
 
     fn upsert(&self, conn: &Connection) -> Result<(), StoreError> {
@@ -392,17 +334,7 @@ impl EncodedItem {
                 data = excluded.data",
         )
         .map_err(db_error)?
-        .execute(params![
-            self.pk,
-            self.sk,
-            g1pk,
-            g1sk,
-            g2pk,
-            g2sk,
-            self.version,
-            self.expires_at,
-            self.data
-        ])
+        .execute(params![self.pk, self.sk, g1pk, g1sk, g2pk, g2sk, self.version, self.expires_at, self.data])
         .map_err(db_error)?;
         Ok(())
     }
@@ -444,9 +376,7 @@ fn normalise_numbers(value: &mut serde_json::Value) {
 ///
 /// A cursor from another partition, or one outside the sort key prefix, is
 /// refused: DynamoDB refuses such an `ExclusiveStartKey` too.
-pub(crate) fn cursor_position(
-    query: &Query,
-) -> Result<Option<(String, String, String)>, StoreError> {
+pub(crate) fn cursor_position(query: &Query) -> Result<Option<(String, String, String)>, StoreError> {
     let Some(c) = &query.cursor else {
         return Ok(None);
     };
@@ -463,12 +393,7 @@ pub(crate) fn cursor_position(
     Ok(Some((isk, c.pk.clone(), c.sk.clone())))
 }
 
-fn run_query(
-    conn: &Connection,
-    query: &Query,
-    start: Option<(String, String, String)>,
-    now: i64,
-) -> Result<Page, StoreError> {
+fn run_query(conn: &Connection, query: &Query, start: Option<(String, String, String)>, now: i64) -> Result<Page, StoreError> {
     let (sql, args) = build_query(query, start, now);
     let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
     let mut rows = stmt
@@ -478,30 +403,18 @@ fn run_query(
         .collect::<Result<Vec<_>, _>>()?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
-    let next = if more {
-        rows.last().map(|last| cursor_after(query.index, last))
-    } else {
-        None
-    };
+    let next = if more { rows.last().map(|last| cursor_after(query.index, last)) } else { None };
     Ok(Page { items: rows, next })
 }
 
 /// The SQL (and its arguments) for one page: a range on one index, `LIMIT`ed.
-fn build_query(
-    query: &Query,
-    start: Option<(String, String, String)>,
-    now: i64,
-) -> (String, Vec<SqlValue>) {
+fn build_query(query: &Query, start: Option<(String, String, String)>, now: i64) -> (String, Vec<SqlValue>) {
     let (ipk, isk) = match query.index {
         Index::Primary => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         Index::Gsi2 => ("gsi2pk", "gsi2sk"),
     };
-    let (cmp, dir) = if query.ascending {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
+    let (cmp, dir) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
     let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {ipk} = ?");
     let mut args: Vec<SqlValue> = vec![query.pk.clone().into()];
     if let Some(prefix) = &query.sk_prefix {
@@ -543,12 +456,7 @@ pub(crate) fn cursor_after(index: Index, item: &Item) -> Cursor {
         Index::Gsi1 => item.gsi1.as_ref(),
         Index::Gsi2 => item.gsi2.as_ref(),
     };
-    Cursor {
-        pk: item.pk.clone(),
-        sk: item.sk.clone(),
-        ipk: key.map(|k| k.pk.clone()),
-        isk: key.map(|k| k.sk.clone()),
-    }
+    Cursor { pk: item.pk.clone(), sk: item.sk.clone(), ipk: key.map(|k| k.pk.clone()), isk: key.map(|k| k.sk.clone()) }
 }
 
 /// The smallest string greater than every string starting with `prefix`, so a
@@ -599,16 +507,11 @@ impl RawRow {
             _ => None,
         };
         Ok(Item {
-            data: serde_json::from_str(&self.data).map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "stored item {}/{} is not JSON: {e}",
-                    self.pk, self.sk
-                ))
-            })?,
+            data: serde_json::from_str(&self.data)
+                .map_err(|e| StoreError::Unavailable(format!("stored item {}/{} is not JSON: {e}", self.pk, self.sk)))?,
             gsi1: key(self.gsi1),
             gsi2: key(self.gsi2),
-            version: u64::try_from(self.version)
-                .map_err(|_| StoreError::Unavailable("negative version in store".into()))?,
+            version: u64::try_from(self.version).map_err(|_| StoreError::Unavailable("negative version in store".into()))?,
             expires_at: self.expires_at,
             pk: self.pk,
             sk: self.sk,
@@ -628,10 +531,7 @@ struct ReaderPool {
 
 impl ReaderPool {
     fn new(conns: Vec<Connection>) -> Self {
-        ReaderPool {
-            idle: Mutex::new(conns),
-            returned: Condvar::new(),
-        }
+        ReaderPool { idle: Mutex::new(conns), returned: Condvar::new() }
     }
 
     /// Runs `f` on an idle connection, waiting for one if all are busy. Called on
@@ -643,10 +543,7 @@ impl ReaderPool {
                 if let Some(c) = idle.pop() {
                     break c;
                 }
-                idle = self
-                    .returned
-                    .wait(idle)
-                    .unwrap_or_else(PoisonError::into_inner);
+                idle = self.returned.wait(idle).unwrap_or_else(PoisonError::into_inner);
             }
         };
         // Give the connection back even if `f` panics.
@@ -662,10 +559,7 @@ impl ReaderPool {
                 }
             }
         }
-        let guard = Return {
-            pool: self,
-            conn: Some(conn),
-        };
+        let guard = Return { pool: self, conn: Some(conn) };
         f(guard.conn.as_ref().expect("connection held until drop"))
     }
 
@@ -691,10 +585,7 @@ mod tests {
     fn numbers_normalise_like_dynamodb() {
         let mut v = serde_json::json!({"a": 2.0, "b": [1.5, -0.0, 1e20], "c": 7, "d": u64::MAX});
         normalise_numbers(&mut v);
-        assert_eq!(
-            v,
-            serde_json::json!({"a": 2, "b": [1.5, 0, 1e20], "c": 7, "d": u64::MAX})
-        );
+        assert_eq!(v, serde_json::json!({"a": 2, "b": [1.5, 0, 1e20], "c": 7, "d": u64::MAX}));
     }
 
     #[test]
@@ -702,11 +593,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("qnet-plan-{}", std::process::id()));
         let store = EmbeddedRecordStore::open(&dir).unwrap();
         let conn = store.db.writer.lock().unwrap();
-        for (index, used) in [
-            (Index::Gsi1, "items_gsi1"),
-            (Index::Gsi2, "items_gsi2"),
-            (Index::Primary, "sqlite_autoindex_items_1"),
-        ] {
+        for (index, used) in
+            [(Index::Gsi1, "items_gsi1"), (Index::Gsi2, "items_gsi2"), (Index::Primary, "sqlite_autoindex_items_1")]
+        {
             let q = Query::new(index, "P").prefix("X#").after(Some(Cursor {
                 pk: "P".into(),
                 sk: "X#1".into(),

@@ -58,19 +58,12 @@ fn read_secret(path: &Path) -> io::Result<[u8; 32]> {
 #[cfg(unix)]
 fn private_file(path: &Path) -> io::Result<fs::File> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
 }
 
 #[cfg(not(unix))]
 fn private_file(path: &Path) -> io::Result<fs::File> {
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
+    fs::OpenOptions::new().write(true).create_new(true).open(path)
 }
 
 #[cfg(test)]
@@ -87,19 +80,11 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = fs::metadata(dir.join("nested").join(SECRET_FILE))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = fs::metadata(dir.join("nested").join(SECRET_FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         fs::write(dir.join("nested").join(SECRET_FILE), b"short").unwrap();
-        assert_eq!(
-            load_or_create_secret(&dir.join("nested"))
-                .unwrap_err()
-                .kind(),
-            io::ErrorKind::InvalidData
-        );
+        assert_eq!(load_or_create_secret(&dir.join("nested")).unwrap_err().kind(), io::ErrorKind::InvalidData);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -24,7 +24,12 @@ fn view(v: CaseStudyView) -> Response {
            ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
     responses((status = 200, description = "A page of summaries", body = CaseStudyList)))]
 pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams) -> ApiResult<axum::Json<CaseStudyList>> {
-    let req = ListRequest { topic: q.text("topic"), organisation_id: q.text("organisation_id"), limit: q.limit()?, cursor: q.text("cursor") };
+    let req = ListRequest {
+        topic: q.text("topic"),
+        organisation_id: q.text("organisation_id"),
+        limit: q.limit()?,
+        cursor: q.text("cursor"),
+    };
     Ok(axum::Json(s.app.list_published(&req).await?))
 }
 
@@ -58,7 +63,13 @@ pub async fn get(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): P
            ("If-Match" = String, Header, description = "The version you read (ETag); required")),
     request_body = CaseStudyPatchInput,
     responses((status = 200, description = "Updated", body = CaseStudyView)))]
-pub async fn update(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
+pub async fn update(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
     Ok(view(s.app.update_case_study(&c, &id, &body.value, v).await?))
 }
 
@@ -67,7 +78,13 @@ pub async fn update(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Str
     params(("id" = String, Path, description = "Case study id"),
            ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
     responses((status = 200, description = "Published", body = CaseStudyView)))]
-pub async fn publish(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, _body: OptionalJsonBody) -> ApiResult<Response> {
+pub async fn publish(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    _body: OptionalJsonBody,
+) -> ApiResult<Response> {
     Ok(view(s.app.publish_case_study(&c, &id, v).await?))
 }
 
@@ -77,7 +94,13 @@ pub async fn publish(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<St
            ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
     request_body = RejectionInput,
     responses((status = 200, description = "Rejected", body = CaseStudyView)))]
-pub async fn reject(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
+pub async fn reject(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
     Ok(view(s.app.reject_case_study(&c, &id, &body.value, v).await?))
 }
 
@@ -87,7 +110,13 @@ pub async fn reject(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Str
     params(("id" = String, Path, description = "Case study id"),
            ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
     responses((status = 200, description = "Hold released", body = CaseStudyView)))]
-pub async fn release_hold(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, _body: OptionalJsonBody) -> ApiResult<Response> {
+pub async fn release_hold(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    _body: OptionalJsonBody,
+) -> ApiResult<Response> {
     Ok(view(s.app.release_hold(&c, &id, v).await?))
 }
 
@@ -98,7 +127,13 @@ pub async fn release_hold(State(s): State<ApiState>, Auth(c): Auth, Path(id): Pa
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
     request_body = AttachmentInput,
     responses((status = 201, description = "Declared; upload the bytes next", body = AttachmentCreated)))]
-pub async fn add_attachment(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
+pub async fn add_attachment(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
     let path = format!("/case-studies/{id}/attachments");
     let idem = idempotency(&c, key, &path, &body)?;
     if let Some(r) = s.app.replay(idem.as_ref()).await? {
@@ -112,8 +147,13 @@ pub async fn add_attachment(State(s): State<ApiState>, Auth(c): Auth, Path(id): 
     params(("id" = String, Path, description = "Case study id"), ("attachment_id" = String, Path, description = "Attachment id")),
     responses((status = 302, description = "Found: follow Location to download",
                headers(("Location" = String, description = "A presigned download URL")))))]
-pub async fn download_attachment(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path((id, attachment_id)): Path<(String, String)>) -> ApiResult<Response> {
+pub async fn download_attachment(
+    State(s): State<ApiState>,
+    MaybeAuth(c): MaybeAuth,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     let url = s.app.attachment_download(c.as_deref(), &id, &attachment_id).await?;
     let loc = HeaderValue::from_str(&url.url).map_err(|_| crate::problem::Problem::internal())?;
-    Ok((StatusCode::FOUND, [(header::LOCATION, loc), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]).into_response())
+    Ok((StatusCode::FOUND, [(header::LOCATION, loc), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))])
+        .into_response())
 }

@@ -36,7 +36,13 @@ pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHe
            ("If-Match" = Option<String>, Header, description = "The version you read (ETag); checked when sent")),
     request_body = OrganisationPatchInput,
     responses((status = 200, description = "Updated", body = Organisation)))]
-pub async fn update(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
+pub async fn update(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
     let org = s.app.update_organisation(&c, &id, &body.value, v).await?;
     let version = org.version;
     Ok(with_etag(org, version))
