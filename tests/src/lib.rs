@@ -9,6 +9,40 @@ use qnet_domain::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+/// The moto server `scripts/test` starts (fake DynamoDB and S3).
+pub mod moto {
+    use qnet_aws::aws_config::{self, BehaviorVersion, Region, SdkConfig};
+    use qnet_aws::aws_sdk_dynamodb::config::Credentials;
+
+    pub fn endpoint() -> String {
+        std::env::var("QNET_MOTO_ENDPOINT").unwrap_or_else(|_| {
+            panic!(
+                "QNET_MOTO_ENDPOINT is not set, so the DynamoDB/S3 adapter tests cannot run. \
+                 Run the suite with `scripts/test` (it starts moto), or start moto yourself with \
+                 `eval \"$(scripts/moto-up)\"` and stop it with `scripts/moto-down`."
+            )
+        })
+    }
+
+    /// Resets moto and answers an SDK configuration pointed at it. Tests that
+    /// call this run one at a time (nextest group `moto`).
+    pub async fn config() -> SdkConfig {
+        let endpoint = endpoint();
+        let reset = reqwest::Client::new()
+            .post(format!("{endpoint}/moto-api/reset"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("moto at {endpoint} does not answer ({e}); is it running? (scripts/moto-up)"));
+        assert!(reset.status().is_success(), "moto reset: {}", reset.status());
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("eu-west-2"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "qnet-tests"))
+            .load()
+            .await
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -57,6 +91,28 @@ pub async fn spawn_app() -> TestApp {
     let base = format!("http://{}", listener.local_addr().unwrap());
     // The embedded backend is the default; tests must not depend on the caller's env.
     let backend = Backend::open_embedded(dir.path(), &base).expect("the embedded backend opens");
+    serve(backend, listener, dir, base)
+}
+
+/// The same server on the AWS adapters, pointed at moto (DynamoDB and S3).
+pub async fn spawn_app_on_moto() -> TestApp {
+    let config = moto::config().await;
+    let (table, bucket) = ("qnet-e2e", "qnet-e2e-files");
+    qnet_aws::from_env::ensure_table(&qnet_aws::from_env::dynamodb_client(&config), table).await.expect("table");
+    qnet_aws::from_env::ensure_bucket(&qnet_aws::from_env::s3_client(&config), bucket).await.expect("bucket");
+    let dir = Arc::new(tempfile::tempdir().expect("a temp dir"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = App::new(
+        Arc::new(qnet_aws::from_env::record_store(&config, table)),
+        Arc::new(qnet_aws::from_env::blob_store(&config, bucket)),
+        Arc::new(qnet_ports::SystemClock),
+    );
+    let tokens = qnet_app::LocalTokens::new(&[42u8; 32]);
+    serve(Backend { kind: "aws", app, tokens, local_blobs: None }, listener, dir, base)
+}
+
+fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile::TempDir>, base: String) -> TestApp {
     let router = qnet::router(&backend);
     tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
     TestApp {

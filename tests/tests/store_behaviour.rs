@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use qnet_aws::aws_config::{self, BehaviorVersion, Region, SdkConfig};
-use qnet_aws::aws_sdk_dynamodb::config::Credentials;
+use qnet_aws::aws_config::SdkConfig;
 use qnet_aws::{DynamoRecordStore, S3BlobStore, from_env};
 use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore};
 use qnet_ports::{BlobError, BlobStore, Condition, Cursor, Index, Item, Page, Query, RecordStore, StoreError, UploadSpec, Write};
@@ -468,32 +467,8 @@ const BUCKET: &str = "qnet-test-attachments";
 /// its own process and serialises them with the `moto` test group instead.
 static MOTO: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn moto_endpoint() -> String {
-    std::env::var("QNET_MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "QNET_MOTO_ENDPOINT is not set, so the DynamoDB/S3 adapter tests cannot run. \
-             Run the suite with `scripts/test` (it starts moto), or start moto yourself with \
-             `eval \"$(scripts/moto-up)\"` and stop it with `scripts/moto-down`."
-        )
-    })
-}
-
-/// Resets moto and returns a config for it with dummy credentials (set on the
-/// builder, not in the process environment, which tests share).
 async fn moto() -> SdkConfig {
-    let endpoint = moto_endpoint();
-    let reset = reqwest::Client::new()
-        .post(format!("{endpoint}/moto-api/reset"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("moto at {endpoint} does not answer ({e}); is it running? (scripts/moto-up)"));
-    assert!(reset.status().is_success(), "moto reset: {}", reset.status());
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("eu-west-2"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "qnet-tests"))
-        .load()
-        .await
+    qnet_tests::moto::config().await
 }
 
 async fn moto_records() -> DynamoRecordStore {
