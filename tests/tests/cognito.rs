@@ -1,0 +1,82 @@
+//! On routes where login is optional, API Gateway passes requests through without
+//! its authorizer and the function verifies a Cognito ID token itself against the
+//! user pool's JWKS. Here a local JWKS server and a test-only RSA key stand in for
+//! the user pool (tests/fixtures/cognito/README.md).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::routing::get;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use qnet_api::{Authenticator, CognitoVerifier};
+use qnet_domain::Role;
+use qnet_tests::spawn_app;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const AUDIENCE: &str = "5example0client0id0abcde";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/cognito/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn id_token(issuer: &str, overrides: Value) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut claims = json!({
+        "sub": "5c1f0e2a-0000-4000-8000-00000000abcd", "email": "mod@leedsth.nhs.uk", "name": "Sam Moderator",
+        "cognito:groups": ["moderator"], "token_use": "id", "aud": AUDIENCE, "iss": issuer,
+        "iat": now, "exp": now + 3600, "auth_time": now
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(claims.get("kid_override").and_then(|k| k.as_str()).unwrap_or("qnet-test-key-1").to_string());
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(&fixture("test-signing-key.pem")).unwrap()).unwrap()
+}
+
+async fn status(router: &axum::Router, path: &str, token: &str) -> u16 {
+    let req = http::Request::get(path).header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty()).unwrap();
+    router.clone().oneshot(req).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn id_tokens_are_verified_against_the_user_pool_keys() {
+    // The user pool's JWKS endpoint, counting fetches.
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let jwks = axum::Router::new().route(
+        "/.well-known/jwks.json",
+        get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { ([("content-type", "application/json")], fixture("jwks.json")) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, jwks).await.unwrap() });
+
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let member = t.token("jo@leedsth.nhs.uk", &[Role::Member]).await;
+    let id = t.submit(&member, json!({"title": "t", "body": "b"})).await["id"].as_str().unwrap().to_string();
+    let path = format!("/case-studies/{id}");
+    let router = qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(CognitoVerifier::new(issuer.clone(), AUDIENCE.into()))));
+
+    // A moderator's ID token sees the pending case study: the identity got through.
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({}))).await, 200);
+    // The same person without the moderator group may not know it exists.
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"cognito:groups": []}))).await, 404);
+    // Refused: an access token, an expired token, another app's token, another
+    // issuer's token, an unknown key, and a token signed by someone else.
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"token_use": "access"}))).await, 401);
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"exp": 1_600_000_000, "iat": 1_599_990_000}))).await, 401);
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"aud": "another-client"}))).await, 401);
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}))).await, 401);
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"kid_override": "rotated-away"}))).await, 401);
+    let forged = t.token("mod@leedsth.nhs.uk", &[Role::Moderator]).await; // HS256, local key
+    assert_eq!(status(&router, &path, &forged).await, 401);
+    // Anonymous reading still works, and the keys were fetched once for the container.
+    assert_eq!(status(&router, "/case-studies", &id_token(&issuer, json!({}))).await, 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
