@@ -525,3 +525,111 @@ async fn topics_and_health_answer_without_login() {
     assert!(items.iter().any(|i| i["id"] == "pdsa" && i["name"].is_string()));
     assert_eq!(topics.body["next_cursor"], Value::Null);
 }
+
+#[tokio::test]
+async fn patient_data_added_after_publication_takes_the_case_study_down() {
+    let t = spawn_app().await;
+    let (member, _) = member_with_org(&t).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let id = t.submit(&member, case_study()).await["id"].as_str().unwrap().to_string();
+    assert_eq!(t.publish(&id).await.status, StatusCode::OK);
+    let edited =
+        t.patch(&format!("/case-studies/{id}"), &moderator, 2, json!({"body": "Seen: Mr John Smith, born 01/02/1950."})).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(edited.body["status"], "pending");
+    assert!(edited.body["hold"].is_object());
+    t.get(&format!("/case-studies/{id}"), None).await.assert_problem(404);
+    assert_eq!(t.get("/case-studies", None).await.body["items"], json!([]));
+    assert_eq!(t.get("/case-studies?topic=pdsa", None).await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn releasing_a_hold_purges_the_stored_first_answer_too() {
+    use sha2::{Digest, Sha256};
+    let t = spawn_app().await;
+    let (member, _) = member_with_org(&t).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let a = t
+        .send(
+            Method::POST,
+            "/case-studies",
+            Some(&member),
+            Some(json!({"title": "t", "body": "NHS no 943 476 5919"})),
+            &[("idempotency-key", "held-1")],
+        )
+        .await;
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let member_id = t.get("/me", Some(&member)).await.body["id"].as_str().unwrap().to_string();
+    let (pk, sk) = qnet_app::keys::idempotency(&member_id, &hex::encode(Sha256::digest(b"held-1")));
+    assert!(t.app.records.get(&pk, &sk).await.unwrap().is_some());
+    assert_eq!(
+        t.patch(&format!("/case-studies/{id}"), &moderator, 1, json!({"body": "NHS number removed"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(t.post(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert!(t.app.records.get(&pk, &sk).await.unwrap().is_none(), "the stored answer quoted the NHS number");
+    let stored = t.get(&format!("/case-studies/{id}"), Some(&moderator)).await;
+    assert!(!stored.text.contains("943 476 5919"));
+}
+
+#[tokio::test]
+async fn two_admins_cannot_create_the_same_organisation_at_once() {
+    let t = spawn_app().await;
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    let mut handles = Vec::new();
+    for _ in 0..6 {
+        let (client, base, tok) = (t.client.clone(), t.base.clone(), admin.clone());
+        handles.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/organisations"))
+                .bearer_auth(tok)
+                .json(&json!({"name": "Wakefield Hospice", "type": "voluntary"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            s => assert_eq!(s, StatusCode::CONFLICT),
+        }
+    }
+    assert_eq!(created, 1);
+    // Renaming onto a taken name is refused; renaming back frees the old name.
+    let other = t.post("/organisations", Some(&admin), json!({"name": "Leeds Mind", "type": "voluntary"})).await;
+    let id = other.body["id"].as_str().unwrap();
+    t.patch(&format!("/organisations/{id}"), &admin, 1, json!({"name": "WAKEFIELD hospice"})).await.assert_problem(409);
+    assert_eq!(
+        t.patch(&format!("/organisations/{id}"), &admin, 1, json!({"name": "Leeds Mind Charity"})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.post("/organisations", Some(&admin), json!({"name": "Leeds Mind", "type": "voluntary"})).await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn patient_data_in_a_text_attachment_holds_the_case_study() {
+    use sha2::{Digest, Sha256};
+    let t = spawn_app().await;
+    let (member, _) = member_with_org(&t).await;
+    let id = t.submit(&member, case_study()).await["id"].as_str().unwrap().to_string();
+    let bytes = b"name,nhs_number\nJ Smith,9434765919\n".to_vec();
+    let d = t
+        .post(&format!("/case-studies/{id}/attachments"), Some(&member), json!({"filename": "audit.csv", "content_type": "text/csv", "size": bytes.len(), "sha256": hex::encode(Sha256::digest(&bytes))}))
+        .await;
+    let mut put = t.client.put(d.body["upload_url"].as_str().unwrap()).body(bytes);
+    for (k, v) in d.body["upload_headers"].as_object().unwrap() {
+        if k != "content-length" {
+            put = put.header(k, v.as_str().unwrap());
+        }
+    }
+    assert_eq!(put.send().await.unwrap().status(), StatusCode::OK);
+    let cs = t.get(&format!("/case-studies/{id}"), Some(&member)).await;
+    assert!(cs.body["hold"]["reason"].as_str().unwrap().starts_with("Attachment audit.csv"), "{}", cs.text);
+    t.publish(&id).await.assert_problem(409);
+}

@@ -36,7 +36,8 @@ fn id_token(issuer: &str, overrides: Value) -> String {
 }
 
 async fn status(router: &axum::Router, path: &str, token: &str) -> u16 {
-    let req = http::Request::get(path).header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty()).unwrap();
+    let req =
+        http::Request::get(path).header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty()).unwrap();
     router.clone().oneshot(req).await.unwrap().status().as_u16()
 }
 
@@ -61,7 +62,8 @@ async fn id_tokens_are_verified_against_the_user_pool_keys() {
     let member = t.token("jo@leedsth.nhs.uk", &[Role::Member]).await;
     let id = t.submit(&member, json!({"title": "t", "body": "b"})).await["id"].as_str().unwrap().to_string();
     let path = format!("/case-studies/{id}");
-    let router = qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(CognitoVerifier::new(issuer.clone(), AUDIENCE.into()))));
+    let router =
+        qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(CognitoVerifier::new(issuer.clone(), AUDIENCE.into()))));
 
     // A moderator's ID token sees the pending case study: the identity got through.
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({}))).await, 200);
@@ -72,7 +74,10 @@ async fn id_tokens_are_verified_against_the_user_pool_keys() {
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"token_use": "access"}))).await, 401);
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"exp": 1_600_000_000, "iat": 1_599_990_000}))).await, 401);
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"aud": "another-client"}))).await, 401);
-    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}))).await, 401);
+    assert_eq!(
+        status(&router, &path, &id_token(&issuer, json!({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}))).await,
+        401
+    );
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"kid_override": "rotated-away"}))).await, 401);
     let forged = t.token("mod@leedsth.nhs.uk", &[Role::Moderator]).await; // HS256, local key
     assert_eq!(status(&router, &path, &forged).await, 401);

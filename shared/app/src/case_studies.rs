@@ -2,7 +2,7 @@
 
 use qnet_domain::attachment::Attachment;
 use qnet_domain::case_study::{
-    CaseStudy, CaseStudyPatch, NewCaseStudy, Source, Status, SubmittedBy, derive_summary, parse_rejection,
+    CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Source, Status, SubmittedBy, derive_summary, parse_rejection,
 };
 use qnet_domain::topics;
 use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
@@ -78,6 +78,15 @@ fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> Vec<Wr
         w.push(Write::Delete { pk: p.clone(), sk: list_sort_key(old), condition: Condition::None });
     }
     w
+}
+
+/// A published case study that gains a hold leaves the published lists until a
+/// moderator has dealt with it: patient data must not stay public.
+pub(crate) fn unpublish_while_held(cs: &mut CaseStudy) {
+    if cs.hold.is_some() && cs.status == Status::Published {
+        cs.status = Status::Pending;
+        cs.published_at = None;
+    }
 }
 
 fn is_submitter(cs: &CaseStudy, claims: &Claims) -> bool {
@@ -206,7 +215,13 @@ impl App {
         cs.apply_guard();
         let view = self.view_case_study(Some(claims), cs.clone()).await?;
         let response = StoredResponse::created(format!("/case-studies/{}", cs.id), encode(&view));
-        let writes = vec![Write::Put { item: case_study_item(&cs), condition: Condition::NotExists }];
+        let mut writes = vec![Write::Put { item: case_study_item(&cs), condition: Condition::NotExists }];
+        if let Some(k) = idem {
+            // The stored answer copies the text; remember where, so a purge reaches it.
+            let (pk, sk) = keys::case_study_idempotency_ref(&cs.id);
+            let pointer = serde_json::json!({"pk": k.pk, "sk": k.sk});
+            writes.push(Write::Put { item: Item::new(pk, sk, pointer), condition: Condition::NotExists });
+        }
         self.commit(writes, response, idem).await
     }
 
@@ -237,6 +252,7 @@ impl App {
         let mut new = old.clone();
         patch.apply(&mut new);
         new.apply_guard();
+        unpublish_while_held(&mut new);
         new.version += 1;
         new.updated_at = self.now_text();
         // While a hold stands the earlier text may carry patient data: keep no
@@ -314,6 +330,27 @@ impl App {
         self.view_case_study(Some(claims), new).await
     }
 
+    /// Puts a hold on a case study (patient data found somewhere other than its
+    /// own text, such as an attachment). Retries on a concurrent edit.
+    pub(crate) async fn hold_case_study(&self, id: &str, reason: &str) -> AppResult<()> {
+        for _attempt in 0..5 {
+            let Some((old, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(()) };
+            if old.hold.is_some() {
+                return Ok(());
+            }
+            let mut new = old.clone();
+            new.hold = Some(Hold { reason: reason.to_string() });
+            unpublish_while_held(&mut new);
+            new.version += 1;
+            new.updated_at = self.now_text();
+            match self.save_change(&old, &new, false).await {
+                Err(AppError::VersionMismatch { .. }) => continue,
+                other => return other,
+            }
+        }
+        Err(AppError::Conflict("the case study kept changing; try again".into()))
+    }
+
     /// Earlier versions kept as history, oldest first.
     pub async fn case_study_history(&self, id: &str) -> AppResult<Vec<CaseStudy>> {
         let (pk, _) = keys::case_study(id);
@@ -334,9 +371,18 @@ impl App {
         }
     }
 
-    async fn purge_versions(&self, id: &str) -> AppResult<()> {
+    /// Deletes every earlier version, and the stored first answer of an
+    /// idempotent create: both may carry text that has since been edited out.
+    pub(crate) async fn purge_versions(&self, id: &str) -> AppResult<()> {
         for old in self.case_study_history(id).await? {
             let (pk, sk) = keys::case_study_version(id, old.version);
+            self.records.delete(&pk, &sk, Condition::None).await?;
+        }
+        let (pk, sk) = keys::case_study_idempotency_ref(id);
+        if let Some(pointer) = self.records.get(&pk, &sk).await? {
+            if let (Some(ipk), Some(isk)) = (pointer.data["pk"].as_str(), pointer.data["sk"].as_str()) {
+                self.records.delete(ipk, isk, Condition::None).await?;
+            }
             self.records.delete(&pk, &sk, Condition::None).await?;
         }
         Ok(())

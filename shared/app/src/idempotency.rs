@@ -13,8 +13,8 @@ pub const RETENTION_SECONDS: i64 = 24 * 60 * 60;
 /// A client's Idempotency-Key, scoped to the member who sent it.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
-    pk: String,
-    sk: String,
+    pub(crate) pk: String,
+    pub(crate) sk: String,
     request_hash: String,
 }
 

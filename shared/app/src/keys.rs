@@ -46,6 +46,15 @@ pub fn published_list(topic: Option<&str>, organisation_id: Option<&str>) -> Str
         (Some(t), Some(o)) => format!("CSLIST#topic#{t}#org#{o}"),
     }
 }
+/// Unique organisation names, case-insensitively.
+pub fn org_name(name: &str) -> (String, String) {
+    (format!("ORGNAME#{}", name.trim().to_lowercase()), "ORGNAME".into())
+}
+/// Points from a case study to the idempotency record that holds a copy of its
+/// first answer, so the copy can be purged with the case study's history.
+pub fn case_study_idempotency_ref(id: &str) -> (String, String) {
+    (format!("CS#{id}"), "IDEMREF".into())
+}
 pub fn idempotency(member_id: &str, key_hash: &str) -> (String, String) {
     (format!("IDEM#{member_id}#{key_hash}"), "IDEM".into())
 }

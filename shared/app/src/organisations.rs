@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use qnet_domain::organisation::{Organisation, OrganisationInput, email_domain};
-use qnet_ports::{Condition, Index, Item, Query, Write};
+use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::views::OrganisationList;
@@ -106,23 +106,12 @@ impl App {
             updated_at: now,
             version: 1,
         };
-        self.check_unique_name(&org).await?;
-        let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::NotExists }];
+        let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::NotExists }, name_claim(&org)];
         writes.extend(domain_writes(&org.id, &[], &org.email_domains));
         let response = StoredResponse::created(format!("/organisations/{}", org.id), encode(&org));
         let out = self.commit(writes, response, idem).await;
         self.forget_organisations();
-        out
-    }
-
-    async fn check_unique_name(&self, org: &Organisation) -> AppResult<()> {
-        self.forget_organisations();
-        let clash =
-            self.organisations().await?.iter().any(|o| o.id != org.id && o.name.to_lowercase() == org.name.to_lowercase());
-        if clash {
-            return Err(AppError::Conflict(format!("an organisation called {} already exists", org.name)));
-        }
-        Ok(())
+        out.map_err(|e| name_taken(e, &org.name))
     }
 
     pub async fn update_organisation(
@@ -141,6 +130,7 @@ impl App {
             return Err(AppError::VersionMismatch { current: org.version });
         }
         let before = org.email_domains.clone();
+        let old_name = org.name.clone();
         let old_version = org.version;
         if let Some(n) = input.name {
             org.name = n;
@@ -154,18 +144,43 @@ impl App {
         if let Some(d) = input.email_domains {
             org.email_domains = d;
         }
-        self.check_unique_name(&org).await?;
         org.version += 1;
         org.updated_at = self.now_text();
         let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::VersionIs(old_version) }];
+        let renamed = keys::org_name(&old_name) != keys::org_name(&org.name);
+        if renamed {
+            let (pk, sk) = keys::org_name(&old_name);
+            writes.push(Write::Delete { pk, sk, condition: Condition::None });
+            writes.push(name_claim(&org));
+        }
         writes.extend(domain_writes(&org.id, &before, &org.email_domains));
         let result = self.records.transact(writes).await;
         self.forget_organisations();
         match result {
             Ok(()) => Ok(org),
+            // Write 0 is the version check; a later one is the name claim.
+            Err(StoreError::TransactionConflict { index: Some(i) }) if i > 0 && renamed => Err(name_taken_error(&org.name)),
             Err(e) if e.is_conflict() => Err(AppError::VersionMismatch { current: old_version + 1 }),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Claims the organisation's name (case-insensitive), so two admins can never
+/// create the same organisation twice.
+fn name_claim(org: &Organisation) -> Write {
+    let (pk, sk) = keys::org_name(&org.name);
+    Write::Put { item: Item::new(pk, sk, serde_json::json!({"organisation_id": org.id})), condition: Condition::NotExists }
+}
+
+fn name_taken_error(name: &str) -> AppError {
+    AppError::Conflict(format!("an organisation called {name} already exists"))
+}
+
+fn name_taken(e: AppError, name: &str) -> AppError {
+    match e {
+        AppError::Conflict(_) => name_taken_error(name),
+        other => other,
     }
 }
 

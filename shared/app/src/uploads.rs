@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use qnet_domain::attachment::{Attachment, AttachmentStatus, MAX_BYTES, NewAttachment, refused_content};
+use qnet_domain::patient_data;
 use qnet_ports::{Condition, Item, PresignedUrl, UploadSpec, Write};
 use sha2::{Digest, Sha256};
 
@@ -134,7 +135,10 @@ impl App {
             }
         };
         let outcome = match verdict {
-            Ok(_) => {
+            Ok(bytes) => {
+                if let Some(reason) = readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])) {
+                    self.hold_case_study(cs_id, &format!("Attachment {}: {reason}", a.filename)).await?;
+                }
                 self.blobs.copy(key, &keys::attachment_blob(cs_id, att_id)).await?;
                 a.status = AttachmentStatus::Ready;
                 CheckOutcome::Ready
@@ -153,6 +157,13 @@ impl App {
         self.blobs.delete(key).await?;
         Ok(outcome)
     }
+}
+
+/// The text of attachments the guard can read (plain text and CSV).
+fn readable_text(content_type: &str, bytes: &[u8]) -> Option<String> {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let readable = essence.starts_with("text/") || essence == "application/csv";
+    readable.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
 fn expires_text(unix: i64) -> String {

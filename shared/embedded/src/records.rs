@@ -86,6 +86,10 @@ impl EmbeddedRecordStore {
         }
         writer.execute_batch("PRAGMA synchronous = FULL;").map_err(sqlite)?;
         writer.execute_batch(SCHEMA).map_err(sqlite)?;
+        // DynamoDB's TTL deletes expired items in the background; here they are
+        // hidden from reads at once and removed when the store next opens.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        writer.execute("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now]).map_err(sqlite)?;
 
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
