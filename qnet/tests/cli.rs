@@ -1,0 +1,70 @@
+//! The `qnet` command line: clear messages and a non-zero exit for bad input.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_qnet");
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn token_prints_one_line_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (ok, out, _) = run(&["token", "--email", "Jo@Leeds.gov.uk", "--role", "moderator", "--role", "admin", "--data-dir", d]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1);
+    assert_eq!(out.trim().split('.').count(), 3, "a JWT: {out}");
+    // The same email is the same member: both tokens carry one subject.
+    let (_, again, _) = run(&["token", "--email", "jo@leeds.gov.uk", "--data-dir", d]);
+    let sub = |t: &str| {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t.trim().split('.').nth(1).unwrap()).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&payload).unwrap()["sub"].clone()
+    };
+    assert_eq!(sub(&out), sub(&again));
+
+    let (ok, out, err) = run(&["token", "--email", "jo@leeds.gov.uk", "--role", "overlord", "--data-dir", d]);
+    assert!(!ok && out.is_empty());
+    assert!(err.contains("--role overlord is not one of member, organiser, moderator, admin"), "{err}");
+    let (ok, _, err) = run(&["token", "--email", "not-an-email", "--data-dir", d]);
+    assert!(!ok && err.contains("--email"), "{err}");
+    let (ok, _, err) = run(&["token", "--email", "jo@leeds.gov.uk", "--organisation", "Nowhere Trust", "--data-dir", d]);
+    assert!(!ok && err.contains("no organisation has that id or name"), "{err}");
+    let (ok, _, err) = run(&["token"]);
+    assert!(!ok && err.contains("--email"), "{err}");
+}
+
+#[test]
+fn serve_refuses_a_non_loopback_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(&["serve", "--addr", "0.0.0.0:0", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("loopback"), "{err}");
+}
+
+#[test]
+fn an_unknown_backend_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["token", "--email", "a@b.org", "--data-dir", dir.path().to_str().unwrap()])
+        .env("QNET_BACKEND", "cloud")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("QNET_BACKEND=cloud is not one of embedded, aws"));
+    let out = Command::new(BIN)
+        .args(["token", "--email", "a@b.org", "--data-dir", dir.path().to_str().unwrap()])
+        .env("QNET_BACKEND", "aws")
+        .env_remove("QNET_TABLE_NAME")
+        .env_remove("QNET_BUCKET_NAME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("QNET_TABLE_NAME is missing") && err.contains("QNET_BUCKET_NAME is missing"),
+        "{err}"
+    );
+}
