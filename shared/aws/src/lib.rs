@@ -6,13 +6,16 @@
 mod dynamo;
 pub mod from_env;
 mod s3;
+mod ses;
 
 pub use dynamo::{DynamoRecordStore, GSI1, GSI2};
 pub use s3::S3BlobStore;
+pub use ses::SesMailSender;
 
 pub use aws_config;
 pub use aws_sdk_dynamodb;
 pub use aws_sdk_s3;
+pub use aws_sdk_sesv2;
 
 /// IAM actions [`DynamoRecordStore`] calls, for the functions' policies (grant
 /// them on the table and `table/index/*`).
@@ -30,6 +33,9 @@ pub const RECORD_STORE_IAM_ACTIONS: &[&str] =
 /// `s3:GetObject` / `s3:PutObject` of the signer. `s3:ListBucket` is there
 /// because without it S3 answers 403 instead of 404 for a missing key, and the
 /// store could not tell "no such blob" from "forbidden".
+/// IAM actions [`SesMailSender`] calls (SES v2 `SendEmail`, raw content).
+pub const MAIL_SENDER_IAM_ACTIONS: &[&str] = &["ses:SendEmail"];
+
 pub const BLOB_STORE_IAM_ACTIONS: &[&str] = &["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"];
 
 #[cfg(test)]
@@ -50,6 +56,7 @@ mod iam_tests {
         ("head_object", &["s3:GetObject", "s3:ListBucket"]),
         ("copy_object", &["s3:GetObject", "s3:PutObject"]),
         ("delete_object", &["s3:DeleteObject"]),
+        ("send_email", &["ses:SendEmail"]),
     ];
 
     /// Every `client.<operation>(` in `source`, whitespace (line breaks) allowed
@@ -98,6 +105,11 @@ mod iam_tests {
     #[test]
     fn blob_store_actions_match_its_calls() {
         check(include_str!("s3.rs"), super::BLOB_STORE_IAM_ACTIONS, 7);
+    }
+
+    #[test]
+    fn mail_sender_actions_match_its_calls() {
+        check(include_str!("ses.rs"), super::MAIL_SENDER_IAM_ACTIONS, 1);
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! checks against these and the AWS adapters.
 
 mod blobs;
+mod outbox;
 mod records;
 mod secret;
 
 pub use blobs::{Download, DownloadRefusal, EmbeddedBlobStore, UploadRefusal};
+pub use outbox::{Outbox, OutboxEntry};
 pub use records::{EmbeddedRecordStore, OpenError};
 pub use secret::load_or_create_secret;
 

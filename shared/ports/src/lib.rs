@@ -248,3 +248,28 @@ impl Clock for SystemClock {
         time::OffsetDateTime::now_utc()
     }
 }
+
+/// An email ready to send: the whole MIME message, built by the application (so
+/// headers such as `In-Reply-To`, `Auto-Submitted` and `List-Unsubscribe` are
+/// under our control), and its envelope.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail service refused the message: {0}")]
+    Refused(String),
+    #[error("the mail service is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Outbound mail (SES v2 in AWS; an outbox folder of `.eml` files locally).
+#[async_trait]
+pub trait MailSender: Send + Sync + 'static {
+    /// Sends the message; answers the provider's message id.
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+}

@@ -1,0 +1,46 @@
+//! Outbound mail through SES v2, sent raw so that every header (threading,
+//! `Auto-Submitted`, `List-Unsubscribe`) is the application's.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use qnet_ports::{MailError, MailSender, OutgoingMail};
+
+#[derive(Debug, Clone)]
+pub struct SesMailSender {
+    client: Client,
+    /// Bounces and complaints feed the suppression list through this set.
+    configuration_set: Option<String>,
+}
+
+impl SesMailSender {
+    pub fn new(client: Client, configuration_set: Option<String>) -> SesMailSender {
+        SesMailSender { client, configuration_set }
+    }
+}
+
+#[async_trait]
+impl MailSender for SesMailSender {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
+        let raw =
+            RawMessage::builder().data(Blob::new(mail.raw.clone())).build().map_err(|e| MailError::Refused(e.to_string()))?;
+        let out = self
+            .client
+            .send_email()
+            .from_email_address(&mail.from)
+            .destination(Destination::builder().set_to_addresses(Some(mail.to.clone())).build())
+            .content(EmailContent::builder().raw(raw).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                let service = e.as_service_error().map(|s| s.to_string());
+                match service {
+                    Some(s) => MailError::Refused(s),
+                    None => MailError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()),
+                }
+            })?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+}

@@ -1,0 +1,133 @@
+//! HTML-only mail (Outlook's Word HTML, Gmail, Outlook mobile) to plain text.
+//!
+//! The DOM is cleaned before conversion because the clients mark their quoted
+//! chains and signatures in the markup (`gmail_quote`, `divRplyFwdMsg`, Outlook's
+//! border-top separator) and that knowledge is gone once the HTML is text.
+//! html2text then renders in raw mode: every table cell on its own line, no box
+//! drawing, so a template typed as a table keeps "Aim" apart from its text.
+
+use html2text::{Element, Handle};
+
+/// Text of an HTML body. `keep_quotes` is set for forwards, whose "quoted" part is
+/// the case study itself.
+pub(crate) fn to_text(html: &str, keep_quotes: bool) -> Option<String> {
+    let config = html2text::config::plain_no_decorate().raw_mode(true).link_footnotes(false).no_link_wrapping();
+    let dom = config.parse_html(html.as_bytes()).ok()?;
+    clean(&dom.document, keep_quotes);
+    let tree = config.dom_to_render_tree(&dom).ok()?;
+    config.render_to_string(tree, 10_000).ok()
+}
+
+enum Mark {
+    /// Remove just this element (a signature block, a style sheet).
+    Remove,
+    /// Remove this element and everything after it: the quoted chain starts here.
+    CutRest,
+}
+
+fn mark(node: &Handle, keep_quotes: bool) -> Option<Mark> {
+    let Element { name, attrs, .. } = &node.data else {
+        return None;
+    };
+    let tag: &str = &name.local;
+    if matches!(tag, "style" | "script" | "head" | "title") {
+        return Some(Mark::Remove);
+    }
+    let attrs = attrs.borrow();
+    let attr = |n: &str| attrs.iter().find(|a| &*a.name.local == n).map(|a| a.value.to_string()).unwrap_or_default();
+    let class = attr("class").to_ascii_lowercase();
+    let id = attr("id").to_ascii_lowercase();
+    let name_attr = attr("name").to_ascii_lowercase();
+    let classes: Vec<&str> = class.split_whitespace().collect();
+    if classes.iter().any(|c| matches!(*c, "gmail_signature" | "moz-signature" | "x_gmail_signature"))
+        || id == "signature"
+        || attr("data-smartmail") == "gmail_signature"
+    {
+        return Some(Mark::Remove);
+    }
+    if keep_quotes {
+        return None;
+    }
+    let style = attr("style").to_ascii_lowercase().replace(' ', "");
+    let outlook_separator = tag == "div" && style.contains("border:none") && style.contains("border-top:solid");
+    let cut = classes.iter().any(|c| matches!(*c, "gmail_quote" | "gmail_quote_container" | "moz-cite-prefix" | "yahoo_quoted"))
+        || (tag == "blockquote" && attr("type").eq_ignore_ascii_case("cite"))
+        || matches!(id.as_str(), "divrplyfwdmsg" | "x_divrplyfwdmsg" | "appendonsend" | "stopspelling")
+        || name_attr == "messagereplysection"
+        || outlook_separator;
+    cut.then_some(Mark::CutRest)
+}
+
+/// Walks the DOM in document order without recursion (mail HTML can nest deeply)
+/// and applies the first cut and every removal.
+fn clean(root: &Handle, keep_quotes: bool) {
+    let mut stack = vec![root.clone()];
+    while let Some(node) = stack.pop() {
+        match mark(&node, keep_quotes) {
+            Some(Mark::Remove) => {
+                detach(&node, false);
+                continue;
+            }
+            Some(Mark::CutRest) => {
+                detach(&node, true);
+                // Everything after this node in document order is gone; what is left on
+                // the stack was after it, so stop.
+                return;
+            }
+            None => {}
+        }
+        let children = node.children.borrow();
+        for child in children.iter().rev() {
+            stack.push(child.clone());
+        }
+    }
+}
+
+/// Removes `node` from its parent; with `rest`, also every later sibling of it and of
+/// each of its ancestors.
+fn detach(node: &Handle, rest: bool) {
+    let mut current = node.clone();
+    let mut first = true;
+    while let Some(parent) = current.get_parent() {
+        {
+            let mut children = parent.children.borrow_mut();
+            if let Some(i) = children.iter().position(|c| std::rc::Rc::ptr_eq(c, &current)) {
+                if rest {
+                    children.truncate(if first { i } else { i + 1 });
+                } else {
+                    children.remove(i);
+                }
+            }
+        }
+        if !rest {
+            return;
+        }
+        first = false;
+        current = parent;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cells_stay_apart_without_boxes() {
+        let t = to_text("<table><tr><td><b>Aim</b></td><td>Fewer falls</td></tr><tr><td>Results</td><td>30% fewer</td></tr></table>", false)
+            .unwrap();
+        let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines, ["Aim", "Fewer falls", "Results", "30% fewer"]);
+    }
+
+    #[test]
+    fn quoted_chain_and_signature_are_cut() {
+        let t = to_text(
+            r#"<div>Mine</div><div class="gmail_signature">Sig</div><div class="gmail_quote">On Mon wrote:<blockquote>old</blockquote></div>"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(t.trim(), "Mine");
+        let t = to_text(r#"<p>Mine</p><!--[if gte mso 9]><xml>junk</xml><![endif]--><div style="border:none;border-top:solid #E1E1E1 1.0pt"><p>From: x</p></div><p>old</p>"#, false).unwrap();
+        assert_eq!(t.trim(), "Mine");
+    }
+}
