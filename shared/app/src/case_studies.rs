@@ -43,11 +43,16 @@ fn list_partitions(cs: &CaseStudy) -> Vec<String> {
     if cs.status != Status::Published {
         return vec![];
     }
-    let org = Some(cs.organisation_id.as_str());
-    let mut v = vec![keys::published_list(None, None), keys::published_list(None, org)];
+    let org = cs.organisation_id.as_deref();
+    let mut v = vec![keys::published_list(None, None)];
+    if org.is_some() {
+        v.push(keys::published_list(None, org));
+    }
     for t in &cs.topics {
         v.push(keys::published_list(Some(t), None));
-        v.push(keys::published_list(Some(t), org));
+        if org.is_some() {
+            v.push(keys::published_list(Some(t), org));
+        }
     }
     v
 }
@@ -199,7 +204,7 @@ impl App {
             summary: input.summary.unwrap_or_else(|| derive_summary(&input.body)),
             body: input.body,
             sections: input.sections,
-            organisation_id,
+            organisation_id: Some(organisation_id),
             topics: input.topics,
             status: Status::Pending,
             rejection_reason: None,
@@ -271,6 +276,9 @@ impl App {
                 "a hold stands on this case study ({}); edit it and release the hold first",
                 h.reason
             )));
+        }
+        if old.organisation_id.is_none() {
+            return Err(AppError::Conflict("set the case study's organisation_id before publishing it".into()));
         }
         if old.status != Status::Pending {
             return Err(AppError::Conflict(format!(
@@ -430,7 +438,7 @@ impl App {
         let mut items = Vec::with_capacity(page.items.len());
         for item in &page.items {
             let mut s: CaseStudySummary = decode(item)?;
-            s.organisation_name = names.get(&s.organisation_id).cloned();
+            s.organisation_name = s.organisation_id.as_ref().and_then(|o| names.get(o).cloned());
             items.push(s);
         }
         Ok(CaseStudyList { items, next_cursor: page.next.map(|c| c.encode()) })
@@ -456,7 +464,7 @@ impl App {
         for item in &page.items {
             let cs: CaseStudy = decode(item)?;
             let mut s = CaseStudySummary::private(&cs);
-            s.organisation_name = names.get(&s.organisation_id).cloned();
+            s.organisation_name = s.organisation_id.as_ref().and_then(|o| names.get(o).cloned());
             items.push(s);
         }
         Ok(CaseStudyList { items, next_cursor: page.next.map(|c| c.encode()) })
@@ -487,7 +495,7 @@ mod tests {
             summary: "s".into(),
             body: "b".into(),
             sections: Sections::default(),
-            organisation_id: "org".into(),
+            organisation_id: Some("org".into()),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             status,
             rejection_reason: None,

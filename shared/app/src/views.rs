@@ -67,7 +67,8 @@ pub struct CaseStudyView {
     pub summary: String,
     pub body: String,
     pub sections: Sections,
-    pub organisation_id: String,
+    /// Null only for an emailed submission whose organisation was not recognised.
+    pub organisation_id: Option<String>,
     pub organisation_name: Option<String>,
     pub topics: Vec<String>,
     pub status: Status,
@@ -89,7 +90,7 @@ impl CaseStudyView {
         let privileged = viewer.is_some_and(|c| c.is_moderator() || cs.submitted_by.member_id.as_deref() == Some(&c.sub));
         let attachments = cs.attachments.into_iter().filter(|a| privileged || a.status == AttachmentStatus::Ready).collect();
         CaseStudyView {
-            organisation_name: names.get(&cs.organisation_id).cloned(),
+            organisation_name: cs.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
             id: cs.id,
             title: cs.title,
             summary: cs.summary,
@@ -121,7 +122,7 @@ pub struct CaseStudySummary {
     pub id: String,
     pub title: String,
     pub summary: String,
-    pub organisation_id: String,
+    pub organisation_id: Option<String>,
     #[serde(default)]
     pub organisation_name: Option<String>,
     pub topics: Vec<String>,

@@ -105,7 +105,9 @@ pub struct CaseStudy {
     pub summary: String,
     pub body: String,
     pub sections: Sections,
-    pub organisation_id: String,
+    /// Null only for an emailed submission whose organisation could not be
+    /// recognised: a moderator sets it before publishing.
+    pub organisation_id: Option<String>,
     pub topics: Vec<String>,
     pub status: Status,
     pub rejection_reason: Option<String>,
@@ -264,7 +266,7 @@ impl CaseStudyPatch {
             *cs.sections.slot(&name) = v;
         }
         if let Some(o) = self.organisation_id {
-            cs.organisation_id = o;
+            cs.organisation_id = Some(o);
         }
         if let Some(t) = self.topics {
             cs.topics = t;
@@ -323,7 +325,7 @@ mod tests {
             summary: derive_summary(&n.body),
             body: n.body,
             sections: n.sections,
-            organisation_id: "o".into(),
+            organisation_id: Some("o".into()),
             topics: vec![],
             status: Status::Pending,
             rejection_reason: None,
