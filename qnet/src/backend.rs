@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use qnet_app::{App, LocalTokens};
-use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore, load_or_create_secret};
-use qnet_ports::SystemClock;
+use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore, Outbox, load_or_create_secret};
+use qnet_ports::{MailSender, SystemClock};
 
 pub struct Backend {
     pub kind: &'static str,
@@ -14,6 +14,17 @@ pub struct Backend {
     pub tokens: LocalTokens,
     /// The embedded blob store, whose signed URLs the dev routes serve.
     pub local_blobs: Option<EmbeddedBlobStore>,
+    /// Outbound mail: the outbox folder, or SES with the aws backend.
+    pub mailer: Arc<dyn MailSender>,
+    /// The outbox the dev routes list (embedded backend).
+    pub outbox: Option<Outbox>,
+    /// The case study address acknowledgements come from.
+    pub mail_from: String,
+}
+
+/// The local case study address, unless `QNET_MAIL_FROM` names another.
+fn mail_from() -> String {
+    std::env::var("QNET_MAIL_FROM").ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "case-studies@qnet.localhost".into())
 }
 
 impl Backend {
@@ -27,7 +38,16 @@ impl Backend {
         let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
             .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
         let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock));
-        Ok(Backend { kind: "embedded", app, tokens, local_blobs: Some(blobs) })
+        let outbox = Outbox::open(data_dir).with_context(|| format!("cannot open the outbox in {}", data_dir.display()))?;
+        Ok(Backend {
+            kind: "embedded",
+            app,
+            tokens,
+            local_blobs: Some(blobs),
+            mailer: Arc::new(outbox.clone()),
+            outbox: Some(outbox),
+            mail_from: mail_from(),
+        })
     }
 
     pub async fn open(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
@@ -49,7 +69,9 @@ impl Backend {
                     Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
                     Arc::new(SystemClock),
                 );
-                Ok(Backend { kind: "aws", app, tokens, local_blobs: None })
+                let configuration_set = std::env::var("QNET_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty());
+                let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), configuration_set);
+                Ok(Backend { kind: "aws", app, tokens, local_blobs: None, mailer: Arc::new(mailer), outbox: None, mail_from: mail_from() })
             }
             other => anyhow::bail!("QNET_BACKEND={other} is not one of embedded, aws"),
         }

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod dev;
+pub mod smtp;
 
 use std::sync::Arc;
 

@@ -27,6 +27,22 @@ enum Command {
         addr: SocketAddr,
         #[arg(long, default_value = "./qnet-data")]
         data_dir: PathBuf,
+        /// Also accept case studies by SMTP on this loopback address (e.g. 127.0.0.1:2525).
+        #[arg(long)]
+        smtp: Option<SocketAddr>,
+    },
+    /// Process one raw email as the ingest Lambda would, and print what became of it as JSON.
+    Ingest {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// Write nothing and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// An SES receipt event (JSON) giving the verdicts and message id; without it every verdict counts as PASS.
+        #[arg(long)]
+        ses_event: Option<PathBuf>,
+        /// The raw message (.eml).
+        message: PathBuf,
     },
     /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     Token {
@@ -53,7 +69,8 @@ fn main() -> ExitCode {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = rt.block_on(async {
         match cli.command {
-            Command::Serve { addr, data_dir } => serve(addr, data_dir).await,
+            Command::Serve { addr, data_dir, smtp } => serve(addr, data_dir, smtp).await,
+            Command::Ingest { data_dir, dry_run, ses_event, message } => ingest(data_dir, dry_run, ses_event, message).await,
             Command::Token { email, roles, name, organisation, data_dir, hours } => {
                 token(email, roles, name, organisation, data_dir, hours).await
             }
@@ -68,7 +85,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn serve(addr: SocketAddr, data_dir: PathBuf, smtp: Option<SocketAddr>) -> anyhow::Result<()> {
     if !addr.ip().is_loopback() {
         anyhow::bail!("--addr must be a loopback address ({addr} is not): the dev routes must never face a network");
     }
@@ -77,6 +94,10 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf) -> anyhow::Result<()> {
     let base_url = format!("http://{}", listener.local_addr()?);
     let backend = backend::Backend::open(&data_dir, &base_url).await?;
     println!("Qnet is listening on {base_url} ({} backend, data in {})", backend.kind, data_dir.display());
+    let backend = std::sync::Arc::new(backend);
+    if let Some(smtp) = smtp {
+        qnet::smtp::start(smtp, backend.clone())?;
+    }
     axum::serve(listener, qnet::router(&backend)).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
@@ -94,6 +115,45 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, message: PathBuf) -> anyhow::Result<()> {
+    use qnet_app::ingest::{Inbound, IngestOptions};
+    let raw = std::fs::read(&message).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", message.display()))?;
+    let inbound = match &ses_event {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let event: aws_lambda_events::event::ses::SimpleEmailEvent =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not an SES receipt event: {e}", path.display()))?;
+            let record = event.records.first().ok_or_else(|| anyhow::anyhow!("{} has no Records", path.display()))?;
+            let delivery_id = record.ses.mail.message_id.clone().ok_or_else(|| anyhow::anyhow!("{} has no mail.messageId", path.display()))?;
+            Inbound { delivery_id, raw, verdicts: qnet_email_ingest::verdicts(record) }
+        }
+        None => Inbound::local(raw, qnet_mail::Verdicts::default()),
+    };
+    // A dry run against a data directory that does not exist yet must not create one.
+    let scratch;
+    let dir = if dry_run && !data_dir.exists() {
+        scratch = tempfile_dir()?;
+        scratch.clone()
+    } else {
+        data_dir.clone()
+    };
+    let backend = backend::Backend::open(&dir, "http://127.0.0.1").await?;
+    let opts = IngestOptions { dry_run, mail_from: backend.mail_from.clone() };
+    let report = backend.app.ingest(&inbound, &opts, backend.mailer.as_ref()).await?;
+    if dir != data_dir {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// A fresh private directory under the system temp dir.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("qnet-dry-run-{}", ulid::Ulid::generate()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 async fn token(

@@ -109,7 +109,17 @@ pub async fn spawn_app_on_moto() -> TestApp {
         Arc::new(qnet_ports::SystemClock),
     );
     let tokens = qnet_app::LocalTokens::new(&[42u8; 32]);
-    serve(Backend { kind: "aws", app, tokens, local_blobs: None }, listener, dir, base)
+    let outbox = qnet_embedded::Outbox::open(dir.path()).expect("an outbox");
+    let backend = Backend {
+        kind: "aws",
+        app,
+        tokens,
+        local_blobs: None,
+        mailer: Arc::new(outbox.clone()),
+        outbox: Some(outbox),
+        mail_from: "case-studies@qnet.test".into(),
+    };
+    serve(backend, listener, dir, base)
 }
 
 fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile::TempDir>, base: String) -> TestApp {

@@ -64,7 +64,7 @@ fn list_sort_key(cs: &CaseStudy) -> String {
 /// The writes that move a case study from `old` to `new`: the record itself
 /// (guarded by its version), the earlier version kept as history when
 /// `keep_history`, and its entries in the published lists.
-fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> Vec<Write> {
+pub(crate) fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> Vec<Write> {
     let mut w = vec![Write::Put { item: case_study_item(new), condition: Condition::VersionIs(old.version) }];
     if keep_history {
         let (pk, sk) = keys::case_study_version(&old.id, old.version);
@@ -211,6 +211,7 @@ impl App {
             hold: None,
             submitted_by: SubmittedBy { member_id: Some(member.id), name: Some(member.name), email: Some(member.email) },
             source: Source::Web,
+            sender_verified: None,
             created_at: now.clone(),
             updated_at: now,
             published_at: None,
@@ -502,6 +503,7 @@ mod tests {
             hold: None,
             submitted_by: SubmittedBy { member_id: Some("m".into()), name: None, email: None },
             source: Source::Web,
+            sender_verified: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:00.000Z".into(),
             published_at: Some("2026-01-02T00:00:00.000Z".into()),

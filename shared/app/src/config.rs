@@ -11,12 +11,23 @@ pub mod vars {
     pub const JWT_ISSUER: &str = "QNET_JWT_ISSUER";
     pub const JWT_AUDIENCE: &str = "QNET_JWT_AUDIENCE";
     pub const LOG_LEVEL: &str = "QNET_LOG_LEVEL";
+    pub const MAIL_FROM: &str = "QNET_MAIL_FROM";
+    pub const RAW_MAIL_PREFIX: &str = "QNET_RAW_MAIL_PREFIX";
+    pub const SES_CONFIGURATION_SET: &str = "QNET_SES_CONFIGURATION_SET";
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
 pub const API_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
+pub const EMAIL_INGEST_VARIABLES: &[&str] = &[
+    vars::TABLE_NAME,
+    vars::BUCKET_NAME,
+    vars::MAIL_FROM,
+    vars::RAW_MAIL_PREFIX,
+    vars::SES_CONFIGURATION_SET,
+    vars::LOG_LEVEL,
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration is not usable: {}", .problems.join("; "))]
@@ -135,6 +146,37 @@ impl StorageConfig {
             bucket_name: r.required(vars::BUCKET_NAME),
             log_level: r.log_level(),
         };
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the email ingest function.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    pub table_name: String,
+    pub bucket_name: String,
+    /// The case study address acknowledgements come from.
+    pub mail_from: String,
+    /// Where the receipt rule's S3 action stores raw mail (`raw-mail/`).
+    pub raw_mail_prefix: String,
+    /// SES configuration set whose events feed the suppression list.
+    pub configuration_set: Option<String>,
+    pub log_level: String,
+}
+
+impl IngestConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<IngestConfig, ConfigError> {
+        let c = IngestConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            bucket_name: r.required(vars::BUCKET_NAME),
+            mail_from: r.required(vars::MAIL_FROM),
+            raw_mail_prefix: r.required(vars::RAW_MAIL_PREFIX),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            log_level: r.log_level(),
+        };
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
         r.finish().map(|_| c)
     }
 }

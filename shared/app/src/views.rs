@@ -76,6 +76,9 @@ pub struct CaseStudyView {
     pub hold: Option<Hold>,
     pub submitted_by: SubmittedByView,
     pub source: Source,
+    /// Emailed submissions only: whether the sender's address was authenticated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_verified: Option<bool>,
     pub attachments: Vec<Attachment>,
     pub created_at: String,
     pub updated_at: String,
@@ -107,6 +110,7 @@ impl CaseStudyView {
                 email: if privileged { cs.submitted_by.email } else { None },
             },
             source: cs.source,
+            sender_verified: cs.sender_verified,
             attachments,
             created_at: cs.created_at,
             updated_at: cs.updated_at,

@@ -114,6 +114,10 @@ pub struct CaseStudy {
     pub hold: Option<Hold>,
     pub submitted_by: SubmittedBy,
     pub source: Source,
+    /// Emailed submissions: whether the sender's address was authenticated
+    /// (DMARC, or SPF/DKIM for the From domain). Absent for web submissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_verified: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
     pub published_at: Option<String>,
@@ -332,6 +336,7 @@ mod tests {
             hold: None,
             submitted_by: SubmittedBy { member_id: None, name: None, email: None },
             source: Source::Web,
+            sender_verified: None,
             created_at: String::new(),
             updated_at: String::new(),
             published_at: None,

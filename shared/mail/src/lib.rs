@@ -37,6 +37,10 @@ mod tnef;
 pub use sections::heading_of;
 pub use text::unwrap_flowed;
 
+/// Writes TNEF streams, for tests and fixtures.
+#[doc(hidden)]
+pub use tnef::build as tnef_build;
+
 /// One SES receipt verdict (`spamVerdict.status` and the like).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Verdict {

@@ -62,7 +62,7 @@ fn push_line(out: &mut String, depth: usize, content: &str) {
         out.push_str(&">".repeat(depth));
         out.push(' ');
     }
-    out.push_str(content.trim_end_matches(' '));
+    out.push_str(content);
     out.push('\n');
 }
 
@@ -234,7 +234,11 @@ pub(crate) fn clean(text: &str) -> String {
         }
     }
     let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
-    let kept = cut_disclaimer(&kept);
+    let mut kept = cut_disclaimer(&kept);
+    // Rules left above a cut (Outlook's underscores, a row of dashes) are not words.
+    while kept.last().is_some_and(|l| l.trim().is_empty() || (l.trim().len() >= 3 && l.trim().chars().all(|c| matches!(c, '_' | '-' | '*' | '=')))) {
+        kept.pop();
+    }
     tidy(&kept.join("\n"))
 }
 

@@ -1,0 +1,117 @@
+//! Emails Qnet sends: text and HTML parts from the tera templates in
+//! `templates/` (compiled into every binary, so a Lambda needs no files), built
+//! as MIME with mail-builder so that threading and `Auto-Submitted` headers are
+//! ours.
+
+use std::sync::LazyLock;
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::raw::Raw;
+use qnet_ports::OutgoingMail;
+
+/// The case-study template people are asked to follow (also `GET /case-studies/template`).
+pub const CASE_STUDY_TEMPLATE: &str = include_str!("../../../templates/case-study-template.txt");
+
+static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
+    let mut t = tera::Tera::new();
+    t.autoescape_on([".html.tera"]);
+    t.add_raw_templates([
+        ("email/layout.html.tera", include_str!("../../../templates/email/layout.html.tera")),
+        ("email/layout.txt.tera", include_str!("../../../templates/email/layout.txt.tera")),
+        ("email/case-study-received.html.tera", include_str!("../../../templates/email/case-study-received.html.tera")),
+        ("email/case-study-received.txt.tera", include_str!("../../../templates/email/case-study-received.txt.tera")),
+    ])
+    .expect("the email templates parse");
+    t
+});
+
+/// What the acknowledgement says. It never quotes the submission's text back:
+/// only counts, a reference and what happens next.
+pub struct Acknowledgement<'a> {
+    pub from: &'a str,
+    pub to_name: &'a str,
+    pub to_email: &'a str,
+    pub case_study_id: &'a str,
+    pub attachment_count: usize,
+    pub held: bool,
+    /// The Message-ID of the email being acknowledged (without angle brackets).
+    pub in_reply_to: Option<&'a str>,
+    /// The acknowledgement's own Message-ID (without angle brackets).
+    pub message_id: &'a str,
+}
+
+pub fn render(name: &str, context: &tera::Context) -> Result<String, tera::Error> {
+    TEMPLATES.render(name, context)
+}
+
+/// Builds the acknowledgement of an emailed case study.
+pub fn acknowledgement(a: &Acknowledgement<'_>) -> Result<OutgoingMail, String> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", a.to_name);
+    ctx.insert("case_study_id", a.case_study_id);
+    ctx.insert("attachment_count", &a.attachment_count);
+    ctx.insert("held", &a.held);
+    ctx.insert("template", CASE_STUDY_TEMPLATE.trim_end());
+    let text = render("email/case-study-received.txt.tera", &ctx).map_err(|e| e.to_string())?;
+    let html = render("email/case-study-received.html.tera", &ctx).map_err(|e| e.to_string())?;
+    let mut m = MessageBuilder::new()
+        .from(("Qnet case studies", a.from))
+        .to((a.to_name, a.to_email))
+        .subject("We have received your case study")
+        .message_id(a.message_id.to_string())
+        // RFC 3834: an automatic reply, so that no mail loop can start.
+        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .header("X-Auto-Response-Suppress", Raw::new("All"))
+        .text_body(text)
+        .html_body(html);
+    if let Some(id) = a.in_reply_to {
+        m = m.in_reply_to(id.to_string()).references(id.to_string());
+    }
+    let raw = m.write_to_vec().map_err(|e| e.to_string())?;
+    Ok(OutgoingMail { from: a.from.to_string(), to: vec![a.to_email.to_string()], raw })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledgement_is_threaded_automatic_and_quotes_nothing() {
+        let mail = acknowledgement(&Acknowledgement {
+            from: "case-studies@qnet.example",
+            to_name: "Jo Bloggs",
+            to_email: "jo@leedsth.nhs.uk",
+            case_study_id: "01J00000000000000000000000",
+            attachment_count: 2,
+            held: true,
+            in_reply_to: Some("abc@mail.nhs.net"),
+            message_id: "ack-1@qnet.example",
+        })
+        .unwrap();
+        let text = String::from_utf8(mail.raw).unwrap();
+        assert!(text.contains("Auto-Submitted: auto-replied"));
+        assert!(text.contains("In-Reply-To: <abc@mail.nhs.net>"));
+        assert!(text.contains("Message-ID: <ack-1@qnet.example>"));
+        assert!(text.contains("multipart/alternative"));
+        assert!(text.contains("2 attached files"));
+        assert!(text.contains("Lessons learned"), "the template is included");
+        assert_eq!(mail.to, vec!["jo@leedsth.nhs.uk"]);
+    }
+
+    #[test]
+    fn html_part_escapes_names() {
+        let mail = acknowledgement(&Acknowledgement {
+            from: "a@b.org",
+            to_name: "<script>x</script>",
+            to_email: "c@d.org",
+            case_study_id: "id",
+            attachment_count: 0,
+            held: false,
+            in_reply_to: None,
+            message_id: "m@b.org",
+        })
+        .unwrap();
+        let text = String::from_utf8_lossy(&mail.raw);
+        assert!(text.contains("&lt;script&gt;x&lt;/script&gt;"), "{text}");
+    }
+}
