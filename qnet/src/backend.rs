@@ -71,7 +71,15 @@ impl Backend {
                 );
                 let configuration_set = std::env::var("QNET_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty());
                 let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), configuration_set);
-                Ok(Backend { kind: "aws", app, tokens, local_blobs: None, mailer: Arc::new(mailer), outbox: None, mail_from: mail_from() })
+                Ok(Backend {
+                    kind: "aws",
+                    app,
+                    tokens,
+                    local_blobs: None,
+                    mailer: Arc::new(mailer),
+                    outbox: None,
+                    mail_from: mail_from(),
+                })
             }
             other => anyhow::bail!("QNET_BACKEND={other} is not one of embedded, aws"),
         }

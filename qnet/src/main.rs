@@ -123,10 +123,11 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     let inbound = match &ses_event {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let event: aws_lambda_events::event::ses::SimpleEmailEvent =
-                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not an SES receipt event: {e}", path.display()))?;
+            let event: aws_lambda_events::event::ses::SimpleEmailEvent = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not an SES receipt event: {e}", path.display()))?;
             let record = event.records.first().ok_or_else(|| anyhow::anyhow!("{} has no Records", path.display()))?;
-            let delivery_id = record.ses.mail.message_id.clone().ok_or_else(|| anyhow::anyhow!("{} has no mail.messageId", path.display()))?;
+            let delivery_id =
+                record.ses.mail.message_id.clone().ok_or_else(|| anyhow::anyhow!("{} has no mail.messageId", path.display()))?;
             Inbound { delivery_id, raw, verdicts: qnet_email_ingest::verdicts(record) }
         }
         None => Inbound::local(raw, qnet_mail::Verdicts::default()),

@@ -79,7 +79,11 @@ pub fn start(addr: SocketAddr, backend: Arc<Backend>) -> anyhow::Result<()> {
         too_big: false,
     };
     let mut server = Server::new(receiver);
-    server.with_name("qnet.localhost").with_ssl(SslConfig::None).map_err(|e| anyhow::anyhow!("SMTP setup: {e}"))?.with_tcp_listener(listener);
+    server
+        .with_name("qnet.localhost")
+        .with_ssl(SslConfig::None)
+        .map_err(|e| anyhow::anyhow!("SMTP setup: {e}"))?
+        .with_tcp_listener(listener);
     std::thread::Builder::new()
         .name("qnet-smtp".into())
         .spawn(move || {

@@ -68,3 +68,37 @@ fn an_unknown_backend_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn ingest_prints_one_json_report_and_fails_only_when_it_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let eml = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/email/01-outlook-nhsmail-disclaimer.eml");
+    let (ok, out, err) = run(&["ingest", "--dry-run", "--data-dir", d.to_str().unwrap(), eml]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for key in ["outcome", "reason", "detail", "updates", "case_study", "dropped_attachments"] {
+        assert!(report.get(key).is_some(), "{key} missing from {out}");
+    }
+    assert_eq!(report["outcome"], "accept");
+    for key in
+        ["id", "title", "summary", "body", "sections", "organisation", "submitted_by", "attachments", "sender_verified", "hold"]
+    {
+        assert!(report["case_study"].get(key).is_some(), "case_study.{key} missing");
+    }
+    assert!(!d.exists(), "a dry run creates no data directory");
+
+    // With an SES event, its verdicts count: this one says spam.
+    let event = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/events/ses-receipt-s3-action-spam.json");
+    let (ok, out, _) = run(&["ingest", "--dry-run", "--ses-event", event, "--data-dir", d.to_str().unwrap(), eml]);
+    assert!(ok);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["outcome"], "reject");
+    assert_eq!(report["reason"], "spam");
+
+    let (ok, out, err) = run(&["ingest", "--data-dir", d.to_str().unwrap(), "/no/such/message.eml"]);
+    assert!(!ok && out.is_empty());
+    assert!(err.contains("cannot read /no/such/message.eml"), "{err}");
+    let (ok, _, err) = run(&["ingest", "--ses-event", eml, "--data-dir", d.to_str().unwrap(), eml]);
+    assert!(!ok && err.contains("is not an SES receipt event"), "{err}");
+}

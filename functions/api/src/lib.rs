@@ -53,6 +53,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update))
         .routes(routes!(cs::list, cs::create))
+        .routes(routes!(cs::template))
         .routes(routes!(cs::get, cs::update))
         .routes(routes!(cs::publish))
         .routes(routes!(cs::reject))

@@ -20,14 +20,8 @@ pub mod vars {
 pub const API_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
-pub const EMAIL_INGEST_VARIABLES: &[&str] = &[
-    vars::TABLE_NAME,
-    vars::BUCKET_NAME,
-    vars::MAIL_FROM,
-    vars::RAW_MAIL_PREFIX,
-    vars::SES_CONFIGURATION_SET,
-    vars::LOG_LEVEL,
-];
+pub const EMAIL_INGEST_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::MAIL_FROM, vars::RAW_MAIL_PREFIX, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration is not usable: {}", .problems.join("; "))]

@@ -189,7 +189,12 @@ impl App {
             ));
         }
         let Some(sender) = a.submitter.clone() else {
-            return Ok(IngestReport::without_record(a, Outcome::Reject, Some("no_from"), Some("The message has no usable From address.".into())));
+            return Ok(IngestReport::without_record(
+                a,
+                Outcome::Reject,
+                Some("no_from"),
+                Some("The message has no usable From address.".into()),
+            ));
         };
         let member = if a.sender_verified { self.member_by_email(&sender.email).await? } else { None };
         let names = self.organisation_names().await?;
@@ -215,7 +220,11 @@ impl App {
         } else {
             derive_summary(&a.body)
         };
-        let title = if a.title.trim().is_empty() { format!("Case study from {}", sender.name.as_deref().unwrap_or(&sender.email)) } else { excerpt(&a.title, 200) };
+        let title = if a.title.trim().is_empty() {
+            format!("Case study from {}", sender.name.as_deref().unwrap_or(&sender.email))
+        } else {
+            excerpt(&a.title, 200)
+        };
         let mut cs = CaseStudy {
             id: id.clone(),
             title,
@@ -265,7 +274,12 @@ impl App {
                 submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
                 attachments: attachments
                     .iter()
-                    .map(|x| IngestedAttachment { filename: x.filename.clone(), content_type: x.content_type.clone(), size: x.size, sha256: x.sha256.clone() })
+                    .map(|x| IngestedAttachment {
+                        filename: x.filename.clone(),
+                        content_type: x.content_type.clone(),
+                        size: x.size,
+                        sha256: x.sha256.clone(),
+                    })
                     .collect(),
                 sender_verified: a.sender_verified,
                 hold: cs.hold.clone(),
@@ -291,7 +305,10 @@ impl App {
         writes.extend(writes_attachments);
         if let Some(mid) = &a.message_id {
             let (pk, sk) = message_key(mid);
-            writes.push(Write::Put { item: Item::new(pk, sk, serde_json::json!({"case_study_id": id})), condition: Condition::None });
+            writes.push(Write::Put {
+                item: Item::new(pk, sk, serde_json::json!({"case_study_id": id})),
+                condition: Condition::None,
+            });
         }
         match self.records.transact(writes).await {
             Ok(()) => {}
@@ -328,7 +345,8 @@ impl App {
             let found = orgs.iter().find(|o| o.name.to_lowercase() == h).or_else(|| {
                 orgs.iter().find(|o| {
                     let n = o.name.to_lowercase();
-                    h.len() >= 4 && (n.contains(&h) || h.contains(&n)) || o.ods_code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&h))
+                    h.len() >= 4 && (n.contains(&h) || h.contains(&n))
+                        || o.ods_code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&h))
                 })
             });
             if let Some(o) = found {
@@ -358,7 +376,8 @@ impl App {
         }
         if cs.hold.is_none() && a.body_truncated {
             cs.hold = Some(Hold {
-                reason: "The email's text was over 100,000 characters: it was cut short here and kept whole as an attachment.".into(),
+                reason: "The email's text was over 100,000 characters: it was cut short here and kept whole as an attachment."
+                    .into(),
             });
         }
     }
@@ -416,7 +435,9 @@ impl App {
             new.body = if new.body.trim().is_empty() { a.body.clone() } else { format!("{}\n\n{}", new.body.trim_end(), a.body) };
             if new.body.chars().count() > qnet_domain::case_study::BODY_MAX {
                 new.body = new.body.chars().take(qnet_domain::case_study::BODY_MAX).collect();
-                new.hold.get_or_insert(Hold { reason: "The added text took the case study over 100,000 characters: it was cut short.".into() });
+                new.hold.get_or_insert(Hold {
+                    reason: "The added text took the case study over 100,000 characters: it was cut short.".into(),
+                });
             }
         }
         for (slot, add) in [
@@ -452,7 +473,12 @@ impl App {
                 submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
                 attachments: attachments
                     .iter()
-                    .map(|x| IngestedAttachment { filename: x.filename.clone(), content_type: x.content_type.clone(), size: x.size, sha256: x.sha256.clone() })
+                    .map(|x| IngestedAttachment {
+                        filename: x.filename.clone(),
+                        content_type: x.content_type.clone(),
+                        size: x.size,
+                        sha256: x.sha256.clone(),
+                    })
                     .collect(),
                 sender_verified: true,
                 hold: new.hold.clone(),
@@ -479,7 +505,10 @@ impl App {
         }
         if let Some(mid) = &a.message_id {
             let (pk, sk) = message_key(mid);
-            writes.push(Write::Put { item: Item::new(pk, sk, serde_json::json!({"case_study_id": old.id})), condition: Condition::None });
+            writes.push(Write::Put {
+                item: Item::new(pk, sk, serde_json::json!({"case_study_id": old.id})),
+                condition: Condition::None,
+            });
         }
         match self.records.transact(writes).await {
             Ok(()) => {}
@@ -487,7 +516,9 @@ impl App {
                 if let Some((rec, _)) = self.get_record::<IngestRecord>(ingest_key(&inbound.delivery_id)).await? {
                     return Ok(rec.report);
                 }
-                return Err(AppError::Conflict("the case study changed while the reply was added; the delivery will be retried".into()));
+                return Err(AppError::Conflict(
+                    "the case study changed while the reply was added; the delivery will be retried".into(),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -508,7 +539,11 @@ impl App {
         let (Some(to), Some(cs)) = (record.ack_to.clone(), record.report.case_study.clone()) else { return Ok(()) };
         let (pk, sk) = ingest_key(delivery_id);
         record.ack = AckState::Sending;
-        match self.records.put(Item::new(pk.clone(), sk.clone(), encode(&record)).with_version(version + 1), Condition::VersionIs(version)).await {
+        match self
+            .records
+            .put(Item::new(pk.clone(), sk.clone(), encode(&record)).with_version(version + 1), Condition::VersionIs(version))
+            .await
+        {
             Ok(()) => {}
             Err(e) if e.is_conflict() => return Ok(()),
             Err(e) => return Err(e.into()),
@@ -531,7 +566,10 @@ impl App {
         let (mpk, msk) = message_key(&message_id);
         self.records
             .transact(vec![
-                Write::Put { item: Item::new(pk, sk, encode(&record)).with_version(version + 2), condition: Condition::VersionIs(version + 1) },
+                Write::Put {
+                    item: Item::new(pk, sk, encode(&record)).with_version(version + 2),
+                    condition: Condition::VersionIs(version + 1),
+                },
                 Write::Put { item: Item::new(mpk, msk, serde_json::json!({"case_study_id": cs.id})), condition: Condition::None },
             ])
             .await?;

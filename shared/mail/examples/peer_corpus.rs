@@ -17,9 +17,15 @@ use qnet_mail::{Outcome, Verdicts, analyse};
 use serde_json::Value;
 
 fn main() -> ExitCode {
-    let manifest = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/corpora/discourse-emails/MANIFEST.json"));
+    let manifest = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("../shared/corpora/discourse-emails/MANIFEST.json"));
     let dir = manifest.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let entries: Vec<Value> = match std::fs::read(&manifest).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+    let entries: Vec<Value> = match std::fs::read(&manifest)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
         Ok(v) => v,
         Err(e) => {
             eprintln!("cannot read {}: {e}", manifest.display());
@@ -39,7 +45,8 @@ fn main() -> ExitCode {
         let a = analyse(&raw, &Verdicts::default());
         let mut wrong: Vec<String> = Vec::new();
         let expect = e["expect"].as_str().unwrap_or_default();
-        let also: Vec<&str> = e["also_acceptable"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let also: Vec<&str> =
+            e["also_acceptable"].as_array().map(|v| v.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let got = a.outcome.as_str();
         if got == expect || also.contains(&got) {
             outcomes_right += 1;
@@ -71,9 +78,16 @@ fn main() -> ExitCode {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|x| (x["filename"].as_str().unwrap_or_default().to_string(), x["size"].as_u64().unwrap_or(0), x["sha256"].as_str().unwrap_or_default().to_string()))
+                .map(|x| {
+                    (
+                        x["filename"].as_str().unwrap_or_default().to_string(),
+                        x["size"].as_u64().unwrap_or(0),
+                        x["sha256"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
                 .collect();
-            let have: Vec<(String, u64, String)> = a.attachments.iter().map(|x| (x.filename.clone(), x.size, x.sha256.clone())).collect();
+            let have: Vec<(String, u64, String)> =
+                a.attachments.iter().map(|x| (x.filename.clone(), x.size, x.sha256.clone())).collect();
             if want != have {
                 wrong.push(format!("attachments {have:?} != {want:?}"));
             }
@@ -111,6 +125,12 @@ fn comparable(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    let out = out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&nbsp;", " ");
+    let out = out
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }

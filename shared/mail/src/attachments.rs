@@ -28,8 +28,10 @@ pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Col
     for &id in &message.attachments {
         let Some(part) = message.parts.get(id as usize) else { continue };
         let content_type = content_type_of(part);
-        if matches!(content_type.as_str(), "application/pgp-signature" | "application/pkcs7-signature" | "application/x-pkcs7-signature")
-        {
+        if matches!(
+            content_type.as_str(),
+            "application/pgp-signature" | "application/pkcs7-signature" | "application/x-pkcs7-signature"
+        ) {
             continue; // a signature over the message, not something a person attached
         }
         let name = part.attachment_name().map(clean_name).filter(|n| !n.is_empty());
@@ -45,15 +47,20 @@ pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Col
             PartType::Text(_) | PartType::Html(_) => {
                 let (b, damaged) = decode_transfer(part, raw);
                 if damaged {
-                    out.warnings.push(format!("An attachment ({}) was damaged; kept what could be read.", name.as_deref().unwrap_or("unnamed")));
+                    out.warnings.push(format!(
+                        "An attachment ({}) was damaged; kept what could be read.",
+                        name.as_deref().unwrap_or("unnamed")
+                    ));
                 }
                 b
             }
             PartType::Binary(b) | PartType::InlineBinary(b) => {
                 if part.is_encoding_problem {
                     let (b, _) = decode_transfer(part, raw);
-                    out.warnings
-                        .push(format!("An attachment ({}) was damaged; kept what could be read.", name.as_deref().unwrap_or("unnamed")));
+                    out.warnings.push(format!(
+                        "An attachment ({}) was damaged; kept what could be read.",
+                        name.as_deref().unwrap_or("unnamed")
+                    ));
                     b
                 } else {
                     b.to_vec()
@@ -72,7 +79,8 @@ pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Col
                 Some(files) => {
                     for f in files.into_iter().filter(|f| !f.data.is_empty()) {
                         let name = Some(clean_name(&f.name)).filter(|n| !n.is_empty());
-                        let ct = f.mime.map(|m| m.to_ascii_lowercase()).unwrap_or_else(|| guess_type(name.as_deref()).to_string());
+                        let ct =
+                            f.mime.map(|m| m.to_ascii_lowercase()).unwrap_or_else(|| guess_type(name.as_deref()).to_string());
                         candidates.push(Candidate { name, content_type: ct, bytes: f.data });
                     }
                 }

@@ -63,7 +63,8 @@ pub(crate) fn automatic(h: &RawHeaders, subject: &str) -> Option<(&'static str, 
     {
         return Some(("auto_reply", "The message was sent automatically (Auto-Submitted), not written by a person."));
     }
-    if h.has("x-autoreply") || h.has("x-autorespond") || h.get("precedence").is_some_and(|p| p.eq_ignore_ascii_case("auto_reply")) {
+    if h.has("x-autoreply") || h.has("x-autorespond") || h.get("precedence").is_some_and(|p| p.eq_ignore_ascii_case("auto_reply"))
+    {
         return Some(("auto_reply", "The message is an automatic reply."));
     }
     if auto_reply_subject(subject) {
@@ -91,16 +92,26 @@ pub(crate) fn automatic(h: &RawHeaders, subject: &str) -> Option<(&'static str, 
 /// Out-of-office subjects in the forms Outlook, Exchange, Gmail and others write them.
 fn auto_reply_subject(subject: &str) -> bool {
     let s = subject.trim().to_lowercase();
-    ["automatic reply", "auto reply", "autoreply", "auto-reply", "out of office", "out of the office", "auto response", "autoresponse"]
-        .iter()
-        .any(|p| s.starts_with(p))
+    [
+        "automatic reply",
+        "auto reply",
+        "autoreply",
+        "auto-reply",
+        "out of office",
+        "out of the office",
+        "auto response",
+        "autoresponse",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
 }
 
 /// The routing token in an address's local part, when it has one.
 pub(crate) fn route_of(address: &str) -> Option<Route> {
     let local = address.trim().trim_matches(['<', '>']).split('@').next()?;
     let (tag, token) = local.split_once('+')?;
-    let valid = !token.is_empty() && token.len() < 64 && token.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b));
+    let valid =
+        !token.is_empty() && token.len() < 64 && token.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b));
     if !valid {
         return None;
     }
@@ -157,7 +168,8 @@ pub(crate) fn domain_of(addr: &str) -> Option<String> {
 /// the organisation comes back separately as a hint.
 pub(crate) fn person(name: Option<&str>, email: String) -> (Person, Option<String>) {
     let mut org = None;
-    let name = name.map(|n| n.trim().trim_matches(['"', '\'']).trim()).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(&email));
+    let name =
+        name.map(|n| n.trim().trim_matches(['"', '\'']).trim()).filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(&email));
     let name = name.map(|n| {
         let (n, o) = split_organisation(n);
         org = o;
@@ -210,10 +222,13 @@ pub(crate) fn sender_verified(v: &Verdicts, h: &RawHeaders, from_domain: &str) -
     match v.dmarc {
         Verdict::Pass => true,
         Verdict::Gray => {
-            let dkim = v.dkim == Verdict::Pass
-                && h.all("dkim-signature").filter_map(dkim_domain).any(|d| aligned(&d, from_domain));
+            let dkim =
+                v.dkim == Verdict::Pass && h.all("dkim-signature").filter_map(dkim_domain).any(|d| aligned(&d, from_domain));
             let spf = v.spf == Verdict::Pass
-                && h.get("return-path").and_then(|rp| raw_addresses(rp).into_iter().next()).and_then(|a| domain_of(&a)).is_some_and(|d| aligned(&d, from_domain));
+                && h.get("return-path")
+                    .and_then(|rp| raw_addresses(rp).into_iter().next())
+                    .and_then(|a| domain_of(&a))
+                    .is_some_and(|d| aligned(&d, from_domain));
             dkim || spf
         }
         _ => false,

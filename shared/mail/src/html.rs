@@ -113,8 +113,11 @@ mod tests {
 
     #[test]
     fn table_cells_stay_apart_without_boxes() {
-        let t = to_text("<table><tr><td><b>Aim</b></td><td>Fewer falls</td></tr><tr><td>Results</td><td>30% fewer</td></tr></table>", false)
-            .unwrap();
+        let t = to_text(
+            "<table><tr><td><b>Aim</b></td><td>Fewer falls</td></tr><tr><td>Results</td><td>30% fewer</td></tr></table>",
+            false,
+        )
+        .unwrap();
         let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         assert_eq!(lines, ["Aim", "Fewer falls", "Results", "30% fewer"]);
     }

@@ -126,9 +126,13 @@ impl Outcome {
 pub enum Route {
     Submission,
     /// `reply+TOKEN@…`: a reply to a project board; the token is upper-cased.
-    Reply { token: String },
+    Reply {
+        token: String,
+    },
     /// `unsubscribe+TOKEN@…`: leave a digest; the token is upper-cased.
-    Unsubscribe { token: String },
+    Unsubscribe {
+        token: String,
+    },
 }
 
 /// A person named in a From header or a forwarded header block.

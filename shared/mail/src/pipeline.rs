@@ -27,7 +27,8 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
 
     // 2. Headers. An mbox "From " line is not a header; 8-bit header bytes that are
     // not UTF-8 are read as Windows-1252 so names and subjects survive.
-    let raw = raw.strip_prefix(b"From ").map_or(raw, |rest| rest.iter().position(|&b| b == b'\n').map_or(raw, |i| &rest[i + 1..]));
+    let raw =
+        raw.strip_prefix(b"From ").map_or(raw, |rest| rest.iter().position(|&b| b == b'\n').map_or(raw, |i| &rest[i + 1..]));
     let header_end = header_block_end(raw);
     let raw: Cow<'_, [u8]> = match std::str::from_utf8(&raw[..header_end]) {
         Ok(_) => Cow::Borrowed(raw),
@@ -59,11 +60,19 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     // 3. The message's shape, before any decoding work beyond the parse.
     let (parts, depth) = shape(&message);
     if parts > limits.max_parts {
-        a.stop(Outcome::Reject, "too_many_parts", format!("The message has {parts} parts, more than the {} allowed.", limits.max_parts));
+        a.stop(
+            Outcome::Reject,
+            "too_many_parts",
+            format!("The message has {parts} parts, more than the {} allowed.", limits.max_parts),
+        );
         return a;
     }
     if depth > limits.max_depth {
-        a.stop(Outcome::Reject, "too_deep", format!("The message is nested {depth} levels deep, more than the {} allowed.", limits.max_depth));
+        a.stop(
+            Outcome::Reject,
+            "too_deep",
+            format!("The message is nested {depth} levels deep, more than the {} allowed.", limits.max_depth),
+        );
         return a;
     }
 
@@ -79,7 +88,10 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
 
     // 5. The sender.
     let from = message.from().and_then(first_address).or_else(|| {
-        raw_headers.get("from").and_then(|f| headers::raw_addresses(f).into_iter().find_map(|x| headers::usable_address(&x))).map(|e| (None, e))
+        raw_headers
+            .get("from")
+            .and_then(|f| headers::raw_addresses(f).into_iter().find_map(|x| headers::usable_address(&x)))
+            .map(|e| (None, e))
     });
     let Some((from_name, from_email)) = from else {
         a.stop(Outcome::Reject, "no_from", "The message has no usable From address.");
@@ -121,7 +133,8 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
         Some(f) => {
             let note = text::clean(&f.note);
             let original = text::clean(&text::normalise(&f.text));
-            let body = [note.as_str(), original.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("\n\n");
+            let body =
+                [note.as_str(), original.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("\n\n");
             if a.organisation_hint.is_none() {
                 a.organisation_hint = organisation_from_signature(&f.note);
             }
@@ -401,10 +414,13 @@ fn organisation_from_signature(text: &str) -> Option<String> {
         let t = l.trim();
         t == "--" || l.trim_end_matches('\r') == "-- " || SIGN_OFF.is_match(t)
     })?;
-    lines.iter().skip(start + 1).take(8).map(|l| l.trim().trim_matches(['|', '*', '_']).trim()).find(|l| {
-        !l.is_empty() && l.chars().count() <= 100 && !l.contains('@') && !l.contains("http") && ORG.is_match(l)
-    })
-    .map(str::to_string)
+    lines
+        .iter()
+        .skip(start + 1)
+        .take(8)
+        .map(|l| l.trim().trim_matches(['|', '*', '_']).trim())
+        .find(|l| !l.is_empty() && l.chars().count() <= 100 && !l.contains('@') && !l.contains("http") && ORG.is_match(l))
+        .map(str::to_string)
 }
 
 #[cfg(test)]

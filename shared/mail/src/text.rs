@@ -66,9 +66,8 @@ fn push_line(out: &mut String, depth: usize, content: &str) {
     out.push('\n');
 }
 
-static ON_WROTE_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:>\s*)?(on|le|am|el|il|op|em|den|på)\s.{2,}").expect("valid regex")
-});
+static ON_WROTE_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:>\s*)?(on|le|am|el|il|op|em|den|på)\s.{2,}").expect("valid regex"));
 static WROTE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(wrote|a écrit|schrieb|escribió|ha scritto|schreef|escreveu|skrev)\s*:\s*$").expect("valid regex")
 });
@@ -120,7 +119,8 @@ pub(crate) struct Forward {
 /// says Fw:) a bare "From: … Subject: …" header block.
 pub(crate) fn split_forward(text: &str, subject_says_forward: bool) -> Option<Forward> {
     let lines: Vec<&str> = text.split('\n').collect();
-    let marker = lines.iter().position(|l| FORWARD_MARKER.is_match(l) && (subject_says_forward || !l.to_lowercase().contains("original")));
+    let marker =
+        lines.iter().position(|l| FORWARD_MARKER.is_match(l) && (subject_says_forward || !l.to_lowercase().contains("original")));
     let (note_end, block_start) = match marker {
         Some(i) => (i, i + 1),
         None if subject_says_forward => {
@@ -224,7 +224,10 @@ pub(crate) fn clean(text: &str) -> String {
             break;
         }
         // Outlook's separator line above its header block.
-        if t.len() >= 10 && t.chars().all(|c| c == '_') && lines.get(i + 1).is_some_and(|n| n.trim().to_lowercase().starts_with("from:")) {
+        if t.len() >= 10
+            && t.chars().all(|c| c == '_')
+            && lines.get(i + 1).is_some_and(|n| n.trim().to_lowercase().starts_with("from:"))
+        {
             end = i;
             break;
         }
@@ -236,7 +239,9 @@ pub(crate) fn clean(text: &str) -> String {
     let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
     let mut kept = cut_disclaimer(&kept);
     // Rules left above a cut (Outlook's underscores, a row of dashes) are not words.
-    while kept.last().is_some_and(|l| l.trim().is_empty() || (l.trim().len() >= 3 && l.trim().chars().all(|c| matches!(c, '_' | '-' | '*' | '=')))) {
+    while kept.last().is_some_and(|l| {
+        l.trim().is_empty() || (l.trim().len() >= 3 && l.trim().chars().all(|c| matches!(c, '_' | '-' | '*' | '=')))
+    }) {
         kept.pop();
     }
     tidy(&kept.join("\n"))

@@ -258,7 +258,8 @@ mod tests {
 
     #[test]
     fn reads_files_with_long_names() {
-        let s = build::stream(&[("REPORT~1.PDF", "Falls audit report.pdf", b"%PDF-1.4 x"), ("DATA.CSV", "data.csv", b"a,b\n1,2\n")]);
+        let s =
+            build::stream(&[("REPORT~1.PDF", "Falls audit report.pdf", b"%PDF-1.4 x"), ("DATA.CSV", "data.csv", b"a,b\n1,2\n")]);
         let files = unpack(&s).unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(files[0].name, "Falls audit report.pdf");
@@ -277,7 +278,8 @@ mod tests {
 
     #[test]
     fn agrees_with_libytnef() {
-        let mut s = build::stream(&[("REPORT~1.PDF", "Falls audit report.pdf", b"%PDF-1.4 x"), ("DATA.CSV", "data.csv", b"a,b\n1,2\n")]);
+        let mut s =
+            build::stream(&[("REPORT~1.PDF", "Falls audit report.pdf", b"%PDF-1.4 x"), ("DATA.CSV", "data.csv", b"a,b\n1,2\n")]);
         let mine: Vec<Vec<u8>> = unpack(&s).unwrap().into_iter().map(|f| f.data).collect();
         let theirs = ytnef::TNEFFile::from_buffer(&mut s).expect("libytnef reads it");
         let theirs: Vec<Vec<u8>> = theirs.attachments().iter().filter_map(|a| a.file_data()).collect();

@@ -110,7 +110,8 @@ fn fixtures_match_their_expectations_with_crlf_and_lf() {
     for path in &entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let raw = std::fs::read(path).expect("read eml");
-        let expect: Value = serde_json::from_slice(&std::fs::read(path.with_extension("json")).expect("json beside each eml")).expect("valid json");
+        let expect: Value = serde_json::from_slice(&std::fs::read(path.with_extension("json")).expect("json beside each eml"))
+            .expect("valid json");
         let v = verdicts(expect.get("verdicts").unwrap_or(&Value::Null));
         let lf: Vec<u8> = {
             let mut out = Vec::with_capacity(raw.len());

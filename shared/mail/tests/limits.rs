@@ -40,7 +40,8 @@ fn every_verdict_fail_rejects_and_gray_does_not() {
         *slot.into_iter().nth(i).expect("five") = Verdict::Fail;
         assert_eq!(analyse(raw.as_bytes(), &v).reason, Some(*reason));
     }
-    let gray = Verdicts { spam: Verdict::Gray, virus: Verdict::Gray, spf: Verdict::Gray, dkim: Verdict::Gray, dmarc: Verdict::Gray };
+    let gray =
+        Verdicts { spam: Verdict::Gray, virus: Verdict::Gray, spf: Verdict::Gray, dkim: Verdict::Gray, dmarc: Verdict::Gray };
     let a = analyse(raw.as_bytes(), &gray);
     assert_eq!(a.outcome, Outcome::Accept);
     assert!(!a.sender_verified);
@@ -76,7 +77,14 @@ fn cut_and_garbled_fixtures_never_panic() {
         }
     }
     assert!(n > 100);
-    for junk in [&b""[..], b"\r\n\r\n", b"From:", b"From: <>\r\n\r\n", b"\xff\xfe\x00", b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n"] {
+    for junk in [
+        &b""[..],
+        b"\r\n\r\n",
+        b"From:",
+        b"From: <>\r\n\r\n",
+        b"\xff\xfe\x00",
+        b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n",
+    ] {
         let _ = analyse_unguarded(junk, &Verdicts::default(), &Limits::default());
     }
 }

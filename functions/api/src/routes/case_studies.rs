@@ -47,6 +47,25 @@ pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHe
     Ok(created(s.app.create_case_study(&c, &body.value, idem.as_ref()).await?))
 }
 
+/// The case-study template: the headings staff use when they write one, on the
+/// web or in an email to the case study address.
+#[utoipa::path(get, path = "/case-studies/template", tag = "case studies",
+    responses((status = 200, description = "The template", body = CaseStudyTemplate)))]
+pub async fn template() -> axum::Json<CaseStudyTemplate> {
+    axum::Json(CaseStudyTemplate {
+        text: qnet_app::mail::CASE_STUDY_TEMPLATE.to_string(),
+        sections: qnet_domain::case_study::Sections::FIELDS.iter().map(|f| (*f).to_string()).collect(),
+    })
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CaseStudyTemplate {
+    /// The template as plain text, headings and prompts.
+    pub text: String,
+    /// The section fields of a case study, in template order.
+    pub sections: Vec<String>,
+}
+
 /// One case study: published ones for anyone; pending and rejected ones for their
 /// submitter and moderators.
 #[utoipa::path(get, path = "/case-studies/{id}", tag = "case studies", security((), ("bearer" = [])),

@@ -1,0 +1,169 @@
+//! Case studies by email, through the application's ingest step and the
+//! SES-triggered function: record in the store, acknowledgement in the outbox,
+//! and nothing twice.
+
+use aws_lambda_events::event::ses::SimpleEmailEvent;
+use qnet_app::ingest::{Inbound, IngestOptions};
+use qnet_domain::Role;
+use qnet_embedded::Outbox;
+use qnet_mail::{Verdict, Verdicts};
+use qnet_tests::{TestApp, spawn_app};
+use serde_json::Value;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn opts(dry_run: bool) -> IngestOptions {
+    IngestOptions { dry_run, mail_from: "case-studies@qnet.test".into() }
+}
+
+async fn setup() -> (TestApp, Outbox, String) {
+    let t = spawn_app().await;
+    let org = t.organisation("Leeds Teaching Hospitals NHS Trust", &["leedsth.nhs.uk"]).await;
+    let outbox = Outbox::open(&t.data_dir).unwrap();
+    (t, outbox, org)
+}
+
+#[tokio::test]
+async fn an_emailed_case_study_is_stored_and_acknowledged_once() {
+    let (t, outbox, org) = setup().await;
+    let raw = fixture("email/01-outlook-nhsmail-disclaimer.eml");
+    let inbound = Inbound::local(raw.clone(), Verdicts::default());
+    let report = t.app.ingest(&inbound, &opts(false), &outbox).await.unwrap();
+    assert_eq!(report.outcome, "accept", "{report:?}");
+    let cs = report.case_study.clone().unwrap();
+    assert!(cs.sender_verified);
+    assert_eq!(
+        cs.organisation.as_deref(),
+        Some("Leeds Teaching Hospitals NHS Trust"),
+        "recognised from the NHSmail display name"
+    );
+    assert_eq!(cs.submitted_by.name.as_deref(), Some("Jane Smith"));
+
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let stored = t.get(&format!("/case-studies/{}", cs.id), Some(&moderator)).await;
+    assert_eq!(stored.body["status"], "pending");
+    assert_eq!(stored.body["source"], "email");
+    assert_eq!(stored.body["sender_verified"], true);
+    assert_eq!(stored.body["organisation_id"], org.as_str());
+    assert!(stored.body["sections"]["aim"].as_str().unwrap().contains("30%"));
+    assert!(!stored.text.contains("intended recipient"), "the disclaimer is stripped");
+
+    let sent = outbox.list().unwrap();
+    assert_eq!(sent.len(), 1);
+    let ack = String::from_utf8(outbox.read(&sent[0].file_name).unwrap()).unwrap();
+    assert!(ack.contains("Auto-Submitted: auto-replied"));
+    assert!(ack.contains("In-Reply-To: <DB9PR01MB7354A1B2C3D4E5F6@DB9PR01MB7354.eurprd01.prod.exchangelabs.com>"));
+    assert!(
+        ack.contains("To: \"Jane Smith\" <jane.smith12@nhs.net>") || ack.contains("To: Jane Smith <jane.smith12@nhs.net>"),
+        "{ack}"
+    );
+    assert!(!ack.contains("intentional rounding"), "the acknowledgement never quotes the submission");
+
+    // The same delivery again: the same answer, nothing new.
+    let again = t.app.ingest(&inbound, &opts(false), &outbox).await.unwrap();
+    assert_eq!(again, report);
+    assert_eq!(outbox.list().unwrap().len(), 1);
+    assert_eq!(t.get("/moderation/case-studies", Some(&moderator)).await.body["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_in_the_thread_adds_to_the_case_study() {
+    let (t, outbox, _) = setup().await;
+    let first = t
+        .app
+        .ingest(&Inbound::local(fixture("email/01-outlook-nhsmail-disclaimer.eml"), Verdicts::default()), &opts(false), &outbox)
+        .await
+        .unwrap();
+    let id = first.case_study.unwrap().id;
+    let ack = String::from_utf8(outbox.read(&outbox.list().unwrap()[0].file_name).unwrap()).unwrap();
+    let ack_id = ack.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap().trim().to_string();
+    let reply = format!(
+        "From: \"SMITH, Jane (LEEDS TEACHING HOSPITALS NHS TRUST)\" <jane.smith12@nhs.net>\r\nTo: casestudies@qnet.example\r\n\
+         Subject: RE: We have received your case study\r\nMessage-ID: <reply-1@nhs.net>\r\nIn-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\
+         Date: Wed, 5 Mar 2025 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Measures: falls per 1,000 occupied bed days, checked weekly.\r\n\r\nJane\r\n"
+    );
+    let added = t.app.ingest(&Inbound::local(reply.into_bytes(), Verdicts::default()), &opts(false), &outbox).await.unwrap();
+    assert_eq!(added.outcome, "accept", "{added:?}");
+    assert_eq!(added.updates.as_deref(), Some(id.as_str()));
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let cs = t.get(&format!("/case-studies/{id}"), Some(&moderator)).await;
+    assert_eq!(cs.body["version"], 2);
+    assert!(cs.body["sections"]["measures"].as_str().unwrap().contains("falls per 1,000"), "{}", cs.text);
+    assert!(cs.body["body"].as_str().unwrap().contains("Please find our case study below."), "the first text stays");
+    assert_eq!(
+        t.get("/moderation/case-studies", Some(&moderator)).await.body["items"].as_array().unwrap().len(),
+        1,
+        "no new case study"
+    );
+    assert_eq!(outbox.list().unwrap().len(), 2, "the reply is acknowledged too");
+}
+
+#[tokio::test]
+async fn unverified_senders_are_held_apart() {
+    let (t, outbox, _) = setup().await;
+    // A member with the same address exists; an unauthenticated message must not be linked to them.
+    let member = t.token("jane.smith12@nhs.net", &[]).await;
+    assert_eq!(t.get("/me", Some(&member)).await.status.as_u16(), 200);
+    let gray = Verdicts { spf: Verdict::Gray, dkim: Verdict::Gray, dmarc: Verdict::Gray, ..Verdicts::default() };
+    let report = t
+        .app
+        .ingest(&Inbound::local(fixture("email/01-outlook-nhsmail-disclaimer.eml"), gray), &opts(false), &outbox)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, "accept");
+    assert!(!report.case_study.as_ref().unwrap().sender_verified);
+    assert!(outbox.list().unwrap().is_empty(), "no acknowledgement to an unverified sender");
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let cs = t.get(&format!("/case-studies/{}", report.case_study.unwrap().id), Some(&moderator)).await;
+    assert_eq!(cs.body["submitted_by"]["member_id"], Value::Null);
+    assert_eq!(cs.body["sender_verified"], false);
+    assert_eq!(t.get("/me/case-studies", Some(&member)).await.body["items"].as_array().unwrap().len(), 0);
+    // A failing verdict rejects (another delivery: the same one would be answered as before).
+    let fail = Verdicts { dmarc: Verdict::Fail, ..Verdicts::default() };
+    let inbound =
+        Inbound { delivery_id: "ses-2".into(), raw: fixture("email/01-outlook-nhsmail-disclaimer.eml"), verdicts: fail };
+    let r = t.app.ingest(&inbound, &opts(false), &outbox).await.unwrap();
+    assert_eq!(r.outcome, "reject");
+    assert!(r.case_study.is_none());
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_and_sends_nothing() {
+    let (t, outbox, _) = setup().await;
+    let report = t
+        .app
+        .ingest(&Inbound::local(fixture("email/01-outlook-nhsmail-disclaimer.eml"), Verdicts::default()), &opts(true), &outbox)
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, "accept");
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    t.get(&format!("/case-studies/{}", report.case_study.unwrap().id), Some(&moderator)).await.assert_problem(404);
+    assert!(outbox.list().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_ses_function_reads_the_raw_message_and_is_idempotent() {
+    let (t, outbox, _) = setup().await;
+    let raw = fixture("email/01-outlook-nhsmail-disclaimer.eml");
+    // A Lambda action after an S3 action: the key is the prefix plus the SES message id.
+    t.app.blobs.put("raw-mail/o3vmf2c1k8p7q2l0e5t9u6bfr4gh3s1n0d8a7c01", raw, "message/rfc822").await.unwrap();
+    let event: SimpleEmailEvent = serde_json::from_slice(&fixture("events/ses-receipt-lambda-action.json")).unwrap();
+    let reports = qnet_email_ingest::handle(&t.app, &outbox, event.clone(), "raw-mail/", &opts(false)).await.unwrap();
+    assert_eq!(reports[0].outcome, "accept");
+    let again = qnet_email_ingest::handle(&t.app, &outbox, event, "raw-mail/", &opts(false)).await.unwrap();
+    assert_eq!(again, reports);
+    assert_eq!(outbox.list().unwrap().len(), 1, "a retried SES event sends no second email");
+
+    // An S3 action names the object itself; here SES judged the message spam.
+    let spam: SimpleEmailEvent = serde_json::from_slice(&fixture("events/ses-receipt-s3-action-spam.json")).unwrap();
+    assert_eq!(
+        qnet_email_ingest::raw_key(&spam.records[0], "elsewhere/").unwrap(),
+        "raw-mail/o3vmf2c1k8p7q2l0e5t9u6bfr4gh3s1n0d8a7c01"
+    );
+    let r = qnet_email_ingest::handle(&t.app, &outbox, spam, "raw-mail/", &opts(true)).await.unwrap();
+    assert_eq!(r[0].outcome, "reject");
+    assert_eq!(r[0].reason.as_deref(), Some("spam"));
+}
