@@ -97,7 +97,15 @@ pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Col
         };
         candidates.push(Candidate { name, content_type, bytes });
     }
-    for c in candidates {
+    // A winmail.dat can carry thousands of tiny files; past the part limit they are
+    // listed as dropped rather than kept, which also bounds the name de-duplication.
+    for (i, c) in candidates.into_iter().enumerate() {
+        if i >= limits.max_parts {
+            let name = c.name.unwrap_or_else(|| format!("attachment-{}", i + 1));
+            out.dropped
+                .push(Dropped { filename: name, reason: format!("the message carries more than {} files", limits.max_parts) });
+            continue;
+        }
         screen(c, limits, &mut out);
     }
     out

@@ -11,11 +11,69 @@ use html2text::{Element, Handle};
 /// Text of an HTML body. `keep_quotes` is set for forwards, whose "quoted" part is
 /// the case study itself.
 pub(crate) fn to_text(html: &str, keep_quotes: bool) -> Option<String> {
+    if nesting(html) > MAX_NESTING {
+        return Some(strip_tags(html));
+    }
     let config = html2text::config::plain_no_decorate().raw_mode(true).link_footnotes(false).no_link_wrapping();
     let dom = config.parse_html(html.as_bytes()).ok()?;
     clean(&dom.document, keep_quotes);
     let tree = config.dom_to_render_tree(&dom).ok()?;
     config.render_to_string(tree, 10_000).ok()
+}
+
+/// html5ever's tree building slows down with the square of the nesting (20,000
+/// nested divs take seconds), so deeper markup is read by stripping tags instead.
+const MAX_NESTING: usize = 1_000;
+
+const VOID: &[&str] =
+    &["br", "img", "hr", "meta", "link", "input", "col", "area", "base", "wbr", "source", "param", "embed", "track"];
+
+/// An upper estimate of element nesting: opening tags minus closing tags, at the deepest.
+fn nesting(html: &str) -> usize {
+    let b = html.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut i = 0;
+    while let Some(off) = b.get(i..).and_then(|rest| rest.iter().position(|&c| c == b'<')) {
+        i += off + 1;
+        match b.get(i) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let end = b[i..].iter().position(|c| !c.is_ascii_alphanumeric() && *c != b':').map_or(b.len(), |e| i + e);
+                let name = html.get(i..end).unwrap_or("").to_ascii_lowercase();
+                let close = b[i..].iter().position(|&c| c == b'>').map_or(b.len(), |e| i + e);
+                let self_closing = close > 0 && b.get(close - 1) == Some(&b'/');
+                if !VOID.contains(&name.as_str()) && !self_closing {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Crude text for markup too deep to parse: tags dropped, block ends made line breaks.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after.find('>').map_or(after.len(), |e| e + 1);
+        let tag = after[..end].to_ascii_lowercase();
+        if ["</p", "<br", "</div", "</tr", "</td", "</li", "</h", "</table"].iter().any(|t| tag.starts_with(t)) {
+            out.push('\n');
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 enum Mark {

@@ -242,7 +242,7 @@ pub mod build {
             props.extend_from_slice(&1u32.to_le_bytes());
             let mut name: Vec<u8> = long.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect();
             props.extend_from_slice(&(name.len() as u32).to_le_bytes());
-            while name.len() % 4 != 0 {
+            while !name.len().is_multiple_of(4) {
                 name.push(0);
             }
             props.extend_from_slice(&name);
