@@ -5,12 +5,15 @@
 //! - every function's environment is exactly the list of variables its configuration
 //!   reads (`qnet_app::config`);
 //! - every function's IAM policy grants what its adapters call
-//!   (`qnet_aws::RECORD_STORE_IAM_ACTIONS`, `qnet_aws::BLOB_STORE_IAM_ACTIONS`), on
-//!   the table, its indexes and the bucket's `uploads/` and `attachments/` only, and
-//!   nothing the adapters do not call;
+//!   (`qnet_aws::RECORD_STORE_IAM_ACTIONS`, `qnet_aws::BLOB_STORE_IAM_ACTIONS`,
+//!   `qnet_aws::MAIL_SENDER_IAM_ACTIONS`), on the table, its indexes, the bucket
+//!   prefixes the function works on and the stack's SES identity and configuration
+//!   set only, and nothing the adapters do not call;
 //! - the HTTP API's routes are the operations of the OpenAPI document, and a route
 //!   carries the JWT authorizer exactly when the document says login is required;
-//! - the table and the bucket keep the protections the operations guide relies on.
+//! - the table and the bucket keep the protections the operations guide relies on;
+//! - inbound mail: the SES receipt rule stores the raw message under `raw-mail/`
+//!   before it invokes the email ingest function, and SES may do both.
 //!
 //! The template is read as YAML; CloudFormation's short-form tags (`!Ref`, `!Sub`,
 //! `!GetAtt`, ...) are rewritten into their long form (`{"Ref": ...}`,
@@ -199,6 +202,35 @@ impl Function {
     }
 }
 
+/// Where the receipt rule stores raw inbound mail (`QNET_RAW_MAIL_PREFIX`), and
+/// what the lifecycle rule `expire-raw-mail` expires.
+const RAW_MAIL_PREFIX: &str = "raw-mail/";
+
+/// The actions of the one SES receipt rule, in order.
+fn receipt_actions(t: &Template) -> &Vec<Value> {
+    let (id, rule) = t.only("AWS::SES::ReceiptRule");
+    rule["Properties"]["Rule"]["Actions"].as_array().unwrap_or_else(|| panic!("{id}: Rule.Actions"))
+}
+
+/// The receipt rule's one S3 action.
+fn receipt_s3_action(t: &Template) -> &Value {
+    let s3: Vec<&Value> = receipt_actions(t).iter().filter_map(|a| a.get("S3Action")).collect();
+    assert_eq!(s3.len(), 1, "the receipt rule has exactly one S3 action");
+    s3[0]
+}
+
+/// Days after which the bucket's enabled lifecycle rules expire objects under
+/// `prefix`.
+fn expiry_days(bucket: &Value, prefix: &str) -> Option<u64> {
+    bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .expect("lifecycle rules")
+        .iter()
+        .filter(|r| r["Status"] == "Enabled")
+        .find(|r| r["Prefix"] == prefix || r["Filter"]["Prefix"] == prefix)
+        .and_then(|r| r["ExpirationInDays"].as_u64())
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
@@ -256,11 +288,12 @@ fn function_binaries() -> BTreeMap<String, PathBuf> {
 
 /// The variables each deployed function reads, by the function's logical id.
 fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
-    use qnet_app::config::{API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, PRE_SIGNUP_VARIABLES};
+    use qnet_app::config::{API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, EMAIL_INGEST_VARIABLES, PRE_SIGNUP_VARIABLES};
     BTreeMap::from([
         ("ApiFunction", API_VARIABLES),
         ("PreSignupFunction", PRE_SIGNUP_VARIABLES),
         ("AttachmentCheckFunction", ATTACHMENT_CHECK_VARIABLES),
+        ("EmailIngestFunction", EMAIL_INGEST_VARIABLES),
     ])
 }
 
@@ -367,12 +400,25 @@ fn environment_values_point_at_this_stacks_resources() {
                     assert_eq!(value, &json!({ "Ref": client_id }), "{}: {name}", f.id);
                     assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]), "authorizer audience");
                 }
+                "QNET_MAIL_FROM" => assert_eq!(value, &json!({ "Ref": "CaseStudyAddress" }), "{}: {name}", f.id),
+                "QNET_RAW_MAIL_PREFIX" => {
+                    assert_eq!(value, &json!(RAW_MAIL_PREFIX), "{}: {name}", f.id);
+                    assert_eq!(
+                        &receipt_s3_action(&t)["ObjectKeyPrefix"],
+                        value,
+                        "{}: {name} must be where the receipt rule stores raw mail",
+                        f.id
+                    );
+                }
+                "QNET_SES_CONFIGURATION_SET" => {
+                    let (set_id, _) = t.only("AWS::SES::ConfigurationSet");
+                    assert_eq!(value, &json!({ "Ref": set_id }), "{}: {name}", f.id);
+                }
                 other => panic!("{}: no check for {other}: add one here", f.id),
             }
         }
     }
 }
-
 // ---------------------------------------------------------------------------
 // (c) permissions
 // ---------------------------------------------------------------------------
@@ -387,39 +433,74 @@ fn blob_store_actions() -> BTreeSet<String> {
     qnet_aws::BLOB_STORE_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
 }
 
+/// What the mail sender adapter calls, as IAM action names.
+fn mail_sender_actions() -> BTreeSet<String> {
+    qnet_aws::MAIL_SENDER_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
+}
+
 /// Bucket-level S3 actions (granted on the bucket, not on its objects).
 const BUCKET_LEVEL_ACTIONS: &[&str] = &["s3:ListBucket"];
 
 /// The read-only part of the record store: what `get` and `query` call.
 const RECORD_READ_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 
+/// The part of the blob store email ingest uses: `get` (the raw message) and `put`
+/// (attachments), plus `s3:ListBucket` for "no such key". It never deletes, copies
+/// or presigns; [`ingest_calls_only_these_blob_operations`] checks its code.
+const INGEST_BLOB_ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
+
+/// Object actions on the bucket: which key prefixes a function may touch, and with
+/// which actions.
+type ObjectGrants = &'static [(&'static str, &'static [&'static str])];
+
+/// The API and the attachment check: presigned uploads under `uploads/`, accepted
+/// files under `attachments/`.
+const UPLOAD_OBJECTS: ObjectGrants = &[
+    ("uploads/*", &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+    ("attachments/*", &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+];
+
+/// Email ingest: reads the raw message SES stored (and never changes it), writes
+/// attachments.
+const INGEST_OBJECTS: ObjectGrants = &[("raw-mail/*", &["s3:GetObject"]), ("attachments/*", &["s3:GetObject", "s3:PutObject"])];
+
 struct Grants {
     actions: BTreeSet<String>,
 }
 
-/// Checks every statement's shape and collects the granted actions.
-fn grants(t: &Template, f: &Function) -> Grants {
+/// Checks every statement's shape and collects the granted actions. `objects`
+/// lists the key prefixes the function may touch and the actions allowed on each.
+fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
     let (table_id, _) = t.only("AWS::DynamoDB::Table");
     let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
     let bucket_name = bucket["Properties"]["BucketName"]["Fn::Sub"].as_str().expect("the bucket's name is a !Sub string");
     let table_resources =
         [json!({ "Fn::GetAtt": [table_id, "Arn"] }), json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") })];
-    let allowed_prefixes = ["uploads/*", "attachments/*"];
     let bucket_itself = |r: &Value| -> bool {
         r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
             || r == &json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{bucket_name}") })
     };
-    let bucket_object = |r: &Value| -> bool {
-        let Some(s) = r["Fn::Sub"].as_str() else { return false };
-        allowed_prefixes
-            .iter()
-            .any(|p| s == format!("${{{bucket_id}.Arn}}/{p}") || s == format!("arn:${{AWS::Partition}}:s3:::{bucket_name}/{p}"))
+    // The prefix an object resource names, if it is one of this bucket's.
+    let object_prefix = |r: &Value| -> Option<String> {
+        let s = r["Fn::Sub"].as_str()?;
+        s.strip_prefix(&format!("${{{bucket_id}.Arn}}/"))
+            .or_else(|| s.strip_prefix(&format!("arn:${{AWS::Partition}}:s3:::{bucket_name}/")))
+            .map(str::to_string)
     };
+    let ses_resources: Vec<Value> = t
+        .of_type("AWS::SES::ConfigurationSet")
+        .into_iter()
+        .map(|(set_id, _)| {
+            json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:configuration-set/${{{set_id}}}") })
+        })
+        .chain([json!({ "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}" })])
+        .collect();
 
     let mut actions = BTreeSet::new();
     for st in f.statements() {
         assert_eq!(st["Effect"], "Allow", "{}: only Allow statements expected, found {st}", f.id);
         assert!(st.get("NotAction").is_none() && st.get("NotResource").is_none(), "{}: no NotAction/NotResource", f.id);
+        assert!(st.get("Principal").is_none(), "{}: an identity policy names no principal", f.id);
         let st_actions = strings(&st["Action"]);
         let resources: Vec<&Value> = match &st["Resource"] {
             Value::Array(items) => items.iter().collect(),
@@ -435,7 +516,22 @@ fn grants(t: &Template, f: &Function) -> Grants {
                     "s3" if BUCKET_LEVEL_ACTIONS.contains(&a.as_str()) => {
                         assert!(bucket_itself(r), "{}: {a} on {r}: only on this stack's bucket", f.id)
                     }
-                    "s3" => assert!(bucket_object(r), "{}: {a} on {r}: only the bucket's uploads/ and attachments/", f.id),
+                    "s3" => {
+                        let prefix = object_prefix(r).unwrap_or_else(|| panic!("{}: {a} on {r}: only this stack's bucket", f.id));
+                        let allowed = objects.iter().find(|(p, _)| *p == prefix).map(|(_, acts)| *acts).unwrap_or_else(|| {
+                            panic!(
+                                "{}: {a} on {prefix}: the function works on {:?} only",
+                                f.id,
+                                objects.iter().map(|(p, _)| p).collect::<Vec<_>>()
+                            )
+                        });
+                        assert!(allowed.contains(&a.as_str()), "{}: {a} on {prefix}: only {allowed:?} there", f.id);
+                    }
+                    "ses" => assert!(
+                        ses_resources.contains(r),
+                        "{}: {a} on {r}: only the mail domain's identity and this stack's configuration set",
+                        f.id
+                    ),
                     other => panic!("{}: unexpected service {other} in {a}", f.id),
                 }
             }
@@ -450,14 +546,25 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     let t = Template::load();
     let records = record_store_actions();
     let blobs = blob_store_actions();
+    let mail = mail_sender_actions();
     for a in RECORD_READ_ACTIONS {
         assert!(records.contains(*a), "{a} should be among qnet_aws::RECORD_STORE_IAM_ACTIONS");
     }
+    for a in INGEST_BLOB_ACTIONS {
+        assert!(blobs.contains(*a), "{a} should be among qnet_aws::BLOB_STORE_IAM_ACTIONS");
+    }
     let read_only: BTreeSet<String> = RECORD_READ_ACTIONS.iter().map(|a| a.to_string()).collect();
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
+    let ingest: BTreeSet<String> =
+        records.iter().cloned().chain(INGEST_BLOB_ACTIONS.iter().map(|a| a.to_string())).chain(mail.iter().cloned()).collect();
 
-    let expected: BTreeMap<&str, &BTreeSet<String>> =
-        BTreeMap::from([("ApiFunction", &both), ("AttachmentCheckFunction", &both), ("PreSignupFunction", &read_only)]);
+    let none: ObjectGrants = &[];
+    let expected: BTreeMap<&str, (&BTreeSet<String>, ObjectGrants)> = BTreeMap::from([
+        ("ApiFunction", (&both, UPLOAD_OBJECTS)),
+        ("AttachmentCheckFunction", (&both, UPLOAD_OBJECTS)),
+        ("PreSignupFunction", (&read_only, none)),
+        ("EmailIngestFunction", (&ingest, INGEST_OBJECTS)),
+    ]);
     let functions = t.functions();
     assert_eq!(
         functions.keys().map(String::as_str).collect::<BTreeSet<_>>(),
@@ -465,12 +572,45 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         "each deployed function needs its expected permissions here"
     );
     for (id, f) in &functions {
-        let got = grants(&t, f).actions;
-        let want = expected[id.as_str()];
+        let (want, objects) = expected[id.as_str()];
+        let got = grants(&t, f, objects).actions;
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(want).collect();
         assert!(missing.is_empty(), "{id}: the policy lacks {missing:?}, which its adapters call");
         assert!(extra.is_empty(), "{id}: the policy grants {extra:?}, which its adapters never call");
+    }
+}
+
+/// The blob store operations the ingest path calls (the application's ingest step
+/// and the function's handler), as IAM actions: they must be within
+/// [`INGEST_BLOB_ACTIONS`], which is what the template grants.
+#[test]
+fn ingest_calls_only_these_blob_operations() {
+    let root = workspace_root();
+    let sources = ["shared/app/src/ingest.rs", "functions/email-ingest/src/lib.rs"];
+    let mut called = BTreeSet::new();
+    for path in sources {
+        let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let compact: String = text.split_whitespace().collect();
+        for (i, _) in compact.match_indices("blobs.") {
+            let method: String =
+                compact[i + "blobs.".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !compact[i + "blobs.".len() + method.len()..].starts_with('(') {
+                continue;
+            }
+            let actions: &[&str] = match method.as_str() {
+                "get" | "head" | "presign_get" => &["s3:GetObject"],
+                "put" | "presign_put" => &["s3:PutObject"],
+                "copy" => &["s3:GetObject", "s3:PutObject"],
+                "delete" => &["s3:DeleteObject"],
+                other => panic!("{path}: blobs.{other}(): unknown blob store operation; map it to IAM actions here"),
+            };
+            called.extend(actions.iter().copied());
+        }
+    }
+    assert!(called.contains("s3:GetObject"), "the ingest path reads the raw message through the blob store");
+    for a in &called {
+        assert!(INGEST_BLOB_ACTIONS.contains(a), "the ingest path calls {a}, which EmailIngestFunction is not granted");
     }
 }
 
@@ -654,6 +794,108 @@ fn uploads_trigger_the_attachment_check() {
 }
 
 // ---------------------------------------------------------------------------
+// Inbound mail: SES receipt rule → raw-mail/ → EmailIngestFunction
+// ---------------------------------------------------------------------------
+
+/// The ARN of the one receipt rule, spelled as the template must spell it where
+/// it cannot refer to the rule (the rule depends on those resources).
+fn receipt_rule_arn(t: &Template) -> Value {
+    let (set_id, _) = t.only("AWS::SES::ReceiptRuleSet");
+    let (rule_id, rule) = t.only("AWS::SES::ReceiptRule");
+    let name = rule["Properties"]["Rule"]["Name"]["Fn::Sub"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{rule_id}: Rule.Name is a !Sub string (so that others can spell its ARN)"));
+    json!({ "Fn::Sub": format!(
+        "arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:receipt-rule-set/${{{set_id}}}:receipt-rule/{name}"
+    ) })
+}
+
+#[test]
+fn the_receipt_rule_stores_raw_mail_before_it_invokes_email_ingest() {
+    let t = Template::load();
+    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let (set_id, _) = t.only("AWS::SES::ReceiptRuleSet");
+    let (rule_id, rule) = t.only("AWS::SES::ReceiptRule");
+    let p = &rule["Properties"];
+    assert_eq!(p["RuleSetName"], json!({ "Ref": set_id }), "{rule_id}: RuleSetName");
+    let r = &p["Rule"];
+    assert_eq!(r["Enabled"], json!(true), "{rule_id}: Enabled");
+    assert_eq!(r["ScanEnabled"], json!(true), "{rule_id}: spam and virus verdicts feed ingest");
+    assert_eq!(r["TlsPolicy"], "Require", "{rule_id}: TlsPolicy");
+    // The whole domain: the case study address, reply+TOKEN@ and unsubscribe+TOKEN@.
+    assert_eq!(r["Recipients"], json!([{ "Ref": "MailDomain" }]), "{rule_id}: Recipients");
+
+    let actions = receipt_actions(&t);
+    let position = |kind: &str| -> usize {
+        let at: Vec<usize> = actions.iter().enumerate().filter(|(_, a)| a.get(kind).is_some()).map(|(i, _)| i).collect();
+        assert_eq!(at.len(), 1, "{rule_id}: exactly one {kind} expected, found {}", at.len());
+        at[0]
+    };
+    let (store, invoke) = (position("S3Action"), position("LambdaAction"));
+    assert!(store < invoke, "{rule_id}: the raw message must be stored before the function that reads it is invoked");
+    let s3 = &actions[store]["S3Action"];
+    assert!(
+        s3["BucketName"] == json!({ "Ref": bucket_id }) || s3["BucketName"] == bucket["Properties"]["BucketName"],
+        "{rule_id}: the S3 action stores into this stack's bucket, found {}",
+        s3["BucketName"]
+    );
+    assert_eq!(s3["ObjectKeyPrefix"], RAW_MAIL_PREFIX, "{rule_id}: the S3 action stores under {RAW_MAIL_PREFIX}");
+    assert!(s3.get("TopicArn").is_none(), "{rule_id}: no SNS notification: the Lambda action is the trigger");
+    let lambda = &actions[invoke]["LambdaAction"];
+    assert_eq!(lambda["FunctionArn"], json!({ "Fn::GetAtt": ["EmailIngestFunction", "Arn"] }), "{rule_id}: LambdaAction");
+    assert_eq!(lambda["InvocationType"], "Event", "{rule_id}: SES invokes ingest asynchronously (Lambda retries)");
+
+    // Raw mail is kept for 30 days, then the lifecycle rule removes it.
+    assert_eq!(expiry_days(bucket, RAW_MAIL_PREFIX), Some(30), "{bucket_id}: {RAW_MAIL_PREFIX} expires after 30 days");
+
+    // SES may invoke the function, for this rule of this account only.
+    let arn = receipt_rule_arn(&t);
+    let permissions: Vec<&str> = t
+        .of_type("AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, perm)| perm["Properties"]["Principal"] == "ses.amazonaws.com")
+        .map(|(id, perm)| {
+            let pp = &perm["Properties"];
+            assert_eq!(pp["Action"], "lambda:InvokeFunction", "{id}: Action");
+            assert_eq!(pp["FunctionName"], json!({ "Fn::GetAtt": ["EmailIngestFunction", "Arn"] }), "{id}: FunctionName");
+            assert_eq!(pp["SourceAccount"], json!({ "Ref": "AWS::AccountId" }), "{id}: SourceAccount");
+            assert_eq!(pp["SourceArn"], arn, "{id}: SourceArn must be the receipt rule");
+            id
+        })
+        .collect();
+    assert_eq!(permissions.len(), 1, "ses.amazonaws.com needs exactly one permission to invoke EmailIngestFunction");
+
+    // SES may write raw mail, under raw-mail/ only, for this rule of this account only.
+    let mut ses_writes = Vec::new();
+    for (policy_id, bp) in t.of_type("AWS::S3::BucketPolicy") {
+        assert_eq!(bp["Properties"]["Bucket"], json!({ "Ref": bucket_id }), "{policy_id}: Bucket");
+        for s in bp["Properties"]["PolicyDocument"]["Statement"].as_array().expect("statements") {
+            if s["Principal"]["Service"] != "ses.amazonaws.com" {
+                continue;
+            }
+            assert_eq!(s["Effect"], "Allow", "{policy_id}: SES statement");
+            assert_eq!(strings(&s["Action"]), vec!["s3:PutObject".to_string()], "{policy_id}: SES may only put objects");
+            assert_eq!(
+                strings(&s["Resource"]["Fn::Sub"]),
+                vec![format!("${{{bucket_id}.Arn}}/{RAW_MAIL_PREFIX}*")],
+                "{policy_id}: SES writes under {RAW_MAIL_PREFIX} only"
+            );
+            let condition = &s["Condition"]["StringEquals"];
+            assert_eq!(condition["aws:SourceAccount"], json!({ "Ref": "AWS::AccountId" }), "{policy_id}: aws:SourceAccount");
+            assert_eq!(condition["aws:SourceArn"], arn, "{policy_id}: aws:SourceArn must be the receipt rule");
+            ses_writes.push(policy_id);
+        }
+    }
+    assert_eq!(ses_writes.len(), 1, "a bucket policy must let SES store raw mail");
+
+    // SES checks both when the rule is created.
+    let depends_on = strings(&rule["DependsOn"]);
+    for needed in [ses_writes[0], permissions[0]] {
+        assert!(depends_on.iter().any(|d| d == needed), "{rule_id}: DependsOn must name {needed}");
+    }
+}
+
+// ---------------------------------------------------------------------------
 // (e) the table and the bucket
 // ---------------------------------------------------------------------------
 
@@ -723,15 +965,8 @@ fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
 
     let lifecycle = p["LifecycleConfiguration"]["Rules"].as_array().expect("lifecycle rules");
     let enabled = |r: &&Value| r["Status"] == "Enabled";
-    let expiry = |prefix: &str| -> Option<u64> {
-        lifecycle
-            .iter()
-            .filter(enabled)
-            .find(|r| r["Prefix"] == prefix || r["Filter"]["Prefix"] == prefix)
-            .and_then(|r| r["ExpirationInDays"].as_u64())
-    };
-    assert_eq!(expiry("uploads/"), Some(1), "{id}: uploads/ expire after a day");
-    assert_eq!(expiry("raw-mail/"), Some(30), "{id}: raw-mail/ expires after 30 days");
+    assert_eq!(expiry_days(bucket, "uploads/"), Some(1), "{id}: uploads/ expire after a day");
+    assert_eq!(expiry_days(bucket, RAW_MAIL_PREFIX), Some(30), "{id}: {RAW_MAIL_PREFIX} expires after 30 days");
     assert!(
         lifecycle.iter().filter(enabled).any(|r| r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].is_u64()
             && r.get("Prefix").is_none()
@@ -760,7 +995,7 @@ fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
 fn outputs_name_what_the_front_end_and_operators_need() {
     let t = Template::load();
     let outputs = t.doc["Outputs"].as_object().expect("Outputs");
-    for name in ["ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName"] {
+    for name in ["ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName", "ReceiptRuleSetName"] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }
 }
