@@ -61,7 +61,7 @@ impl App {
 
 /// Decodes a stored record; a record that no longer decodes is a server fault.
 pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> AppResult<T> {
-    serde_json::from_value(item.data.clone())
+    T::deserialize(&item.data)
         .map_err(|e| AppError::Unavailable(format!("stored record {} does not decode: {e}", item.pk)))
 }
 

@@ -17,7 +17,13 @@ const DIRECTORY_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub(crate) struct Directory {
-    cache: RwLock<Option<(Instant, Arc<Vec<Organisation>>)>>,
+    cache: RwLock<Option<Cached>>,
+}
+
+struct Cached {
+    at: Instant,
+    list: Arc<Vec<Organisation>>,
+    names: Arc<HashMap<String, String>>,
 }
 
 fn org_item(o: &Organisation) -> Item {
@@ -28,10 +34,10 @@ fn org_item(o: &Organisation) -> Item {
 impl App {
     /// All organisations, sorted by name (cached briefly per container).
     pub async fn organisations(&self) -> AppResult<Arc<Vec<Organisation>>> {
-        if let Some((at, list)) = self.orgs.cache.read().expect("lock").as_ref()
-            && at.elapsed() < DIRECTORY_TTL
+        if let Some(c) = self.orgs.cache.read().expect("lock").as_ref()
+            && c.at.elapsed() < DIRECTORY_TTL
         {
-            return Ok(list.clone());
+            return Ok(c.list.clone());
         }
         let mut all = Vec::new();
         let mut cursor = None;
@@ -46,7 +52,8 @@ impl App {
             }
         }
         let list = Arc::new(all);
-        *self.orgs.cache.write().expect("lock") = Some((Instant::now(), list.clone()));
+        let names = Arc::new(list.iter().map(|o| (o.id.clone(), o.name.clone())).collect());
+        *self.orgs.cache.write().expect("lock") = Some(Cached { at: Instant::now(), list: list.clone(), names });
         Ok(list)
     }
 
@@ -54,9 +61,14 @@ impl App {
         *self.orgs.cache.write().expect("lock") = None;
     }
 
-    /// The names of organisations by id, for answers.
-    pub async fn organisation_names(&self) -> AppResult<HashMap<String, String>> {
-        Ok(self.organisations().await?.iter().map(|o| (o.id.clone(), o.name.clone())).collect())
+    /// The names of organisations by id, for answers (cached with the list).
+    pub async fn organisation_names(&self) -> AppResult<Arc<HashMap<String, String>>> {
+        self.organisations().await?;
+        if let Some(c) = self.orgs.cache.read().expect("lock").as_ref() {
+            return Ok(c.names.clone());
+        }
+        // Cleared by a write in between: build it once more.
+        Ok(Arc::new(self.organisations().await?.iter().map(|o| (o.id.clone(), o.name.clone())).collect()))
     }
 
     pub async fn organisation(&self, id: &str) -> AppResult<Option<Organisation>> {
