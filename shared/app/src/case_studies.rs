@@ -342,14 +342,27 @@ impl App {
     /// Puts a hold on a case study (patient data found somewhere other than its
     /// own text, such as an attachment). Retries on a concurrent edit.
     pub(crate) async fn hold_case_study(&self, id: &str, reason: &str) -> AppResult<()> {
+        self.change_with_retry(id, |cs| {
+            if cs.hold.is_some() {
+                return false;
+            }
+            cs.hold = Some(Hold { reason: reason.to_string() });
+            unpublish_while_held(cs);
+            true
+        })
+        .await
+    }
+
+    /// Applies `change` to the current version of a case study, without keeping
+    /// history, retrying when a concurrent edit wins; `change` answers false
+    /// when there is nothing to do. For changes the system makes on its own.
+    async fn change_with_retry(&self, id: &str, change: impl Fn(&mut CaseStudy) -> bool) -> AppResult<()> {
         for _attempt in 0..5 {
             let Some((old, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(()) };
-            if old.hold.is_some() {
+            let mut new = old.clone();
+            if !change(&mut new) {
                 return Ok(());
             }
-            let mut new = old.clone();
-            new.hold = Some(Hold { reason: reason.to_string() });
-            unpublish_while_held(&mut new);
             new.version += 1;
             new.updated_at = self.now_text();
             match self.save_change(&old, &new, false).await {
@@ -400,19 +413,12 @@ impl App {
     /// Removes the submitter's name, email and member link from a case study and
     /// its history (used when a member erases their profile).
     pub(crate) async fn detach_submitter(&self, id: &str) -> AppResult<()> {
-        for _attempt in 0..5 {
-            let Some((old, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(()) };
-            self.purge_versions(id).await?;
-            let mut new = old.clone();
-            new.submitted_by = SubmittedBy { member_id: None, name: None, email: None };
-            new.version += 1;
-            new.updated_at = self.now_text();
-            match self.save_change(&old, &new, false).await {
-                Err(AppError::VersionMismatch { .. }) => continue,
-                other => return other,
-            }
-        }
-        Err(AppError::Conflict("the case study kept changing; try again".into()))
+        self.purge_versions(id).await?;
+        self.change_with_retry(id, |cs| {
+            cs.submitted_by = SubmittedBy { member_id: None, name: None, email: None };
+            true
+        })
+        .await
     }
 
     /// Published case studies, newest first, optionally by topic and organisation.

@@ -62,6 +62,17 @@ pub struct IngestedAttachment {
     pub sha256: String,
 }
 
+impl From<&Attachment> for IngestedAttachment {
+    fn from(a: &Attachment) -> Self {
+        IngestedAttachment {
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IngestedCaseStudy {
     pub id: String,
@@ -272,15 +283,7 @@ impl App {
                 sections: cs.sections.clone(),
                 organisation: organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
                 submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
-                attachments: attachments
-                    .iter()
-                    .map(|x| IngestedAttachment {
-                        filename: x.filename.clone(),
-                        content_type: x.content_type.clone(),
-                        size: x.size,
-                        sha256: x.sha256.clone(),
-                    })
-                    .collect(),
+                attachments: attachments.iter().map(IngestedAttachment::from).collect(),
                 sender_verified: a.sender_verified,
                 hold: cs.hold.clone(),
             }),
@@ -471,15 +474,7 @@ impl App {
                 sections: new.sections.clone(),
                 organisation: new.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
                 submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
-                attachments: attachments
-                    .iter()
-                    .map(|x| IngestedAttachment {
-                        filename: x.filename.clone(),
-                        content_type: x.content_type.clone(),
-                        size: x.size,
-                        sha256: x.sha256.clone(),
-                    })
-                    .collect(),
+                attachments: attachments.iter().map(IngestedAttachment::from).collect(),
                 sender_verified: true,
                 hold: new.hold.clone(),
             }),

@@ -61,8 +61,7 @@ impl App {
 
 /// Decodes a stored record; a record that no longer decodes is a server fault.
 pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> AppResult<T> {
-    T::deserialize(&item.data)
-        .map_err(|e| AppError::Unavailable(format!("stored record {} does not decode: {e}", item.pk)))
+    T::deserialize(&item.data).map_err(|e| AppError::Unavailable(format!("stored record {} does not decode: {e}", item.pk)))
 }
 
 pub(crate) fn encode<T: Serialize>(v: &T) -> serde_json::Value {
