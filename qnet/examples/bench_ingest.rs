@@ -40,7 +40,8 @@ async fn main() {
     if args.get(1).map(String::as_str) == Some("--one") {
         let raw = std::fs::read(&args[2]).expect("the message");
         let before = peak_rss_kib();
-        let r = backend.app.ingest(&Inbound::local(raw, Verdicts::default()), &opts, backend.mailer.as_ref()).await.expect("ingest");
+        let r =
+            backend.app.ingest(&Inbound::local(raw, Verdicts::default()), &opts, backend.mailer.as_ref()).await.expect("ingest");
         println!("{} {} {}", r.outcome, before, peak_rss_kib());
         let _ = std::fs::remove_dir_all(&dir);
         return;

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
-use rusqlite::types::Value as SqlValue;
 use rusqlite::config::DbConfig;
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 /// Reader connections: list pages run in parallel up to this many.
