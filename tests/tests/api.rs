@@ -632,4 +632,11 @@ async fn patient_data_in_a_text_attachment_holds_the_case_study() {
     let cs = t.get(&format!("/case-studies/{id}"), Some(&member)).await;
     assert!(cs.body["hold"]["reason"].as_str().unwrap().starts_with("Attachment audit.csv"), "{}", cs.text);
     t.publish(&id).await.assert_problem(409);
+    // The file itself is never served, even after the hold is released.
+    assert_eq!(cs.body["attachments"][0]["status"], "rejected");
+    let att = cs.body["attachments"][0]["id"].as_str().unwrap();
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    assert_eq!(t.post(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.publish(&id).await.status, StatusCode::OK);
+    t.get(&format!("/case-studies/{id}/attachments/{att}"), None).await.assert_problem(404);
 }

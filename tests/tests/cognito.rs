@@ -24,7 +24,7 @@ fn id_token(issuer: &str, overrides: Value) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let mut claims = json!({
         "sub": "5c1f0e2a-0000-4000-8000-00000000abcd", "email": "mod@leedsth.nhs.uk", "name": "Sam Moderator",
-        "cognito:groups": ["moderator"], "token_use": "id", "aud": AUDIENCE, "iss": issuer,
+        "cognito:groups": ["moderator"], "token_use": "id", "email_verified": true, "aud": AUDIENCE, "iss": issuer,
         "iat": now, "exp": now + 3600, "auth_time": now
     });
     for (k, v) in overrides.as_object().unwrap() {
@@ -72,6 +72,7 @@ async fn id_tokens_are_verified_against_the_user_pool_keys() {
     // Refused: an access token, an expired token, another app's token, another
     // issuer's token, an unknown key, and a token signed by someone else.
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"token_use": "access"}))).await, 401);
+    assert_eq!(status(&router, &path, &id_token(&issuer, json!({"email_verified": false}))).await, 401);
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"exp": 1_600_000_000, "iat": 1_599_990_000}))).await, 401);
     assert_eq!(status(&router, &path, &id_token(&issuer, json!({"aud": "another-client"}))).await, 401);
     assert_eq!(

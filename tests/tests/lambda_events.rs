@@ -71,6 +71,12 @@ async fn api_gateway_authorizer_claims_reach_the_handlers() {
     publish["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = json!("[]");
     let (status, _, _) = call(router.clone(), &publish.to_string()).await;
     assert_eq!(status, 403);
+    // An unverified email, or an access token (no email), is no identity at all.
+    publish["requestContext"]["authorizer"]["jwt"]["claims"]["email_verified"] = json!("false");
+    assert_eq!(call(router.clone(), &publish.to_string()).await.0, 401);
+    publish["requestContext"]["authorizer"]["jwt"]["claims"]["email_verified"] = json!("true");
+    publish["requestContext"]["authorizer"]["jwt"]["claims"]["token_use"] = json!("access");
+    assert_eq!(call(router.clone(), &publish.to_string()).await.0, 401);
 
     let (status, _, list) = call(router, &fixture("apigw-v2-list-case-studies-anonymous.json")).await;
     assert_eq!(status, 200);

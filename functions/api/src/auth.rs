@@ -46,6 +46,8 @@ struct CognitoClaims {
     groups: Vec<String>,
     #[serde(default)]
     token_use: String,
+    #[serde(default)]
+    email_verified: bool,
 }
 
 impl CognitoVerifier {
@@ -99,6 +101,11 @@ impl CognitoVerifier {
         if c.token_use != "id" {
             return Err(Problem::unauthenticated("send the ID token, not the access token"));
         }
+        // The email is the member's identity here (profiles, emailed submissions):
+        // an address the user pool has not verified proves nothing.
+        if !c.email_verified || c.email.is_empty() {
+            return Err(Problem::unauthenticated("verify your email address, then sign in again"));
+        }
         let groups = c.groups.iter().filter_map(|g| qnet_domain::Role::parse(g)).collect();
         Ok(Claims::new(c.sub, c.email, c.name, groups))
     }
@@ -114,10 +121,16 @@ fn authorizer_claims(parts: &http::request::Parts) -> Option<Claims> {
 }
 
 /// Builds `Claims` from the string map API Gateway passes (groups as
-/// `[a b]` or a JSON array).
+/// `[a b]` or a JSON array). Only an ID token with a verified email counts: an
+/// access token carries no email, and an unverified one proves nothing.
 pub fn claims_from_map(claims: &HashMap<String, String>) -> Option<Claims> {
+    if claims.get("token_use").map(String::as_str) != Some("id")
+        || claims.get("email_verified").map(String::as_str) != Some("true")
+    {
+        return None;
+    }
     let sub = claims.get("sub")?.clone();
-    let email = claims.get("email").cloned().unwrap_or_default();
+    let email = claims.get("email").cloned().filter(|e| !e.is_empty())?;
     let name = claims.get("name").cloned().unwrap_or_default();
     let groups = claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default();
     Some(Claims::new(sub, email, name, groups))

@@ -415,6 +415,9 @@ impl App {
     pub(crate) async fn detach_submitter(&self, id: &str) -> AppResult<()> {
         self.purge_versions(id).await?;
         self.change_with_retry(id, |cs| {
+            if cs.submitted_by == (SubmittedBy { member_id: None, name: None, email: None }) {
+                return false;
+            }
             cs.submitted_by = SubmittedBy { member_id: None, name: None, email: None };
             true
         })

@@ -145,6 +145,27 @@ struct IngestRecord {
     held: bool,
 }
 
+/// How long a delivery is remembered: far longer than SES and Lambda retry an
+/// event (hours), short enough that the record is not a second copy of anyone's
+/// details for long.
+const INGEST_RETENTION_SECONDS: i64 = 7 * 24 * 60 * 60;
+
+/// The report as remembered for a retried delivery: outcome and ids only. The
+/// text and the sender's details live in the case study, where holds, purges
+/// and erasure reach them.
+fn without_text(r: &IngestReport) -> IngestReport {
+    let mut slim = r.clone();
+    if let Some(cs) = slim.case_study.as_mut() {
+        cs.title.clear();
+        cs.summary.clear();
+        cs.body.clear();
+        cs.sections = Default::default();
+        cs.submitted_by = SubmitterView { name: None, email: String::new() };
+        cs.hold = cs.hold.as_ref().map(|_| Hold { reason: "held".into() });
+    }
+    slim
+}
+
 fn ingest_key(delivery_id: &str) -> (String, String) {
     (format!("INGEST#{delivery_id}"), "INGEST".into())
 }
@@ -293,7 +314,7 @@ impl App {
             return Ok(report);
         }
         let record = IngestRecord {
-            report: report.clone(),
+            report: without_text(&report),
             ack: if a.sender_verified { AckState::Pending } else { AckState::None },
             ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone() }),
             ack_in_reply_to: a.message_id.clone(),
@@ -302,7 +323,10 @@ impl App {
         };
         let (ipk, isk) = ingest_key(&inbound.delivery_id);
         let mut writes = vec![
-            Write::Put { item: Item::new(ipk, isk, encode(&record)), condition: Condition::NotExists },
+            Write::Put {
+                item: Item::new(ipk, isk, encode(&record)).expiring_at(self.ingest_expiry()),
+                condition: Condition::NotExists,
+            },
             Write::Put { item: case_study_item(&cs), condition: Condition::NotExists },
         ];
         writes.extend(writes_attachments);
@@ -329,6 +353,10 @@ impl App {
             self.send_acknowledgement(&inbound.delivery_id, record, 1, opts, mailer).await?;
         }
         Ok(report)
+    }
+
+    fn ingest_expiry(&self) -> i64 {
+        self.now().unix_timestamp() + INGEST_RETENTION_SECONDS
     }
 
     async fn member_by_email(&self, email: &str) -> AppResult<Option<Member>> {
@@ -388,14 +416,16 @@ impl App {
     async fn store_attachments(&self, case_study_id: &str, a: &Analysis, dry_run: bool) -> AppResult<Vec<Attachment>> {
         let mut out = Vec::with_capacity(a.attachments.len());
         for att in &a.attachments {
+            // A file that carries patient data is kept for the moderator but never served.
+            let flagged = readable(att).and_then(|t| patient_data::scan(&[&t]));
             let stored = Attachment {
                 id: self.new_id(),
                 filename: att.filename.clone(),
                 content_type: att.content_type.clone(),
                 size: att.size,
                 sha256: att.sha256.clone(),
-                status: AttachmentStatus::Ready,
-                rejection_reason: None,
+                status: if flagged.is_some() { AttachmentStatus::Rejected } else { AttachmentStatus::Ready },
+                rejection_reason: flagged,
             };
             if !dry_run {
                 self.blobs.put(&keys::attachment_blob(case_study_id, &stored.id), att.bytes.clone(), &att.content_type).await?;
@@ -412,7 +442,9 @@ impl App {
             let (pk, sk) = message_key(mid);
             let Some(item) = self.records.get(&pk, &sk).await? else { continue };
             let Some(id) = item.data.get("case_study_id").and_then(|v| v.as_str()) else { continue };
+            // Only while pending: a published case study changes through a moderator.
             if let Some(cs) = self.load_case_study(id).await?
+                && cs.status == Status::Pending
                 && cs.submitted_by.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(sender_email))
             {
                 return Ok(Some(cs));
@@ -484,7 +516,7 @@ impl App {
             return Ok(report);
         }
         let record = IngestRecord {
-            report: report.clone(),
+            report: without_text(&report),
             ack: AckState::Pending,
             ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone() }),
             ack_in_reply_to: a.message_id.clone(),
@@ -492,7 +524,10 @@ impl App {
             held: new.hold.is_some(),
         };
         let (ipk, isk) = ingest_key(&inbound.delivery_id);
-        let mut writes = vec![Write::Put { item: Item::new(ipk, isk, encode(&record)), condition: Condition::NotExists }];
+        let mut writes = vec![Write::Put {
+            item: Item::new(ipk, isk, encode(&record)).expiring_at(self.ingest_expiry()),
+            condition: Condition::NotExists,
+        }];
         writes.extend(crate::case_studies::change_writes(&old, &new, old.hold.is_none() && new.hold.is_none()));
         for att in &attachments {
             let (pk, sk) = keys::attachment(&old.id, &att.id);
@@ -558,6 +593,7 @@ impl App {
         .map_err(|e| AppError::Unavailable(format!("the acknowledgement could not be built: {e}")))?;
         mailer.send(&mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
         record.ack = AckState::Sent;
+        record.ack_to = None;
         let (mpk, msk) = message_key(&message_id);
         self.records
             .transact(vec![

@@ -135,10 +135,15 @@ impl App {
             }
         };
         let outcome = match verdict {
-            Ok(bytes) => {
-                if let Some(reason) = readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])) {
-                    self.hold_case_study(cs_id, &format!("Attachment {}: {reason}", a.filename)).await?;
-                }
+            Ok(bytes) if readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).is_some() => {
+                // Never served (the moderator sees why); the case study is held too.
+                let reason = readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).unwrap_or_default();
+                self.hold_case_study(cs_id, &format!("Attachment {}: {reason}", a.filename)).await?;
+                a.status = AttachmentStatus::Rejected;
+                a.rejection_reason = Some(reason.clone());
+                CheckOutcome::Rejected(reason)
+            }
+            Ok(_) => {
                 self.blobs.copy(key, &keys::attachment_blob(cs_id, att_id)).await?;
                 a.status = AttachmentStatus::Ready;
                 CheckOutcome::Ready

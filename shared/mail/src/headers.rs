@@ -217,13 +217,14 @@ fn tidy_case(word: &str) -> String {
 
 /// DMARC PASS verifies; where the domain has no DMARC policy (GRAY), SPF or DKIM
 /// must pass *for the From domain itself*, since a pass for some other domain says
-/// nothing about who wrote the From line.
+/// nothing about who wrote the From line. SES's DKIM verdict does not say which
+/// signature passed, so it counts only when every signature is the From domain's.
 pub(crate) fn sender_verified(v: &Verdicts, h: &RawHeaders, from_domain: &str) -> bool {
     match v.dmarc {
         Verdict::Pass => true,
         Verdict::Gray => {
-            let dkim =
-                v.dkim == Verdict::Pass && h.all("dkim-signature").filter_map(dkim_domain).any(|d| aligned(&d, from_domain));
+            let domains: Vec<String> = h.all("dkim-signature").map(|s| dkim_domain(s).unwrap_or_default()).collect();
+            let dkim = v.dkim == Verdict::Pass && !domains.is_empty() && domains.iter().all(|d| aligned(d, from_domain));
             let spf = v.spf == Verdict::Pass
                 && h.get("return-path")
                     .and_then(|rp| raw_addresses(rp).into_iter().next())
