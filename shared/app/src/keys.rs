@@ -65,3 +65,23 @@ pub fn upload_blob(case_study_id: &str, attachment_id: &str) -> String {
 pub fn attachment_blob(case_study_id: &str, attachment_id: &str) -> String {
     format!("attachments/{case_study_id}/{attachment_id}")
 }
+/// An opaque link token, by the SHA-256 of its text.
+pub fn token(hash: &str) -> (String, String) {
+    (format!("TOKEN#{hash}"), "TOKEN".into())
+}
+/// GSI2 partition of one member's tokens (to revoke them all).
+pub fn member_tokens(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#TOKENS")
+}
+/// An address that no Qnet email may go to (hard bounce or complaint).
+pub fn suppression(email: &str) -> (String, String) {
+    (format!("SUPPRESS#{}", email.trim().to_ascii_lowercase()), "SUPPRESS".into())
+}
+/// GSI1 partition of the members on one digest cadence (sparse: `off` is absent).
+pub fn digest_subscribers(cadence: qnet_domain::digest::Cadence) -> String {
+    format!("DIGEST#{}", cadence.as_str())
+}
+/// The claim that one digest issue went (or is going) to one member.
+pub fn digest_claim(member_id: &str, issue_id: &str) -> (String, String) {
+    (format!("MEMBER#{member_id}"), format!("DIGEST#{issue_id}"))
+}

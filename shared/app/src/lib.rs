@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod case_studies;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod idempotency;
 pub mod ingest;
@@ -13,6 +14,8 @@ pub mod logging;
 pub mod mail;
 pub mod members;
 pub mod organisations;
+pub mod suppression;
+pub mod tokens;
 pub mod uploads;
 pub mod views;
 

@@ -20,6 +20,8 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("email/layout.txt.tera", include_str!("../../../templates/email/layout.txt.tera")),
         ("email/case-study-received.html.tera", include_str!("../../../templates/email/case-study-received.html.tera")),
         ("email/case-study-received.txt.tera", include_str!("../../../templates/email/case-study-received.txt.tera")),
+        ("email/digest.html.tera", include_str!("../../../templates/email/digest.html.tera")),
+        ("email/digest.txt.tera", include_str!("../../../templates/email/digest.txt.tera")),
     ])
     .expect("the email templates parse");
     t

@@ -1,6 +1,7 @@
 //! Members: created on first sign-in, with the organisation inferred from the
 //! email domain; erasable on request.
 
+use qnet_domain::digest::Cadence;
 use qnet_domain::member::{Member, MemberPatch};
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
@@ -9,7 +10,13 @@ use crate::{App, AppError, AppResult, Claims, encode, keys};
 
 pub(crate) fn member_item(m: &Member) -> Item {
     let (pk, sk) = keys::member(&m.id);
-    Item::new(pk, sk, encode(m)).with_version(m.version)
+    let item = Item::new(pk, sk, encode(m)).with_version(m.version);
+    // The digest planner finds a cadence's members through GSI1. Members who
+    // unsubscribed stay listed, so the planner can count them.
+    match m.digest.cadence {
+        Cadence::Off => item,
+        c => item.with_gsi1(keys::digest_subscribers(c), m.id.clone()),
+    }
 }
 
 impl App {
@@ -29,6 +36,7 @@ impl App {
             organisation_id: if orgs.len() == 1 { orgs.into_iter().next() } else { None },
             job_title: None,
             topics: vec![],
+            digest: Default::default(),
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -103,6 +111,8 @@ impl App {
                 self.detach_submitter(&id).await?;
             }
         }
+        self.revoke_member_tokens(&claims.sub).await?;
+        crate::digest::purge_claims(self, &claims.sub).await?;
         let (pk, sk) = keys::member(&claims.sub);
         let (epk, esk) = keys::member_email(&claims.email);
         self.records

@@ -35,9 +35,14 @@ impl MailSender for SesMailSender {
             .send()
             .await
             .map_err(|e| {
-                let service = e.as_service_error().map(|s| s.to_string());
-                match service {
-                    Some(s) => MailError::Refused(s),
+                use aws_sdk_sesv2::operation::send_email::SendEmailError as E;
+                match e.as_service_error() {
+                    // Over the sending rate or the daily quota: the message was not taken.
+                    Some(E::TooManyRequestsException(_) | E::LimitExceededException(_)) => MailError::Throttled(e.to_string()),
+                    // Paused sending or a suspended account is an operator's matter;
+                    // the message is kept for a later retry.
+                    Some(E::SendingPausedException(_) | E::AccountSuspendedException(_)) => MailError::Unavailable(e.to_string()),
+                    Some(s) => MailError::Refused(s.to_string()),
                     None => MailError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()),
                 }
             })?;

@@ -5,6 +5,7 @@
 
 pub mod attachment;
 pub mod case_study;
+pub mod digest;
 pub mod errors;
 pub mod member;
 pub mod organisation;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
+use crate::digest::{DigestPatch, DigestPrefs};
 use crate::text::{Input, Presence};
 use crate::topics;
 
@@ -14,6 +15,9 @@ pub struct Member {
     pub organisation_id: Option<String>,
     pub job_title: Option<String>,
     pub topics: Vec<String>,
+    /// Digest preferences; members stored before digests existed read as weekly.
+    #[serde(default)]
+    pub digest: DigestPrefs,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -25,11 +29,12 @@ pub struct MemberPatch {
     pub organisation_id: Option<String>,
     pub job_title: Option<Option<String>>,
     pub topics: Option<Vec<String>>,
+    pub digest: Option<DigestPatch>,
 }
 
 impl MemberPatch {
     pub fn parse(value: &serde_json::Value) -> Result<MemberPatch, FieldErrors> {
-        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics"]);
+        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest"]);
         let mut p = MemberPatch::default();
         if i.has("name") {
             p.name = i.text("name", Presence::Required, 1, 200);
@@ -39,6 +44,7 @@ impl MemberPatch {
         }
         p.job_title = i.patch_text("job_title", 200);
         p.topics = i.id_list("topics", 20, |t| if topics::is_known(t) { Ok(()) } else { Err("unknown topic".into()) });
+        p.digest = DigestPatch::parse_in(&mut i);
         i.errors.into_result(p)
     }
 
@@ -54,6 +60,9 @@ impl MemberPatch {
         }
         if let Some(t) = self.topics {
             m.topics = t;
+        }
+        if let Some(d) = self.digest {
+            d.apply(&mut m.digest);
         }
     }
 }

@@ -90,6 +90,18 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// One of a fixed set of words (an enum); absent or null is `None`.
+    pub fn choice(&mut self, field: &str, allowed: &[&str]) -> Option<String> {
+        match self.raw(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if allowed.contains(&s.as_str()) => Some(s.clone()),
+            Some(_) => {
+                self.errors.push(self.name(field), format!("must be one of {}", allowed.join(", ")));
+                None
+            }
+        }
+    }
+
     pub fn boolean(&mut self, field: &str) -> Option<bool> {
         match self.raw(field) {
             None | Some(Value::Null) => None,

@@ -32,3 +32,7 @@ pub const TOPICS: &[Topic] = &[
 pub fn is_known(id: &str) -> bool {
     TOPICS.iter().any(|t| t.id == id)
 }
+
+pub fn find(id: &str) -> Option<&'static Topic> {
+    TOPICS.iter().find(|t| t.id == id)
+}

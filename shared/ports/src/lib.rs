@@ -265,6 +265,9 @@ pub enum MailError {
     Refused(String),
     #[error("the mail service is unavailable: {0}")]
     Unavailable(String),
+    /// Over the sending rate or quota: try again later.
+    #[error("the mail service is throttling: {0}")]
+    Throttled(String),
 }
 
 /// Outbound mail (SES v2 in AWS; an outbox folder of `.eml` files locally).
@@ -272,4 +275,19 @@ pub enum MailError {
 pub trait MailSender: Send + Sync + 'static {
     /// Sends the message; answers the provider's message id.
     async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the queue is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A work queue (SQS in AWS; in-process locally): each body is one message, and
+/// a consumer reports which failed so only those come back.
+#[async_trait]
+pub trait JobQueue: Send + Sync + 'static {
+    /// Enqueues every body, or fails; a retry after a failure may enqueue some
+    /// bodies twice, so consumers are idempotent.
+    async fn enqueue(&self, bodies: Vec<String>) -> Result<(), QueueError>;
 }

@@ -1,0 +1,238 @@
+//! Address suppression: a hard bounce or a complaint stops every Qnet email to
+//! that address (not only the digest) until the member confirms a working
+//! address. Every email goes out through [`App::deliver`], which checks the list.
+//!
+//! Bounce and complaint notifications come from the SES configuration set's
+//! event destination: an SNS notification (`Records[].Sns.Message`), an
+//! EventBridge event (`detail`), or the bare SES event JSON (`qnet ses-event`).
+
+use qnet_domain::member::redact_email;
+use qnet_ports::{Condition, Item, MailError, MailSender, OutgoingMail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{App, AppError, AppResult, encode, keys};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    HardBounce,
+    Complaint,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suppression {
+    pub email: String,
+    pub reason: SuppressionReason,
+    pub since: String,
+    /// The provider's classification (`Permanent/General`, `abuse`), never message text.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// What happened to a message handed to [`App::deliver`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent {
+        provider_id: String,
+    },
+    /// Not sent: these recipients are suppressed.
+    Suppressed(Vec<String>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] AppError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// One recipient's fate in an SES notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SesNotice {
+    pub kind: SesNoticeKind,
+    pub email: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SesNoticeKind {
+    HardBounce,
+    /// Mailbox full, out of office and the like: no suppression.
+    SoftBounce,
+    Complaint,
+}
+
+/// What a batch of notifications changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SesEventReport {
+    pub suppressed: usize,
+    pub ignored: usize,
+}
+
+/// Reads SES bounce and complaint notifications out of any of the three
+/// envelopes. Anything else (deliveries, opens, a malformed message) is an error
+/// naming what was expected, so a bad event is reported rather than ignored.
+pub fn parse_ses_notifications(v: &Value) -> Result<Vec<SesNotice>, String> {
+    if let Some(records) = v.get("Records").and_then(Value::as_array) {
+        let mut out = Vec::new();
+        for r in records {
+            let message = r
+                .pointer("/Sns/Message")
+                .and_then(Value::as_str)
+                .ok_or("an SNS record without Sns.Message (expected an SES notification over SNS)")?;
+            let inner: Value = serde_json::from_str(message).map_err(|e| format!("the SNS message is not JSON: {e}"))?;
+            out.extend(parse_notification(&inner)?);
+        }
+        return Ok(out);
+    }
+    if v.get("detail-type").is_some() {
+        let detail = v.get("detail").ok_or("an EventBridge event without detail")?;
+        return parse_notification(detail);
+    }
+    parse_notification(v)
+}
+
+fn parse_notification(v: &Value) -> Result<Vec<SesNotice>, String> {
+    let kind = v
+        .get("eventType")
+        .or_else(|| v.get("notificationType"))
+        .and_then(Value::as_str)
+        .ok_or("not an SES notification (no eventType or notificationType)")?;
+    let addresses = |list: &str, field: &str| -> Vec<String> {
+        v.pointer(&format!("/{field}/{list}"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.get("emailAddress").and_then(Value::as_str))
+                    .filter_map(|e| qnet_domain::member::normalise_email(bare_address(e)).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        "Bounce" => {
+            let bounce_type = v.pointer("/bounce/bounceType").and_then(Value::as_str).unwrap_or("Undetermined");
+            let sub = v.pointer("/bounce/bounceSubType").and_then(Value::as_str).unwrap_or("");
+            let kind = if bounce_type == "Permanent" { SesNoticeKind::HardBounce } else { SesNoticeKind::SoftBounce };
+            let detail = Some(format!("{bounce_type}/{sub}"));
+            Ok(addresses("bouncedRecipients", "bounce")
+                .into_iter()
+                .map(|email| SesNotice { kind, email, detail: detail.clone() })
+                .collect())
+        }
+        "Complaint" => {
+            let detail = v.pointer("/complaint/complaintFeedbackType").and_then(Value::as_str).map(String::from);
+            Ok(addresses("complainedRecipients", "complaint")
+                .into_iter()
+                .map(|email| SesNotice { kind: SesNoticeKind::Complaint, email, detail: detail.clone() })
+                .collect())
+        }
+        // Deliveries, sends, rejects and the like change nothing here.
+        _ => Ok(vec![]),
+    }
+}
+
+/// `Jo Bloggs <jo@x.org>` → `jo@x.org` (SES sometimes quotes the display form).
+fn bare_address(e: &str) -> &str {
+    match (e.rfind('<'), e.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &e[a + 1..b],
+        _ => e,
+    }
+}
+
+impl App {
+    pub async fn suppression(&self, email: &str) -> AppResult<Option<Suppression>> {
+        Ok(self.get_record::<Suppression>(keys::suppression(email)).await?.map(|(s, _)| s))
+    }
+
+    /// Applies bounce and complaint notices. Idempotent: a redelivered
+    /// notification leaves the same record.
+    pub async fn apply_ses_notices(&self, notices: &[SesNotice]) -> AppResult<SesEventReport> {
+        let mut report = SesEventReport::default();
+        for n in notices {
+            let reason = match n.kind {
+                SesNoticeKind::HardBounce => SuppressionReason::HardBounce,
+                SesNoticeKind::Complaint => SuppressionReason::Complaint,
+                SesNoticeKind::SoftBounce => {
+                    report.ignored += 1;
+                    continue;
+                }
+            };
+            if self.suppression(&n.email).await?.is_none() {
+                let (pk, sk) = keys::suppression(&n.email);
+                let s = Suppression { email: n.email.clone(), reason, since: self.now_text(), detail: n.detail.clone() };
+                match self.records.put(Item::new(pk, sk, encode(&s)), Condition::NotExists).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_conflict() => {}
+                    Err(e) => return Err(e.into()),
+                }
+                tracing::info!(address = %redact_email(&n.email), reason = ?reason, "address suppressed");
+            }
+            report.suppressed += 1;
+        }
+        Ok(report)
+    }
+
+    /// Lifts a suppression once the member has shown the address works.
+    pub async fn clear_suppression(&self, email: &str) -> AppResult<bool> {
+        let (pk, sk) = keys::suppression(email);
+        let existed = self.records.get(&pk, &sk).await?.is_some();
+        self.records.delete(&pk, &sk, Condition::None).await?;
+        if existed {
+            tracing::info!(address = %redact_email(email), "suppression lifted");
+        }
+        Ok(existed)
+    }
+
+    /// Sends one email unless a recipient is suppressed. Every Qnet email goes
+    /// through here.
+    pub async fn deliver(&self, mailer: &dyn MailSender, mail: &OutgoingMail) -> Result<Delivery, DeliveryError> {
+        let mut suppressed = Vec::new();
+        for to in &mail.to {
+            if self.suppression(to).await?.is_some() {
+                suppressed.push(to.clone());
+            }
+        }
+        if !suppressed.is_empty() {
+            tracing::info!(recipients = suppressed.len(), "not sent: suppressed address");
+            return Ok(Delivery::Suppressed(suppressed));
+        }
+        Ok(Delivery::Sent { provider_id: mailer.send(mail).await? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bounce(kind: &str) -> Value {
+        json!({"eventType": "Bounce", "bounce": {"bounceType": kind, "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": "Jo <Jo@Example.NHS.uk>"}, {"emailAddress": "not an address"}]},
+            "mail": {"messageId": "x"}})
+    }
+
+    #[test]
+    fn reads_every_envelope() {
+        let direct = parse_ses_notifications(&bounce("Permanent")).unwrap();
+        assert_eq!(
+            direct,
+            vec![SesNotice {
+                kind: SesNoticeKind::HardBounce,
+                email: "jo@example.nhs.uk".into(),
+                detail: Some("Permanent/General".into())
+            }]
+        );
+        let sns = json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": bounce("Transient").to_string()}}]});
+        assert_eq!(parse_ses_notifications(&sns).unwrap()[0].kind, SesNoticeKind::SoftBounce);
+        let eb = json!({"detail-type": "Email Complaint Received", "source": "aws.ses", "detail": {
+            "eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": "a@b.org"}], "complaintFeedbackType": "abuse"}}});
+        assert_eq!(parse_ses_notifications(&eb).unwrap()[0].kind, SesNoticeKind::Complaint);
+        let legacy = json!({"notificationType": "Delivery", "delivery": {}});
+        assert!(parse_ses_notifications(&legacy).unwrap().is_empty());
+        assert!(parse_ses_notifications(&json!({"hello": 1})).is_err());
+        assert!(parse_ses_notifications(&json!({"Records": [{"Sns": {"Message": "{not json"}}]})).is_err());
+    }
+}
