@@ -1,0 +1,1 @@
+//! Mentor matching and coffee pairings: pure functions.
