@@ -27,7 +27,33 @@ fn mail_from() -> String {
     std::env::var("QNET_MAIL_FROM").ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "case-studies@qnet.localhost".into())
 }
 
+/// The web front end links point at: `QNET_WEB_BASE_URL`, or its dev server.
+fn web_base_url() -> String {
+    std::env::var("QNET_WEB_BASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| qnet_app::DEFAULT_WEB_BASE_URL.into())
+}
+
 impl Backend {
+    /// The digest's settings: `QNET_WEB_BASE_URL` and `QNET_PUBLIC_API_URL` for
+    /// links (default: the front end's dev server and `qnet serve`'s address),
+    /// mail from `digest@` the case study address's domain.
+    pub fn digest_settings(&self) -> qnet_app::digest::DigestSettings {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let domain = self.mail_from.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| "qnet.localhost".into());
+        qnet_app::digest::DigestSettings {
+            from: format!("digest@{domain}"),
+            web_base_url: self.app.web_base_url.to_string(),
+            api_base_url: env("QNET_PUBLIC_API_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8080".into())
+                .trim_end_matches('/')
+                .into(),
+            inbound_domain: domain,
+            max_per_second: env("QNET_SES_MAX_PER_SECOND").and_then(|v| v.parse().ok()),
+        }
+    }
+
     /// The embedded backend: SQLite for records and files for blobs, under `data_dir`.
     pub fn open_embedded(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
         let secret =
@@ -37,7 +63,7 @@ impl Backend {
             EmbeddedRecordStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
         let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
             .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
-        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock));
+        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock)).with_web_base_url(&web_base_url());
         let outbox = Outbox::open(data_dir).with_context(|| format!("cannot open the outbox in {}", data_dir.display()))?;
         Ok(Backend {
             kind: "embedded",
@@ -68,7 +94,8 @@ impl Backend {
                     Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
                     Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
                     Arc::new(SystemClock),
-                );
+                )
+                .with_web_base_url(&web_base_url());
                 let configuration_set = std::env::var("QNET_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty());
                 let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), configuration_set);
                 Ok(Backend {

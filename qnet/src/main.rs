@@ -45,6 +45,38 @@ enum Command {
         message: PathBuf,
     },
     /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
+    /// Plan and send the digests due at `--now` (default: now) into the outbox,
+    /// through the same code as the deployed planner and sender. Prints one JSON
+    /// object: issues, due, sent, skipped, failed. Running it again for the same
+    /// period sends nothing twice.
+    Digest {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// The moment to plan for, RFC 3339 (e.g. 2026-03-09T07:00:00Z).
+        #[arg(long)]
+        now: Option<String>,
+        /// Decide and compose, but claim and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write one member's next digest as .eml and .html instead (needs --email);
+        /// sends and records nothing.
+        #[arg(long, requires = "email")]
+        preview: bool,
+        /// The member to preview.
+        #[arg(long, requires = "preview")]
+        email: Option<String>,
+        /// Where --preview writes its files (default: DATA_DIR/previews).
+        #[arg(long, requires = "preview")]
+        out: Option<PathBuf>,
+    },
+    /// Feed an SES bounce or complaint notification (an SNS event, an EventBridge
+    /// event or the bare SES event JSON) through the same handler as the deployed
+    /// ses-events function.
+    SesEvent {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        file: PathBuf,
+    },
     Token {
         #[arg(long)]
         email: String,
@@ -71,6 +103,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { addr, data_dir, smtp } => serve(addr, data_dir, smtp).await,
             Command::Ingest { data_dir, dry_run, ses_event, message } => ingest(data_dir, dry_run, ses_event, message).await,
+            Command::Digest { data_dir, now, dry_run, preview, email, out } => {
+                digest(data_dir, now, dry_run, preview, email, out).await
+            }
+            Command::SesEvent { data_dir, file } => ses_event(data_dir, file).await,
             Command::Token { email, roles, name, organisation, data_dir, hours } => {
                 token(email, roles, name, organisation, data_dir, hours).await
             }
@@ -146,6 +182,62 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     if dir != data_dir {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn parse_now(now: Option<String>) -> anyhow::Result<time::OffsetDateTime> {
+    match now {
+        None => Ok(time::OffsetDateTime::now_utc()),
+        Some(t) => time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| anyhow::anyhow!("--now {t} is not an RFC 3339 time such as 2026-03-09T07:00:00Z: {e}")),
+    }
+}
+
+async fn digest(
+    data_dir: PathBuf,
+    now: Option<String>,
+    dry_run: bool,
+    preview: bool,
+    email: Option<String>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let now = parse_now(now)?;
+    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
+    let digest = qnet_app::digest::Digest::new(backend.digest_settings());
+    if preview {
+        let email = email.expect("clap requires --email with --preview");
+        let email = qnet_domain::member::normalise_email(&email).map_err(|m| anyhow::anyhow!("--email {m}"))?;
+        let id =
+            backend.app.member_id_for_email(&email).await?.ok_or_else(|| anyhow::anyhow!("no member has the address {email}"))?;
+        let member = backend.app.member_by_id(&id).await?.ok_or_else(|| anyhow::anyhow!("no member has the address {email}"))?;
+        let composed = digest.preview(&backend.app, &member, now).await?;
+        let dir = out.unwrap_or_else(|| data_dir.join("previews"));
+        std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        let stem = format!("digest-preview-{}", member.id.to_ascii_lowercase());
+        let eml = dir.join(format!("{stem}.eml"));
+        let html = dir.join(format!("{stem}.html"));
+        std::fs::write(&eml, &composed.mail.raw).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", eml.display()))?;
+        std::fs::write(&html, &composed.html).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", html.display()))?;
+        println!("{}", serde_json::json!({"subject": composed.subject, "eml": eml, "html": html}));
+        return Ok(());
+    }
+    let report = digest.run_local(&backend.app, backend.mailer.as_ref(), now, dry_run).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.failed > 0 {
+        anyhow::bail!("{} digest(s) failed (listed in failures); running again retries those that can be", report.failed);
+    }
+    Ok(())
+}
+
+async fn ses_event(data_dir: PathBuf, file: PathBuf) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
+    let notices = qnet_app::suppression::parse_ses_notifications(&value)
+        .map_err(|e| anyhow::anyhow!("{} is not an SES bounce or complaint notification: {e}", file.display()))?;
+    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
+    let report = backend.app.apply_ses_notices(&notices).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

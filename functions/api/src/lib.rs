@@ -45,7 +45,7 @@ struct ApiDoc;
 /// Every documented route. The router is built from this and nothing else, so the
 /// document and the router cannot disagree.
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{case_studies as cs, meta, organisations as orgs, people};
+    use routes::{case_studies as cs, digest, meta, organisations as orgs, people};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::health))
         .routes(routes!(meta::topics))
@@ -63,6 +63,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(people::me, people::update_me, people::erase_me))
         .routes(routes!(people::my_case_studies))
         .routes(routes!(people::moderation_queue))
+        .routes(routes!(digest::preview))
+        .routes(routes!(digest::unsubscribe_page, digest::unsubscribe))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.

@@ -16,7 +16,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
         Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
         Arc::new(SystemClock),
-    );
+    )
+    .with_web_base_url(&config.web_base_url);
     let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
     lambda_http::run(qnet_api::router(app, auth)).await
 }

@@ -131,6 +131,17 @@ pub struct MemberPatchInput {
     #[schema(max_length = 200)]
     pub job_title: Option<String>,
     pub topics: Option<Vec<String>>,
+    pub digest: Option<DigestPatchInput>,
+}
+
+/// Digest preferences: how often, and on which topics (empty: all). Choosing a
+/// cadence again ends an unsubscribe.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DigestPatchInput {
+    pub cadence: Option<qnet_domain::digest::Cadence>,
+    #[schema(max_items = 20)]
+    pub topics: Option<Vec<String>>,
 }
 
 #[derive(serde::Serialize, ToSchema)]

@@ -14,14 +14,34 @@ pub mod vars {
     pub const MAIL_FROM: &str = "QNET_MAIL_FROM";
     pub const RAW_MAIL_PREFIX: &str = "QNET_RAW_MAIL_PREFIX";
     pub const SES_CONFIGURATION_SET: &str = "QNET_SES_CONFIGURATION_SET";
+    pub const WEB_BASE_URL: &str = "QNET_WEB_BASE_URL";
+    pub const PUBLIC_API_URL: &str = "QNET_PUBLIC_API_URL";
+    pub const DIGEST_FROM: &str = "QNET_DIGEST_FROM";
+    pub const INBOUND_DOMAIN: &str = "QNET_INBOUND_DOMAIN";
+    pub const DIGEST_QUEUE_URL: &str = "QNET_DIGEST_QUEUE_URL";
+    pub const SES_MAX_PER_SECOND: &str = "QNET_SES_MAX_PER_SECOND";
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
-pub const API_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::LOG_LEVEL];
+pub const API_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::WEB_BASE_URL, vars::LOG_LEVEL];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
 pub const EMAIL_INGEST_VARIABLES: &[&str] =
     &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::MAIL_FROM, vars::RAW_MAIL_PREFIX, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
+
+pub const DIGEST_PLANNER_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::DIGEST_QUEUE_URL, vars::LOG_LEVEL];
+pub const DIGEST_SENDER_VARIABLES: &[&str] = &[
+    vars::TABLE_NAME,
+    vars::DIGEST_FROM,
+    vars::WEB_BASE_URL,
+    vars::PUBLIC_API_URL,
+    vars::INBOUND_DOMAIN,
+    vars::SES_CONFIGURATION_SET,
+    vars::SES_MAX_PER_SECOND,
+    vars::LOG_LEVEL,
+];
+pub const SES_EVENTS_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration is not usable: {}", .problems.join("; "))]
@@ -95,6 +115,8 @@ pub struct ApiConfig {
     pub bucket_name: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// The web front end, which emails and previews link to.
+    pub web_base_url: String,
     pub log_level: String,
 }
 
@@ -105,6 +127,7 @@ impl ApiConfig {
             bucket_name: r.required(vars::BUCKET_NAME),
             jwt_issuer: r.url(vars::JWT_ISSUER),
             jwt_audience: r.required(vars::JWT_AUDIENCE),
+            web_base_url: r.url(vars::WEB_BASE_URL),
             log_level: r.log_level(),
         };
         r.finish().map(|_| c)
@@ -171,6 +194,73 @@ impl IngestConfig {
         if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
             r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
         }
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the digest planner.
+#[derive(Debug, Clone)]
+pub struct DigestPlannerConfig {
+    pub table_name: String,
+    pub queue_url: String,
+    pub log_level: String,
+}
+
+impl DigestPlannerConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<DigestPlannerConfig, ConfigError> {
+        let c = DigestPlannerConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            queue_url: r.url(vars::DIGEST_QUEUE_URL),
+            log_level: r.log_level(),
+        };
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the digest sender.
+#[derive(Debug, Clone)]
+pub struct DigestSenderConfig {
+    pub table_name: String,
+    pub settings: crate::digest::DigestSettings,
+    pub configuration_set: Option<String>,
+    pub log_level: String,
+}
+
+impl DigestSenderConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<DigestSenderConfig, ConfigError> {
+        let table_name = r.required(vars::TABLE_NAME);
+        let from = r.required(vars::DIGEST_FROM);
+        if !from.is_empty() && qnet_domain::member::normalise_email(&from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::DIGEST_FROM));
+        }
+        let web_base_url = r.url(vars::WEB_BASE_URL);
+        let api_base_url = r.url(vars::PUBLIC_API_URL);
+        let inbound_domain = r.required(vars::INBOUND_DOMAIN);
+        if !inbound_domain.is_empty() && qnet_domain::organisation::normalise_domain(&inbound_domain).is_err() {
+            r.problems.push(format!("{} must be a domain name", vars::INBOUND_DOMAIN));
+        }
+        let max_per_second = match r.optional(vars::SES_MAX_PER_SECOND) {
+            None => None,
+            Some(v) => match v.parse::<f64>() {
+                Ok(n) if n > 0.0 && n.is_finite() => Some(n),
+                _ => {
+                    r.problems.push(format!("{} must be a positive number", vars::SES_MAX_PER_SECOND));
+                    None
+                }
+            },
+        };
+        let c = DigestSenderConfig {
+            table_name,
+            settings: crate::digest::DigestSettings {
+                from,
+                web_base_url: web_base_url.trim_end_matches('/').into(),
+                api_base_url: api_base_url.trim_end_matches('/').into(),
+                inbound_domain,
+                max_per_second,
+            },
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            log_level: r.log_level(),
+        };
         r.finish().map(|_| c)
     }
 }

@@ -110,8 +110,11 @@ pub trait DigestSection: Send + Sync {
 /// topics (all when they chose none).
 pub struct CaseStudiesSection {
     web_base_url: String,
-    cache: Mutex<HashMap<String, (Instant, Arc<Vec<DigestItem>>)>>,
+    cache: Mutex<HashMap<String, CachedItems>>,
 }
+
+/// A period's items and when they were read.
+type CachedItems = (Instant, Arc<Vec<DigestItem>>);
 
 impl CaseStudiesSection {
     pub fn new(web_base_url: &str) -> CaseStudiesSection {
@@ -394,6 +397,12 @@ impl Digest {
     pub fn new(settings: DigestSettings) -> Digest {
         let sections: Vec<Arc<dyn DigestSection>> = vec![Arc::new(CaseStudiesSection::new(&settings.web_base_url))];
         Digest { sections, pacer: Pacer::new(settings.max_per_second), settings, templates: None }
+    }
+
+    /// The digest as the planner function uses it: [`Digest::plan`] reads no
+    /// settings (it sends nothing and links nowhere), so none are configured.
+    pub fn planner() -> Digest {
+        Digest::new(DigestSettings::local("http://localhost"))
     }
 
     /// Renders with these templates instead of the built-in ones (tests inject a
@@ -704,5 +713,48 @@ pub(crate) async fn purge_claims(app: &App, member_id: &str) -> AppResult<()> {
         for item in page.items {
             app.records.delete(&item.pk, &item.sk, Condition::None).await?;
         }
+    }
+}
+
+/// What an unsubscribe link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsubscribed {
+    /// The member is now unsubscribed from the digest.
+    Now,
+    /// They already were (a second POST, a scanner, a retry): nothing changed.
+    Already,
+}
+
+impl App {
+    /// Whether `token` is a live unsubscribe token (the confirmation page asks
+    /// this; it changes nothing).
+    pub async fn unsubscribe_token_is_valid(&self, token: &str) -> AppResult<bool> {
+        Ok(self.token_record(token, TokenPurpose::Unsubscribe).await?.is_some())
+    }
+
+    /// Unsubscribes the token's member from the digest. `None` when the token is
+    /// not a live unsubscribe token (bad, tampered, revoked); nothing changes then.
+    pub async fn unsubscribe(&self, token: &str) -> AppResult<Option<Unsubscribed>> {
+        let Some(record) = self.token_record(token, TokenPurpose::Unsubscribe).await? else { return Ok(None) };
+        for _ in 0..5 {
+            let Some((mut m, item)) = self.get_record::<Member>(keys::member(&record.member_id)).await? else {
+                return Ok(None);
+            };
+            if m.digest.unsubscribed_at.is_some() {
+                return Ok(Some(Unsubscribed::Already));
+            }
+            m.digest.unsubscribed_at = Some(self.now_text());
+            m.version = item.version + 1;
+            m.updated_at = self.now_text();
+            match self.records.put(crate::members::member_item(&m), Condition::VersionIs(item.version)).await {
+                Ok(()) => {
+                    tracing::info!(member = %m.id, "unsubscribed from the digest");
+                    return Ok(Some(Unsubscribed::Now));
+                }
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("the profile kept changing; try again".into()))
     }
 }

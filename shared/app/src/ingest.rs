@@ -209,15 +209,40 @@ impl App {
             .await
             .map_err(|e| AppError::Unavailable(format!("the email analysis failed: {e}")))?;
         let a = &analysis;
+        // The token is the authority for an unsubscribe (it is secret and only
+        // ever in that member's digests), so even a message the guard would
+        // refuse (empty, no text) unsubscribes.
+        if let Route::Unsubscribe { token } = &a.route {
+            let valid = if opts.dry_run {
+                self.unsubscribe_token_is_valid(token).await?
+            } else {
+                self.unsubscribe(token).await?.is_some()
+            };
+            return Ok(if valid {
+                IngestReport::without_record(
+                    a,
+                    Outcome::Accept,
+                    Some("unsubscribed"),
+                    Some("The digest subscription of the link's member has ended.".into()),
+                )
+            } else {
+                IngestReport::without_record(
+                    a,
+                    Outcome::Ignore,
+                    Some("unknown_token"),
+                    Some("The message was sent to an unsubscribe address that does not belong to anything here.".into()),
+                )
+            });
+        }
         if a.outcome != Outcome::Accept {
             return Ok(IngestReport::without_record(a, a.outcome, a.reason, a.detail.clone()));
         }
-        if let Route::Reply { .. } | Route::Unsubscribe { .. } = a.route {
+        if let Route::Reply { .. } = a.route {
             return Ok(IngestReport::without_record(
                 a,
                 Outcome::Ignore,
                 Some("unknown_token"),
-                Some("The message was sent to a reply or unsubscribe address that does not belong to anything here.".into()),
+                Some("The message was sent to a reply address that does not belong to anything here.".into()),
             ));
         }
         let Some(sender) = a.submitter.clone() else {
@@ -591,7 +616,11 @@ impl App {
             message_id: &message_id,
         })
         .map_err(|e| AppError::Unavailable(format!("the acknowledgement could not be built: {e}")))?;
-        mailer.send(&mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let delivery = self.deliver(mailer, &mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        if let crate::suppression::Delivery::Suppressed(_) = delivery {
+            // Nothing goes to a suppressed address; the acknowledgement is done.
+            tracing::info!(case_study = %cs.id, "acknowledgement not sent: the address is suppressed");
+        }
         record.ack = AckState::Sent;
         record.ack_to = None;
         let (mpk, msk) = message_key(&message_id);

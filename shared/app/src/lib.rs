@@ -27,6 +27,9 @@ use qnet_ports::{BlobStore, Clock, Item, RecordStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Where links point when no front end is configured: a local development server.
+pub const DEFAULT_WEB_BASE_URL: &str = "http://localhost:3000";
+
 /// Everything a use case needs, built once at start-up (Lambda init or `qnet
 /// serve`) and shared by reference.
 #[derive(Clone)]
@@ -34,12 +37,26 @@ pub struct App {
     pub records: Arc<dyn RecordStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
+    /// The web front end that emails and previews link to.
+    pub web_base_url: Arc<str>,
     orgs: Arc<organisations::Directory>,
 }
 
 impl App {
     pub fn new(records: Arc<dyn RecordStore>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>) -> App {
-        App { records, blobs, clock, orgs: Arc::new(organisations::Directory::default()) }
+        App {
+            records,
+            blobs,
+            clock,
+            web_base_url: Arc::from(DEFAULT_WEB_BASE_URL),
+            orgs: Arc::new(organisations::Directory::default()),
+        }
+    }
+
+    /// Links in emails and previews point at this web front end.
+    pub fn with_web_base_url(mut self, url: &str) -> App {
+        self.web_base_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 
     pub(crate) fn now(&self) -> time::OffsetDateTime {

@@ -22,10 +22,33 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("email/case-study-received.txt.tera", include_str!("../../../templates/email/case-study-received.txt.tera")),
         ("email/digest.html.tera", include_str!("../../../templates/email/digest.html.tera")),
         ("email/digest.txt.tera", include_str!("../../../templates/email/digest.txt.tera")),
+        ("pages/page.html.tera", include_str!("../../../templates/pages/page.html.tera")),
     ])
     .expect("the email templates parse");
     t
 });
+
+/// A small HTML page answering a link in an email: a message and, for an
+/// action, a button that POSTs (a GET never acts: mail scanners fetch links).
+pub struct Page<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// `(action URL, button label)`.
+    pub form: Option<(&'a str, &'a str)>,
+    /// A hidden field the form posts, e.g. `List-Unsubscribe=One-Click`.
+    pub field: Option<(&'a str, &'a str)>,
+}
+
+pub fn page(p: &Page<'_>) -> String {
+    let mut ctx = tera::Context::new();
+    ctx.insert("title", p.title);
+    ctx.insert("message", p.message);
+    ctx.insert("action", &p.form.map(|f| f.0));
+    ctx.insert("button", &p.form.map(|f| f.1));
+    ctx.insert("field_name", &p.field.map(|f| f.0));
+    ctx.insert("field_value", &p.field.map(|f| f.1));
+    render("pages/page.html.tera", &ctx).expect("the page template renders with these variables")
+}
 
 /// What the acknowledgement says. It never quotes the submission's text back:
 /// only counts, a reference and what happens next.

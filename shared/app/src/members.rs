@@ -58,7 +58,16 @@ impl App {
 
     pub async fn member_view(&self, m: Member) -> AppResult<MemberView> {
         let names = self.organisation_names().await?;
-        Ok(MemberView::new(m, &names))
+        let suppressed = self.suppression(&m.email).await?;
+        let mut v = MemberView::new(m, &names);
+        v.email_suppressed = suppressed.map(|s| crate::suppression::SuppressionView {
+            reason: match s.reason {
+                crate::suppression::SuppressionReason::HardBounce => "hard_bounce".into(),
+                crate::suppression::SuppressionReason::Complaint => "complaint".into(),
+            },
+            since: s.since,
+        });
+        Ok(v)
     }
 
     pub async fn update_member(&self, claims: &Claims, body: &serde_json::Value, if_match: Option<u64>) -> AppResult<Member> {
@@ -89,6 +98,11 @@ impl App {
     /// `--organisation`).
     pub async fn set_member_organisation(&self, claims: &Claims, organisation_id: &str) -> AppResult<Member> {
         self.update_member(claims, &serde_json::json!({ "organisation_id": organisation_id }), None).await
+    }
+
+    /// A member by id, if there is one.
+    pub async fn member_by_id(&self, id: &str) -> AppResult<Option<Member>> {
+        Ok(self.get_record::<Member>(keys::member(id)).await?.map(|(m, _)| m))
     }
 
     /// The member id already used by this email address, if any.

@@ -30,6 +30,14 @@ pub struct Suppression {
     pub detail: Option<String>,
 }
 
+/// Why the member's address is suppressed, as `GET /me` shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SuppressionView {
+    /// `hard_bounce` or `complaint`.
+    pub reason: String,
+    pub since: String,
+}
+
 /// What happened to a message handed to [`App::deliver`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {

@@ -28,6 +28,10 @@ pub struct MemberView {
     pub organisation_name: Option<String>,
     pub job_title: Option<String>,
     pub topics: Vec<String>,
+    /// Digest preferences (new members start on `weekly`).
+    pub digest: qnet_domain::digest::DigestPrefs,
+    /// Set when no email can go to this address (a hard bounce or a complaint).
+    pub email_suppressed: Option<crate::suppression::SuppressionView>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -43,6 +47,8 @@ impl MemberView {
             organisation_id: m.organisation_id,
             job_title: m.job_title,
             topics: m.topics,
+            digest: m.digest,
+            email_suppressed: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,

@@ -1,4 +1,5 @@
 pub mod case_studies;
+pub mod digest;
 pub mod meta;
 pub mod organisations;
 pub mod people;

@@ -1,0 +1,105 @@
+//! The digest's web side: the member's preview, and the one-click unsubscribe
+//! links (RFC 8058) that every digest carries. Unsubscribe needs no login: the
+//! opaque token is the authority. A GET only shows a page with a button (mail
+//! scanners such as Safe Links fetch every link); the POST unsubscribes.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use qnet_app::digest::{Digest, DigestSettings};
+use qnet_app::mail::{Page, page};
+
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::problem::ApiResult;
+
+/// The fields a one-click unsubscribe POST carries (RFC 8058). The body is not
+/// required: the token in the path is what counts.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct UnsubscribeForm {
+    /// `One-Click`
+    #[serde(rename = "List-Unsubscribe")]
+    #[schema(rename = "List-Unsubscribe")]
+    pub list_unsubscribe: Option<String>,
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, Html(body)).into_response();
+    // Pages carrying a token are never cached or indexed.
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    resp
+}
+
+fn bad_link() -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        page(&Page {
+            title: "This unsubscribe link does not work",
+            message: "The link is incomplete, was changed, or has been withdrawn, so nothing was changed. \
+                      Copy the whole link from the email, or change your digest settings on the Qnet website.",
+            form: None,
+            field: None,
+        }),
+    )
+}
+
+/// The page an unsubscribe link opens: a button that unsubscribes. Changes nothing.
+#[utoipa::path(get, path = "/unsubscribe/{token}", tag = "digest",
+    params(("token" = String, Path, description = "The opaque token from the digest's link")),
+    responses(
+        (status = 200, description = "A page with a button that unsubscribes", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
+pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    if !s.app.unsubscribe_token_is_valid(&token).await? {
+        return Ok(bad_link());
+    }
+    Ok(html(
+        StatusCode::OK,
+        page(&Page {
+            title: "Unsubscribe from the Qnet digest?",
+            message: "You will stop receiving the digest email. Other emails about your own case studies, bookings \
+                      and mentoring still come. You can subscribe again at any time in your digest settings.",
+            form: Some((&format!("/unsubscribe/{token}"), "Unsubscribe")),
+            field: Some(("List-Unsubscribe", "One-Click")),
+        }),
+    ))
+}
+
+/// One-click unsubscribe (RFC 8058): mail clients POST `List-Unsubscribe=One-Click`
+/// as `application/x-www-form-urlencoded` or `multipart/form-data`. No login. A
+/// second POST is harmless.
+#[utoipa::path(post, path = "/unsubscribe/{token}", tag = "digest",
+    params(("token" = String, Path, description = "The opaque token from the digest's List-Unsubscribe header")),
+    request_body(content(
+        (UnsubscribeForm = "application/x-www-form-urlencoded"),
+        (UnsubscribeForm = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "Unsubscribed (or already were)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
+pub async fn unsubscribe(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    match s.app.unsubscribe(&token).await? {
+        None => Ok(bad_link()),
+        Some(_) => Ok(html(
+            StatusCode::OK,
+            page(&Page {
+                title: "You have unsubscribed",
+                message: "You will not receive the Qnet digest any more. To start again, choose how often you want it \
+                          in your digest settings on the Qnet website.",
+                form: None,
+                field: None,
+            }),
+        )),
+    }
+}
+
+/// The signed-in member's next digest as it stands (the current week or month
+/// so far), as HTML, without sending or recording anything.
+#[utoipa::path(get, path = "/me/digest/preview", tag = "digest", security(("bearer" = [])),
+    responses((status = 200, description = "The digest's HTML part", content_type = "text/html", body = String)))]
+pub async fn preview(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
+    let m = s.app.member(&c).await?;
+    let digest = Digest::new(DigestSettings::local(&s.app.web_base_url));
+    let composed = digest.preview(&s.app, &m, s.app.clock.now()).await?;
+    Ok(html(StatusCode::OK, composed.html))
+}
