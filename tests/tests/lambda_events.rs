@@ -1,6 +1,8 @@
 //! Every Lambda entry point, fed a real event shape from `tests/fixtures/events/`
 //! (API Gateway HTTP API v2 with and without the JWT authorizer, Cognito
-//! pre-sign-up, S3 ObjectCreated), through the same handler the binary runs.
+//! pre-sign-up, S3 ObjectCreated, the EventBridge Scheduler input of the digest
+//! planner, SQS digest jobs, SES bounces and complaints over SNS), through the
+//! same handler the binary runs.
 
 use std::sync::Arc;
 
@@ -119,4 +121,257 @@ async fn attachment_check_marks_uploads_from_the_s3_event() {
     assert_eq!(view.body["attachments"][0]["status"], "ready");
     assert!(t.app.blobs.head(&format!("attachments/{cs_id}/{att_id}")).await.unwrap().is_some());
     assert!(t.app.blobs.head(&key).await.unwrap().is_none(), "the upload is removed once checked");
+}
+
+// ---------------------------------------------------------------------------
+// Digests and SES events: EventBridge Scheduler → digest-planner → SQS →
+// digest-sender; SES → SNS → ses-events. Each handler gets its fixture on the
+// embedded store, with a clock the test sets (the fixtures name fixed weeks).
+// ---------------------------------------------------------------------------
+
+mod digests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use aws_lambda_events::event::sns::SnsEvent;
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use qnet_app::config::{DigestSenderConfig, Reader, vars};
+    use qnet_app::digest::{Digest, DigestJob, MemoryQueue};
+    use qnet_app::suppression::SuppressionReason;
+    use qnet_app::{App, Claims};
+    use qnet_domain::Role;
+    use qnet_ports::{Clock, MailError, MailSender, OutgoingMail};
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::fixture;
+
+    /// Members named by the fixtures (`sqs-digest-jobs.json`, the SES events).
+    const JO: (&str, &str, &str) = ("8f2c1d3e-0000-4000-8000-1234567890ab", "jo.bloggs@leedsth.nhs.uk", "Jo Bloggs");
+    const SAM: (&str, &str, &str) = ("3b9e7a51-2c4d-4f6e-9a8b-0c1d2e3f4a5b", "sam.jones@nhs.net", "Sam Jones");
+    /// The garbage record of `sqs-digest-jobs.json`.
+    const NOT_A_JOB: &str = "c0a8e1f4-6b2d-4e97-8a13-5d9f7b2c6e40";
+    /// Every record of `sqs-digest-jobs.json`, in order.
+    const ALL_RECORDS: [&str; 3] = ["5f3b7c2e-9d41-4a8e-b6f0-2c7d1e9a4b83", NOT_A_JOB, "9e4d2a6b-1f83-4c5e-a7d9-3b8c0f6e2a17"];
+
+    struct TestClock(Mutex<OffsetDateTime>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> OffsetDateTime {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    impl TestClock {
+        fn set(&self, t: OffsetDateTime) {
+            *self.0.lock().unwrap() = t;
+        }
+    }
+
+    /// An application on a fresh embedded store in a temp dir, its clock at `now`.
+    fn app_at(now: OffsetDateTime) -> (App, Arc<TestClock>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(TestClock(Mutex::new(now)));
+        let records = qnet_embedded::EmbeddedRecordStore::open(dir.path()).unwrap().with_clock(clock.clone());
+        let blobs = qnet_embedded::EmbeddedBlobStore::open(dir.path(), [7u8; 32], "http://127.0.0.1:9".into())
+            .unwrap()
+            .with_clock(clock.clone());
+        (App::new(Arc::new(records), Arc::new(blobs), clock.clone()), clock, dir)
+    }
+
+    fn claims((sub, email, name): (&str, &str, &str), roles: &[Role]) -> Claims {
+        Claims::new(sub.into(), email.into(), name.into(), roles.to_vec())
+    }
+
+    /// Jo and Sam on the weekly digest (the default), one monthly member and one
+    /// who chose none; with `content`, a case study published on Wednesday 4
+    /// March 2026 (week 10, the fixtures' issue).
+    async fn seed(app: &App, clock: &TestClock, content: bool) {
+        clock.set(datetime!(2026-03-04 10:00 UTC));
+        let admin = claims(("admin-1", "admin@qnet.test", "Admin"), &[Role::Admin]);
+        app.create_organisation(
+            &admin,
+            &json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]}),
+            None,
+        )
+        .await
+        .unwrap();
+        let jo = claims(JO, &[]);
+        app.member(&jo).await.unwrap();
+        app.member(&claims(SAM, &[])).await.unwrap();
+        for (who, cadence) in [(("m-monthly", "pat@nhs.net", "Pat"), "monthly"), (("m-off", "lee@nhs.net", "Lee"), "off")] {
+            let c = claims(who, &[]);
+            app.member(&c).await.unwrap();
+            app.update_member(&c, &json!({"digest": {"cadence": cadence}}), None).await.unwrap();
+        }
+        if content {
+            let created = app
+                .create_case_study(&jo, &json!({"title": "Fewer falls on ward 7", "body": "Three PDSA cycles on night-time checks.", "topics": ["flow"]}), None)
+                .await
+                .unwrap();
+            let id = created.body["id"].as_str().unwrap().to_string();
+            let moderator = claims(("mod-1", "mod@qnet.test", "Mo"), &[Role::Moderator]);
+            app.publish_case_study(&moderator, &id, None).await.unwrap();
+        }
+    }
+
+    /// A mail sender that records what it is given, or throttles.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<OutgoingMail>>,
+        throttled: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl MailSender for Recorder {
+        async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
+            if self.throttled.load(Ordering::SeqCst) {
+                return Err(MailError::Throttled("Maximum sending rate exceeded.".into()));
+            }
+            let mut sent = self.sent.lock().unwrap();
+            sent.push(mail.clone());
+            Ok(format!("0102018e-{:04}", sent.len()))
+        }
+    }
+
+    impl Recorder {
+        /// Recipients of every message sent so far, in order.
+        fn recipients(&self) -> Vec<String> {
+            self.sent.lock().unwrap().iter().flat_map(|m| m.to.clone()).collect()
+        }
+    }
+
+    /// The sender's digest, configured the way the deployed function reads it.
+    fn sender_digest() -> Digest {
+        let env: BTreeMap<String, String> = [
+            (vars::TABLE_NAME, "qnet-Table"),
+            (vars::DIGEST_FROM, "digest@qnet.example.nhs.uk"),
+            (vars::WEB_BASE_URL, "https://qnet.example.nhs.uk"),
+            (vars::PUBLIC_API_URL, "https://a1b2c3d4e5.execute-api.eu-west-2.amazonaws.com"),
+            (vars::INBOUND_DOMAIN, "qnet.example.nhs.uk"),
+            (vars::SES_CONFIGURATION_SET, "qnet-mail"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Digest::new(DigestSenderConfig::read(Reader::from_map(&env)).unwrap().settings)
+    }
+
+    fn failures(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<&str> {
+        r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn digest_planner_queues_one_job_per_weekly_member() {
+        let (app, clock, _dir) = app_at(datetime!(2026-03-04 10:00 UTC));
+        seed(&app, &clock, false).await;
+        // The schedule's input names the moment: the clock (a week later) is not used.
+        clock.set(datetime!(2026-03-16 07:00 UTC));
+        let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-digest.json")).unwrap();
+        let queue = MemoryQueue::default();
+        let report = qnet_digest_planner::handle(&app, &Digest::planner(), &queue, event.clone()).await.unwrap();
+        assert_eq!(report.issues, ["weekly-2026-W10"], "Monday 9 March: last week's issue only");
+        assert_eq!(report.due, 2);
+        let jobs: Vec<DigestJob> = queue.take().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+        let members: BTreeSet<&str> = jobs.iter().map(|j| j.member_id.as_str()).collect();
+        assert_eq!(members, BTreeSet::from([JO.0, SAM.0]));
+        assert!(jobs.iter().all(|j| j.issue_id == "weekly-2026-W10"));
+
+        // Without `now` the clock decides; a `now` that is no time is refused.
+        let report = qnet_digest_planner::handle(&app, &Digest::planner(), &queue, json!({})).await.unwrap();
+        assert_eq!(report.issues, ["weekly-2026-W11"]);
+        let mut bad = event;
+        bad["now"] = json!("<aws.scheduler.scheduled-time>");
+        assert!(qnet_digest_planner::handle(&app, &Digest::planner(), &queue, bad).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn digest_sender_sends_each_job_once_and_reports_only_the_bad_record() {
+        let (app, clock, _dir) = app_at(datetime!(2026-03-04 10:00 UTC));
+        seed(&app, &clock, true).await;
+        clock.set(datetime!(2026-03-09 07:00:05 UTC));
+        let event: SqsEvent = serde_json::from_str(&fixture("sqs-digest-jobs.json")).unwrap();
+        let (digest, mailer) = (sender_digest(), Recorder::default());
+
+        let response = qnet_digest_sender::handle(&app, &digest, &mailer, event.clone()).await;
+        assert_eq!(failures(&response), [NOT_A_JOB]);
+        assert_eq!(mailer.recipients(), [JO.1, SAM.1]);
+        let raw = String::from_utf8_lossy(&mailer.sent.lock().unwrap()[0].raw).to_string();
+        assert!(raw.contains("Fewer falls on ward 7"), "the digest lists the week's case study");
+        assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+
+        // SQS delivers at least once: the same batch again sends nothing more.
+        let response = qnet_digest_sender::handle(&app, &digest, &mailer, event).await;
+        assert_eq!(failures(&response), [NOT_A_JOB]);
+        assert_eq!(mailer.sent.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn digest_sender_returns_throttled_jobs_to_the_queue_and_sends_them_once_later() {
+        let (app, clock, _dir) = app_at(datetime!(2026-03-04 10:00 UTC));
+        seed(&app, &clock, true).await;
+        clock.set(datetime!(2026-03-09 07:00:05 UTC));
+        let event: SqsEvent = serde_json::from_str(&fixture("sqs-digest-jobs.json")).unwrap();
+        let (digest, mailer) = (sender_digest(), Recorder::default());
+
+        mailer.throttled.store(true, Ordering::SeqCst);
+        let response = qnet_digest_sender::handle(&app, &digest, &mailer, event.clone()).await;
+        assert_eq!(failures(&response), ALL_RECORDS, "throttled jobs go back on the queue");
+        assert!(mailer.recipients().is_empty());
+
+        // The redelivery (after the visibility timeout) sends each digest once.
+        mailer.throttled.store(false, Ordering::SeqCst);
+        clock.set(datetime!(2026-03-09 07:06:05 UTC));
+        let response = qnet_digest_sender::handle(&app, &digest, &mailer, event.clone()).await;
+        assert_eq!(failures(&response), [NOT_A_JOB]);
+        assert_eq!(mailer.recipients(), [JO.1, SAM.1]);
+        let response = qnet_digest_sender::handle(&app, &digest, &mailer, event).await;
+        assert_eq!(failures(&response), [NOT_A_JOB]);
+        assert_eq!(mailer.recipients(), [JO.1, SAM.1]);
+    }
+
+    #[tokio::test]
+    async fn ses_events_suppress_hard_bounces_and_complaints_only() {
+        let (app, _clock, _dir) = app_at(datetime!(2026-03-09 07:00:05 UTC));
+        let bounce = fixture("sns-ses-bounce.json");
+        let complaint = fixture("sns-ses-complaint.json");
+        for f in [&bounce, &complaint] {
+            serde_json::from_str::<SnsEvent>(f).expect("a real SNS Lambda event");
+        }
+
+        // A transient bounce (mailbox full) suppresses nothing.
+        let mut transient: Value = serde_json::from_str(&bounce).unwrap();
+        let mut message: Value = serde_json::from_str(transient["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        message["bounce"]["bounceType"] = json!("Transient");
+        message["bounce"]["bounceSubType"] = json!("MailboxFull");
+        transient["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+        let report = qnet_ses_events::handle(&app, transient).await.unwrap();
+        assert_eq!((report.suppressed, report.ignored), (0, 1));
+        assert!(app.suppression(JO.1).await.unwrap().is_none());
+
+        // A permanent bounce does, and its redelivery changes nothing.
+        for _ in 0..2 {
+            let report = qnet_ses_events::handle(&app, serde_json::from_str(&bounce).unwrap()).await.unwrap();
+            assert_eq!(report.suppressed, 1);
+        }
+        let s = app.suppression(JO.1).await.unwrap().expect("a hard bounce suppresses the address");
+        assert_eq!(s.reason, SuppressionReason::HardBounce);
+        assert_eq!(s.detail.as_deref(), Some("Permanent/General"));
+
+        // So does a complaint.
+        assert!(app.suppression(SAM.1).await.unwrap().is_none());
+        let report = qnet_ses_events::handle(&app, serde_json::from_str(&complaint).unwrap()).await.unwrap();
+        assert_eq!(report.suppressed, 1);
+        let s = app.suppression(SAM.1).await.unwrap().expect("a complaint suppresses the address");
+        assert_eq!(s.reason, SuppressionReason::Complaint);
+        assert_eq!(s.detail.as_deref(), Some("abuse"));
+
+        // A message that is no SES notification fails the invocation (Lambda retries it,
+        // then keeps it in the dead-letter queue).
+        let mut broken: Value = serde_json::from_str(&bounce).unwrap();
+        broken["Records"][0]["Sns"]["Message"] = json!("Hello from SNS!");
+        assert!(qnet_ses_events::handle(&app, broken).await.is_err());
+    }
 }

@@ -6,14 +6,20 @@
 //!   reads (`qnet_app::config`);
 //! - every function's IAM policy grants what its adapters call
 //!   (`qnet_aws::RECORD_STORE_IAM_ACTIONS`, `qnet_aws::BLOB_STORE_IAM_ACTIONS`,
-//!   `qnet_aws::MAIL_SENDER_IAM_ACTIONS`), on the table, its indexes, the bucket
-//!   prefixes the function works on and the stack's SES identity and configuration
-//!   set only, and nothing the adapters do not call;
+//!   `qnet_aws::MAIL_SENDER_IAM_ACTIONS`, `qnet_aws::JOB_QUEUE_IAM_ACTIONS`), on the
+//!   table, its indexes, the bucket prefixes the function works on, the stack's SES
+//!   identity and configuration set and the digest queue only, and nothing the
+//!   adapters do not call;
 //! - the HTTP API's routes are the operations of the OpenAPI document, and a route
 //!   carries the JWT authorizer exactly when the document says login is required;
 //! - the table and the bucket keep the protections the operations guide relies on;
 //! - inbound mail: the SES receipt rule stores the raw message under `raw-mail/`
-//!   before it invokes the email ingest function, and SES may do both.
+//!   before it invokes the email ingest function, and SES may do both;
+//! - digests: the planner runs on Monday mornings in London and reads GSI1 only;
+//!   the sender reports batch item failures from a queue with a dead-letter queue
+//!   and a visibility timeout that outlasts it; bounces and complaints reach the
+//!   SES events function, whose failures are kept; every dead-letter queue has an
+//!   alarm.
 //!
 //! The template is read as YAML; CloudFormation's short-form tags (`!Ref`, `!Sub`,
 //! `!GetAtt`, ...) are rewritten into their long form (`{"Ref": ...}`,
@@ -231,6 +237,24 @@ fn expiry_days(bucket: &Value, prefix: &str) -> Option<u64> {
         .and_then(|r| r["ExpirationInDays"].as_u64())
 }
 
+/// The queue DigestSenderFunction reads: the logical id its one SQS event names.
+fn digest_queue(t: &Template) -> String {
+    let functions = t.functions();
+    let sender = functions.get("DigestSenderFunction").expect("the template has DigestSenderFunction");
+    let sqs: Vec<&Value> = sender.events().into_iter().filter(|(_, e)| e["Type"] == "SQS").map(|(_, e)| e).collect();
+    assert_eq!(sqs.len(), 1, "DigestSenderFunction: one SQS event expected");
+    sqs[0]["Properties"]["Queue"]["Fn::GetAtt"][0]
+        .as_str()
+        .expect("DigestSenderFunction's SQS event names its queue with !GetAtt <Queue>.Arn")
+        .to_string()
+}
+
+/// The logical id a `!GetAtt X.Arn` value names.
+fn arn_of(v: &Value) -> Option<&str> {
+    let parts = v["Fn::GetAtt"].as_array()?;
+    (parts.len() == 2 && parts[1] == "Arn").then(|| parts[0].as_str()).flatten()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
@@ -288,12 +312,18 @@ fn function_binaries() -> BTreeMap<String, PathBuf> {
 
 /// The variables each deployed function reads, by the function's logical id.
 fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
-    use qnet_app::config::{API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, EMAIL_INGEST_VARIABLES, PRE_SIGNUP_VARIABLES};
+    use qnet_app::config::{
+        API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, DIGEST_PLANNER_VARIABLES, DIGEST_SENDER_VARIABLES, EMAIL_INGEST_VARIABLES,
+        PRE_SIGNUP_VARIABLES, SES_EVENTS_VARIABLES,
+    };
     BTreeMap::from([
         ("ApiFunction", API_VARIABLES),
         ("PreSignupFunction", PRE_SIGNUP_VARIABLES),
         ("AttachmentCheckFunction", ATTACHMENT_CHECK_VARIABLES),
         ("EmailIngestFunction", EMAIL_INGEST_VARIABLES),
+        ("DigestPlannerFunction", DIGEST_PLANNER_VARIABLES),
+        ("DigestSenderFunction", DIGEST_SENDER_VARIABLES),
+        ("SesEventsFunction", SES_EVENTS_VARIABLES),
     ])
 }
 
@@ -414,6 +444,22 @@ fn environment_values_point_at_this_stacks_resources() {
                     let (set_id, _) = t.only("AWS::SES::ConfigurationSet");
                     assert_eq!(value, &json!({ "Ref": set_id }), "{}: {name}", f.id);
                 }
+                "QNET_WEB_BASE_URL" => assert_eq!(value, &json!({ "Ref": "WebBaseUrl" }), "{}: {name}", f.id),
+                "QNET_DIGEST_FROM" => assert_eq!(value, &json!({ "Ref": "DigestFromAddress" }), "{}: {name}", f.id),
+                "QNET_INBOUND_DOMAIN" => {
+                    assert_eq!(value, &json!({ "Ref": "MailDomain" }), "{}: {name} is the domain the receipt rule takes", f.id)
+                }
+                "QNET_SES_MAX_PER_SECOND" => {
+                    assert_eq!(value, &json!({ "Ref": "DigestSendRatePerFunction" }), "{}: {name}", f.id)
+                }
+                // Unsubscribe links point at this stack's HTTP API.
+                "QNET_PUBLIC_API_URL" => {
+                    assert_eq!(value, &t.doc["Outputs"]["ApiUrl"]["Value"], "{}: {name} must be the API's URL", f.id);
+                    assert!(strings(&value["Fn::Sub"]).iter().any(|s| s.contains("${HttpApi}")), "{}: {name}", f.id);
+                }
+                "QNET_DIGEST_QUEUE_URL" => {
+                    assert_eq!(value, &json!({ "Ref": digest_queue(&t) }), "{}: {name} must be the queue the sender reads", f.id)
+                }
                 other => panic!("{}: no check for {other}: add one here", f.id),
             }
         }
@@ -437,6 +483,22 @@ fn blob_store_actions() -> BTreeSet<String> {
 fn mail_sender_actions() -> BTreeSet<String> {
     qnet_aws::MAIL_SENDER_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
 }
+
+/// What the job queue adapter calls, as IAM action names.
+fn job_queue_actions() -> BTreeSet<String> {
+    qnet_aws::JOB_QUEUE_IAM_ACTIONS.iter().map(|a| a.to_string()).collect()
+}
+
+/// The digest planner's part of the record store: one `query` (GSI1).
+const PLANNER_RECORD_ACTIONS: &[&str] = &["dynamodb:Query"];
+
+/// The digest sender's part of the record store: `get`, `query`, `put`, `delete`
+/// and `transact` with puts and deletes only (no `Write::Check`, so no
+/// `ConditionCheckItem`: [`the_digest_sender_path_writes_no_condition_checks`]).
+const SENDER_RECORD_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"];
+
+/// The SES events function's part of the record store: suppression items by key.
+const SES_EVENTS_RECORD_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem"];
 
 /// Bucket-level S3 actions (granted on the bucket, not on its objects).
 const BUCKET_LEVEL_ACTIONS: &[&str] = &["s3:ListBucket"];
@@ -474,8 +536,13 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
     let (table_id, _) = t.only("AWS::DynamoDB::Table");
     let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
     let bucket_name = bucket["Properties"]["BucketName"]["Fn::Sub"].as_str().expect("the bucket's name is a !Sub string");
-    let table_resources =
-        [json!({ "Fn::GetAtt": [table_id, "Arn"] }), json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") })];
+    let table_resources = [
+        json!({ "Fn::GetAtt": [table_id, "Arn"] }),
+        json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/*") }),
+        json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/GSI1") }),
+        json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/GSI2") }),
+    ];
+    let queue_resource = json!({ "Fn::GetAtt": [digest_queue(t), "Arn"] });
     let bucket_itself = |r: &Value| -> bool {
         r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
             || r == &json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{bucket_name}") })
@@ -532,6 +599,7 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
                         "{}: {a} on {r}: only the mail domain's identity and this stack's configuration set",
                         f.id
                     ),
+                    "sqs" => assert_eq!(*r, &queue_resource, "{}: {a} on {r}: only the digest queue", f.id),
                     other => panic!("{}: unexpected service {other} in {a}", f.id),
                 }
             }
@@ -553,7 +621,14 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     for a in INGEST_BLOB_ACTIONS {
         assert!(blobs.contains(*a), "{a} should be among qnet_aws::BLOB_STORE_IAM_ACTIONS");
     }
-    let read_only: BTreeSet<String> = RECORD_READ_ACTIONS.iter().map(|a| a.to_string()).collect();
+    for a in PLANNER_RECORD_ACTIONS.iter().chain(SENDER_RECORD_ACTIONS).chain(SES_EVENTS_RECORD_ACTIONS) {
+        assert!(records.contains(*a), "{a} should be among qnet_aws::RECORD_STORE_IAM_ACTIONS");
+    }
+    let set = |actions: &[&str]| -> BTreeSet<String> { actions.iter().map(|a| a.to_string()).collect() };
+    let read_only = set(RECORD_READ_ACTIONS);
+    let planner: BTreeSet<String> = set(PLANNER_RECORD_ACTIONS).union(&job_queue_actions()).cloned().collect();
+    let sender: BTreeSet<String> = set(SENDER_RECORD_ACTIONS).union(&mail).cloned().collect();
+    let ses_events = set(SES_EVENTS_RECORD_ACTIONS);
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
     let ingest: BTreeSet<String> =
         records.iter().cloned().chain(INGEST_BLOB_ACTIONS.iter().map(|a| a.to_string())).chain(mail.iter().cloned()).collect();
@@ -564,6 +639,9 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         ("AttachmentCheckFunction", (&both, UPLOAD_OBJECTS)),
         ("PreSignupFunction", (&read_only, none)),
         ("EmailIngestFunction", (&ingest, INGEST_OBJECTS)),
+        ("DigestPlannerFunction", (&planner, none)),
+        ("DigestSenderFunction", (&sender, none)),
+        ("SesEventsFunction", (&ses_events, none)),
     ]);
     let functions = t.functions();
     assert_eq!(
@@ -896,6 +974,203 @@ fn the_receipt_rule_stores_raw_mail_before_it_invokes_email_ingest() {
 }
 
 // ---------------------------------------------------------------------------
+// Digests: schedule → DigestPlannerFunction → DigestQueue → DigestSenderFunction;
+// SES events: configuration set → SNS → SesEventsFunction; dead-letter queues
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_digest_planner_runs_on_monday_mornings_in_london_and_reads_gsi1_only() {
+    let t = Template::load();
+    let functions = t.functions();
+    let planner = &functions["DigestPlannerFunction"];
+    let events = planner.events();
+    assert_eq!(events.len(), 1, "DigestPlannerFunction: one event, its schedule");
+    let (name, event) = events[0];
+    assert_eq!(event["Type"], "ScheduleV2", "DigestPlannerFunction.{name}: an EventBridge Scheduler schedule");
+    let p = &event["Properties"];
+    assert_eq!(p["ScheduleExpression"], "cron(0 7 ? * MON *)", "DigestPlannerFunction.{name}: Mondays 07:00");
+    assert_eq!(
+        p["ScheduleExpressionTimezone"], "Europe/London",
+        "DigestPlannerFunction.{name}: London time, whatever the clocks do"
+    );
+    assert!(
+        p["RetryPolicy"]["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0),
+        "DigestPlannerFunction.{name}: RetryPolicy"
+    );
+    // The input is passed verbatim: the handler reads `now` from it.
+    let input: Value = serde_json::from_str(p["Input"].as_str().expect("Input is a JSON string")).expect("Input is JSON");
+    assert_eq!(input["now"], "<aws.scheduler.scheduled-time>", "DigestPlannerFunction.{name}: `now` is the scheduled time");
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("tests/fixtures/events/eventbridge-scheduler-digest.json")).unwrap(),
+    )
+    .unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(keys(&input), keys(&fixture), "the fixture is this schedule's input, filled in");
+
+    // The members of a cadence come from one index; nothing else of the table.
+    let (table_id, _) = t.only("AWS::DynamoDB::Table");
+    for st in planner.statements() {
+        if strings(&st["Action"]).iter().any(|a| a.starts_with("dynamodb:")) {
+            assert_eq!(
+                st["Resource"],
+                json!([{ "Fn::Sub": format!("${{{table_id}.Arn}}/index/GSI1") }]),
+                "DigestPlannerFunction: DynamoDB on GSI1 only"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_digest_sender_reports_batch_item_failures_from_a_queue_with_a_dead_letter_queue() {
+    let t = Template::load();
+    let functions = t.functions();
+    let sender = &functions["DigestSenderFunction"];
+    let events = sender.events();
+    assert_eq!(events.len(), 1, "DigestSenderFunction: one event, its queue");
+    let (name, event) = events[0];
+    assert_eq!(event["Type"], "SQS");
+    let p = &event["Properties"];
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec!["ReportBatchItemFailures".to_string()],
+        "DigestSenderFunction.{name}: only the failed records come back, never the whole batch"
+    );
+    assert!(p["BatchSize"].as_u64().is_some_and(|n| (1..=10).contains(&n)), "DigestSenderFunction.{name}: BatchSize 1..=10");
+    assert!(
+        p["ScalingConfig"]["MaximumConcurrency"].as_u64().is_some_and(|n| n >= 2),
+        "DigestSenderFunction.{name}: ScalingConfig.MaximumConcurrency bounds the SES rate"
+    );
+
+    let queue_id = digest_queue(&t);
+    let queue = t.resource(&queue_id);
+    assert_eq!(queue["Type"], "AWS::SQS::Queue");
+    let q = &queue["Properties"];
+    assert!(q["SqsManagedSseEnabled"] == json!(true) || !q["KmsMasterKeyId"].is_null(), "{queue_id}: encryption at rest");
+    let timeout = sender.prop("Timeout").as_u64().unwrap();
+    let visibility = q["VisibilityTimeout"].as_u64().expect("an explicit VisibilityTimeout");
+    assert!(
+        visibility >= 6 * timeout,
+        "{queue_id}: VisibilityTimeout {visibility} must be at least 6 × the sender's Timeout {timeout}"
+    );
+
+    let redrive = &q["RedrivePolicy"];
+    let max_receives = redrive["maxReceiveCount"].as_u64().expect("{queue_id}: RedrivePolicy.maxReceiveCount");
+    assert!((3..=10).contains(&max_receives), "{queue_id}: maxReceiveCount {max_receives}");
+    let dlq_id = arn_of(&redrive["deadLetterTargetArn"]).expect("RedrivePolicy.deadLetterTargetArn is !GetAtt <Queue>.Arn");
+    let dlq = t.resource(dlq_id);
+    assert_eq!(dlq["Type"], "AWS::SQS::Queue", "{dlq_id}");
+    let retention = |r: &Value| r["Properties"]["MessageRetentionPeriod"].as_u64().unwrap_or(345_600);
+    assert_eq!(retention(dlq), 14 * 86_400, "{dlq_id}: dead letters are kept 14 days");
+    assert!(retention(dlq) > retention(queue), "{dlq_id}: a message keeps its first enqueue time in the dead-letter queue");
+
+    // The planner writes to this very queue.
+    let planner = &functions["DigestPlannerFunction"];
+    assert_eq!(planner.environment()["QNET_DIGEST_QUEUE_URL"], json!({ "Ref": queue_id }));
+}
+
+#[test]
+fn bounces_and_complaints_reach_the_ses_events_function_and_failures_are_kept() {
+    let t = Template::load();
+    let (set_id, _) = t.only("AWS::SES::ConfigurationSet");
+    let (dest_id, dest) = t.only("AWS::SES::ConfigurationSetEventDestination");
+    let p = &dest["Properties"];
+    assert_eq!(p["ConfigurationSetName"], json!({ "Ref": set_id }), "{dest_id}: on the configuration set mail is sent through");
+    let d = &p["EventDestination"];
+    assert_eq!(d["Enabled"], json!(true), "{dest_id}: Enabled");
+    let types: BTreeSet<String> = strings(&d["MatchingEventTypes"]).into_iter().map(|s| s.to_ascii_lowercase()).collect();
+    assert!(types.contains("bounce") && types.contains("complaint"), "{dest_id}: bounces and complaints, found {types:?}");
+    let topic = d["SnsDestination"]["TopicARN"]["Ref"].as_str().expect("{dest_id}: SnsDestination.TopicARN is !Ref <Topic>");
+    assert_eq!(t.resource(topic)["Type"], "AWS::SNS::Topic");
+
+    // SES may publish to the topic, for this account only.
+    let allowed = t.of_type("AWS::SNS::TopicPolicy").into_iter().any(|(_, tp)| {
+        tp["Properties"]["Topics"].as_array().is_some_and(|ts| ts.contains(&json!({ "Ref": topic })))
+            && tp["Properties"]["PolicyDocument"]["Statement"].as_array().is_some_and(|sts| {
+                sts.iter().any(|s| {
+                    s["Effect"] == "Allow"
+                        && s["Principal"]["Service"] == "ses.amazonaws.com"
+                        && strings(&s["Action"]).iter().any(|a| a == "sns:Publish")
+                        && s["Condition"]["StringEquals"]["aws:SourceAccount"] == json!({ "Ref": "AWS::AccountId" })
+                })
+            })
+    });
+    assert!(allowed, "a topic policy must let ses.amazonaws.com publish to {topic}, for this account");
+
+    let functions = t.functions();
+    let f = &functions["SesEventsFunction"];
+    let sns: Vec<&Value> = f.events().into_iter().filter(|(_, e)| e["Type"] == "SNS").map(|(_, e)| e).collect();
+    assert_eq!(sns.len(), 1, "SesEventsFunction: one SNS event");
+    assert_eq!(sns[0]["Properties"]["Topic"], json!({ "Ref": topic }));
+    for (id, other) in &functions {
+        if id != "SesEventsFunction" {
+            assert!(other.events().iter().all(|(_, e)| e["Type"] != "SNS"), "{id} has an SNS event");
+        }
+    }
+    // A malformed event fails the invocation; after Lambda's retries it is kept.
+    let dlq = f.prop("DeadLetterQueue");
+    assert_eq!(dlq["Type"], "SQS", "SesEventsFunction: DeadLetterQueue");
+    let dlq_id = arn_of(&dlq["TargetArn"]).expect("SesEventsFunction: DeadLetterQueue.TargetArn is !GetAtt <Queue>.Arn");
+    assert_eq!(t.resource(dlq_id)["Properties"]["MessageRetentionPeriod"], json!(14 * 86_400), "{dlq_id}: kept 14 days");
+}
+
+#[test]
+fn every_queue_is_encrypted_and_tls_only_and_every_dead_letter_queue_alarmed() {
+    let t = Template::load();
+    let functions = t.functions();
+    let digest_dlq =
+        arn_of(&t.resource(&digest_queue(&t))["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]).unwrap().to_string();
+    let ses_dlq = arn_of(&functions["SesEventsFunction"].prop("DeadLetterQueue")["TargetArn"]).unwrap().to_string();
+    let alarms = t.of_type("AWS::CloudWatch::Alarm");
+    for dlq in [&digest_dlq, &ses_dlq] {
+        let alarmed = alarms.iter().any(|(_, a)| {
+            let p = &a["Properties"];
+            p["Namespace"] == "AWS/SQS"
+                && p["MetricName"] == "ApproximateNumberOfMessagesVisible"
+                && p["ComparisonOperator"] == "GreaterThanThreshold"
+                && p["Threshold"].as_f64() == Some(0.0)
+                && p["Dimensions"].as_array().is_some_and(|ds| {
+                    ds.iter().any(|d| d["Name"] == "QueueName" && d["Value"] == json!({ "Fn::GetAtt": [dlq, "QueueName"] }))
+                })
+        });
+        assert!(alarmed, "{dlq}: an alarm on ApproximateNumberOfMessagesVisible > 0");
+    }
+    for (id, queue) in t.of_type("AWS::SQS::Queue") {
+        let q = &queue["Properties"];
+        assert!(q["SqsManagedSseEnabled"] == json!(true) || !q["KmsMasterKeyId"].is_null(), "{id}: encryption at rest");
+        let tls_only = t.of_type("AWS::SQS::QueuePolicy").into_iter().any(|(_, qp)| {
+            qp["Properties"]["Queues"].as_array().is_some_and(|qs| qs.contains(&json!({ "Ref": id })))
+                && qp["Properties"]["PolicyDocument"]["Statement"].as_array().is_some_and(|sts| {
+                    sts.iter().any(|s| {
+                        s["Effect"] == "Deny"
+                            && s["Condition"]["Bool"]["aws:SecureTransport"] == json!("false")
+                            && s["Resource"].as_array().is_some_and(|rs| rs.contains(&json!({ "Fn::GetAtt": [id, "Arn"] })))
+                    })
+                })
+        });
+        assert!(tls_only, "{id}: a queue policy must deny requests without TLS");
+    }
+}
+
+/// The digest sender may not `dynamodb:ConditionCheckItem`: the code on its path
+/// must not issue `Write::Check` (which the record store turns into one).
+#[test]
+fn the_digest_sender_path_writes_no_condition_checks() {
+    let root = workspace_root();
+    for path in [
+        "shared/app/src/digest.rs",
+        "shared/app/src/suppression.rs",
+        "shared/app/src/tokens.rs",
+        "functions/digest-sender/src/lib.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            !text.contains("Write::Check"),
+            "{path} issues Write::Check: grant DigestSenderFunction dynamodb:ConditionCheckItem (and SENDER_RECORD_ACTIONS)"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // (e) the table and the bucket
 // ---------------------------------------------------------------------------
 
@@ -995,7 +1270,19 @@ fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
 fn outputs_name_what_the_front_end_and_operators_need() {
     let t = Template::load();
     let outputs = t.doc["Outputs"].as_object().expect("Outputs");
-    for name in ["ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "BucketName", "ReceiptRuleSetName"] {
+    for name in [
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "TableName",
+        "BucketName",
+        "ReceiptRuleSetName",
+        "DigestDeadLetterQueueUrl",
+        "DigestDeadLetterQueueArn",
+        "SesEventsDeadLetterQueueUrl",
+        "DigestPlannerFunctionName",
+        "SesEventsFunctionName",
+    ] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }
 }

@@ -8,7 +8,8 @@ use qnet_ports::{Condition, Index, Item, Query, Write};
 use crate::views::MemberView;
 use crate::{App, AppError, AppResult, Claims, encode, keys};
 
-pub(crate) fn member_item(m: &Member) -> Item {
+/// The stored form of a member (also used by benchmarks to seed many at once).
+pub fn member_item(m: &Member) -> Item {
     let (pk, sk) = keys::member(&m.id);
     let item = Item::new(pk, sk, encode(m)).with_version(m.version);
     // The digest planner finds a cadence's members through GSI1. Members who

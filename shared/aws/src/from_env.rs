@@ -1,5 +1,5 @@
 //! Building the AWS clients and stores from the environment, and creating the
-//! table and bucket in development (moto) where no SAM stack made them.
+//! table, bucket and queue in development (moto) where no SAM stack made them.
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 
-use crate::{DynamoRecordStore, S3BlobStore};
+use crate::{DynamoRecordStore, S3BlobStore, SqsJobQueue};
 
 /// Loads the standard AWS configuration: credentials, region and
 /// `AWS_ENDPOINT_URL` (moto in development) from the usual environment
@@ -48,6 +48,15 @@ pub fn record_store(config: &SdkConfig, table: impl Into<String>) -> DynamoRecor
 
 pub fn blob_store(config: &SdkConfig, bucket: impl Into<String>) -> S3BlobStore {
     S3BlobStore::new(s3_client(config), bucket.into())
+}
+
+pub fn sqs_client(config: &SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(config)
+}
+
+/// The job queue at `queue_url` (the template's `QNET_DIGEST_QUEUE_URL`).
+pub fn job_queue(config: &SdkConfig, queue_url: impl Into<String>) -> SqsJobQueue {
+    SqsJobQueue::new(sqs_client(config), queue_url.into())
 }
 
 /// Why a development table or bucket could not be created.
@@ -144,4 +153,17 @@ pub async fn ensure_bucket(client: &aws_sdk_s3::Client, name: &str) -> Result<()
         Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")) => Ok(()),
         Err(e) => Err(EnsureError(format!("CreateBucket {name}: {}", DisplayErrorContext(&e)))),
     }
+}
+
+/// Creates a standard queue unless it exists, and answers its URL. Development
+/// and tests only: in AWS the stack owns the queue (with its dead-letter queue).
+pub async fn ensure_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<String, EnsureError> {
+    // CreateQueue answers the existing queue's URL when the attributes agree.
+    let out = client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| EnsureError(format!("CreateQueue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))))?;
+    out.queue_url.ok_or_else(|| EnsureError(format!("CreateQueue {name} answered no queue URL")))
 }

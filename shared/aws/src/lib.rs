@@ -1,4 +1,5 @@
-//! AWS adapters: the record store on DynamoDB and the blob store on S3.
+//! AWS adapters: the record store on DynamoDB, the blob store on S3, the mail
+//! sender on SES and the job queue on SQS.
 //!
 //! The SDK crates are re-exported so that the binaries and tests build clients
 //! against exactly the versions these adapters use.
@@ -7,15 +8,18 @@ mod dynamo;
 pub mod from_env;
 mod s3;
 mod ses;
+mod sqs;
 
 pub use dynamo::{DynamoRecordStore, GSI1, GSI2};
 pub use s3::S3BlobStore;
 pub use ses::SesMailSender;
+pub use sqs::SqsJobQueue;
 
 pub use aws_config;
 pub use aws_sdk_dynamodb;
 pub use aws_sdk_s3;
 pub use aws_sdk_sesv2;
+pub use aws_sdk_sqs;
 
 /// IAM actions [`DynamoRecordStore`] calls, for the functions' policies (grant
 /// them on the table and `table/index/*`).
@@ -33,10 +37,14 @@ pub const RECORD_STORE_IAM_ACTIONS: &[&str] =
 /// `s3:GetObject` / `s3:PutObject` of the signer. `s3:ListBucket` is there
 /// because without it S3 answers 403 instead of 404 for a missing key, and the
 /// store could not tell "no such blob" from "forbidden".
+pub const BLOB_STORE_IAM_ACTIONS: &[&str] = &["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"];
+
 /// IAM actions [`SesMailSender`] calls (SES v2 `SendEmail`, raw content).
 pub const MAIL_SENDER_IAM_ACTIONS: &[&str] = &["ses:SendEmail"];
 
-pub const BLOB_STORE_IAM_ACTIONS: &[&str] = &["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"];
+/// IAM actions [`SqsJobQueue`] calls (on the queue). `SendMessageBatch` has no
+/// IAM action of its own: it is authorised as `sqs:SendMessage`.
+pub const JOB_QUEUE_IAM_ACTIONS: &[&str] = &["sqs:SendMessage"];
 
 #[cfg(test)]
 mod iam_tests {
@@ -57,6 +65,8 @@ mod iam_tests {
         ("copy_object", &["s3:GetObject", "s3:PutObject"]),
         ("delete_object", &["s3:DeleteObject"]),
         ("send_email", &["ses:SendEmail"]),
+        ("send_message", &["sqs:SendMessage"]),
+        ("send_message_batch", &["sqs:SendMessage"]),
     ];
 
     /// Every `client.<operation>(` in `source`, whitespace (line breaks) allowed
@@ -110,6 +120,11 @@ mod iam_tests {
     #[test]
     fn mail_sender_actions_match_its_calls() {
         check(include_str!("ses.rs"), super::MAIL_SENDER_IAM_ACTIONS, 1);
+    }
+
+    #[test]
+    fn job_queue_actions_match_its_calls() {
+        check(include_str!("sqs.rs"), super::JOB_QUEUE_IAM_ACTIONS, 1);
     }
 
     #[test]
