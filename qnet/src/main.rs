@@ -44,7 +44,6 @@ enum Command {
         /// The raw message (.eml).
         message: PathBuf,
     },
-    /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     /// Plan and send the digests due at `--now` (default: now) into the outbox,
     /// through the same code as the deployed planner and sender. Prints one JSON
     /// object: issues, due, sent, skipped, failed. Running it again for the same
@@ -77,6 +76,7 @@ enum Command {
         data_dir: PathBuf,
         file: PathBuf,
     },
+    /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     Token {
         #[arg(long)]
         email: String,

@@ -53,9 +53,13 @@ pub async fn handle(app: &App, digest: &Digest, mailer: &dyn MailSender, event: 
         let message_id = record.message_id.as_deref().unwrap_or("");
         let receives = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or("");
         match handle_record(app, digest, mailer, record).await {
+            Ok((job, JobOutcome::Failed)) => {
+                // Not retried (it cannot succeed as it stands), so it must be seen:
+                // an error for the alarm. The reason may quote the mail service,
+                // which can name the address, so it stays out.
+                tracing::error!(message_id, issue = %job.issue_id, member = %job.member_id, "digest job failed and needs a person");
+            }
             Ok((job, outcome)) => {
-                // `process` logs sends and refusals itself; reasons may quote the
-                // mail service, which can name the address, so they stay out.
                 tracing::info!(message_id, issue = %job.issue_id, member = %job.member_id, outcome = ?outcome, "digest job done");
             }
             Err(RecordFailure::NotAJob(why)) => {

@@ -41,6 +41,9 @@ use crate::{App, AppError, AppResult, decode, encode, keys, mail};
 const CLAIM_DAYS: i64 = 90;
 /// How long a section's items for one period are reused by a warm sender.
 const SECTION_CACHE: Duration = Duration::from_secs(60);
+/// Items shown per section; the rest are counted with a link to the full list,
+/// so a busy week still gives a short email (and the subject counts them all).
+pub const ITEMS_SHOWN_PER_SECTION: usize = 8;
 /// Members read per planner page.
 const PLAN_PAGE: u32 = 500;
 
@@ -102,6 +105,8 @@ pub trait DigestSection: Send + Sync {
     fn heading(&self) -> &'static str;
     /// How the subject counts its items: ("new case study", "new case studies").
     fn nouns(&self) -> (&'static str, &'static str);
+    /// The web page listing everything of this kind (the "see all" link).
+    fn list_url(&self, web_base_url: &str) -> String;
     /// The items to show this member for this period, in display order.
     async fn items(&self, app: &App, member: &Member, period: &Period) -> AppResult<Vec<DigestItem>>;
 }
@@ -177,6 +182,9 @@ impl DigestSection for CaseStudiesSection {
     }
     fn nouns(&self) -> (&'static str, &'static str) {
         ("new case study", "new case studies")
+    }
+    fn list_url(&self, web_base_url: &str) -> String {
+        format!("{web_base_url}/case-studies")
     }
     async fn items(&self, app: &App, member: &Member, period: &Period) -> AppResult<Vec<DigestItem>> {
         let all = self.period_items(app, period).await?;
@@ -527,8 +535,9 @@ impl Digest {
         let view: Vec<serde_json::Value> = sections
             .iter()
             .map(|(sec, items)| {
-                let items: Vec<serde_json::Value> = items
+                let shown: Vec<serde_json::Value> = items
                     .iter()
+                    .take(ITEMS_SHOWN_PER_SECTION)
                     .map(|i| {
                         let names: Vec<&str> =
                             i.topics.iter().map(|t| topics::find(t).map(|x| x.name).unwrap_or(t.as_str())).collect();
@@ -539,11 +548,17 @@ impl Digest {
                         })
                     })
                     .collect();
-                serde_json::json!({"key": sec.key(), "heading": sec.heading(), "items": items})
+                let more = items.len().saturating_sub(ITEMS_SHOWN_PER_SECTION);
+                let (_, plural) = sec.nouns();
+                serde_json::json!({"key": sec.key(), "heading": sec.heading(), "items": shown, "more": more,
+                    "more_label": format!("See all {} {plural}", items.len()), "more_url": sec.list_url(&s.web_base_url)})
             })
             .collect();
         ctx.insert("sections", &view);
         ctx.insert("empty", &sections.is_empty());
+        // Until the member has chosen, say how the digest works (new members
+        // start on weekly).
+        ctx.insert("first", &(member.created_at == member.updated_at));
         let text = self.render("email/digest.txt.tera", &ctx).map_err(|e| format!("the digest text did not render: {e}"))?;
         let html = self.render("email/digest.html.tera", &ctx).map_err(|e| format!("the digest HTML did not render: {e}"))?;
         let domain = s.domain();
@@ -612,8 +627,15 @@ impl Digest {
                 return Ok((JobOutcome::Failed, Some("the mail service refused this digest earlier".into())));
             }
             Some((c, _)) => {
-                if c.state == ClaimState::Sending {
-                    tracing::warn!(issue = %period.id, member = %member.id, "digest claimed but never confirmed sent; not sending again");
+                // A claim still `sending` long after it was taken: the sender died
+                // or lost the answer between claim and record. It may have been
+                // sent, so it is not sent again, but it is reported, not hidden.
+                if c.state == ClaimState::Sending && is_stale(&c.claimed_at, app.now()) {
+                    tracing::error!(issue = %period.id, member = %member.id, "digest claimed but never confirmed sent; not sending again");
+                    return Ok((
+                        JobOutcome::Failed,
+                        Some(format!("claimed at {} but never confirmed sent; not resent, to avoid a duplicate", c.claimed_at)),
+                    ));
                 }
                 return Ok((JobOutcome::AlreadySent, None));
             }
@@ -650,12 +672,22 @@ impl Digest {
         let claim_item = |c: &DigestClaim, version: u64| {
             Item::new(claim_key.0.clone(), claim_key.1.clone(), encode(c)).with_version(version).expiring_at(expires)
         };
+        // Wait for a sending slot before claiming, so a slow pace never leaves a
+        // claim that a timed-out invocation did not get to send.
+        self.pacer.wait().await;
         match app.records.transact(vec![Write::Put { item: claim_item(&claim, claim_version), condition }, token_write]).await {
             Ok(()) => {}
-            Err(e) if e.is_conflict() => return Ok((JobOutcome::AlreadySent, None)),
+            Err(e) if e.is_conflict() => {
+                // Someone else claimed it, or a transaction clashed: look again.
+                return match app.get_record::<DigestClaim>(claim_key.clone()).await.map_err(retry)? {
+                    Some((c, _)) if matches!(c.state, ClaimState::Sending | ClaimState::Sent) => {
+                        Ok((JobOutcome::AlreadySent, None))
+                    }
+                    _ => Err(RetryLater("the claim clashed with another write".into())),
+                };
+            }
             Err(e) => return Err(RetryLater(e.to_string())),
         }
-        self.pacer.wait().await;
         let (token_pk, token_sk) = keys::token(&token.hash);
         let release = |c: DigestClaim| {
             vec![
@@ -700,6 +732,13 @@ impl Digest {
             }
         }
     }
+}
+
+/// A `sending` claim older than this is reported as never confirmed.
+const CLAIM_STALE: time::Duration = time::Duration::minutes(15);
+
+fn is_stale(claimed_at: &str, now: OffsetDateTime) -> bool {
+    OffsetDateTime::parse(claimed_at, &time::format_description::well_known::Rfc3339).is_ok_and(|t| now - t > CLAIM_STALE)
 }
 
 /// Every member id with a digest claim, purged with the member.

@@ -23,7 +23,13 @@ pub fn member_item(m: &Member) -> Item {
 impl App {
     /// The signed-in member's profile, created on first sign-in.
     pub async fn member(&self, claims: &Claims) -> AppResult<Member> {
-        if let Some((m, _)) = self.get_record::<Member>(keys::member(&claims.sub)).await? {
+        if let Some((m, item)) = self.get_record::<Member>(keys::member(&claims.sub)).await? {
+            // Profiles stored before digests existed are not in the digest
+            // index yet: they join it on their next sign-in.
+            let fresh = member_item(&m);
+            if item.gsi1.is_none() && fresh.gsi1.is_some() {
+                let _ = self.records.put(fresh, Condition::VersionIs(item.version)).await;
+            }
             return Ok(m);
         }
         let orgs = self.organisations_for_email(&claims.email).await?;

@@ -42,7 +42,15 @@ impl MailSender for SesMailSender {
                     // Paused sending or a suspended account is an operator's matter;
                     // the message is kept for a later retry.
                     Some(E::SendingPausedException(_) | E::AccountSuspendedException(_)) => MailError::Unavailable(e.to_string()),
-                    Some(s) => MailError::Refused(s.to_string()),
+                    // This message can never be sent as it stands.
+                    Some(
+                        s @ (E::MessageRejected(_)
+                        | E::MailFromDomainNotVerifiedException(_)
+                        | E::BadRequestException(_)
+                        | E::NotFoundException(_)),
+                    ) => MailError::Refused(s.to_string()),
+                    // Anything else (an internal failure, a new error code) may pass.
+                    Some(s) => MailError::Unavailable(s.to_string()),
                     None => MailError::Unavailable(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()),
                 }
             })?;

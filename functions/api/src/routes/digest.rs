@@ -60,7 +60,8 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
             title: "Unsubscribe from the Qnet digest?",
             message: "You will stop receiving the digest email. Other emails about your own case studies, bookings \
                       and mentoring still come. You can subscribe again at any time in your digest settings.",
-            form: Some((&format!("/unsubscribe/{token}"), "Unsubscribe")),
+            // Back to this page's own URL, whatever stage or base path serves it.
+            form: Some(("", "Unsubscribe")),
             field: Some(("List-Unsubscribe", "One-Click")),
         }),
     ))
