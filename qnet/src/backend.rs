@@ -27,6 +27,16 @@ fn mail_from() -> String {
     std::env::var("QNET_MAIL_FROM").ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "case-studies@qnet.localhost".into())
 }
 
+/// The key for signed links, derived from the data directory's secret (so it is
+/// never the same bytes as the token key).
+fn link_key(secret: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"qnet links\0");
+    h.update(secret);
+    h.finalize().to_vec()
+}
+
 /// The web front end links point at: `QNET_WEB_BASE_URL`, or its dev server.
 fn web_base_url() -> String {
     std::env::var("QNET_WEB_BASE_URL")
@@ -63,8 +73,12 @@ impl Backend {
             EmbeddedRecordStore::open(data_dir).with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
         let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
             .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
-        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock)).with_web_base_url(&web_base_url());
         let outbox = Outbox::open(data_dir).with_context(|| format!("cannot open the outbox in {}", data_dir.display()))?;
+        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock))
+            .with_web_base_url(&web_base_url())
+            .with_api_base_url(base_url)
+            .with_link_key(&link_key(&secret))
+            .with_mailer(Arc::new(outbox.clone()), &mail_from());
         Ok(Backend {
             kind: "embedded",
             app,
@@ -95,18 +109,14 @@ impl Backend {
                     Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
                     Arc::new(SystemClock),
                 )
-                .with_web_base_url(&web_base_url());
+                .with_web_base_url(&web_base_url())
+                .with_api_base_url(base_url)
+                .with_link_key(&link_key(&secret));
                 let configuration_set = std::env::var("QNET_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty());
                 let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), configuration_set);
-                Ok(Backend {
-                    kind: "aws",
-                    app,
-                    tokens,
-                    local_blobs: None,
-                    mailer: Arc::new(mailer),
-                    outbox: None,
-                    mail_from: mail_from(),
-                })
+                let mailer: Arc<dyn MailSender> = Arc::new(mailer);
+                let app = app.with_mailer(mailer.clone(), &mail_from());
+                Ok(Backend { kind: "aws", app, tokens, local_blobs: None, mailer, outbox: None, mail_from: mail_from() })
             }
             other => anyhow::bail!("QNET_BACKEND={other} is not one of embedded, aws"),
         }

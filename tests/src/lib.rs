@@ -110,6 +110,7 @@ pub async fn spawn_app_on_moto() -> TestApp {
     );
     let tokens = qnet_app::LocalTokens::new(&[42u8; 32]);
     let outbox = qnet_embedded::Outbox::open(dir.path()).expect("an outbox");
+    let app = app.with_api_base_url(&base).with_mailer(Arc::new(outbox.clone()), "case-studies@qnet.test");
     let backend = Backend {
         kind: "aws",
         app,

@@ -469,3 +469,37 @@ async fn concurrent_senders_of_the_same_job_send_once() {
     assert_eq!(outcomes.iter().filter(|o| **o == JobOutcome::Sent).count(), 1, "{outcomes:?}");
     assert_eq!(mailer.sent.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_member_lifts_their_suppression_by_confirming_the_address() {
+    let (t, tokens) = network().await;
+    // Not suppressed: nothing to confirm.
+    t.post("/me/email/confirm", Some(&tokens[0]), Value::Null).await.assert_problem(409);
+    t.post("/me/email/confirm", None, Value::Null).await.assert_problem(401);
+    t.app
+        .apply_ses_notices(&[SesNotice { kind: SesNoticeKind::HardBounce, email: "ann@leedsth.nhs.uk".into(), detail: None }])
+        .await
+        .unwrap();
+    let a = t.post("/me/email/confirm", Some(&tokens[0]), Value::Null).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+    assert_eq!(a.body["sent_to"], "ann@leedsth.nhs.uk");
+    let mail = outbox(&t)
+        .into_iter()
+        .find(|m| m.contains("Confirm your email address"))
+        .expect("the confirmation, despite the suppression");
+    let flat = mail.replace("=\r\n", "");
+    let start = flat.find("/email-confirmations/").unwrap() + "/email-confirmations/".len();
+    let token: String =
+        flat[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.').collect();
+    // The page changes nothing; a changed token is refused; the POST lifts it.
+    assert_eq!(t.get(&format!("/email-confirmations/{token}"), None).await.status, StatusCode::OK);
+    assert!(t.app.suppression("ann@leedsth.nhs.uk").await.unwrap().is_some());
+    let tampered = format!("{}x", &token);
+    let bad = t.client.post(format!("{}/email-confirmations/{tampered}", t.base)).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(t.app.suppression("ann@leedsth.nhs.uk").await.unwrap().is_some(), "a bad link changes nothing");
+    let ok = t.client.post(format!("{}/email-confirmations/{token}", t.base)).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(t.app.suppression("ann@leedsth.nhs.uk").await.unwrap().is_none());
+    assert!(t.get("/me", Some(&tokens[0])).await.body["email_suppressed"].is_null());
+}

@@ -430,7 +430,24 @@ fn environment_values_point_at_this_stacks_resources() {
                     assert_eq!(value, &json!({ "Ref": client_id }), "{}: {name}", f.id);
                     assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]), "authorizer audience");
                 }
+                // Ingest acknowledges from the case study address; the API's notices
+                // come from the digest's address.
+                "QNET_MAIL_FROM" if f.id == "ApiFunction" => {
+                    assert_eq!(value, &json!({ "Ref": "DigestFromAddress" }), "{}: {name}", f.id)
+                }
                 "QNET_MAIL_FROM" => assert_eq!(value, &json!({ "Ref": "CaseStudyAddress" }), "{}: {name}", f.id),
+                // The stack's own generated secret, resolved at deployment.
+                "QNET_LINK_SIGNING_KEY" => {
+                    let (secret_id, secret) = t.only("AWS::SecretsManager::Secret");
+                    assert!(secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64() >= Some(32), "a long key");
+                    assert!(
+                        strings(&value["Fn::Sub"])
+                            .iter()
+                            .any(|s| s.contains(&format!("{{{{resolve:secretsmanager:${{{secret_id}}}:SecretString}}}}"))),
+                        "{}: {name} must resolve the stack's secret",
+                        f.id
+                    );
+                }
                 "QNET_RAW_MAIL_PREFIX" => {
                     assert_eq!(value, &json!(RAW_MAIL_PREFIX), "{}: {name}", f.id);
                     assert_eq!(
@@ -630,12 +647,14 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     let sender: BTreeSet<String> = set(SENDER_RECORD_ACTIONS).union(&mail).cloned().collect();
     let ses_events = set(SES_EVENTS_RECORD_ACTIONS);
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
+    // The API also sends address confirmations.
+    let api: BTreeSet<String> = both.union(&mail).cloned().collect();
     let ingest: BTreeSet<String> =
         records.iter().cloned().chain(INGEST_BLOB_ACTIONS.iter().map(|a| a.to_string())).chain(mail.iter().cloned()).collect();
 
     let none: ObjectGrants = &[];
     let expected: BTreeMap<&str, (&BTreeSet<String>, ObjectGrants)> = BTreeMap::from([
-        ("ApiFunction", (&both, UPLOAD_OBJECTS)),
+        ("ApiFunction", (&api, UPLOAD_OBJECTS)),
         ("AttachmentCheckFunction", (&both, UPLOAD_OBJECTS)),
         ("PreSignupFunction", (&read_only, none)),
         ("EmailIngestFunction", (&ingest, INGEST_OBJECTS)),

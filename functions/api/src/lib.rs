@@ -65,6 +65,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(people::moderation_queue))
         .routes(routes!(digest::preview))
         .routes(routes!(digest::unsubscribe_page, digest::unsubscribe))
+        .routes(routes!(digest::request_confirmation))
+        .routes(routes!(digest::confirmation_page, digest::confirm))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.

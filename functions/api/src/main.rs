@@ -17,7 +17,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
         Arc::new(SystemClock),
     )
-    .with_web_base_url(&config.web_base_url);
+    .with_web_base_url(&config.web_base_url)
+    .with_link_key(config.link_signing_key.as_bytes())
+    .with_mailer(
+        Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
+        &config.mail_from,
+    );
     let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
     lambda_http::run(qnet_api::router(app, auth)).await
 }

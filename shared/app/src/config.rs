@@ -20,11 +20,21 @@ pub mod vars {
     pub const INBOUND_DOMAIN: &str = "QNET_INBOUND_DOMAIN";
     pub const DIGEST_QUEUE_URL: &str = "QNET_DIGEST_QUEUE_URL";
     pub const SES_MAX_PER_SECOND: &str = "QNET_SES_MAX_PER_SECOND";
+    pub const LINK_SIGNING_KEY: &str = "QNET_LINK_SIGNING_KEY";
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
-pub const API_VARIABLES: &[&str] =
-    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::WEB_BASE_URL, vars::LOG_LEVEL];
+pub const API_VARIABLES: &[&str] = &[
+    vars::TABLE_NAME,
+    vars::BUCKET_NAME,
+    vars::JWT_ISSUER,
+    vars::JWT_AUDIENCE,
+    vars::WEB_BASE_URL,
+    vars::MAIL_FROM,
+    vars::SES_CONFIGURATION_SET,
+    vars::LINK_SIGNING_KEY,
+    vars::LOG_LEVEL,
+];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
 pub const EMAIL_INGEST_VARIABLES: &[&str] =
@@ -117,6 +127,11 @@ pub struct ApiConfig {
     pub jwt_audience: String,
     /// The web front end, which emails and previews link to.
     pub web_base_url: String,
+    /// The address emails the API sends come from.
+    pub mail_from: String,
+    pub configuration_set: Option<String>,
+    /// Signs one-off links in emails (32 bytes or more).
+    pub link_signing_key: String,
     pub log_level: String,
 }
 
@@ -128,8 +143,17 @@ impl ApiConfig {
             jwt_issuer: r.url(vars::JWT_ISSUER),
             jwt_audience: r.required(vars::JWT_AUDIENCE),
             web_base_url: r.url(vars::WEB_BASE_URL),
+            mail_from: r.required(vars::MAIL_FROM),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            link_signing_key: r.required(vars::LINK_SIGNING_KEY),
             log_level: r.log_level(),
         };
+        if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
+            r.problems.push(format!("{} must be at least 32 characters", vars::LINK_SIGNING_KEY));
+        }
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
         r.finish().map(|_| c)
     }
 }

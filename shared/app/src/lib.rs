@@ -10,6 +10,7 @@ pub mod error;
 pub mod idempotency;
 pub mod ingest;
 pub mod keys;
+pub mod links;
 pub mod logging;
 pub mod mail;
 pub mod members;
@@ -23,12 +24,14 @@ use std::sync::Arc;
 
 pub use auth::{Claims, LocalTokens, TokenError};
 pub use error::{AppError, AppResult};
-use qnet_ports::{BlobStore, Clock, Item, RecordStore};
+use qnet_ports::{BlobStore, Clock, Item, MailSender, RecordStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Where links point when no front end is configured: a local development server.
 pub const DEFAULT_WEB_BASE_URL: &str = "http://localhost:3000";
+/// Where links to the API's own pages point by default: `qnet serve`.
+pub const DEFAULT_API_BASE_URL: &str = "http://127.0.0.1:8080";
 
 /// Everything a use case needs, built once at start-up (Lambda init or `qnet
 /// serve`) and shared by reference.
@@ -39,6 +42,15 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// The web front end that emails and previews link to.
     pub web_base_url: Arc<str>,
+    /// The public API, which serves the pages that links in emails open.
+    pub api_base_url: Arc<str>,
+    /// Outbound mail for emails a request sends (SES; the outbox locally).
+    /// Every send goes through [`App::deliver`], which checks suppression.
+    pub mailer: Arc<dyn MailSender>,
+    /// The address system emails come from (`QNET_MAIL_FROM`).
+    pub mail_from: Arc<str>,
+    /// Signs the one-off links in emails.
+    pub links: Arc<links::LinkSigner>,
     orgs: Arc<organisations::Directory>,
 }
 
@@ -49,8 +61,31 @@ impl App {
             blobs,
             clock,
             web_base_url: Arc::from(DEFAULT_WEB_BASE_URL),
+            api_base_url: Arc::from(DEFAULT_API_BASE_URL),
+            mailer: Arc::new(NoMail),
+            mail_from: Arc::from("qnet@qnet.localhost"),
+            links: Arc::new(links::LinkSigner::ephemeral()),
             orgs: Arc::new(organisations::Directory::default()),
         }
+    }
+
+    /// Links in emails to pages the API serves start here.
+    pub fn with_api_base_url(mut self, url: &str) -> App {
+        self.api_base_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// Emails this app sends go through `mailer`, from `from`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn MailSender>, from: &str) -> App {
+        self.mailer = mailer;
+        self.mail_from = Arc::from(from);
+        self
+    }
+
+    /// One-off links are signed with this key (32 bytes or more).
+    pub fn with_link_key(mut self, key: &[u8]) -> App {
+        self.links = Arc::new(links::LinkSigner::new(key));
+        self
     }
 
     /// Links in emails and previews point at this web front end.
@@ -120,6 +155,17 @@ impl BlobStore for NoBlobs {
         _: std::time::Duration,
     ) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
         Err(no_bucket())
+    }
+}
+
+/// The mailer of a function that sends no email: every send fails as
+/// unavailable, so a wrong use shows at once.
+pub struct NoMail;
+
+#[async_trait::async_trait]
+impl MailSender for NoMail {
+    async fn send(&self, _: &qnet_ports::OutgoingMail) -> Result<String, qnet_ports::MailError> {
+        Err(qnet_ports::MailError::Unavailable("this function sends no email".into()))
     }
 }
 

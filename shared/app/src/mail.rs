@@ -23,6 +23,8 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("email/digest.html.tera", include_str!("../../../templates/email/digest.html.tera")),
         ("email/digest.txt.tera", include_str!("../../../templates/email/digest.txt.tera")),
         ("pages/page.html.tera", include_str!("../../../templates/pages/page.html.tera")),
+        ("email/confirm-address.html.tera", include_str!("../../../templates/email/confirm-address.html.tera")),
+        ("email/confirm-address.txt.tera", include_str!("../../../templates/email/confirm-address.txt.tera")),
     ])
     .expect("the email templates parse");
     t

@@ -13,6 +13,10 @@ use serde_json::Value;
 
 use crate::{App, AppError, AppResult, encode, keys};
 
+/// The purpose of address confirmation links, and how long they work.
+const CONFIRM_ADDRESS: &str = "confirm-address";
+const CONFIRMATION_HOURS: i64 = 24;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuppressionReason {
@@ -192,6 +196,55 @@ impl App {
             tracing::info!(address = %redact_email(email), "suppression lifted");
         }
         Ok(existed)
+    }
+
+    /// Sends the signed-in member a link that lifts the suppression of their
+    /// address: the one email that goes to a suppressed address, because the
+    /// member asked for it and it proves the address works again.
+    /// `api_base_url` is where the API is reached (the request's own origin).
+    pub async fn request_address_confirmation(&self, claims: &crate::Claims, api_base_url: &str) -> AppResult<String> {
+        let m = self.member(claims).await?;
+        if self.suppression(&m.email).await?.is_none() {
+            return Err(AppError::Conflict("your address is not suppressed: there is nothing to confirm".into()));
+        }
+        let expires = self.now().unix_timestamp() + CONFIRMATION_HOURS * 3600;
+        let token = self.links.sign(CONFIRM_ADDRESS, &format!("{}|{}", m.id, m.email), expires);
+        let mut ctx = tera::Context::new();
+        ctx.insert("name", &m.name);
+        ctx.insert("confirm_url", &format!("{}/email-confirmations/{token}", api_base_url.trim_end_matches('/')));
+        let render = |name: &str| crate::mail::render(name, &ctx).map_err(|e| AppError::Unavailable(e.to_string()));
+        let raw = mail_builder::MessageBuilder::new()
+            .from(("Qnet", &*self.mail_from))
+            .to((m.name.as_str(), m.email.as_str()))
+            .subject("Confirm your email address for Qnet")
+            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+            .text_body(render("email/confirm-address.txt.tera")?)
+            .html_body(render("email/confirm-address.html.tera")?)
+            .write_to_vec()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let mail = OutgoingMail { from: self.mail_from.to_string(), to: vec![m.email.clone()], raw };
+        self.mailer.send(&mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+        tracing::info!(member = %m.id, "address confirmation sent");
+        Ok(m.email)
+    }
+
+    /// Whether a confirmation link is valid now (the page asks; nothing changes).
+    pub fn address_confirmation_is_valid(&self, token: &str) -> bool {
+        self.links.verify(CONFIRM_ADDRESS, token, self.now().unix_timestamp()).is_ok()
+    }
+
+    /// Lifts the suppression a valid confirmation link names. `None` when the
+    /// link is bad, tampered or expired, or the member's address has changed since.
+    pub async fn confirm_address(&self, token: &str) -> AppResult<Option<()>> {
+        let Ok(subject) = self.links.verify(CONFIRM_ADDRESS, token, self.now().unix_timestamp()) else { return Ok(None) };
+        let Some((member_id, email)) = subject.split_once('|') else { return Ok(None) };
+        match self.member_by_id(member_id).await? {
+            Some(m) if m.email.eq_ignore_ascii_case(email) => {
+                self.clear_suppression(email).await?;
+                Ok(Some(()))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Sends one email unless a recipient is suppressed. Every Qnet email goes

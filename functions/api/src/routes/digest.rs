@@ -4,7 +4,7 @@
 //! scanners such as Safe Links fetch every link); the POST unsubscribes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use qnet_app::digest::{Digest, DigestSettings};
 use qnet_app::mail::{Page, page};
@@ -103,4 +103,88 @@ pub async fn preview(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Resp
     let digest = Digest::new(DigestSettings::local(&s.app.web_base_url));
     let composed = digest.preview(&s.app, &m, s.app.clock.now()).await?;
     Ok(html(StatusCode::OK, composed.html))
+}
+
+/// Where a confirmation link was sent.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ConfirmationSent {
+    pub sent_to: String,
+}
+
+/// Asks for a link that lifts the suppression of the signed-in member's address
+/// (after a hard bounce or a complaint): the link goes to that address, so
+/// following it proves the address works again.
+#[utoipa::path(post, path = "/me/email/confirm", tag = "digest", security(("bearer" = [])),
+    responses((status = 202, description = "The confirmation link is on its way", body = ConfirmationSent)))]
+pub async fn request_confirmation(State(s): State<ApiState>, Auth(c): Auth, headers: HeaderMap) -> ApiResult<Response> {
+    let sent_to = s.app.request_address_confirmation(&c, &origin(&headers, &s.app.api_base_url)).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(ConfirmationSent { sent_to })).into_response())
+}
+
+/// The origin this request reached: API Gateway's own or custom domain (it
+/// checks Host), or `qnet serve` on loopback (plain http).
+fn origin(headers: &HeaderMap, fallback: &str) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
+            format!("http://{host}")
+        }
+        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
+        _ => fallback.to_string(),
+    }
+}
+
+fn bad_confirmation() -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        page(&Page {
+            title: "This confirmation link does not work",
+            message: "The link is incomplete, was changed, or is more than 24 hours old, so nothing was changed. \
+                      Ask for a new one from your profile on the Qnet website.",
+            form: None,
+            field: None,
+        }),
+    )
+}
+
+/// The page a confirmation link opens: a button that confirms. Changes nothing.
+#[utoipa::path(get, path = "/email-confirmations/{token}", tag = "digest",
+    params(("token" = String, Path, description = "The signed token from the confirmation email")),
+    responses(
+        (status = 200, description = "A page with a button that confirms the address", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
+pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    if !s.app.address_confirmation_is_valid(&token) {
+        return Ok(bad_confirmation());
+    }
+    Ok(html(
+        StatusCode::OK,
+        page(&Page {
+            title: "Confirm your email address",
+            message: "Press the button to confirm that this address works, so that Qnet emails reach you again.",
+            form: Some(("", "Confirm my address")),
+            field: None,
+        }),
+    ))
+}
+
+/// Confirms the address: its suppression is lifted. No login: the signed link is
+/// the authority. A second POST is harmless.
+#[utoipa::path(post, path = "/email-confirmations/{token}", tag = "digest",
+    params(("token" = String, Path, description = "The signed token from the confirmation email")),
+    responses(
+        (status = 200, description = "The address is confirmed", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
+pub async fn confirm(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    match s.app.confirm_address(&token).await? {
+        None => Ok(bad_confirmation()),
+        Some(()) => Ok(html(
+            StatusCode::OK,
+            page(&Page {
+                title: "Your address is confirmed",
+                message: "Qnet emails will reach you again.",
+                form: None,
+                field: None,
+            }),
+        )),
+    }
 }
