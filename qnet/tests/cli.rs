@@ -102,3 +102,51 @@ fn ingest_prints_one_json_report_and_fails_only_when_it_cannot_run() {
     let (ok, _, err) = run(&["ingest", "--ses-event", eml, "--data-dir", d.to_str().unwrap(), eml]);
     assert!(!ok && err.contains("is not an SES receipt event"), "{err}");
 }
+
+#[test]
+fn digest_prints_one_json_object_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(run(&["token", "--email", "jo@leeds.gov.uk", "--data-dir", d]).0);
+    let (ok, out, err) = run(&["digest", "--data-dir", d, "--now", "2026-03-09T07:00:00Z"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["issues"], serde_json::json!(["weekly-2026-W10"]));
+    assert_eq!(v["due"], 1);
+    assert_eq!(v["sent"], 0);
+    assert_eq!(v["skipped"], serde_json::json!({"no_content": 1, "unsubscribed": 0, "suppressed": 0, "already_sent": 0}));
+    let (ok, out, _) = run(&["digest", "--data-dir", d, "--now", "2026-03-02T07:00:00Z", "--dry-run"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["issues"], serde_json::json!(["weekly-2026-W09", "monthly-2026-02"]));
+
+    let (ok, out, err) = run(&["digest", "--data-dir", d, "--now", "next tuesday"]);
+    assert!(!ok && out.is_empty() && err.contains("--now next tuesday is not an RFC 3339 time"), "{err}");
+    let (ok, _, err) = run(&["digest", "--data-dir", d, "--preview", "--email", "nobody@leeds.gov.uk"]);
+    assert!(!ok && err.contains("no member has the address"), "{err}");
+    let (ok, _, err) = run(&["digest", "--data-dir", d, "--preview"]);
+    assert!(!ok && err.contains("--email"), "{err}");
+    let (ok, out, err) = run(&["digest", "--data-dir", d, "--preview", "--email", "jo@leeds.gov.uk"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let html = std::fs::read_to_string(v["html"].as_str().unwrap()).unwrap();
+    assert!(html.contains("Nothing new for you yet"), "{html}");
+    assert!(std::fs::read(v["eml"].as_str().unwrap()).unwrap().starts_with(b"From: "));
+}
+
+#[test]
+fn ses_event_suppresses_a_bounced_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/events/sns-ses-bounce.json");
+    let (ok, out, err) = run(&["ses-event", "--data-dir", d, fixture]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["suppressed"].as_u64().unwrap() >= 1, "{out}");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"hello": "world"}"#).unwrap();
+    let (ok, out, err) = run(&["ses-event", "--data-dir", d, bad.to_str().unwrap()]);
+    assert!(!ok && out.is_empty() && err.contains("is not an SES bounce or complaint notification"), "{err}");
+    let (ok, _, err) = run(&["ses-event", "--data-dir", d, "/nonexistent.json"]);
+    assert!(!ok && err.contains("cannot read"), "{err}");
+}
