@@ -1,0 +1,520 @@
+//! Full-text search over what the network publishes (case studies, resources,
+//! events): a tantivy index, relevance-ranked (BM25), tolerant of one typo per
+//! word ("frialty" finds "frailty"), with English stemming ("delays" finds
+//! "delay"), filtered by kind and topic, paged by offset.
+//!
+//! The index is disposable: it is built from the table and can be rebuilt at
+//! any time. In AWS a function builds it and stores a [`SearchIndex::snapshot`]
+//! in S3, and the API loads the newest snapshot ([`SearchIndex::from_snapshot`]);
+//! locally the same index lives on disk under the data directory. Answers carry
+//! ids only: callers re-read each record, drop anything no longer published, and
+//! take highlights from the current text ([`highlights`]), so a stale index can
+//! never show withdrawn or edited-out text.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+/// Writer memory budget: small, as the corpus is (tens of thousands of documents).
+const WRITER_BYTES: usize = 30_000_000;
+/// Query words considered; the rest are ignored.
+const MAX_QUERY_WORDS: usize = 12;
+
+/// One searchable record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchDoc {
+    pub id: String,
+    /// `case_study`, `resource` or `event`.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub topics: Vec<String>,
+}
+
+/// A search request.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub kind: Option<String>,
+    pub topic: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hits {
+    pub hits: Vec<Hit>,
+    /// Matching documents in all.
+    pub total: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search index failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("the search index could not be read or written: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the snapshot is not a search index: {0}")]
+    BadSnapshot(String),
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    kind: Field,
+    title: Field,
+    body: Field,
+    topic: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("en_stem").set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        topic: b.add_text_field("topic", STRING),
+    };
+    (b.build(), fields)
+}
+
+/// The index, its reader and its (single) writer.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    dir: PathBuf,
+}
+
+impl SearchIndex {
+    fn wrap(index: Index, dir: &Path) -> Result<SearchIndex, SearchError> {
+        let (_, fields) = schema();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer(WRITER_BYTES)?;
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, dir: dir.to_path_buf() })
+    }
+
+    /// The index in `dir`, created when absent.
+    pub fn open_dir(dir: &Path) -> Result<SearchIndex, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Io(std::io::Error::other(e.to_string())))?;
+        SearchIndex::wrap(Index::open_or_create(directory, schema().0)?, dir)
+    }
+
+    /// Adds or replaces documents (by id) and makes them searchable.
+    pub fn upsert(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        let f = self.fields;
+        let mut w = self.writer.lock().expect("the index writer lock");
+        for d in docs {
+            w.delete_term(Term::from_field_text(f.id, &d.id));
+            let mut doc =
+                doc!(f.id => d.id.as_str(), f.kind => d.kind.as_str(), f.title => d.title.as_str(), f.body => d.body.as_str());
+            for t in &d.topics {
+                doc.add_text(f.topic, t);
+            }
+            w.add_document(doc)?;
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Removes documents by id (withdrawn, rejected, erased).
+    pub fn remove(&self, ids: &[&str]) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().expect("the index writer lock");
+        for id in ids {
+            w.delete_term(Term::from_field_text(self.fields.id, id));
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Replaces the whole index with `docs` (a rebuild from the table).
+    pub fn rebuild(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
+        {
+            let mut w = self.writer.lock().expect("the index writer lock");
+            w.delete_all_documents()?;
+            w.commit()?;
+        }
+        self.upsert(docs)
+    }
+
+    /// Documents in the index.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The words of `text` as the index stores them (lower case, stemmed).
+    fn terms(&self, field: Field, text: &str) -> Vec<String> {
+        let mut tokenizer = self.index.tokenizer_for_field(field).expect("text fields have a tokenizer");
+        let mut stream = tokenizer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token().text.clone();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        out.truncate(MAX_QUERY_WORDS);
+        out
+    }
+
+    /// Ranked matches. Every word counts (OR), exact matches outrank fuzzy
+    /// ones, and title matches outrank body matches.
+    pub fn search(&self, q: &SearchQuery) -> Result<Hits, SearchError> {
+        let f = self.fields;
+        let words = self.terms(f.title, &q.text);
+        if words.is_empty() {
+            return Ok(Hits { hits: vec![], total: 0 });
+        }
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            for (field, boost) in [(f.title, 3.0f32), (f.body, 1.0f32)] {
+                let term = Term::from_field_text(field, w);
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), boost * 2.0)),
+                ));
+                // One edit (a transposition counts as one) for words of four
+                // letters or more; shorter words must match exactly.
+                if w.chars().count() >= 4 {
+                    let distance = if w.chars().count() >= 8 { 2 } else { 1 };
+                    should.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(term, distance, true)), boost)),
+                    ));
+                }
+            }
+        }
+        let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        if let Some(kind) = &q.kind {
+            must.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.kind, kind), IndexRecordOption::Basic))));
+        }
+        if let Some(topic) = &q.topic {
+            must.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.topic, topic), IndexRecordOption::Basic))));
+        }
+        let query = BooleanQuery::new(must);
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 100);
+        let (top, total) = searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(q.offset).order_by_score(), Count))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let d: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| d.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            hits.push(Hit { id: text(f.id), kind: text(f.kind), score });
+        }
+        Ok(Hits { hits, total })
+    }
+
+    /// The index's files as one tar archive (what AWS stores in S3). Holds the
+    /// writer lock, so no commit lands halfway through.
+    pub fn snapshot(&self) -> Result<Vec<u8>, SearchError> {
+        let mut w = self.writer.lock().expect("the index writer lock");
+        w.commit()?;
+        let mut archive = tar::Builder::new(Vec::new());
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir)?.filter_map(|e| e.ok()).collect();
+        names.sort_by_key(|e| e.file_name());
+        for entry in names {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // Lock files belong to this process, not to the index.
+            if name.starts_with(".tantivy") || !entry.file_type()?.is_file() {
+                continue;
+            }
+            archive.append_path_with_name(entry.path(), name.as_ref())?;
+        }
+        drop(w);
+        Ok(archive.into_inner()?)
+    }
+
+    /// An index read from a [`snapshot`](SearchIndex::snapshot), unpacked into `dir`.
+    pub fn from_snapshot(bytes: &[u8], dir: &Path) -> Result<SearchIndex, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let mut archive = tar::Archive::new(bytes);
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            let path = entry.path()?.into_owned();
+            if path.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+                return Err(SearchError::BadSnapshot(format!("unsafe path {}", path.display())));
+            }
+            if entry.header().entry_type().is_file() {
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data)?;
+                std::fs::write(dir.join(&path), data)?;
+            }
+        }
+        let directory = MmapDirectory::open(dir).map_err(|e| SearchError::Io(std::io::Error::other(e.to_string())))?;
+        let index = Index::open(directory).map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
+        SearchIndex::wrap(index, dir)
+    }
+}
+
+/// Characters of context on each side of a highlighted word.
+const CONTEXT: usize = 60;
+/// Snippets per field.
+const MAX_SNIPPETS: usize = 3;
+
+impl SearchIndex {
+    /// Snippets of `text` around the words that match `query` (as the search
+    /// matches them: stemmed, one or two typos allowed), HTML-escaped, with each
+    /// matching word in `<mark>…</mark>`. Callers pass the record's current
+    /// text, so highlights never show text that has been edited out.
+    pub fn highlights(&self, text: &str, query: &str) -> Vec<String> {
+        let words = self.terms(self.fields.title, query);
+        if words.is_empty() {
+            return vec![];
+        }
+        let mut tokenizer = self.index.tokenizer_for_field(self.fields.body).expect("text fields have a tokenizer");
+        let mut stream = tokenizer.token_stream(text);
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            if words.iter().any(|w| matches_word(&t.text, w)) {
+                spans.push((t.offset_from, t.offset_to));
+            }
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < spans.len() && out.len() < MAX_SNIPPETS {
+            let start = floor_char(text, spans[i].0.saturating_sub(CONTEXT));
+            let mut end = ceil_char(text, (spans[i].1 + CONTEXT).min(text.len()));
+            let mut j = i;
+            // Later matches inside this window join the same snippet.
+            while j + 1 < spans.len() && spans[j + 1].0 < end {
+                j += 1;
+                end = ceil_char(text, (spans[j].1 + CONTEXT).min(text.len()).max(end));
+            }
+            let mut s = String::new();
+            if start > 0 {
+                s.push('…');
+            }
+            let mut at = start;
+            for &(a, b) in &spans[i..=j] {
+                s.push_str(&escape(&text[at..a]));
+                s.push_str("<mark>");
+                s.push_str(&escape(&text[a..b]));
+                s.push_str("</mark>");
+                at = b;
+            }
+            s.push_str(&escape(&text[at..end]));
+            if end < text.len() {
+                s.push('…');
+            }
+            out.push(s.split_whitespace().collect::<Vec<_>>().join(" "));
+            i = j + 1;
+        }
+        out
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A stored word matches a query word as the fuzzy query does: exactly, or
+/// within one edit for words of 4+ letters, two for 8+ (a transposition is one).
+fn matches_word(word: &str, query: &str) -> bool {
+    if word == query {
+        return true;
+    }
+    let n = query.chars().count();
+    let allowed = if n >= 8 {
+        2
+    } else if n >= 4 {
+        1
+    } else {
+        0
+    };
+    allowed > 0 && edit_distance(word, query) <= allowed
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > 2 {
+        return 3;
+    }
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str, kind: &str, title: &str, body: &str, topics: &[&str]) -> SearchDoc {
+        SearchDoc {
+            id: id.into(),
+            kind: kind.into(),
+            title: title.into(),
+            body: body.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn corpus(dir: &Path) -> SearchIndex {
+        let ix = SearchIndex::open_dir(dir).unwrap();
+        ix.upsert(&[
+            doc(
+                "cs1",
+                "case_study",
+                "Frailty assessment in the emergency department",
+                "We screened every patient over 75 for frailty.",
+                &["frailty"],
+            ),
+            doc("cs2", "case_study", "Discharge before noon", "Delays on the ward fell after a morning board round.", &["flow"]),
+            doc(
+                "r1",
+                "resource",
+                "Run chart template",
+                "A spreadsheet that draws a run chart and marks shifts.",
+                &["measurement"],
+            ),
+            doc("e1", "event", "Frailty network workshop", "A half-day workshop on frailty pathways.", &["frailty"]),
+        ])
+        .unwrap();
+        ix
+    }
+
+    fn ids(h: &Hits) -> Vec<&str> {
+        h.hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    fn q(text: &str) -> SearchQuery {
+        SearchQuery { text: text.into(), limit: 10, ..Default::default() }
+    }
+
+    #[test]
+    fn ranks_by_relevance_with_typos_and_stems() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(dir.path());
+        assert_eq!(ix.len(), 4);
+        let h = ix.search(&q("frailty")).unwrap();
+        assert_eq!(h.total, 2);
+        assert!(ids(&h).contains(&"cs1") && ids(&h).contains(&"e1"));
+        assert_eq!(ix.search(&q("frialty")).unwrap().total, 2, "a transposition is one typo");
+        assert_eq!(ids(&ix.search(&q("delay")).unwrap()), ["cs2"], "stemmed: delays");
+        assert_eq!(ids(&ix.search(&q("run charts")).unwrap())[0], "r1");
+        assert_eq!(ix.search(&q("astrology")).unwrap().total, 0);
+        assert_eq!(ix.search(&q("  ")).unwrap().total, 0);
+        // A title match outranks a body-only match.
+        ix.upsert(&[doc("cs3", "case_study", "Ward rounds", "Notes on discharge.", &[])]).unwrap();
+        assert_eq!(ids(&ix.search(&q("discharge")).unwrap())[0], "cs2");
+    }
+
+    #[test]
+    fn filters_pages_replaces_and_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(dir.path());
+        let by_kind = ix.search(&SearchQuery { kind: Some("event".into()), ..q("frailty") }).unwrap();
+        assert_eq!(ids(&by_kind), ["e1"]);
+        let by_topic = ix.search(&SearchQuery { topic: Some("flow".into()), ..q("frailty discharge") }).unwrap();
+        assert_eq!(ids(&by_topic), ["cs2"]);
+        let first = ix.search(&SearchQuery { limit: 1, ..q("frailty") }).unwrap();
+        let second = ix.search(&SearchQuery { limit: 1, offset: 1, ..q("frailty") }).unwrap();
+        assert_eq!(first.total, 2);
+        assert_ne!(ids(&first), ids(&second));
+        ix.upsert(&[doc("cs1", "case_study", "Falls prevention", "Hourly rounding.", &[])]).unwrap();
+        assert_eq!(ix.len(), 4, "an upsert replaces");
+        assert_eq!(ids(&ix.search(&q("frailty")).unwrap()), ["e1"]);
+        ix.remove(&["e1"]).unwrap();
+        assert_eq!(ix.search(&q("frailty")).unwrap().total, 0);
+        ix.rebuild(&[doc("x", "resource", "Frailty toolkit", "", &[])]).unwrap();
+        assert_eq!(ix.len(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_restores_the_same_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(&dir.path().join("a"));
+        let bytes = ix.snapshot().unwrap();
+        let copy = SearchIndex::from_snapshot(&bytes, &dir.path().join("b")).unwrap();
+        assert_eq!(copy.len(), 4);
+        assert_eq!(copy.search(&q("frialty")).unwrap().total, 2);
+        assert!(SearchIndex::from_snapshot(b"not a tar archive at all", &dir.path().join("c")).is_err());
+    }
+
+    #[test]
+    fn highlights_mark_matches_in_the_current_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(dir.path());
+        let text =
+            "Before the project, <b>frailty</b> screening was patchy. After it, every patient over 75 had a Frailty score.";
+        let h = ix.highlights(text, "frialty");
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert!(h[0].contains("<mark>frailty</mark>") && h[1].contains("<mark>Frailty</mark>"), "{h:?}");
+        let near = ix.highlights("frailty and frailty again", "frailty");
+        assert_eq!(near, ["<mark>frailty</mark> and <mark>frailty</mark> again"], "close matches share a snippet");
+        assert!(h[0].contains("&lt;b&gt;"), "the rest is escaped: {h:?}");
+        assert!(ix.highlights("Nothing relevant here.", "frailty").is_empty());
+        let long = format!("{} frailty {}", "x ".repeat(200), "y ".repeat(200));
+        let h = ix.highlights(&long, "frailty");
+        assert!(h[0].starts_with('…') && h[0].ends_with('…') && h[0].len() < 200, "{h:?}");
+        assert!(!ix.highlights("Délais réduits à l'hôpital, frailty é", "frailty")[0].is_empty(), "multibyte text");
+    }
+
+    #[test]
+    fn edit_distance_counts_transpositions_as_one() {
+        assert_eq!(edit_distance("frailty", "frialty"), 1);
+        assert_eq!(edit_distance("flow", "flwo"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert!(!matches_word("run", "ran"), "short words must match exactly");
+        assert!(matches_word("pathway", "pathwya"));
+    }
+}
