@@ -64,6 +64,7 @@ async fn main() {
             job_title: None,
             topics: vec![],
             digest,
+            coffee: Default::default(),
             created_at: now_text.clone(),
             updated_at: now_text.clone(),
             version: 1,

@@ -79,6 +79,23 @@ impl Backend {
             .with_api_base_url(base_url)
             .with_link_key(&link_key(&secret))
             .with_mailer(Arc::new(outbox.clone()), &mail_from());
+        // The search index lives beside the store and follows every change.
+        let index = qnet_search::SearchIndex::open_dir(&data_dir.join("search"))
+            .with_context(|| format!("cannot open the search index in {}", data_dir.display()))?;
+        let empty = index.is_empty();
+        let app = app.with_search(Arc::new(index));
+        if empty {
+            // A store from before search existed, or a deleted index: rebuild it.
+            let rt = tokio::runtime::Handle::try_current();
+            if let Ok(rt) = rt {
+                let app = app.clone();
+                rt.spawn(async move {
+                    if let Err(e) = app.rebuild_search_index().await {
+                        tracing::error!(error = %e, "the search index could not be rebuilt");
+                    }
+                });
+            }
+        }
         Ok(Backend {
             kind: "embedded",
             app,

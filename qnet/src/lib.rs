@@ -2,6 +2,7 @@
 //! the same server from it.
 
 pub mod backend;
+pub mod community;
 pub mod dev;
 pub mod smtp;
 

@@ -76,6 +76,32 @@ enum Command {
         data_dir: PathBuf,
         file: PathBuf,
     },
+    /// Expire lapsed mentoring offers (proposing the next candidate) and assign
+    /// every open mentoring request at once, as functions/mentoring does. Prints
+    /// one JSON object: assignments and unmatched.
+    Match {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// The moment to run at, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// Decide, but write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Pair the members who opted in to randomised coffee for the week holding
+    /// `--now`, and email each pair or trio once, as functions/coffee-round does.
+    /// A week that already has a round prints it again and sends nothing new.
+    CoffeeRound {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// A moment in the round's week, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// Draw the pairs, but store and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     Token {
         #[arg(long)]
@@ -107,6 +133,14 @@ fn main() -> ExitCode {
                 digest(data_dir, now, dry_run, preview, email, out).await
             }
             Command::SesEvent { data_dir, file } => ses_event(data_dir, file).await,
+            Command::Match { data_dir, now, dry_run } => {
+                println!("{}", qnet::community::run_match(&data_dir, parse_now(now)?, dry_run).await?);
+                Ok(())
+            }
+            Command::CoffeeRound { data_dir, now, dry_run } => {
+                println!("{}", qnet::community::run_coffee_round(&data_dir, parse_now(now)?, dry_run).await?);
+                Ok(())
+            }
             Command::Token { email, roles, name, organisation, data_dir, hours } => {
                 token(email, roles, name, organisation, data_dir, hours).await
             }

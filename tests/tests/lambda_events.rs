@@ -375,3 +375,96 @@ mod digests {
         assert!(qnet_ses_events::handle(&app, broken).await.is_err());
     }
 }
+
+/// The mentoring pass and the coffee round, from their EventBridge Scheduler
+/// inputs, on an app whose clock is fixed (records are made through the same
+/// use cases the API calls).
+mod schedules {
+    use std::sync::Arc;
+
+    use qnet_app::{App, Claims};
+    use qnet_embedded::Outbox;
+    use qnet_ports::Clock;
+    use qnet_tests::spawn_app;
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::fixture;
+
+    struct Fixed(OffsetDateTime);
+    impl Clock for Fixed {
+        fn now(&self) -> OffsetDateTime {
+            self.0
+        }
+    }
+
+    fn claims(who: &str) -> Claims {
+        Claims::new(format!("m-{who}"), format!("{who}"), who.split('@').next().unwrap().into(), vec![])
+    }
+
+    fn outbox_to(dir: &std::path::Path, email: &str) -> Vec<String> {
+        let o = Outbox::open(dir).unwrap();
+        o.list()
+            .unwrap()
+            .iter()
+            .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", ""))
+            .filter(|m| m.contains(&format!("<{email}>")))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_mentoring_pass_expires_lapsed_offers_and_proposes_the_next_mentor() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+        let mut app = t.app.clone();
+        app.clock = Arc::new(Fixed(datetime!(2026-11-23 09:00 UTC)));
+        let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
+        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
+        let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
+        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
+        assert_eq!(created.body["proposal"]["mentor_id"], "m-ann@leedsth.nhs.uk");
+        assert_eq!(created.body["proposal"]["expires_at"], "2026-11-30T09:00:00.000Z", "seven days by default");
+        app.put_mentor_profile(&claims("dan@leedsth.nhs.uk"), &profile).await.unwrap();
+
+        // The schedule's `now` (2 December) is past the offer's expiry: Bob's request
+        // goes to Dan, and Dan's offer links point at the public API.
+        let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-mentoring.json")).unwrap();
+        eprintln!("DEBUG {:?}", app.all_mentors().await.unwrap());
+        let report = qnet_mentoring::handle(&app, "https://api.qnet.example", event.clone()).await.unwrap();
+        assert_eq!(report.assignments.len(), 1, "{report:?}");
+        assert_eq!(report.assignments[0].mentor_id, "m-dan@leedsth.nhs.uk");
+        let offers = outbox_to(&t.data_dir, "dan@leedsth.nhs.uk");
+        assert_eq!(offers.len(), 1);
+        assert!(offers[0].contains("https://api.qnet.example/mentoring/offers/"));
+        // Again: the live proposal stays, nothing more is sent.
+        let again = qnet_mentoring::handle(&app, "https://api.qnet.example", event.clone()).await.unwrap();
+        assert!(again.assignments.is_empty() && again.unmatched.is_empty(), "{again:?}");
+        assert_eq!(outbox_to(&t.data_dir, "dan@leedsth.nhs.uk").len(), 1);
+
+        let mut bad = event;
+        bad["now"] = json!("<aws.scheduler.scheduled-time>");
+        assert!(qnet_mentoring::handle(&app, "https://api.qnet.example", bad).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_coffee_round_pairs_the_week_once() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+        let mut app = t.app.clone();
+        app.clock = Arc::new(Fixed(datetime!(2026-11-27 09:00 UTC)));
+        for who in ["ann@leedsth.nhs.uk", "bob@bradford.gov.uk"] {
+            app.update_member(&claims(who), &json!({"coffee": {"opt_in": true}}), None).await.unwrap();
+        }
+        let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-coffee.json")).unwrap();
+        let round = qnet_coffee_round::handle(&app, event.clone()).await.unwrap();
+        assert_eq!(round.round, "2026-W49", "the week holding the schedule's now, not the clock's");
+        assert_eq!(round.pairs, [["m-ann@leedsth.nhs.uk", "m-bob@bradford.gov.uk"]]);
+        assert_eq!(outbox_to(&t.data_dir, "ann@leedsth.nhs.uk").len(), 1);
+        let again = qnet_coffee_round::handle(&app, event).await.unwrap();
+        assert_eq!((again.pairs, again.sent), (round.pairs, 0));
+        assert_eq!(outbox_to(&t.data_dir, "bob@bradford.gov.uk").len(), 1, "a retried run sends nothing twice");
+    }
+}

@@ -316,6 +316,7 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         API_VARIABLES, ATTACHMENT_CHECK_VARIABLES, DIGEST_PLANNER_VARIABLES, DIGEST_SENDER_VARIABLES, EMAIL_INGEST_VARIABLES,
         PRE_SIGNUP_VARIABLES, SES_EVENTS_VARIABLES,
     };
+    use qnet_app::config::{COFFEE_ROUND_VARIABLES, MENTORING_VARIABLES};
     BTreeMap::from([
         ("ApiFunction", API_VARIABLES),
         ("PreSignupFunction", PRE_SIGNUP_VARIABLES),
@@ -324,6 +325,8 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("DigestPlannerFunction", DIGEST_PLANNER_VARIABLES),
         ("DigestSenderFunction", DIGEST_SENDER_VARIABLES),
         ("SesEventsFunction", SES_EVENTS_VARIABLES),
+        ("MentoringFunction", MENTORING_VARIABLES),
+        ("CoffeeRoundFunction", COFFEE_ROUND_VARIABLES),
     ])
 }
 
@@ -430,12 +433,12 @@ fn environment_values_point_at_this_stacks_resources() {
                     assert_eq!(value, &json!({ "Ref": client_id }), "{}: {name}", f.id);
                     assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]), "authorizer audience");
                 }
-                // Ingest acknowledges from the case study address; the API's notices
-                // come from the digest's address.
-                "QNET_MAIL_FROM" if f.id == "ApiFunction" => {
-                    assert_eq!(value, &json!({ "Ref": "DigestFromAddress" }), "{}: {name}", f.id)
+                // Ingest acknowledges from the case study address; every other
+                // function's notices come from the digest's (notices') address.
+                "QNET_MAIL_FROM" if f.id == "EmailIngestFunction" => {
+                    assert_eq!(value, &json!({ "Ref": "CaseStudyAddress" }), "{}: {name}", f.id)
                 }
-                "QNET_MAIL_FROM" => assert_eq!(value, &json!({ "Ref": "CaseStudyAddress" }), "{}: {name}", f.id),
+                "QNET_MAIL_FROM" => assert_eq!(value, &json!({ "Ref": "DigestFromAddress" }), "{}: {name}", f.id),
                 // The stack's own generated secret, resolved at deployment.
                 "QNET_LINK_SIGNING_KEY" => {
                     let (secret_id, secret) = t.only("AWS::SecretsManager::Secret");
@@ -476,6 +479,11 @@ fn environment_values_point_at_this_stacks_resources() {
                 }
                 "QNET_DIGEST_QUEUE_URL" => {
                     assert_eq!(value, &json!({ "Ref": digest_queue(&t) }), "{}: {name} must be the queue the sender reads", f.id)
+                }
+                // Mentor matching: one setting for every function that proposes.
+                "QNET_MATCHING_WEIGHTS" => assert_eq!(value, &json!({ "Ref": "MatchingWeights" }), "{}: {name}", f.id),
+                "QNET_MENTORING_OFFER_DAYS" => {
+                    assert_eq!(value, &json!({ "Ref": "MentoringOfferDays" }), "{}: {name}", f.id)
                 }
                 other => panic!("{}: no check for {other}: add one here", f.id),
             }
@@ -661,6 +669,10 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         ("DigestPlannerFunction", (&planner, none)),
         ("DigestSenderFunction", (&sender, none)),
         ("SesEventsFunction", (&ses_events, none)),
+        // Like the sender: get, query, put, delete and transactions of puts and
+        // deletes only (no `Write::Check`).
+        ("MentoringFunction", (&sender, none)),
+        ("CoffeeRoundFunction", (&sender, none)),
     ]);
     let functions = t.functions();
     assert_eq!(
@@ -1180,6 +1192,13 @@ fn the_digest_sender_path_writes_no_condition_checks() {
         "shared/app/src/suppression.rs",
         "shared/app/src/tokens.rs",
         "functions/digest-sender/src/lib.rs",
+        // The mentoring pass and the coffee round are granted the same actions.
+        "shared/app/src/mentoring.rs",
+        "shared/app/src/coffee.rs",
+        "shared/app/src/members.rs",
+        "shared/app/src/organisations.rs",
+        "functions/mentoring/src/lib.rs",
+        "functions/coffee-round/src/lib.rs",
     ] {
         let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(
@@ -1301,6 +1320,8 @@ fn outputs_name_what_the_front_end_and_operators_need() {
         "SesEventsDeadLetterQueueUrl",
         "DigestPlannerFunctionName",
         "SesEventsFunctionName",
+        "MentoringFunctionName",
+        "CoffeeRoundFunctionName",
     ] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }

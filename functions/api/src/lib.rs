@@ -45,7 +45,7 @@ struct ApiDoc;
 /// Every documented route. The router is built from this and nothing else, so the
 /// document and the router cannot disagree.
 fn api_routes() -> OpenApiRouter<ApiState> {
-    use routes::{case_studies as cs, digest, meta, organisations as orgs, people};
+    use routes::{case_studies as cs, digest, mentoring, meta, organisations as orgs, people};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::health))
         .routes(routes!(meta::topics))
@@ -60,13 +60,36 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(cs::release_hold))
         .routes(routes!(cs::add_attachment))
         .routes(routes!(cs::download_attachment))
+        .routes(routes!(routes::projects::classification_questions))
+        .routes(routes!(routes::projects::list, routes::projects::create))
+        .routes(routes!(routes::projects::get, routes::projects::update))
+        .routes(routes!(routes::projects::list_pdsa, routes::projects::create_pdsa))
+        .routes(routes!(routes::projects::list_measures, routes::projects::create_measure))
+        .routes(routes!(routes::projects::update_measure))
+        .routes(routes!(routes::projects::upload_points))
+        .routes(routes!(routes::projects::create_annotation))
+        .routes(routes!(routes::projects::analysis))
+        .routes(routes!(routes::projects::chart_svg))
+        .routes(routes!(routes::projects::board, routes::projects::create_post))
+        .routes(routes!(routes::projects::create_reply))
+        .routes(routes!(routes::projects::follow, routes::projects::unfollow))
         .routes(routes!(people::me, people::update_me, people::erase_me))
         .routes(routes!(people::my_case_studies))
         .routes(routes!(people::moderation_queue))
         .routes(routes!(digest::preview))
+        .routes(routes!(routes::search::search))
         .routes(routes!(digest::unsubscribe_page, digest::unsubscribe))
         .routes(routes!(digest::request_confirmation))
         .routes(routes!(digest::confirmation_page, digest::confirm))
+        .routes(routes!(mentoring::my_mentor, mentoring::put_mentor, mentoring::delete_mentor))
+        .routes(routes!(mentoring::create_request))
+        .routes(routes!(mentoring::my_requests))
+        .routes(routes!(mentoring::get_request, mentoring::withdraw_request))
+        .routes(routes!(mentoring::matches))
+        .routes(routes!(mentoring::close_pairing))
+        .routes(routes!(mentoring::offer))
+        .routes(routes!(mentoring::accept))
+        .routes(routes!(mentoring::decline))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.

@@ -19,6 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     )
     .with_web_base_url(&config.web_base_url)
     .with_link_key(config.link_signing_key.as_bytes())
+    .with_mentoring(config.mentoring)
     .with_mailer(
         Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
         &config.mail_from,

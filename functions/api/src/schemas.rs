@@ -132,6 +132,14 @@ pub struct MemberPatchInput {
     pub job_title: Option<String>,
     pub topics: Option<Vec<String>>,
     pub digest: Option<DigestPatchInput>,
+    pub coffee: Option<CoffeePatchInput>,
+}
+
+/// Randomised coffee: `opt_in` puts the member in the pool of each new round.
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoffeePatchInput {
+    pub opt_in: bool,
 }
 
 /// Digest preferences: how often, and on which topics (empty: all). Choosing a

@@ -233,7 +233,10 @@ impl App {
 
     async fn save_change(&self, old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> AppResult<()> {
         match self.records.transact(change_writes(old, new, keep_history)).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.index_case_study(new);
+                Ok(())
+            }
             Err(e) if e.is_conflict() => Err(AppError::VersionMismatch { current: old.version + 1 }),
             Err(e) => Err(e.into()),
         }

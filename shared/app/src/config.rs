@@ -21,6 +21,8 @@ pub mod vars {
     pub const DIGEST_QUEUE_URL: &str = "QNET_DIGEST_QUEUE_URL";
     pub const SES_MAX_PER_SECOND: &str = "QNET_SES_MAX_PER_SECOND";
     pub const LINK_SIGNING_KEY: &str = "QNET_LINK_SIGNING_KEY";
+    pub const MATCHING_WEIGHTS: &str = "QNET_MATCHING_WEIGHTS";
+    pub const MENTORING_OFFER_DAYS: &str = "QNET_MENTORING_OFFER_DAYS";
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
@@ -33,12 +35,21 @@ pub const API_VARIABLES: &[&str] = &[
     vars::MAIL_FROM,
     vars::SES_CONFIGURATION_SET,
     vars::LINK_SIGNING_KEY,
+    vars::MATCHING_WEIGHTS,
+    vars::MENTORING_OFFER_DAYS,
     vars::LOG_LEVEL,
 ];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const ATTACHMENT_CHECK_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
-pub const EMAIL_INGEST_VARIABLES: &[&str] =
-    &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::MAIL_FROM, vars::RAW_MAIL_PREFIX, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
+pub const EMAIL_INGEST_VARIABLES: &[&str] = &[
+    vars::TABLE_NAME,
+    vars::BUCKET_NAME,
+    vars::MAIL_FROM,
+    vars::RAW_MAIL_PREFIX,
+    vars::SES_CONFIGURATION_SET,
+    vars::WEB_BASE_URL,
+    vars::LOG_LEVEL,
+];
 
 pub const DIGEST_PLANNER_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::DIGEST_QUEUE_URL, vars::LOG_LEVEL];
 pub const DIGEST_SENDER_VARIABLES: &[&str] = &[
@@ -52,6 +63,17 @@ pub const DIGEST_SENDER_VARIABLES: &[&str] = &[
     vars::LOG_LEVEL,
 ];
 pub const SES_EVENTS_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
+pub const MENTORING_VARIABLES: &[&str] = &[
+    vars::TABLE_NAME,
+    vars::MAIL_FROM,
+    vars::PUBLIC_API_URL,
+    vars::SES_CONFIGURATION_SET,
+    vars::LINK_SIGNING_KEY,
+    vars::MATCHING_WEIGHTS,
+    vars::MENTORING_OFFER_DAYS,
+    vars::LOG_LEVEL,
+];
+pub const COFFEE_ROUND_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::MAIL_FROM, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration is not usable: {}", .problems.join("; "))]
@@ -113,6 +135,17 @@ impl<'a> Reader<'a> {
         v
     }
 
+    /// Mentor matching settings (`QNET_MATCHING_WEIGHTS`, `QNET_MENTORING_OFFER_DAYS`):
+    /// defaults when absent, a problem when present and bad.
+    pub fn mentoring(&mut self) -> crate::mentoring::MentoringSettings {
+        let weights = self.optional(vars::MATCHING_WEIGHTS);
+        let days = self.optional(vars::MENTORING_OFFER_DAYS);
+        crate::mentoring::MentoringSettings::parse(weights.as_deref(), days.as_deref()).unwrap_or_else(|problem| {
+            self.problems.push(problem);
+            Default::default()
+        })
+    }
+
     pub fn finish(self) -> Result<(), ConfigError> {
         if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }
     }
@@ -132,6 +165,8 @@ pub struct ApiConfig {
     pub configuration_set: Option<String>,
     /// Signs one-off links in emails (32 bytes or more).
     pub link_signing_key: String,
+    /// Mentor matching weights and offer days (defaults when absent).
+    pub mentoring: crate::mentoring::MentoringSettings,
     pub log_level: String,
 }
 
@@ -146,6 +181,7 @@ impl ApiConfig {
             mail_from: r.required(vars::MAIL_FROM),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             link_signing_key: r.required(vars::LINK_SIGNING_KEY),
+            mentoring: r.mentoring(),
             log_level: r.log_level(),
         };
         if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
@@ -202,6 +238,8 @@ pub struct IngestConfig {
     pub raw_mail_prefix: String,
     /// SES configuration set whose events feed the suppression list.
     pub configuration_set: Option<String>,
+    /// The front end that project board emails (sent for replies by email) link to.
+    pub web_base_url: String,
     pub log_level: String,
 }
 
@@ -213,6 +251,7 @@ impl IngestConfig {
             mail_from: r.required(vars::MAIL_FROM),
             raw_mail_prefix: r.required(vars::RAW_MAIL_PREFIX),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
             log_level: r.log_level(),
         };
         if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
@@ -285,6 +324,66 @@ impl DigestSenderConfig {
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             log_level: r.log_level(),
         };
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the scheduled mentoring pass (`functions/mentoring`).
+#[derive(Debug, Clone)]
+pub struct MentoringConfig {
+    pub table_name: String,
+    /// The address offer and introduction emails come from.
+    pub mail_from: String,
+    /// The HTTP API, which serves the offer pages the emails link to.
+    pub public_api_url: String,
+    pub configuration_set: Option<String>,
+    /// The API's link key: offer links signed here are checked there.
+    pub link_signing_key: String,
+    pub mentoring: crate::mentoring::MentoringSettings,
+    pub log_level: String,
+}
+
+impl MentoringConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<MentoringConfig, ConfigError> {
+        let c = MentoringConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            mail_from: r.required(vars::MAIL_FROM),
+            public_api_url: r.url(vars::PUBLIC_API_URL),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            link_signing_key: r.required(vars::LINK_SIGNING_KEY),
+            mentoring: r.mentoring(),
+            log_level: r.log_level(),
+        };
+        if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
+            r.problems.push(format!("{} must be at least 32 characters", vars::LINK_SIGNING_KEY));
+        }
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the weekly coffee round (`functions/coffee-round`).
+#[derive(Debug, Clone)]
+pub struct CoffeeRoundConfig {
+    pub table_name: String,
+    pub mail_from: String,
+    pub configuration_set: Option<String>,
+    pub log_level: String,
+}
+
+impl CoffeeRoundConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<CoffeeRoundConfig, ConfigError> {
+        let c = CoffeeRoundConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            mail_from: r.required(vars::MAIL_FROM),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            log_level: r.log_level(),
+        };
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
         r.finish().map(|_| c)
     }
 }

@@ -237,13 +237,10 @@ impl App {
         if a.outcome != Outcome::Accept {
             return Ok(IngestReport::without_record(a, a.outcome, a.reason, a.detail.clone()));
         }
-        if let Route::Reply { .. } = a.route {
-            return Ok(IngestReport::without_record(
-                a,
-                Outcome::Ignore,
-                Some("unknown_token"),
-                Some("The message was sent to a reply address that does not belong to anything here.".into()),
-            ));
+        // A reply to a project board email: the token names the follower and
+        // the post (`boards.rs`).
+        if let Route::Reply { token } = &a.route {
+            return self.ingest_board_reply(inbound, a, token, opts, mailer).await;
         }
         let Some(sender) = a.submitter.clone() else {
             return Ok(IngestReport::without_record(

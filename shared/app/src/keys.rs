@@ -85,3 +85,94 @@ pub fn digest_subscribers(cadence: qnet_domain::digest::Cadence) -> String {
 pub fn digest_claim(member_id: &str, issue_id: &str) -> (String, String) {
     (format!("MEMBER#{member_id}"), format!("DIGEST#{issue_id}"))
 }
+/// A member's mentor profile, beside their profile.
+pub fn mentor(member_id: &str) -> (String, String) {
+    (format!("MEMBER#{member_id}"), "MENTOR".into())
+}
+/// GSI1 partition of every mentor profile (the pool the matching reads).
+pub const MENTORS: &str = "MENTORS";
+/// A mentoring request (its proposal and pairing live on it too).
+pub fn mentoring_request(id: &str) -> (String, String) {
+    (format!("MREQ#{id}"), "MREQ".into())
+}
+/// GSI2 partition of one member's mentoring requests.
+pub fn members_mentoring_requests(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#MREQ")
+}
+/// GSI1 partitions of mentoring requests by state: `open` ones by creation,
+/// `proposed` ones by when their proposal expires (sparse: other states are absent).
+pub const OPEN_MENTORING_REQUESTS: &str = "MREQ#open";
+pub const PROPOSED_MENTORING_REQUESTS: &str = "MREQ#proposed";
+/// A mentor who declined (or let lapse an offer from) this member: never proposed to them again.
+pub fn mentoring_exclusion(member_id: &str, mentor_id: &str) -> (String, String) {
+    (format!("MEMBER#{member_id}"), format!("MDECLINE#{mentor_id}"))
+}
+pub const MENTORING_EXCLUSION_PREFIX: &str = "MDECLINE#";
+/// The claim that one email about a mentoring request went (or is going) out.
+pub fn mentoring_mail_claim(request_id: &str, what: &str) -> (String, String) {
+    (format!("MREQ#{request_id}"), format!("MAIL#{what}"))
+}
+/// GSI2 partition of the members who opted in to randomised coffee.
+pub const COFFEE_POOL: &str = "COFFEE#pool";
+/// One coffee round (an ISO week): its frozen pool and its groups.
+pub fn coffee_round(round_id: &str) -> (String, String) {
+    (format!("COFFEE#{round_id}"), "ROUND".into())
+}
+/// The claim that one group of a coffee round was introduced by email.
+pub fn coffee_claim(round_id: &str, group: usize) -> (String, String) {
+    (format!("COFFEE#{round_id}"), format!("GROUP#{group:05}"))
+}
+/// A QI project.
+pub fn project(id: &str) -> (String, String) {
+    (project_partition(id), "PROJECT".into())
+}
+/// A project's partition: the project, its PDSA cycles, measures, board posts,
+/// followers and follower notification claims.
+pub fn project_partition(id: &str) -> String {
+    format!("PROJECT#{id}")
+}
+pub fn pdsa(project_id: &str, pdsa_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{PDSA_PREFIX}{pdsa_id}"))
+}
+pub const PDSA_PREFIX: &str = "PDSA#";
+pub fn measure(project_id: &str, measure_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{MEASURE_PREFIX}{measure_id}"))
+}
+pub const MEASURE_PREFIX: &str = "MEASURE#";
+/// A measure's partition: its points (one item per calendar year) and annotations.
+pub fn measure_partition(measure_id: &str) -> String {
+    format!("MEASURE#{measure_id}")
+}
+/// The points of one measure dated in one calendar year ([0010](../../../docs/decisions/0010-measure-points-in-year-chunks.md)).
+pub fn measure_points(measure_id: &str, year: i32) -> (String, String) {
+    (measure_partition(measure_id), format!("{POINTS_PREFIX}{year:04}"))
+}
+pub const POINTS_PREFIX: &str = "POINTS#";
+pub fn annotation(measure_id: &str, date: &str, annotation_id: &str) -> (String, String) {
+    (measure_partition(measure_id), format!("{ANNOTATION_PREFIX}{date}#{annotation_id}"))
+}
+pub const ANNOTATION_PREFIX: &str = "ANNOT#";
+/// Partitions of the project lists (newest first): all, by topic, by
+/// organisation, by status; other filters are applied to the summaries read.
+pub fn project_list(filter: Option<(&str, &str)>) -> String {
+    match filter {
+        None => "PROJLIST#all".into(),
+        Some((kind, value)) => format!("PROJLIST#{kind}#{value}"),
+    }
+}
+/// A post on a project's board; a reply sorts right after its thread's post.
+pub fn board_post(project_id: &str, post_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{POST_PREFIX}{post_id}"))
+}
+pub fn board_reply(project_id: &str, post_id: &str, reply_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{POST_PREFIX}{post_id}#REPLY#{reply_id}"))
+}
+pub const POST_PREFIX: &str = "POST#";
+pub fn follower(project_id: &str, member_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{FOLLOWER_PREFIX}{member_id}"))
+}
+pub const FOLLOWER_PREFIX: &str = "FOLLOWER#";
+/// The claim that one follower was (or is being) emailed about one post or reply.
+pub fn board_notification(project_id: &str, message_id: &str, member_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("NOTIFY#{message_id}#{member_id}"))
+}

@@ -3,7 +3,9 @@
 //! and by the local runner.
 
 pub mod auth;
+pub mod boards;
 pub mod case_studies;
+pub mod coffee;
 pub mod config;
 pub mod digest;
 pub mod error;
@@ -14,7 +16,10 @@ pub mod links;
 pub mod logging;
 pub mod mail;
 pub mod members;
+pub mod mentoring;
 pub mod organisations;
+pub mod search;
+pub mod projects;
 pub mod suppression;
 pub mod tokens;
 pub mod uploads;
@@ -51,6 +56,10 @@ pub struct App {
     pub mail_from: Arc<str>,
     /// Signs the one-off links in emails.
     pub links: Arc<links::LinkSigner>,
+    /// The full-text index, where this process has one (`qnet serve`).
+    pub search: Option<Arc<dyn search::TextSearch>>,
+    /// Mentor matching's weights and how long offers stay open.
+    pub mentoring: Arc<mentoring::MentoringSettings>,
     orgs: Arc<organisations::Directory>,
 }
 
@@ -65,6 +74,8 @@ impl App {
             mailer: Arc::new(NoMail),
             mail_from: Arc::from("qnet@qnet.localhost"),
             links: Arc::new(links::LinkSigner::ephemeral()),
+            search: None,
+            mentoring: Arc::new(mentoring::MentoringSettings::default()),
             orgs: Arc::new(organisations::Directory::default()),
         }
     }
@@ -85,6 +96,12 @@ impl App {
     /// One-off links are signed with this key (32 bytes or more).
     pub fn with_link_key(mut self, key: &[u8]) -> App {
         self.links = Arc::new(links::LinkSigner::new(key));
+        self
+    }
+
+    /// Mentor matching uses these weights and offer days.
+    pub fn with_mentoring(mut self, settings: mentoring::MentoringSettings) -> App {
+        self.mentoring = Arc::new(settings);
         self
     }
 

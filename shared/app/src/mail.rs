@@ -25,6 +25,14 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("pages/page.html.tera", include_str!("../../../templates/pages/page.html.tera")),
         ("email/confirm-address.html.tera", include_str!("../../../templates/email/confirm-address.html.tera")),
         ("email/confirm-address.txt.tera", include_str!("../../../templates/email/confirm-address.txt.tera")),
+        ("email/board-post.html.tera", include_str!("../../../templates/email/board-post.html.tera")),
+        ("email/board-post.txt.tera", include_str!("../../../templates/email/board-post.txt.tera")),
+        ("email/mentoring-offer.html.tera", include_str!("../../../templates/email/mentoring-offer.html.tera")),
+        ("email/mentoring-offer.txt.tera", include_str!("../../../templates/email/mentoring-offer.txt.tera")),
+        ("email/mentoring-introduction.html.tera", include_str!("../../../templates/email/mentoring-introduction.html.tera")),
+        ("email/mentoring-introduction.txt.tera", include_str!("../../../templates/email/mentoring-introduction.txt.tera")),
+        ("email/coffee-introduction.html.tera", include_str!("../../../templates/email/coffee-introduction.html.tera")),
+        ("email/coffee-introduction.txt.tera", include_str!("../../../templates/email/coffee-introduction.txt.tera")),
     ])
     .expect("the email templates parse");
     t

@@ -14,10 +14,12 @@ pub fn member_item(m: &Member) -> Item {
     let item = Item::new(pk, sk, encode(m)).with_version(m.version);
     // The digest planner finds a cadence's members through GSI1. Members who
     // unsubscribed stay listed, so the planner can count them.
-    match m.digest.cadence {
+    let item = match m.digest.cadence {
         Cadence::Off => item,
         c => item.with_gsi1(keys::digest_subscribers(c), m.id.clone()),
-    }
+    };
+    // Coffee rounds find their pool through GSI2 (sparse: only members who opted in).
+    if m.coffee.opt_in { item.with_gsi2(keys::COFFEE_POOL, m.id.clone()) } else { item }
 }
 
 impl App {
@@ -44,6 +46,7 @@ impl App {
             job_title: None,
             topics: vec![],
             digest: Default::default(),
+            coffee: Default::default(),
             created_at: now.clone(),
             updated_at: now,
             version: 1,

@@ -48,6 +48,9 @@ pub fn hash_token(text: &str) -> Option<String> {
 pub enum TokenPurpose {
     /// Leave the digest (List-Unsubscribe).
     Unsubscribe,
+    /// Reply by email to a project board post (`reply+TOKEN@`); the context is
+    /// `<project id>/<post id>`, one token per (follower, post).
+    BoardReply,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -30,6 +30,8 @@ pub struct MemberView {
     pub topics: Vec<String>,
     /// Digest preferences (new members start on `weekly`).
     pub digest: qnet_domain::digest::DigestPrefs,
+    /// Randomised coffee: `opt_in` puts the member in the next rounds' pool.
+    pub coffee: qnet_domain::member::CoffeePrefs,
     /// Set when no email can go to this address (a hard bounce or a complaint).
     pub email_suppressed: Option<crate::suppression::SuppressionView>,
     pub created_at: String,
@@ -48,6 +50,7 @@ impl MemberView {
             job_title: m.job_title,
             topics: m.topics,
             digest: m.digest,
+            coffee: m.coffee,
             email_suppressed: None,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -18,6 +18,9 @@ pub struct Member {
     /// Digest preferences; members stored before digests existed read as weekly.
     #[serde(default)]
     pub digest: DigestPrefs,
+    /// Randomised coffee: whether the member is in the next rounds' pool.
+    #[serde(default)]
+    pub coffee: CoffeePrefs,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -30,11 +33,21 @@ pub struct MemberPatch {
     pub job_title: Option<Option<String>>,
     pub topics: Option<Vec<String>>,
     pub digest: Option<DigestPatch>,
+    /// `coffee.opt_in`.
+    pub coffee_opt_in: Option<bool>,
+}
+
+/// Randomised coffee preferences (`PATCH /me` `coffee`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoffeePrefs {
+    /// In the pool of each new coffee round (an ISO week, Europe/London).
+    pub opt_in: bool,
 }
 
 impl MemberPatch {
     pub fn parse(value: &serde_json::Value) -> Result<MemberPatch, FieldErrors> {
-        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest"]);
+        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest", "coffee"]);
         let mut p = MemberPatch::default();
         if i.has("name") {
             p.name = i.text("name", Presence::Required, 1, 200);
@@ -45,6 +58,15 @@ impl MemberPatch {
         p.job_title = i.patch_text("job_title", 200);
         p.topics = i.id_list("topics", 20, |t| if topics::is_known(t) { Ok(()) } else { Err("unknown topic".into()) });
         p.digest = DigestPatch::parse_in(&mut i);
+        p.coffee_opt_in = i
+            .object("coffee", &["opt_in"], |o| {
+                let v = o.boolean("opt_in");
+                if !o.has("opt_in") {
+                    o.errors.push("coffee.opt_in", "is required");
+                }
+                v
+            })
+            .flatten();
         i.errors.into_result(p)
     }
 
@@ -63,6 +85,9 @@ impl MemberPatch {
         }
         if let Some(d) = self.digest {
             d.apply(&mut m.digest);
+        }
+        if let Some(c) = self.coffee_opt_in {
+            m.coffee.opt_in = c;
         }
     }
 }

@@ -518,3 +518,34 @@ mod tests {
         assert!(matches_word("pathway", "pathwya"));
     }
 }
+
+/// The application's view of the index.
+impl qnet_app::search::TextSearch for SearchIndex {
+    fn upsert(&self, docs: &[qnet_app::search::IndexDocument]) -> Result<(), String> {
+        let docs: Vec<SearchDoc> = docs
+            .iter()
+            .map(|d| SearchDoc {
+                id: d.id.clone(),
+                kind: d.kind.clone(),
+                title: d.title.clone(),
+                body: d.body.clone(),
+                topics: d.topics.clone(),
+            })
+            .collect();
+        SearchIndex::upsert(self, &docs).map_err(|e| e.to_string())
+    }
+    fn remove(&self, ids: &[&str]) -> Result<(), String> {
+        SearchIndex::remove(self, ids).map_err(|e| e.to_string())
+    }
+    fn search(&self, q: &qnet_app::search::IndexQuery) -> Result<(Vec<(String, String)>, usize), String> {
+        let hits = SearchIndex::search(
+            self,
+            &SearchQuery { text: q.text.clone(), kind: q.kind.clone(), topic: q.topic.clone(), offset: q.offset, limit: q.limit },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((hits.hits.into_iter().map(|h| (h.id, h.kind)).collect(), hits.total))
+    }
+    fn highlights(&self, text: &str, query: &str) -> Vec<String> {
+        SearchIndex::highlights(self, text, query)
+    }
+}

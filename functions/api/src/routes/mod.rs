@@ -1,8 +1,11 @@
 pub mod case_studies;
 pub mod digest;
+pub mod search;
 pub mod meta;
+pub mod mentoring;
 pub mod organisations;
 pub mod people;
+pub mod projects;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,0 +1,297 @@
+//! Mentoring and coaching: mentor profiles, requests and their matches, the
+//! offer pages that the mentor's email links to, and closing a pairing. A new
+//! request is proposed to its best candidate in the request path (so it works
+//! locally with no queue or schedule); `functions/mentoring` re-optimises open
+//! requests on a schedule. The offer pages need no login: the signed, expiring
+//! token is the authority. A GET shows the buttons and changes nothing.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use qnet_app::mail::{Page, page};
+use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{created, idempotency, with_etag};
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody};
+use crate::problem::ApiResult;
+
+/// How a mentor or member can meet.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityInput {
+    /// `in_person`, `online`.
+    #[schema(max_items = 2)]
+    pub modes: Option<Vec<String>>,
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// A mentor profile, whole.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MentorInput {
+    /// `mentoring`, `coaching` or both.
+    #[schema(min_items = 1, max_items = 2)]
+    pub offers: Vec<String>,
+    /// Topic ids from GET /topics.
+    #[schema(min_items = 1, max_items = 10)]
+    pub topics: Vec<String>,
+    #[schema(max_items = 20)]
+    pub skills: Option<Vec<String>>,
+    /// Mentees at once; not below the mentees and unanswered offers you have now.
+    #[schema(minimum = 1, maximum = 20)]
+    pub capacity: u32,
+    pub availability: Option<AvailabilityInput>,
+    #[schema(max_length = 2000)]
+    pub bio: Option<String>,
+    #[schema(max_length = 200)]
+    pub coaching_accreditation: Option<String>,
+    pub accepting: bool,
+}
+
+/// A request for mentoring or coaching.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MentoringRequestInput {
+    /// `mentoring` or `coaching`.
+    pub kind: String,
+    #[schema(min_items = 1, max_items = 10)]
+    pub topics: Vec<String>,
+    #[schema(min_length = 1, max_length = 4000)]
+    pub goals: String,
+    /// `prefer`, `require` or `no_preference` (default).
+    pub cross_organisation: Option<String>,
+    pub availability: Option<AvailabilityInput>,
+    /// A mentor to ask first (they must be accepting and offer the kind).
+    pub mentor_id: Option<String>,
+}
+
+/// Closing a pairing.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    #[schema(max_length = 4000)]
+    pub feedback: Option<String>,
+}
+
+/// The origin this request reached, where offer links point: API Gateway's own
+/// or custom domain (it checks Host), or `qnet serve` on loopback.
+fn origin(headers: &HeaderMap, fallback: &str) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
+            format!("http://{host}")
+        }
+        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
+        _ => fallback.to_string(),
+    }
+}
+
+/// The signed-in member's mentor profile.
+#[utoipa::path(get, path = "/me/mentor", tag = "mentoring", security(("bearer" = [])),
+    responses((status = 200, description = "The mentor profile", body = MentorView)))]
+pub async fn my_mentor(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
+    let v = s.app.my_mentor_profile(&c).await?;
+    let version = v.version;
+    Ok(with_etag(v, version))
+}
+
+/// Creates or replaces the signed-in member's mentor profile. The organisation
+/// comes from the member's profile.
+#[utoipa::path(put, path = "/me/mentor", tag = "mentoring", security(("bearer" = [])),
+    request_body = MentorInput,
+    responses((status = 200, description = "The mentor profile", body = MentorView)))]
+pub async fn put_mentor(State(s): State<ApiState>, Auth(c): Auth, body: JsonBody) -> ApiResult<Response> {
+    let v = s.app.put_mentor_profile(&c, &body.value).await?;
+    let version = v.version;
+    Ok(with_etag(v, version))
+}
+
+/// Removes the signed-in member's mentor profile (refused while they have
+/// mentees or unanswered offers).
+#[utoipa::path(delete, path = "/me/mentor", tag = "mentoring", security(("bearer" = [])),
+    responses((status = 204, description = "Removed (or there was none)")))]
+pub async fn delete_mentor(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
+    s.app.delete_mentor_profile(&c).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Asks for mentoring or coaching. The best suited mentor is proposed at once
+/// and emailed an offer.
+#[utoipa::path(post, path = "/mentoring-requests", tag = "mentoring", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same request is answered")),
+    request_body = MentoringRequestInput,
+    responses((status = 201, description = "Created (and proposed when someone suits)", body = MentoringRequestView,
+               headers(("Location" = String, description = "The new request")))))]
+pub async fn create_request(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    headers: HeaderMap,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, "/mentoring-requests", &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(s.app.current_answer(r).await?));
+    }
+    let base = origin(&headers, &s.app.api_base_url);
+    Ok(created(s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?))
+}
+
+/// The signed-in member's mentoring requests, newest first.
+#[utoipa::path(get, path = "/me/mentoring-requests", tag = "mentoring", security(("bearer" = [])),
+    responses((status = 200, description = "Every request of the member", body = MentoringRequestList)))]
+pub async fn my_requests(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<MentoringRequestList>> {
+    Ok(axum::Json(s.app.my_mentoring_requests(&c).await?))
+}
+
+/// One request: for its member, the mentor it is proposed to or paired with,
+/// and moderators.
+#[utoipa::path(get, path = "/mentoring-requests/{id}", tag = "mentoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Mentoring request id")),
+    responses((status = 200, description = "The request", body = MentoringRequestView)))]
+pub async fn get_request(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let v = s.app.mentoring_request(&c, &id).await?;
+    let version = v.version;
+    Ok(with_etag(v, version))
+}
+
+/// Withdraws a request (its member only, before it is closed), releasing any
+/// place it holds. Withdrawing again changes nothing.
+#[utoipa::path(delete, path = "/mentoring-requests/{id}", tag = "mentoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Mentoring request id")),
+    responses((status = 204, description = "Withdrawn")))]
+pub async fn withdraw_request(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    s.app.withdraw_mentoring_request(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The mentors who suit a request now, best first, each with a score and the
+/// reasons (its member and moderators).
+#[utoipa::path(get, path = "/mentoring-requests/{id}/matches", tag = "mentoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Mentoring request id")),
+    responses((status = 200, description = "Suitable mentors, best first", body = MatchList)))]
+pub async fn matches(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<MatchList>> {
+    Ok(axum::Json(s.app.mentoring_matches(&c, &id).await?))
+}
+
+/// Closes an active pairing (the mentee or the mentor), with optional feedback.
+/// Closing again only adds the other side's feedback.
+#[utoipa::path(post, path = "/mentoring-pairings/{id}/close", tag = "mentoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Pairing id (the request's id)")),
+    request_body = CloseInput,
+    responses((status = 200, description = "Closed", body = MentoringRequestView)))]
+pub async fn close_pairing(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    body: OptionalJsonBody,
+) -> ApiResult<axum::Json<MentoringRequestView>> {
+    let value = body.0.map(|b| b.value).unwrap_or(serde_json::Value::Null);
+    Ok(axum::Json(s.app.close_pairing(&c, &id, &value).await?))
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, Html(body)).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    resp
+}
+
+/// The page for each state an offer link can find.
+fn offer_page(status: &OfferStatus, token: &str) -> Response {
+    let accept = format!("{token}/accept");
+    let decline = format!("{token}/decline");
+    let (code, title, message, form): (StatusCode, &str, String, Option<(&str, &str)>) = match status {
+        OfferStatus::Invalid => (
+            StatusCode::BAD_REQUEST,
+            "This offer link does not work",
+            "The link is incomplete or was changed, so nothing was changed. Open it again from the email, copying the \
+             whole link."
+                .into(),
+            None,
+        ),
+        OfferStatus::Expired => (
+            StatusCode::BAD_REQUEST,
+            "This offer has expired",
+            "The time to answer has passed, so the request has gone to someone else. Nothing was changed. Thank you \
+             for offering your time."
+                .into(),
+            None,
+        ),
+        OfferStatus::Gone => (
+            StatusCode::OK,
+            "This offer is no longer open",
+            "The member withdrew the request, or it has moved on. Nothing was changed.".into(),
+            None,
+        ),
+        OfferStatus::Accepted => (
+            StatusCode::OK,
+            "You have accepted",
+            "Thank you. We have sent one email introducing you both: reply to it to arrange your first conversation."
+                .into(),
+            None,
+        ),
+        OfferStatus::Declined => (
+            StatusCode::OK,
+            "You have declined",
+            "Thank you for letting us know. We will propose someone else, and will not ask you for this member again."
+                .into(),
+            None,
+        ),
+        OfferStatus::Open { summary } => {
+            (StatusCode::OK, "Will you take on this mentee?", summary.clone(), Some((accept.as_str(), "Accept")))
+        }
+    };
+    let mut body = page(&Page { title, message: &message, form, field: None });
+    if matches!(status, OfferStatus::Open { .. }) {
+        // A second button, posting to the decline action.
+        let second = page(&Page { title, message: "", form: Some((&decline, "Decline")), field: None });
+        if let (Some(start), Some(end)) = (second.find("<form"), second.find("</form>")) {
+            let form = &second[start..end + "</form>".len()];
+            if let Some(at) = body.find("</form>") {
+                body.insert_str(at + "</form>".len(), form);
+            }
+        }
+    }
+    html(code, body)
+}
+
+/// The page an offer link opens: the request and Accept / Decline buttons.
+/// Changes nothing (mail scanners fetch links).
+#[utoipa::path(get, path = "/mentoring/offers/{token}", tag = "mentoring",
+    params(("token" = String, Path, description = "The signed token from the offer email")),
+    responses(
+        (status = 200, description = "A page with Accept and Decline buttons, or the offer's outcome", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
+pub async fn offer(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let status = s.app.offer(&token).await?;
+    Ok(offer_page(&status, &token))
+}
+
+/// Accepts the offer: the pairing becomes active and one email introduces both.
+/// Accepting again changes nothing.
+#[utoipa::path(post, path = "/mentoring/offers/{token}/accept", tag = "mentoring",
+    params(("token" = String, Path, description = "The signed token from the offer email")),
+    responses(
+        (status = 200, description = "Accepted (or the offer's outcome if it has one)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
+pub async fn accept(State(s): State<ApiState>, headers: HeaderMap, Path(token): Path<String>) -> ApiResult<Response> {
+    let status = s.app.answer_offer(&token, true, &origin(&headers, &s.app.api_base_url)).await?;
+    Ok(offer_page(&status, &token))
+}
+
+/// Declines the offer: the next candidate is proposed. Declining again changes
+/// nothing.
+#[utoipa::path(post, path = "/mentoring/offers/{token}/decline", tag = "mentoring",
+    params(("token" = String, Path, description = "The signed token from the offer email")),
+    responses(
+        (status = 200, description = "Declined (or the offer's outcome if it has one)", content_type = "text/html", body = String),
+        (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
+pub async fn decline(State(s): State<ApiState>, headers: HeaderMap, Path(token): Path<String>) -> ApiResult<Response> {
+    let status = s.app.answer_offer(&token, false, &origin(&headers, &s.app.api_base_url)).await?;
+    Ok(offer_page(&status, &token))
+}

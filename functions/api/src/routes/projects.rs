@@ -1,0 +1,575 @@
+//! QI projects: the register, PDSA cycles, measures, points (JSON or CSV),
+//! annotations, run/XmR analysis and charts, and the discussion board. Every
+//! route but the classification guide needs a signed-in member.
+
+#![allow(dead_code)]
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use qnet_app::boards::{Board, BoardMessage, FollowState};
+use qnet_app::projects::{
+    AnalysisRequest, Annotation, ClassificationGuide, Measure, MeasureList, Pdsa, PdsaList, PointsUploaded, ProjectList,
+    ProjectListRequest, ProjectView, classification_guide,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{created, idempotency, with_etag};
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, MAX_BODY, QueryParams};
+use crate::problem::{ApiResult, Problem};
+
+// Request bodies (documentation; the domain parses them).
+
+/// A new project. The creator joins the team as its lead and follows the board.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub title: String,
+    /// What, by how much, by when.
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    pub aim: String,
+    #[schema(max_length = 10000)]
+    pub problem: Option<String>,
+    /// One or more organisation ids: cross-organisation projects are normal.
+    #[schema(min_items = 1, max_items = 10)]
+    pub organisation_ids: Vec<String>,
+    /// Member ids of the rest of the team.
+    #[schema(max_items = 30)]
+    pub team: Option<Vec<String>>,
+    #[schema(max_items = 10)]
+    pub topics: Option<Vec<String>>,
+    /// `idea` (default), `active`, `sustaining`, `completed`, `stopped`.
+    pub status: Option<qnet_domain::project::ProjectStatus>,
+    /// `YYYY-MM-DD`, not in the future.
+    #[schema(format = Date)]
+    pub started_on: Option<String>,
+    /// See `GET /projects/classification-questions`.
+    pub classification: Option<qnet_domain::project::Classification>,
+    /// The IHI progress scale: 0.5, 1, 1.5, … 5.
+    #[schema(minimum = 0.5, maximum = 5, multiple_of = 0.5)]
+    pub progress_score: Option<f64>,
+}
+
+/// Changes to a project; absent fields stay, null clears an optional one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatchInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+    pub aim: Option<String>,
+    #[schema(max_length = 10000)]
+    pub problem: Option<String>,
+    #[schema(min_items = 1, max_items = 10)]
+    pub organisation_ids: Option<Vec<String>>,
+    /// The whole team (the lead always stays on it).
+    #[schema(max_items = 30)]
+    pub team: Option<Vec<String>>,
+    #[schema(max_items = 10)]
+    pub topics: Option<Vec<String>>,
+    pub status: Option<qnet_domain::project::ProjectStatus>,
+    #[schema(format = Date)]
+    pub started_on: Option<String>,
+    pub classification: Option<qnet_domain::project::Classification>,
+    #[schema(minimum = 0.5, maximum = 5, multiple_of = 0.5)]
+    pub progress_score: Option<f64>,
+}
+
+/// A PDSA cycle.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PdsaInput {
+    #[schema(max_length = 200)]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+    pub plan: String,
+    #[schema(max_length = 10000)]
+    pub prediction: Option<String>,
+    #[schema(max_length = 10000)]
+    #[serde(rename = "do")]
+    pub do_: Option<String>,
+    #[schema(max_length = 10000)]
+    pub study: Option<String>,
+    #[schema(max_length = 10000)]
+    pub act: Option<String>,
+    #[schema(format = Date)]
+    pub started_on: Option<String>,
+    /// Not before `started_on`, not in the future.
+    #[schema(format = Date)]
+    pub ended_on: Option<String>,
+    /// The measure data points the cycle relates to (each must exist).
+    #[schema(max_items = 500)]
+    pub points: Option<Vec<qnet_domain::project::PointRef>>,
+}
+
+/// A new measure, or (PATCH) the fields to change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureInput {
+    /// Required when creating.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub name: Option<String>,
+    /// Required when creating.
+    #[serde(rename = "type")]
+    pub measure_type: Option<qnet_domain::project::MeasureType>,
+    #[schema(max_length = 50)]
+    pub unit: Option<String>,
+    /// Required when creating.
+    pub improvement_direction: Option<qnet_domain::project::ImprovementDirection>,
+    pub target: Option<f64>,
+    pub frequency: Option<qnet_domain::project::Frequency>,
+    #[schema(max_length = 10000)]
+    pub definition: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointInput {
+    /// `YYYY-MM-DD`, not in the future, once per upload.
+    #[schema(format = Date)]
+    pub date: String,
+    #[schema(minimum = -1e12, maximum = 1e12)]
+    pub value: f64,
+}
+
+/// Points to add, or to replace the value on their dates.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointsInput {
+    #[schema(min_items = 1, max_items = 10000)]
+    pub points: Vec<PointInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationInput {
+    #[schema(format = Date)]
+    pub date: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub text: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostInput {
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+    pub body: String,
+}
+
+// The analysis answer (the JSON contract of qnet-charts, docs/charts.md).
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    Run,
+    Xmr,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalRule {
+    Astronomical,
+    Trend,
+    TwoInThree,
+    Shift,
+    Crossings,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKindDoc {
+    Improvement,
+    Concern,
+    Neither,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VariationDoc {
+    CommonCause,
+    SpecialCauseImprovement,
+    SpecialCauseConcern,
+    SpecialCauseNeither,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssuranceDoc {
+    ConsistentlyMet,
+    ConsistentlyMissed,
+    Inconsistent,
+}
+
+#[derive(ToSchema)]
+pub struct ChartPoint {
+    #[schema(format = Date)]
+    pub date: String,
+    pub value: f64,
+}
+
+#[derive(ToSchema)]
+pub struct ChartSegment {
+    /// Inclusive.
+    pub from_index: u64,
+    /// Inclusive.
+    pub to_index: u64,
+    /// The median (run chart) or mean (XmR) of the segment's baseline.
+    pub centre: f64,
+    /// Null for run charts.
+    pub lower_limit: Option<f64>,
+    pub upper_limit: Option<f64>,
+}
+
+#[derive(ToSchema)]
+pub struct ChartSignal {
+    pub rule: SignalRule,
+    /// 0-based indices into `points`, ascending.
+    pub points: Vec<u64>,
+    pub kind: SignalKindDoc,
+}
+
+#[derive(ToSchema)]
+pub struct ChartNotEvaluated {
+    pub rule: SignalRule,
+    pub needs_points: u64,
+}
+
+/// The analysis of a measure (see docs/charts.md).
+#[derive(ToSchema)]
+pub struct MeasureAnalysis {
+    pub chart: ChartKind,
+    pub points: Vec<ChartPoint>,
+    pub segments: Vec<ChartSegment>,
+    pub signals: Vec<ChartSignal>,
+    /// Run charts (last segment); null for XmR.
+    pub useful_observations: Option<u64>,
+    pub longest_run: Option<u64>,
+    pub longest_run_max: Option<u64>,
+    pub crossings: Option<u64>,
+    pub crossings_min: Option<u64>,
+    /// XmR only: the latest point's variation.
+    pub variation: Option<VariationDoc>,
+    /// XmR with a target and a direction only.
+    pub assurance: Option<AssuranceDoc>,
+    pub not_evaluated: Vec<ChartNotEvaluated>,
+}
+
+/// Points as JSON or as CSV text.
+pub enum PointsBody {
+    Json(JsonBody),
+    Csv(String),
+}
+
+impl<S: Send + Sync> FromRequest<S> for PointsBody {
+    type Rejection = Problem;
+    async fn from_request(req: Request, s: &S) -> Result<Self, Problem> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if essence != "text/csv" {
+            return JsonBody::from_request(req, s).await.map(PointsBody::Json);
+        }
+        let raw: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", "The request body is too large", "send at most 1 MB")
+        })?;
+        String::from_utf8(raw.to_vec()).map(PointsBody::Csv).map_err(|_| Problem::bad_request("the CSV is not UTF-8 text"))
+    }
+}
+
+fn analysis_request(q: &QueryParams) -> AnalysisRequest {
+    AnalysisRequest { chart: q.text("chart"), baseline: q.text("baseline"), recalculate_from: q.text("recalculate_from") }
+}
+
+/// The guided questions that classify a project (quality improvement, audit,
+/// service evaluation or research: research needs ethics approval), and the
+/// IHI progress scale.
+#[utoipa::path(get, path = "/projects/classification-questions", tag = "projects",
+    responses((status = 200, description = "The questions and what the answers mean", body = ClassificationGuide)))]
+pub async fn classification_questions() -> axum::Json<ClassificationGuide> {
+    axum::Json(classification_guide())
+}
+
+/// Projects, newest first. Every member can read every project.
+#[utoipa::path(get, path = "/projects", tag = "projects", security(("bearer" = [])),
+    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
+           ("organisation" = Option<String>, Query, description = "Only projects of this organisation"),
+           ("status" = Option<String>, Query, description = "idea, active, sustaining, completed or stopped"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of projects", body = ProjectList)))]
+pub async fn list(State(s): State<ApiState>, Auth(_c): Auth, q: QueryParams) -> ApiResult<axum::Json<ProjectList>> {
+    let req = ProjectListRequest {
+        topic: q.text("topic"),
+        organisation: q.text("organisation"),
+        status: q.text("status"),
+        limit: q.limit()?,
+        cursor: q.text("cursor"),
+    };
+    Ok(axum::Json(s.app.list_projects(&req).await?))
+}
+
+/// Registers a project; the creator leads its team.
+#[utoipa::path(post, path = "/projects", tag = "projects", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = ProjectInput,
+    responses((status = 201, description = "Created", body = ProjectView,
+               headers(("Location" = String, description = "The new project")))))]
+pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, "/projects", &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(s.app.create_project(&c, &body.value, idem.as_ref()).await?))
+}
+
+/// One project.
+#[utoipa::path(get, path = "/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "The project", body = ProjectView,
+               headers(("ETag" = String, description = "The version, for If-Match")))))]
+pub async fn get(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let v = s.app.get_project(&c, &id).await?;
+    let version = v.version;
+    Ok(with_etag(v, version))
+}
+
+/// Changes a project: its team members and moderators only.
+#[utoipa::path(patch, path = "/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"),
+           ("If-Match" = String, Header, description = "The version you read (ETag); required")),
+    request_body = ProjectPatchInput,
+    responses((status = 200, description = "Updated", body = ProjectView)))]
+pub async fn update(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let view = s.app.update_project(&c, &id, &body.value, v).await?;
+    let version = view.version;
+    Ok(with_etag(view, version))
+}
+
+/// The project's PDSA cycles, oldest first.
+#[utoipa::path(get, path = "/projects/{id}/pdsa", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "PDSA cycles", body = PdsaList)))]
+pub async fn list_pdsa(State(s): State<ApiState>, Auth(_c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<PdsaList>> {
+    Ok(axum::Json(s.app.list_pdsa(&id).await?))
+}
+
+/// Records a PDSA cycle (team members and moderators).
+#[utoipa::path(post, path = "/projects/{id}/pdsa", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = PdsaInput,
+    responses((status = 201, description = "Created", body = Pdsa)))]
+pub async fn create_pdsa(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, &format!("/projects/{id}/pdsa"), &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await?))
+}
+
+/// The project's measures.
+#[utoipa::path(get, path = "/projects/{id}/measures", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "Measures", body = MeasureList)))]
+pub async fn list_measures(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<MeasureList>> {
+    Ok(axum::Json(s.app.list_measures(&id).await?))
+}
+
+/// Adds a measure (team members and moderators).
+#[utoipa::path(post, path = "/projects/{id}/measures", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = MeasureInput,
+    responses((status = 201, description = "Created", body = Measure)))]
+pub async fn create_measure(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, &format!("/projects/{id}/measures"), &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await?))
+}
+
+/// Changes a measure (team members and moderators).
+#[utoipa::path(patch, path = "/projects/{id}/measures/{mid}", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+           ("If-Match" = String, Header, description = "The version you read; required")),
+    request_body = MeasureInput,
+    responses((status = 200, description = "Updated", body = Measure)))]
+pub async fn update_measure(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let m = s.app.update_measure(&c, &id, &mid, &body.value, v).await?;
+    let version = m.version;
+    Ok(with_etag(m, version))
+}
+
+/// Adds data points, replacing the value on any date the measure already has:
+/// JSON `{"points": [{"date", "value"}]}` or `text/csv` with a `date,value`
+/// header. Every bad point is named (CSV: by line) and nothing changes.
+#[utoipa::path(post, path = "/projects/{id}/measures/{mid}/points", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id")),
+    request_body(content((PointsInput = "application/json"), (String = "text/csv"))),
+    responses((status = 200, description = "Stored", body = PointsUploaded)))]
+pub async fn upload_points(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    body: PointsBody,
+) -> ApiResult<axum::Json<PointsUploaded>> {
+    let r = match &body {
+        PointsBody::Json(j) => s.app.upload_points(&c, &id, &mid, Some(&j.value), None).await?,
+        PointsBody::Csv(t) => s.app.upload_points(&c, &id, &mid, None, Some(t)).await?,
+    };
+    Ok(axum::Json(r))
+}
+
+/// Notes a date on the measure's chart: a change tested, a new process.
+#[utoipa::path(post, path = "/projects/{id}/measures/{mid}/annotations", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = AnnotationInput,
+    responses((status = 201, description = "Created", body = Annotation)))]
+pub async fn create_annotation(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, &format!("/projects/{id}/measures/{mid}/annotations"), &body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(s.app.create_annotation(&c, &id, &mid, &body.value, idem.as_ref()).await?))
+}
+
+/// The run chart (Anhøj rules) or XmR chart (Making Data Count) analysis of a
+/// measure: every point, segments with centre and limits, signals, verdicts.
+#[utoipa::path(get, path = "/projects/{id}/measures/{mid}/analysis", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+           ("chart" = String, Query, description = "run or xmr"),
+           ("baseline" = Option<u32>, Query, minimum = 2, description = "The first N points of each segment fix its lines"),
+           ("recalculate_from" = Option<String>, Query, format = Date, description = "A break point: new lines from this date")),
+    responses((status = 200, description = "The analysis", body = MeasureAnalysis)))]
+pub async fn analysis(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    let a = s.app.measure_analysis(&id, &mid, &analysis_request(&q)).await?;
+    Ok(axum::Json(a).into_response())
+}
+
+/// The chart as an accessible SVG (title, description, axes, centre line,
+/// limits, signals, annotations, target), readable at 600 px wide.
+#[utoipa::path(get, path = "/projects/{id}/measures/{mid}/chart.svg", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+           ("chart" = String, Query, description = "run or xmr"),
+           ("baseline" = Option<u32>, Query, minimum = 2, description = "The first N points of each segment fix its lines"),
+           ("recalculate_from" = Option<String>, Query, format = Date, description = "A break point: new lines from this date")),
+    responses((status = 200, description = "The chart", content_type = "image/svg+xml", body = String)))]
+pub async fn chart_svg(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    let svg = s.app.measure_chart(&id, &mid, &analysis_request(&q)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// The project's discussion board: posts, newest first, each with its replies.
+#[utoipa::path(get, path = "/projects/{id}/posts", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "The board", body = Board)))]
+pub async fn board(State(s): State<ApiState>, Auth(_c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<Board>> {
+    Ok(axum::Json(s.app.board(&id).await?))
+}
+
+/// Posts on the board; followers (not the author) get an email they can reply to.
+#[utoipa::path(post, path = "/projects/{id}/posts", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed and unsent emails are sent")),
+    request_body = PostInput,
+    responses((status = 201, description = "Posted", body = BoardMessage)))]
+pub async fn create_post(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, &format!("/projects/{id}/posts"), &body)?;
+    Ok(created(s.app.create_board_message(&c, &id, None, &body.value, idem.as_ref()).await?))
+}
+
+/// Replies to a post on the board.
+#[utoipa::path(post, path = "/projects/{id}/posts/{post_id}/replies", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("post_id" = String, Path, description = "Post id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed and unsent emails are sent")),
+    request_body = PostInput,
+    responses((status = 201, description = "Replied", body = BoardMessage)))]
+pub async fn create_reply(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, post_id)): Path<(String, String)>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let idem = idempotency(&c, key, &format!("/projects/{id}/posts/{post_id}/replies"), &body)?;
+    Ok(created(s.app.create_board_message(&c, &id, Some(&post_id), &body.value, idem.as_ref()).await?))
+}
+
+/// Follows the project's board: an email for each new post and reply.
+#[utoipa::path(post, path = "/projects/{id}/follow", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "Following", body = FollowState)))]
+pub async fn follow(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<FollowState>> {
+    Ok(axum::Json(s.app.follow_project(&c, &id, true).await?))
+}
+
+/// Stops following the project's board.
+#[utoipa::path(delete, path = "/projects/{id}/follow", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "Not following", body = FollowState)))]
+pub async fn unfollow(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<FollowState>> {
+    Ok(axum::Json(s.app.follow_project(&c, &id, false).await?))
+}

@@ -1,0 +1,46 @@
+//! The scheduled mentoring pass: an EventBridge Scheduler schedule invokes it
+//! every morning. It expires lapsed offers (the request goes back to open,
+//! without that mentor) and assigns every open request at once to maximise the
+//! total score under mentors' free places (`App::run_matching`, which calls
+//! `qnet_matching::assign`), then emails each proposed mentor. Live proposals are
+//! never moved.
+//!
+//! New requests do not wait for this: the API proposes a request to its best
+//! candidate in the request path (and the next one when an offer is declined), so
+//! the pass only picks up what is left: requests nobody suited when they arrived,
+//! lapsed offers, and offer emails that failed to send. Running it twice is
+//! harmless: proposals are conditional writes and each offer email is claimed once.
+
+use qnet_app::App;
+use qnet_app::mentoring::MatchReport;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PassError {
+    #[error("the event's `now` is not an RFC 3339 time: {0}")]
+    BadNow(String),
+    #[error(transparent)]
+    App(#[from] qnet_app::AppError),
+}
+
+/// The moment of the pass: the event's `now` (the schedule's scheduled time)
+/// when it has one, else the clock.
+pub fn pass_time(app: &App, event: &Value) -> Result<OffsetDateTime, PassError> {
+    match event.get("now") {
+        None | Some(Value::Null) => Ok(app.clock.now()),
+        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| PassError::BadNow(format!("{s:?}: {e}"))),
+        Some(other) => Err(PassError::BadNow(other.to_string())),
+    }
+}
+
+/// The Lambda handler: the event is the schedule's input. Offer links in the
+/// emails point at `public_api_url`. An error fails the invocation, so Lambda
+/// retries it.
+pub async fn handle(app: &App, public_api_url: &str, event: Value) -> Result<MatchReport, PassError> {
+    let now = pass_time(app, &event)?;
+    let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "mentoring pass");
+    Ok(app.run_matching(now, false, public_api_url).await?)
+}

@@ -1,0 +1,477 @@
+//! Project discussion boards: posts and replies (on the web or by email),
+//! followers, and the email each follower gets for a new post or reply.
+//!
+//! Retries never duplicate: a post carries the request's idempotency key, an
+//! emailed reply its delivery id (`BOARDMAIL#<delivery id>`, written with the
+//! reply), and each (message, follower) email is claimed with a conditional
+//! write before it is sent, so it goes at most once. A retried request or
+//! delivery finishes the emails the first one did not get to.
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::raw::Raw;
+use qnet_domain::member::Member;
+use qnet_domain::project::{self, post_from_email};
+use qnet_mail::{Analysis, Outcome};
+use qnet_ports::{Condition, Item, MailError, MailSender, OutgoingMail, Write};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::ingest::{DroppedView, Inbound, IngestOptions, IngestReport};
+use crate::projects::Project;
+use crate::suppression::{Delivery, DeliveryError};
+use crate::tokens::TokenPurpose;
+use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+
+/// How long a (message, follower) claim and an emailed reply's delivery record are kept.
+const CLAIM_RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
+
+/// Where a board message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PostSource {
+    Web,
+    Email,
+}
+
+/// A post or a reply on a project's board.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BoardMessage {
+    pub id: String,
+    pub project_id: String,
+    /// The post a reply answers; null for a post.
+    pub reply_to: Option<String>,
+    pub author_id: String,
+    pub author_name: String,
+    pub body: String,
+    pub source: PostSource,
+    pub created_at: String,
+}
+
+impl BoardMessage {
+    fn thread_id(&self) -> &str {
+        self.reply_to.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A post with its replies, oldest reply first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoardThread {
+    pub post: BoardMessage,
+    pub replies: Vec<BoardMessage>,
+}
+
+/// `GET /projects/{id}/posts`: threads, newest post first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Board {
+    pub threads: Vec<BoardThread>,
+}
+
+/// `POST`/`DELETE /projects/{id}/follow`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowState {
+    pub project_id: String,
+    pub following: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ClaimState {
+    /// Claimed; if the sender died before recording the result it is not sent again.
+    Sending,
+    Sent,
+    /// The mail service refused it, or the address is suppressed: never retried.
+    NotSent,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct NotificationClaim {
+    state: ClaimState,
+    claimed_at: String,
+}
+
+/// The record of an emailed reply, written with the reply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BoardMail {
+    project_id: String,
+    reply_id: String,
+}
+
+fn board_mail_key(delivery_id: &str) -> (String, String) {
+    (format!("BOARDMAIL#{delivery_id}"), "BOARDMAIL".into())
+}
+
+fn message_key(m: &BoardMessage) -> (String, String) {
+    match &m.reply_to {
+        None => keys::board_post(&m.project_id, &m.id),
+        Some(post) => keys::board_reply(&m.project_id, post, &m.id),
+    }
+}
+
+fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or("qnet.localhost")
+}
+
+/// What a follower's email says and where replies go.
+pub struct BoardEmail<'a> {
+    pub from: &'a str,
+    pub to_name: &'a str,
+    pub to_email: &'a str,
+    pub project_title: &'a str,
+    pub project_url: &'a str,
+    pub message: &'a BoardMessage,
+    /// The opaque token of `reply+TOKEN@<domain of from>`.
+    pub reply_token: &'a str,
+}
+
+pub fn board_email(e: &BoardEmail<'_>) -> Result<OutgoingMail, String> {
+    let is_reply = e.message.reply_to.is_some();
+    let subject = if is_reply {
+        format!("{} replied: {}", e.message.author_name, e.project_title)
+    } else {
+        format!("{} posted: {}", e.message.author_name, e.project_title)
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("subject", &subject);
+    ctx.insert("project_title", e.project_title);
+    ctx.insert("project_url", e.project_url);
+    ctx.insert("author", &e.message.author_name);
+    ctx.insert("body", &e.message.body);
+    ctx.insert("is_reply", &is_reply);
+    let text = crate::mail::render("email/board-post.txt.tera", &ctx).map_err(|er| er.to_string())?;
+    let html = crate::mail::render("email/board-post.html.tera", &ctx).map_err(|er| er.to_string())?;
+    let domain = domain_of(e.from);
+    let thread = format!("board-{}@{domain}", e.message.thread_id().to_ascii_lowercase());
+    let reply_to = format!("reply+{}@{domain}", e.reply_token.to_ascii_lowercase());
+    let mut m = MessageBuilder::new()
+        .from(("Qnet projects", e.from))
+        .to((e.to_name, e.to_email))
+        .reply_to(reply_to)
+        .subject(subject)
+        .message_id(format!("board-{}-{}@{domain}", e.message.id.to_ascii_lowercase(), e.reply_token.to_ascii_lowercase()))
+        .header("Auto-Submitted", Raw::new("auto-generated"))
+        .text_body(text)
+        .html_body(html);
+    if is_reply {
+        m = m.in_reply_to(thread.clone()).references(thread);
+    }
+    let raw = m.write_to_vec().map_err(|er| er.to_string())?;
+    Ok(OutgoingMail { from: e.from.to_string(), to: vec![e.to_email.to_string()], raw })
+}
+
+impl App {
+    async fn load_post(&self, project_id: &str, post_id: &str) -> AppResult<BoardMessage> {
+        if ulid::Ulid::from_string(post_id).is_err() {
+            return Err(AppError::NotFound("post"));
+        }
+        match self.get_record::<BoardMessage>(keys::board_post(project_id, post_id)).await? {
+            Some((m, _)) => Ok(m),
+            None => Err(AppError::NotFound("post")),
+        }
+    }
+
+    /// A new post (`reply_to: None`) or a reply to a post. Every member may post.
+    /// A retry with the same idempotency key answers the first post and sends
+    /// only the follower emails that were not sent.
+    pub async fn create_board_message(
+        &self,
+        claims: &Claims,
+        project_id: &str,
+        reply_to: Option<&str>,
+        body: &serde_json::Value,
+        idem: Option<&IdempotencyKey>,
+    ) -> AppResult<StoredResponse> {
+        let (p, _) = self.load_project(project_id).await?;
+        if let Some(r) = self.replay(idem).await? {
+            if let Ok(m) = serde_json::from_value::<BoardMessage>(r.body.clone()) {
+                self.notify_followers(&p, &m, self.mailer.as_ref(), &self.mail_from).await?;
+            }
+            return Ok(r);
+        }
+        if let Some(post) = reply_to {
+            self.load_post(project_id, post).await?;
+        }
+        let text = project::parse_post(body)?;
+        let author = self.member(claims).await?;
+        let m = BoardMessage {
+            id: self.new_id(),
+            project_id: project_id.to_string(),
+            reply_to: reply_to.map(String::from),
+            author_id: author.id.clone(),
+            author_name: author.name.clone(),
+            body: text,
+            source: PostSource::Web,
+            created_at: self.now_text(),
+        };
+        let (pk, sk) = message_key(&m);
+        let (ppk, psk) = keys::project(project_id);
+        let writes = vec![
+            Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
+            Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
+        ];
+        let location = format!("/projects/{project_id}/posts/{}", m.thread_id());
+        let r = self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await?;
+        let stored: BoardMessage = serde_json::from_value(r.body.clone()).unwrap_or(m);
+        self.notify_followers(&p, &stored, self.mailer.as_ref(), &self.mail_from).await?;
+        Ok(r)
+    }
+
+    pub async fn board(&self, project_id: &str) -> AppResult<Board> {
+        self.load_project(project_id).await?;
+        let items = self.query_all(keys::project_partition(project_id), keys::POST_PREFIX).await?;
+        let mut threads: Vec<BoardThread> = vec![];
+        for item in &items {
+            let m: BoardMessage = decode(item)?;
+            match &m.reply_to {
+                None => threads.push(BoardThread { post: m, replies: vec![] }),
+                // Replies sort right after their post (`POST#<post>#REPLY#<reply>`).
+                Some(post) => match threads.last_mut() {
+                    Some(t) if t.post.id == *post => t.replies.push(m),
+                    _ => tracing::warn!(project = %project_id, "a board reply without its post"),
+                },
+            }
+        }
+        threads.reverse();
+        Ok(Board { threads })
+    }
+
+    pub async fn follow_project(&self, claims: &Claims, project_id: &str, follow: bool) -> AppResult<FollowState> {
+        self.load_project(project_id).await?;
+        let (pk, sk) = keys::follower(project_id, &claims.sub);
+        if follow {
+            let member = self.member(claims).await?;
+            let data = serde_json::json!({"member_id": member.id, "since": self.now_text()});
+            match self.records.put(Item::new(pk, sk, data), Condition::NotExists).await {
+                Ok(()) => {}
+                Err(e) if e.is_conflict() => {}
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            self.records.delete(&pk, &sk, Condition::None).await?;
+        }
+        Ok(FollowState { project_id: project_id.to_string(), following: follow })
+    }
+
+    /// Emails every follower but the author about `m`, each at most once.
+    /// A failure that may pass (throttling, an outage) releases that
+    /// follower's claim and is returned, so a retry sends what is left.
+    pub(crate) async fn notify_followers(
+        &self,
+        p: &Project,
+        m: &BoardMessage,
+        mailer: &dyn MailSender,
+        from: &str,
+    ) -> AppResult<usize> {
+        let followers = self.query_all(keys::project_partition(&p.id), keys::FOLLOWER_PREFIX).await?;
+        let project_url = format!("{}/projects/{}", self.web_base_url, p.id);
+        let mut sent = 0;
+        for item in followers {
+            let member_id = item.sk.trim_start_matches(keys::FOLLOWER_PREFIX).to_string();
+            if member_id == m.author_id {
+                continue;
+            }
+            let (cpk, csk) = keys::board_notification(&p.id, &m.id, &member_id);
+            if self.records.get(&cpk, &csk).await?.is_some() {
+                continue;
+            }
+            let Some(member) = self.member_by_id(&member_id).await? else { continue };
+            let context = format!("{}/{}", p.id, m.thread_id());
+            let (token, token_write) = self.token_write(TokenPurpose::BoardReply, &member.id, Some(&context));
+            let claim = NotificationClaim { state: ClaimState::Sending, claimed_at: self.now_text() };
+            let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
+            let claim_item = |c: &NotificationClaim, v: u64| {
+                Item::new(cpk.clone(), csk.clone(), encode(c)).with_version(v).expiring_at(expires)
+            };
+            match self
+                .records
+                .transact(vec![Write::Put { item: claim_item(&claim, 1), condition: Condition::NotExists }, token_write])
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let mail = board_email(&BoardEmail {
+                from,
+                to_name: &member.name,
+                to_email: &member.email,
+                project_title: &p.title,
+                project_url: &project_url,
+                message: m,
+                reply_token: &token.text,
+            })
+            .map_err(|e| AppError::Unavailable(format!("the board email could not be built: {e}")))?;
+            let state = match self.deliver(mailer, &mail).await {
+                Ok(Delivery::Sent { .. }) => {
+                    sent += 1;
+                    ClaimState::Sent
+                }
+                Ok(Delivery::Suppressed(_)) | Err(DeliveryError::Mail(MailError::Refused(_))) => ClaimState::NotSent,
+                Err(e) => {
+                    // Not sent, and it may pass: let a retry claim it again.
+                    let _ = self.records.delete(&cpk, &csk, Condition::VersionIs(1)).await;
+                    return Err(AppError::Unavailable(format!("a board email could not be sent: {e}")));
+                }
+            };
+            let done = NotificationClaim { state, ..claim };
+            self.records.put(claim_item(&done, 2), Condition::VersionIs(1)).await?;
+        }
+        if sent > 0 {
+            tracing::info!(project = %p.id, message = %m.id, sent, "board emails sent");
+        }
+        Ok(sent)
+    }
+
+    /// A reply by email to a board email (`reply+TOKEN@`): the token names the
+    /// follower and the post; the sender must be that follower, verified.
+    pub(crate) async fn ingest_board_reply(
+        &self,
+        inbound: &Inbound,
+        a: &Analysis,
+        token: &str,
+        opts: &IngestOptions,
+        mailer: &dyn MailSender,
+    ) -> AppResult<IngestReport> {
+        let report = |outcome: Outcome, reason: &str, detail: &str| IngestReport {
+            outcome: outcome.as_str().into(),
+            reason: Some(reason.into()),
+            detail: Some(detail.into()),
+            updates: None,
+            case_study: None,
+            dropped_attachments: a
+                .dropped_attachments
+                .iter()
+                .map(|d| DroppedView { filename: d.filename.clone(), reason: d.reason.clone() })
+                .collect(),
+        };
+        let added = |project_id: &str| {
+            let mut r = report(Outcome::Accept, "board_reply", "The reply was added to the project's board.");
+            r.updates = Some(project_id.to_string());
+            r
+        };
+        if !opts.dry_run
+            && let Some((done, _)) = self.get_record::<BoardMail>(board_mail_key(&inbound.delivery_id)).await?
+        {
+            // The same delivery again: finish the emails, add nothing.
+            let (p, _) = self.load_project(&done.project_id).await?;
+            let m = self.load_reply(&p.id, &done.reply_id).await?;
+            self.notify_followers(&p, &m, mailer, &opts.mail_from).await?;
+            return Ok(added(&p.id));
+        }
+        let unknown = || {
+            report(
+                Outcome::Ignore,
+                "unknown_token",
+                "The message was sent to a reply address that does not belong to anything here.",
+            )
+        };
+        let Some(record) = self.token_record(token, TokenPurpose::BoardReply).await? else { return Ok(unknown()) };
+        let Some((project_id, post_id)) = record.context.as_deref().and_then(|c| c.split_once('/')) else {
+            return Ok(unknown());
+        };
+        let Some(member): Option<Member> = self.member_by_id(&record.member_id).await? else { return Ok(unknown()) };
+        let from_member = a.submitter.as_ref().is_some_and(|s| s.email.eq_ignore_ascii_case(&member.email));
+        if !from_member {
+            return Ok(report(
+                Outcome::Reject,
+                "sender_mismatch",
+                "The reply address was sent to someone else: only the person it was sent to can reply through it.",
+            ));
+        }
+        if !a.sender_verified {
+            return Ok(report(
+                Outcome::Reject,
+                "unverified_sender",
+                "The sender's address could not be verified (DMARC), so the reply was not added.",
+            ));
+        }
+        let (p, post) = match (self.load_project(project_id).await, self.load_post(project_id, post_id).await) {
+            (Ok((p, _)), Ok(post)) => (p, post),
+            (Err(AppError::NotFound(_)), _) | (_, Err(AppError::NotFound(_))) => return Ok(unknown()),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        let Some(body) = post_from_email(&a.body) else {
+            return Ok(report(Outcome::Reject, "nothing_to_keep", "The reply has no text of its own to add."));
+        };
+        if opts.dry_run {
+            return Ok(added(&p.id));
+        }
+        let m = BoardMessage {
+            id: self.new_id(),
+            project_id: p.id.clone(),
+            reply_to: Some(post.id.clone()),
+            author_id: member.id.clone(),
+            author_name: member.name.clone(),
+            body,
+            source: PostSource::Email,
+            created_at: self.now_text(),
+        };
+        let (pk, sk) = message_key(&m);
+        let (dpk, dsk) = board_mail_key(&inbound.delivery_id);
+        let done = BoardMail { project_id: p.id.clone(), reply_id: m.id.clone() };
+        let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
+        let writes = vec![
+            Write::Put { item: Item::new(dpk, dsk, encode(&done)).expiring_at(expires), condition: Condition::NotExists },
+            Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
+        ];
+        match self.records.transact(writes).await {
+            Ok(()) => {}
+            Err(e) if e.is_conflict() => {
+                // Another invocation took this delivery first.
+                if self.get_record::<BoardMail>(board_mail_key(&inbound.delivery_id)).await?.is_some() {
+                    return Ok(added(&p.id));
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(project = %p.id, reply = %m.id, "board reply by email added");
+        self.notify_followers(&p, &m, mailer, &opts.mail_from).await?;
+        Ok(added(&p.id))
+    }
+
+    async fn load_reply(&self, project_id: &str, reply_id: &str) -> AppResult<BoardMessage> {
+        let items = self.query_all(keys::project_partition(project_id), keys::POST_PREFIX).await?;
+        for item in &items {
+            if item.sk.ends_with(&format!("#REPLY#{reply_id}")) {
+                return decode(item);
+            }
+        }
+        Err(AppError::NotFound("reply"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_carries_the_reply_address_and_escapes_the_text() {
+        let m = BoardMessage {
+            id: "01J00000000000000000000000".into(),
+            project_id: "01J00000000000000000000001".into(),
+            reply_to: Some("01J00000000000000000000002".into()),
+            author_id: "a".into(),
+            author_name: "Ann".into(),
+            body: "<b>We tried</b> hourly rounding".into(),
+            source: PostSource::Web,
+            created_at: "2026-11-23T09:00:00.000Z".into(),
+        };
+        let mail = board_email(&BoardEmail {
+            from: "digest@qnet.example",
+            to_name: "Bob",
+            to_email: "bob@x.nhs.uk",
+            project_title: "Fewer falls",
+            project_url: "https://qnet.example/projects/1",
+            message: &m,
+            reply_token: "ABCDEF",
+        })
+        .unwrap();
+        let text = String::from_utf8(mail.raw).unwrap();
+        assert!(text.contains("Reply-To: <reply+abcdef@qnet.example>"), "{text}");
+        assert!(text.contains("In-Reply-To: <board-01j00000000000000000000002@qnet.example>"), "{text}");
+        assert!(text.contains("&lt;b&gt;We tried&lt;/b&gt;"), "the HTML part escapes the post");
+        assert!(text.contains("multipart/alternative"));
+        assert_eq!(mail.to, vec!["bob@x.nhs.uk"]);
+    }
+}

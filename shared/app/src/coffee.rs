@@ -1,0 +1,168 @@
+//! Randomised coffee: each ISO week (Europe/London) is a round. The first run in
+//! a week freezes the pool (members who opted in) and the groups in one record,
+//! written create-if-absent, so every later run of that week reads the stored
+//! round. Each group is introduced by one email, at most once (a claim per group).
+
+use qnet_domain::digest::{Cadence, Period};
+use qnet_matching::{COFFEE_HISTORY_ROUNDS, CoffeeMember};
+use qnet_ports::{Condition, Index, Item, OutgoingMail, Query};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{App, AppError, AppResult, decode, encode, keys};
+
+/// A stored round: its frozen pool and its groups.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRound {
+    pub round: String,
+    pub pool: Vec<CoffeeMember>,
+    /// Pairs, and one trio when the pool is odd.
+    pub groups: Vec<Vec<String>>,
+    pub created_at: String,
+}
+
+/// What `qnet coffee-round` prints.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CoffeeReport {
+    pub round: String,
+    pub pairs: Vec<Vec<String>>,
+    /// Introductions sent by this run (0 when the round was already sent).
+    #[serde(skip)]
+    pub sent: usize,
+}
+
+fn round_id(t: OffsetDateTime) -> AppResult<String> {
+    let p = Period::containing(Cadence::Weekly, t).ok_or_else(|| AppError::Unavailable("no week contains this time".into()))?;
+    Ok(p.id.trim_start_matches("weekly-").to_string())
+}
+
+impl App {
+    async fn stored_round(&self, round: &str) -> AppResult<Option<StoredRound>> {
+        Ok(self.get_record::<StoredRound>(keys::coffee_round(round)).await?.map(|(r, _)| r))
+    }
+
+    /// The members who opted in now, with their organisations.
+    async fn coffee_pool(&self) -> AppResult<Vec<CoffeeMember>> {
+        let mut pool = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.records.query(Query::new(Index::Gsi2, keys::COFFEE_POOL).limit(100).after(cursor)).await?;
+            for item in &page.items {
+                let m: qnet_domain::member::Member = decode(item)?;
+                if m.coffee.opt_in {
+                    pool.push(CoffeeMember { id: m.id, organisation_id: m.organisation_id.unwrap_or_default() });
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(pool),
+            }
+        }
+    }
+
+    /// The round of the week holding `now`: created (pool frozen, groups drawn)
+    /// on the first run, read back on every later one; then each group's
+    /// introduction is sent unless it already was. `dry_run` writes and sends
+    /// nothing.
+    pub async fn coffee_round(&self, now: OffsetDateTime, dry_run: bool) -> AppResult<CoffeeReport> {
+        let round = round_id(now)?;
+        let stored = match self.stored_round(&round).await? {
+            Some(r) => r,
+            None => {
+                let pool = self.coffee_pool().await?;
+                let mut history = Vec::new();
+                for back in 1..=COFFEE_HISTORY_ROUNDS as i64 {
+                    if let Some(r) = self.stored_round(&round_id(now - time::Duration::weeks(back))?).await? {
+                        history.push(
+                            qnet_matching::CoffeeRound { groups: r.groups, unpaired: None, repeats: 0, same_organisation: 0 }
+                                .pairs(),
+                        );
+                    }
+                }
+                let drawn = qnet_matching::coffee_round(&round, &pool, &history)
+                    .map_err(|e| AppError::Unavailable(format!("coffee round refused its pool: {e}")))?;
+                let r = StoredRound { round: round.clone(), pool, groups: drawn.groups, created_at: self.now_text() };
+                if dry_run {
+                    return Ok(CoffeeReport { round, pairs: r.groups, sent: 0 });
+                }
+                let (pk, sk) = keys::coffee_round(&round);
+                match self.records.put(Item::new(pk, sk, encode(&r)), Condition::NotExists).await {
+                    Ok(()) => r,
+                    // Another run created the round first: its groups are the round's.
+                    Err(e) if e.is_conflict() => self.stored_round(&round).await?.ok_or(AppError::NotFound("coffee round"))?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let mut sent = 0;
+        if !dry_run {
+            for (i, group) in stored.groups.iter().enumerate() {
+                if self.introduce_coffee_group(&stored.round, i, group).await? {
+                    sent += 1;
+                }
+            }
+        }
+        tracing::info!(round = %stored.round, groups = stored.groups.len(), sent, "coffee round");
+        Ok(CoffeeReport { round: stored.round, pairs: stored.groups, sent })
+    }
+
+    /// Sends one group's introduction unless its claim is taken; true when sent.
+    async fn introduce_coffee_group(&self, round: &str, index: usize, group: &[String]) -> AppResult<bool> {
+        let (pk, sk) = keys::coffee_claim(round, index);
+        match self.records.put(Item::new(pk.clone(), sk.clone(), serde_json::json!({"at": self.now_text()})), Condition::NotExists).await
+        {
+            Ok(()) => {}
+            Err(e) if e.is_conflict() => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let release = |e: AppError| async move {
+            let _ = self.records.delete(&pk, &sk, Condition::None).await;
+            e
+        };
+        let mail = match self.coffee_mail(round, group).await {
+            Ok(Some(m)) => m,
+            // A member has left since the round was drawn: nobody to introduce.
+            Ok(None) => return Ok(false),
+            Err(e) => return Err(release(e).await),
+        };
+        if let Err(e) = self.deliver(&*self.mailer, &mail).await {
+            return Err(release(AppError::Unavailable(e.to_string())).await);
+        }
+        Ok(true)
+    }
+
+    async fn coffee_mail(&self, round: &str, group: &[String]) -> AppResult<Option<OutgoingMail>> {
+        let names = self.organisation_names().await?;
+        let mut people = Vec::new();
+        for id in group {
+            match self.member_by_id(id).await? {
+                Some(m) => people.push(m),
+                None => return Ok(None),
+            }
+        }
+        let mut ctx = tera::Context::new();
+        ctx.insert("round", round);
+        ctx.insert("names", &people.iter().map(|m| m.name.clone()).collect::<Vec<_>>());
+        ctx.insert(
+            "people",
+            &people
+                .iter()
+                .map(|m| {
+                    serde_json::json!({"name": m.name, "email": m.email,
+                        "organisation": m.organisation_id.as_ref().and_then(|o| names.get(o)).cloned().unwrap_or_default()})
+                })
+                .collect::<Vec<_>>(),
+        );
+        let render = |name: &str| crate::mail::render(name, &ctx).map_err(|e| AppError::Unavailable(e.to_string()));
+        let raw = mail_builder::MessageBuilder::new()
+            .from(("Qnet coffee", &*self.mail_from))
+            .to(people.iter().map(|m| (m.name.as_str(), m.email.as_str())).collect::<Vec<_>>())
+            .subject(format!("Your Qnet coffee this week ({round})"))
+            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+            .text_body(render("email/coffee-introduction.txt.tera")?)
+            .html_body(render("email/coffee-introduction.html.tera")?)
+            .write_to_vec()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        Ok(Some(OutgoingMail { from: self.mail_from.to_string(), to: people.into_iter().map(|m| m.email).collect(), raw }))
+    }
+}

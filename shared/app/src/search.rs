@@ -1,0 +1,206 @@
+//! `GET /search`: full-text search over what is published. The index (a
+//! [`TextSearch`], tantivy in `qnet-search`) answers ids in relevance order;
+//! each is then re-read and kept only if it is still published, and its title
+//! and highlights come from the current record, so a stale index never shows
+//! anything withdrawn or edited out. Locally the index lives under the data
+//! directory and is updated as case studies change ([`App::index_case_study`]).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use qnet_domain::case_study::{CaseStudy, Status};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{App, AppError, AppResult, keys};
+
+/// A document as the index takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDocument {
+    pub id: String,
+    /// `case_study`, `resource` or `event`.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub topics: Vec<String>,
+}
+
+/// A search as the index takes it.
+#[derive(Debug, Clone, Default)]
+pub struct IndexQuery {
+    pub text: String,
+    pub kind: Option<String>,
+    pub topic: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// The text index the application writes to and searches.
+pub trait TextSearch: Send + Sync {
+    fn upsert(&self, docs: &[IndexDocument]) -> Result<(), String>;
+    fn remove(&self, ids: &[&str]) -> Result<(), String>;
+    /// Ids and kinds, best first, and how many matched in all.
+    fn search(&self, q: &IndexQuery) -> Result<(Vec<(String, String)>, usize), String>;
+    /// Snippets of `text` with the words matching `query` marked.
+    fn highlights(&self, text: &str, query: &str) -> Vec<String>;
+}
+
+/// One answer of `GET /search`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchItem {
+    pub id: String,
+    /// `case_study`, `resource` or `event`.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    /// Snippets of the current title and text, HTML-escaped, each matching word
+    /// in `<mark>…</mark>`.
+    pub highlights: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub items: Vec<SearchItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SearchCursor {
+    offset: usize,
+}
+
+pub const SEARCH_KINDS: &[&str] = &["case_study", "resource", "event"];
+
+fn case_study_document(cs: &CaseStudy) -> IndexDocument {
+    let mut body = cs.summary.clone();
+    body.push('\n');
+    body.push_str(&cs.body);
+    IndexDocument { id: cs.id.clone(), kind: "case_study".into(), title: cs.title.clone(), body, topics: cs.topics.clone() }
+}
+
+impl App {
+    /// Uses this index for `GET /search` and keeps it up to date.
+    pub fn with_search(mut self, index: Arc<dyn TextSearch>) -> App {
+        self.search = Some(index);
+        self
+    }
+
+    /// Puts a case study in the index when published, takes it out otherwise.
+    /// Best effort: answers are re-checked against the record anyway, and a
+    /// rebuild repairs any drift.
+    pub(crate) fn index_case_study(&self, cs: &CaseStudy) {
+        let Some(index) = &self.search else { return };
+        let result = if cs.status == Status::Published && cs.hold.is_none() {
+            index.upsert(&[case_study_document(cs)])
+        } else {
+            index.remove(&[cs.id.as_str()])
+        };
+        if let Err(e) = result {
+            tracing::error!(case_study = %cs.id, error = %e, "the search index was not updated");
+        }
+    }
+
+    /// Adds every published case study to the index (a fresh index, or one from
+    /// before a change it missed). Adding only, never clearing, so it is safe
+    /// beside concurrent changes: an entry for something since withdrawn is
+    /// dropped by the re-check at search time.
+    pub async fn rebuild_search_index(&self) -> AppResult<usize> {
+        let Some(index) = &self.search else { return Ok(0) };
+        let mut cursor = None;
+        let mut docs = Vec::new();
+        loop {
+            let page = self
+                .records
+                .query(
+                    qnet_ports::Query::new(qnet_ports::Index::Primary, keys::published_list(None, None)).limit(100).after(cursor),
+                )
+                .await?;
+            for item in &page.items {
+                if let Some(id) = item.data.get("id").and_then(|v| v.as_str())
+                    && let Some((cs, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await?
+                    && cs.status == Status::Published
+                {
+                    docs.push(case_study_document(&cs));
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        index.upsert(&docs).map_err(AppError::Unavailable)?;
+        Ok(docs.len())
+    }
+
+    /// `GET /search`.
+    pub async fn search(
+        &self,
+        text: &str,
+        kind: Option<&str>,
+        topic: Option<&str>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<SearchResults> {
+        let mut errors = qnet_domain::FieldErrors::new();
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 200 {
+            errors.push("q", "must be 1 to 200 characters");
+        }
+        if let Some(k) = kind
+            && !SEARCH_KINDS.contains(&k)
+        {
+            errors.push("type", "must be one of case_study, resource, event");
+        }
+        if let Some(t) = topic
+            && !qnet_domain::topics::is_known(t)
+        {
+            errors.push("topic", "is not a known topic (see GET /topics)");
+        }
+        if !(1..=50).contains(&limit) {
+            errors.push("limit", "must be from 1 to 50");
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let offset = match cursor {
+            None => 0,
+            Some(c) => {
+                let bytes = B64.decode(c).map_err(|_| AppError::BadCursor)?;
+                serde_json::from_slice::<SearchCursor>(&bytes).map_err(|_| AppError::BadCursor)?.offset
+            }
+        };
+        let Some(index) = &self.search else {
+            return Err(AppError::Unavailable("search is not available in this deployment yet".into()));
+        };
+        let q = IndexQuery {
+            text: text.to_string(),
+            kind: kind.map(String::from),
+            topic: topic.map(String::from),
+            offset,
+            limit: limit as usize,
+        };
+        let (hits, total) = index.search(&q).map_err(AppError::Unavailable)?;
+        let mut items = Vec::with_capacity(hits.len());
+        for (id, kind) in &hits {
+            // Only case studies are indexed so far; other kinds are re-checked
+            // the same way as they are added.
+            if kind != "case_study" {
+                continue;
+            }
+            let Some((cs, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { continue };
+            if cs.status != Status::Published || cs.hold.is_some() {
+                continue;
+            }
+            let mut highlights = index.highlights(&cs.title, text);
+            highlights.extend(index.highlights(&format!("{}\n{}", cs.summary, cs.body), text));
+            highlights.truncate(3);
+            items.push(SearchItem { id: cs.id, kind: kind.clone(), title: cs.title, highlights });
+        }
+        let next = offset + hits.len();
+        let next_cursor = (next < total && !hits.is_empty())
+            .then(|| B64.encode(serde_json::to_vec(&SearchCursor { offset: next }).expect("cursors serialise")));
+        Ok(SearchResults { items, next_cursor })
+    }
+}

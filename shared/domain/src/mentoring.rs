@@ -1,0 +1,181 @@
+//! Mentoring and coaching: what a mentor offers (`PUT /me/mentor`) and what a
+//! member asks for (`POST /mentoring-requests`), parsed at the edge. Words are
+//! kept as the API spells them (`mentoring`, `in_person`, `prefer`); the matching
+//! crate's types are built from these in `qnet-app`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldErrors;
+use crate::text::{Input, Presence};
+use crate::topics;
+
+pub const KINDS: &[&str] = &["mentoring", "coaching"];
+pub const MODES: &[&str] = &["in_person", "online"];
+pub const CROSS_ORGANISATION: &[&str] = &["prefer", "require", "no_preference"];
+/// The most mentees one mentor may take at once.
+pub const MAX_CAPACITY: u64 = 20;
+
+/// How a mentor or member can meet, and anything else worth saying.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Availability {
+    /// `in_person`, `online`; empty means not stated.
+    #[serde(default)]
+    pub modes: Vec<String>,
+    /// Free text, e.g. "Tuesday afternoons, Leeds or Wakefield".
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+fn parse_availability(i: &mut Input<'_>) -> Option<Availability> {
+    i.object("availability", &["modes", "note"], |o| Availability {
+        modes: o
+            .id_list("modes", 2, |m| if MODES.contains(&m) { Ok(()) } else { Err(format!("must be one of {}", MODES.join(", "))) })
+            .unwrap_or_default(),
+        note: o.text("note", Presence::Optional, 1, 500),
+    })
+}
+
+fn known_topic(t: &str) -> Result<(), String> {
+    if topics::is_known(t) { Ok(()) } else { Err("unknown topic (see GET /topics)".into()) }
+}
+
+/// The fields of a mentor profile a member sets (`PUT /me/mentor`, whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MentorInput {
+    pub offers: Vec<String>,
+    pub topics: Vec<String>,
+    pub skills: Vec<String>,
+    pub capacity: u32,
+    pub availability: Availability,
+    pub bio: Option<String>,
+    pub coaching_accreditation: Option<String>,
+    pub accepting: bool,
+}
+
+impl MentorInput {
+    pub fn parse(value: &serde_json::Value) -> Result<MentorInput, FieldErrors> {
+        let mut i = Input::new(
+            value,
+            &["offers", "topics", "skills", "capacity", "availability", "bio", "coaching_accreditation", "accepting"],
+        );
+        let offers = i.id_list("offers", 2, |k| {
+            if KINDS.contains(&k) { Ok(()) } else { Err(format!("must be one of {}", KINDS.join(", "))) }
+        });
+        if !i.has("offers") {
+            i.errors.push("offers", "is required");
+        } else if offers.as_ref().is_some_and(Vec::is_empty) {
+            i.errors.push("offers", "must name mentoring, coaching or both");
+        }
+        let topics = i.id_list("topics", 10, known_topic);
+        if !i.has("topics") {
+            i.errors.push("topics", "is required");
+        } else if topics.as_ref().is_some_and(Vec::is_empty) {
+            i.errors.push("topics", "must name at least one topic");
+        }
+        let skills = i.id_list("skills", 20, |s| crate::text::check_text(s, 1, 60).map(|_| ()));
+        let capacity = i.integer("capacity", Presence::Required, 1, MAX_CAPACITY);
+        let availability = parse_availability(&mut i);
+        let bio = i.text("bio", Presence::Optional, 1, 2000);
+        let coaching_accreditation = i.text("coaching_accreditation", Presence::Optional, 1, 200);
+        let accepting = i.boolean("accepting");
+        if !i.has("accepting") {
+            i.errors.push("accepting", "is required");
+        }
+        let input = MentorInput {
+            offers: offers.unwrap_or_default(),
+            topics: topics.unwrap_or_default(),
+            skills: skills.unwrap_or_default().iter().map(|s| s.trim().to_string()).collect(),
+            capacity: capacity.unwrap_or(1) as u32,
+            availability: availability.unwrap_or_default(),
+            bio,
+            coaching_accreditation,
+            accepting: accepting.unwrap_or(false),
+        };
+        i.errors.into_result(input)
+    }
+}
+
+/// A mentoring or coaching request as a member sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestInput {
+    pub kind: String,
+    pub topics: Vec<String>,
+    pub goals: String,
+    pub cross_organisation: String,
+    pub availability: Availability,
+    /// A mentor the member would like to be asked first.
+    pub mentor_id: Option<String>,
+}
+
+impl RequestInput {
+    pub fn parse(value: &serde_json::Value) -> Result<RequestInput, FieldErrors> {
+        let mut i = Input::new(value, &["kind", "topics", "goals", "cross_organisation", "availability", "mentor_id"]);
+        let kind = i.choice("kind", KINDS);
+        if !i.has("kind") {
+            i.errors.push("kind", "is required");
+        }
+        let topics = i.id_list("topics", 10, known_topic);
+        if !i.has("topics") {
+            i.errors.push("topics", "is required");
+        } else if topics.as_ref().is_some_and(Vec::is_empty) {
+            i.errors.push("topics", "must name at least one topic");
+        }
+        let goals = i.text("goals", Presence::Required, 1, 4000);
+        let cross = i.choice("cross_organisation", CROSS_ORGANISATION);
+        let availability = parse_availability(&mut i);
+        let mentor_id = i.text("mentor_id", Presence::Optional, 1, 128);
+        let input = RequestInput {
+            kind: kind.unwrap_or_default(),
+            topics: topics.unwrap_or_default(),
+            goals: goals.unwrap_or_default(),
+            cross_organisation: cross.unwrap_or_else(|| "no_preference".into()),
+            availability: availability.unwrap_or_default(),
+            mentor_id,
+        };
+        i.errors.into_result(input)
+    }
+}
+
+/// Optional feedback when a pairing is closed.
+pub fn parse_close(value: &serde_json::Value) -> Result<Option<String>, FieldErrors> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let mut i = Input::new(value, &["feedback"]);
+    let feedback = i.text("feedback", Presence::Optional, 1, 4000);
+    i.errors.into_result(feedback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(e: FieldErrors) -> Vec<String> {
+        e.0.into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn mentor_input_names_every_bad_field() {
+        let e = MentorInput::parse(&json!({"offers": ["teaching"], "topics": ["flow", "astrology"], "capacity": 0,
+            "availability": {"modes": ["by_post"]}, "accepting": "yes", "extra": 1}))
+        .unwrap_err();
+        assert_eq!(fields(e), ["extra", "offers[0]", "topics[1]", "capacity", "availability.modes[0]", "accepting"]);
+        let ok = MentorInput::parse(&json!({"offers": ["coaching"], "topics": ["flow"], "skills": [" process mapping "],
+            "capacity": 2, "availability": {"modes": ["online"], "note": "Tuesdays"}, "accepting": true}))
+        .unwrap();
+        assert_eq!(ok.skills, ["process mapping"]);
+        assert_eq!(ok.availability.modes, ["online"]);
+    }
+
+    #[test]
+    fn request_input_requires_kind_topics_and_goals() {
+        let e = RequestInput::parse(&json!({"topics": [], "cross_organisation": "maybe"})).unwrap_err();
+        assert_eq!(fields(e), ["kind", "topics", "goals", "cross_organisation"]);
+        let ok = RequestInput::parse(&json!({"kind": "mentoring", "topics": ["flow"], "goals": "Run a PDSA cycle"})).unwrap();
+        assert_eq!(ok.cross_organisation, "no_preference");
+        assert_eq!(parse_close(&json!({"feedback": "Very helpful"})).unwrap().as_deref(), Some("Very helpful"));
+        assert!(parse_close(&json!({"rating": 5})).is_err());
+    }
+}
