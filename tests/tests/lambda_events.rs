@@ -382,7 +382,7 @@ mod digests {
 mod schedules {
     use std::sync::Arc;
 
-    use qnet_app::{App, Claims};
+    use qnet_app::Claims;
     use qnet_embedded::Outbox;
     use qnet_ports::Clock;
     use qnet_tests::spawn_app;
@@ -400,7 +400,7 @@ mod schedules {
     }
 
     fn claims(who: &str) -> Claims {
-        Claims::new(format!("m-{who}"), format!("{who}"), who.split('@').next().unwrap().into(), vec![])
+        Claims::new(format!("m-{who}"), who.to_string(), who.split('@').next().unwrap().into(), vec![])
     }
 
     fn outbox_to(dir: &std::path::Path, email: &str) -> Vec<String> {
@@ -431,7 +431,6 @@ mod schedules {
         // The schedule's `now` (2 December) is past the offer's expiry: Bob's request
         // goes to Dan, and Dan's offer links point at the public API.
         let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-mentoring.json")).unwrap();
-        eprintln!("DEBUG {:?}", app.all_mentors().await.unwrap());
         let report = qnet_mentoring::handle(&app, "https://api.qnet.example", event.clone()).await.unwrap();
         assert_eq!(report.assignments.len(), 1, "{report:?}");
         assert_eq!(report.assignments[0].mentor_id, "m-dan@leedsth.nhs.uk");
@@ -466,5 +465,53 @@ mod schedules {
         let again = qnet_coffee_round::handle(&app, event).await.unwrap();
         assert_eq!((again.pairs, again.sent), (round.pairs, 0));
         assert_eq!(outbox_to(&t.data_dir, "bob@bradford.gov.uk").len(), 1, "a retried run sends nothing twice");
+    }
+}
+
+/// The search indexer, from a real DynamoDB stream event: it rebuilds the index
+/// from the table and stores a snapshot, which the API loads at start-up and
+/// swaps in when a newer one appears.
+mod search_indexer {
+    use qnet_app::search::{IndexQuery, TextSearch};
+    use qnet_tests::spawn_app;
+    use serde_json::{Value, json};
+
+    async fn publish(t: &qnet_tests::TestApp, author: &str, title: &str) {
+        let cs = t
+            .submit(author, json!({"title": title, "body": "Screening for frailty on arrival.", "topics": ["patient-safety"],
+                "sections": {"aim": "Screen everyone", "results": "Everyone screened."}}))
+            .await;
+        assert_eq!(t.publish(cs["id"].as_str().unwrap()).await.status, reqwest::StatusCode::OK);
+    }
+
+    fn count(index: &dyn TextSearch, text: &str) -> usize {
+        index.search(&IndexQuery { text: text.into(), limit: 20, ..Default::default() }).unwrap().1
+    }
+
+    #[tokio::test]
+    async fn the_stream_rebuilds_the_snapshot_and_the_api_loads_the_newest() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        let author = t.token("author@leedsth.nhs.uk", &[]).await;
+        publish(&t, &author, "Frailty screening").await;
+        let event: Value = serde_json::from_str(&super::fixture("dynamodb-stream-case-study.json")).unwrap();
+        assert_eq!(qnet_search_indexer::changed_records(&event), 2);
+        let work = tempfile::tempdir().unwrap();
+        // The indexer runs without a local index of its own.
+        let indexer_app = qnet_app::App::new(t.app.records.clone(), t.app.blobs.clone(), t.app.clock.clone());
+        let first = qnet_search_indexer::handle(&indexer_app, work.path(), event.clone()).await.unwrap();
+        assert_eq!(first.documents, 1);
+        let api = qnet_search::startup_index(&indexer_app, &work.path().join("api")).await.unwrap();
+        assert_eq!(api.source().as_deref(), Some(first.key.as_str()));
+        assert_eq!(count(api.as_ref(), "frialty"), 1);
+        // A newer snapshot replaces the one in use; the same one does not reload.
+        assert!(qnet_search::load_latest(&indexer_app, work.path(), Some(&first.key)).await.unwrap().is_none());
+        publish(&t, &author, "Frailty in the community").await;
+        let second = qnet_search_indexer::handle(&indexer_app, work.path(), event).await.unwrap();
+        assert_eq!(second.documents, 2);
+        let (key, fresh) = qnet_search::load_latest(&indexer_app, work.path(), api.source().as_deref()).await.unwrap().unwrap();
+        assert_eq!(key, second.key);
+        api.swap(fresh, key);
+        assert_eq!(count(api.as_ref(), "frailty"), 2);
     }
 }

@@ -325,6 +325,7 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("DigestPlannerFunction", DIGEST_PLANNER_VARIABLES),
         ("DigestSenderFunction", DIGEST_SENDER_VARIABLES),
         ("SesEventsFunction", SES_EVENTS_VARIABLES),
+        ("SearchIndexerFunction", qnet_app::config::SEARCH_INDEXER_VARIABLES),
         ("MentoringFunction", MENTORING_VARIABLES),
         ("CoffeeRoundFunction", COFFEE_ROUND_VARIABLES),
     ])
@@ -547,6 +548,16 @@ const UPLOAD_OBJECTS: ObjectGrants = &[
     ("attachments/*", &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
 ];
 
+/// The API also reads the search index snapshots.
+const API_OBJECTS: ObjectGrants = &[
+    ("uploads/*", &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+    ("attachments/*", &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+    ("search/*", &["s3:GetObject"]),
+];
+
+/// The search indexer only writes snapshots.
+const INDEXER_OBJECTS: ObjectGrants = &[("search/*", &["s3:PutObject"])];
+
 /// Email ingest: reads the raw message SES stored (and never changes it), writes
 /// attachments.
 const INGEST_OBJECTS: ObjectGrants = &[("raw-mail/*", &["s3:GetObject"]), ("attachments/*", &["s3:GetObject", "s3:PutObject"])];
@@ -651,6 +662,7 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     }
     let set = |actions: &[&str]| -> BTreeSet<String> { actions.iter().map(|a| a.to_string()).collect() };
     let read_only = set(RECORD_READ_ACTIONS);
+    let indexer: BTreeSet<String> = read_only.iter().cloned().chain(["s3:PutObject".to_string()]).collect();
     let planner: BTreeSet<String> = set(PLANNER_RECORD_ACTIONS).union(&job_queue_actions()).cloned().collect();
     let sender: BTreeSet<String> = set(SENDER_RECORD_ACTIONS).union(&mail).cloned().collect();
     let ses_events = set(SES_EVENTS_RECORD_ACTIONS);
@@ -662,7 +674,8 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
 
     let none: ObjectGrants = &[];
     let expected: BTreeMap<&str, (&BTreeSet<String>, ObjectGrants)> = BTreeMap::from([
-        ("ApiFunction", (&api, UPLOAD_OBJECTS)),
+        ("ApiFunction", (&api, API_OBJECTS)),
+        ("SearchIndexerFunction", (&indexer, INDEXER_OBJECTS)),
         ("AttachmentCheckFunction", (&both, UPLOAD_OBJECTS)),
         ("PreSignupFunction", (&read_only, none)),
         ("EmailIngestFunction", (&ingest, INGEST_OBJECTS)),

@@ -65,7 +65,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::projects::get, routes::projects::update))
         .routes(routes!(routes::projects::list_pdsa, routes::projects::create_pdsa))
         .routes(routes!(routes::projects::list_measures, routes::projects::create_measure))
-        .routes(routes!(routes::projects::update_measure))
+        .routes(routes!(routes::projects::get_measure, routes::projects::update_measure))
         .routes(routes!(routes::projects::upload_points))
         .routes(routes!(routes::projects::create_annotation))
         .routes(routes!(routes::projects::analysis))

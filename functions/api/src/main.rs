@@ -24,6 +24,18 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
         &config.mail_from,
     );
+    // Search: the newest snapshot the indexer stored, refreshed every minute.
+    let workdir = std::env::temp_dir().join("qnet-search");
+    let app = match qnet_search::startup_index(&app, &workdir).await {
+        Ok(index) => {
+            qnet_search::spawn_refresher(app.clone(), index.clone(), workdir, std::time::Duration::from_secs(60));
+            app.with_search(index)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "no search index: GET /search answers 503 until one loads");
+            app
+        }
+    };
     let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
     lambda_http::run(qnet_api::router(app, auth)).await
 }

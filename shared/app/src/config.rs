@@ -63,6 +63,7 @@ pub const DIGEST_SENDER_VARIABLES: &[&str] = &[
     vars::LOG_LEVEL,
 ];
 pub const SES_EVENTS_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
+pub const SEARCH_INDEXER_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
 pub const MENTORING_VARIABLES: &[&str] = &[
     vars::TABLE_NAME,
     vars::MAIL_FROM,

@@ -176,3 +176,9 @@ pub const FOLLOWER_PREFIX: &str = "FOLLOWER#";
 pub fn board_notification(project_id: &str, message_id: &str, member_id: &str) -> (String, String) {
     (project_partition(project_id), format!("NOTIFY#{message_id}#{member_id}"))
 }
+/// The pointer to the newest search index snapshot (`{"key": …}`), and the
+/// snapshots themselves.
+pub const SEARCH_LATEST_BLOB: &str = "search/latest.json";
+pub fn search_snapshot_blob(id: &str) -> String {
+    format!("search/snapshots/{id}.tar")
+}

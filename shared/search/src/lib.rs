@@ -549,3 +549,154 @@ impl qnet_app::search::TextSearch for SearchIndex {
         SearchIndex::highlights(self, text, query)
     }
 }
+
+/// An index that can be replaced while it serves: the API swaps in a newer
+/// snapshot without a restart.
+pub struct SwappableIndex {
+    current: std::sync::RwLock<std::sync::Arc<SearchIndex>>,
+    /// The snapshot key the current index came from, if any.
+    source: std::sync::RwLock<Option<String>>,
+}
+
+impl SwappableIndex {
+    pub fn new(index: SearchIndex, source: Option<String>) -> SwappableIndex {
+        SwappableIndex {
+            current: std::sync::RwLock::new(std::sync::Arc::new(index)),
+            source: std::sync::RwLock::new(source),
+        }
+    }
+
+    fn get(&self) -> std::sync::Arc<SearchIndex> {
+        self.current.read().expect("the index lock").clone()
+    }
+
+    pub fn source(&self) -> Option<String> {
+        self.source.read().expect("the index lock").clone()
+    }
+
+    pub fn swap(&self, index: SearchIndex, source: String) {
+        *self.current.write().expect("the index lock") = std::sync::Arc::new(index);
+        *self.source.write().expect("the index lock") = Some(source);
+    }
+}
+
+impl qnet_app::search::TextSearch for SwappableIndex {
+    fn upsert(&self, docs: &[qnet_app::search::IndexDocument]) -> Result<(), String> {
+        qnet_app::search::TextSearch::upsert(self.get().as_ref(), docs)
+    }
+    fn remove(&self, ids: &[&str]) -> Result<(), String> {
+        qnet_app::search::TextSearch::remove(self.get().as_ref(), ids)
+    }
+    fn search(&self, q: &qnet_app::search::IndexQuery) -> Result<(Vec<(String, String)>, usize), String> {
+        qnet_app::search::TextSearch::search(self.get().as_ref(), q)
+    }
+    fn highlights(&self, text: &str, query: &str) -> Vec<String> {
+        self.get().highlights(text, query)
+    }
+}
+
+/// What [`build_and_publish`] stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnapshotPointer {
+    /// The snapshot's blob key.
+    pub key: String,
+    pub built_at: String,
+    pub documents: usize,
+}
+
+fn fresh_dir(parent: &Path) -> Result<PathBuf, SearchError> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let dir = parent.join(format!("index-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Builds a fresh index of everything published (in a new directory under
+/// `workdir`), stores its snapshot in the blob store, then moves the
+/// `search/latest.json` pointer to it. Readers see the old snapshot or the new
+/// one, never half of one.
+pub async fn build_and_publish(app: &qnet_app::App, workdir: &Path) -> Result<SnapshotPointer, SearchError> {
+    let dir = fresh_dir(workdir)?;
+    let result = async {
+        let index = std::sync::Arc::new(SearchIndex::open_dir(&dir)?);
+        let builder = app.clone().with_search(index.clone());
+        let documents = builder.rebuild_search_index().await.map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
+        let bytes = index.snapshot()?;
+        let id = format!("{}-{}", snapshot_id(), std::process::id());
+        let pointer = SnapshotPointer {
+            key: qnet_app::keys::search_snapshot_blob(&id),
+            built_at: qnet_domain::timestamp(app.clock.now()),
+            documents,
+        };
+        let store = |e: qnet_ports::BlobError| SearchError::Io(std::io::Error::other(e.to_string()));
+        app.blobs.put(&pointer.key, bytes, "application/x-tar").await.map_err(store)?;
+        let json = serde_json::to_vec(&pointer).expect("pointers serialise");
+        app.blobs.put(qnet_app::keys::SEARCH_LATEST_BLOB, json, "application/json").await.map_err(store)?;
+        Ok(pointer)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn snapshot_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{nanos:024}")
+}
+
+/// The newest published snapshot, unpacked under `workdir`, unless it is the
+/// one `current` names. `None` when there is none or it is the same.
+pub async fn load_latest(
+    app: &qnet_app::App,
+    workdir: &Path,
+    current: Option<&str>,
+) -> Result<Option<(String, SearchIndex)>, SearchError> {
+    let store = |e: qnet_ports::BlobError| SearchError::Io(std::io::Error::other(e.to_string()));
+    if app.blobs.head(qnet_app::keys::SEARCH_LATEST_BLOB).await.map_err(store)?.is_none() {
+        return Ok(None);
+    }
+    let pointer: SnapshotPointer = serde_json::from_slice(&app.blobs.get(qnet_app::keys::SEARCH_LATEST_BLOB).await.map_err(store)?)
+        .map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
+    if current == Some(pointer.key.as_str()) {
+        return Ok(None);
+    }
+    let bytes = app.blobs.get(&pointer.key).await.map_err(store)?;
+    let dir = fresh_dir(workdir)?;
+    let index = SearchIndex::from_snapshot(&bytes, &dir)?;
+    Ok(Some((pointer.key, index)))
+}
+
+/// The API's index at start-up: the newest snapshot when there is one,
+/// otherwise one built here from the table (a new deployment before the
+/// indexer's first run).
+pub async fn startup_index(app: &qnet_app::App, workdir: &Path) -> Result<std::sync::Arc<SwappableIndex>, SearchError> {
+    if let Some((key, index)) = load_latest(app, workdir, None).await? {
+        return Ok(std::sync::Arc::new(SwappableIndex::new(index, Some(key))));
+    }
+    let index = std::sync::Arc::new(SwappableIndex::new(SearchIndex::open_dir(&fresh_dir(workdir)?)?, None));
+    app.clone().with_search(index.clone()).rebuild_search_index().await.map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
+    Ok(index)
+}
+
+/// Checks for a newer snapshot every `period` and swaps it in.
+pub fn spawn_refresher(
+    app: qnet_app::App,
+    index: std::sync::Arc<SwappableIndex>,
+    workdir: PathBuf,
+    period: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(period).await;
+            let current = index.source();
+            match load_latest(&app, &workdir, current.as_deref()).await {
+                Ok(Some((key, fresh))) => {
+                    index.swap(fresh, key);
+                    tracing::info!("a newer search index is in use");
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "the search index could not be refreshed"),
+            }
+        }
+    })
+}

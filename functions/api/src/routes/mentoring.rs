@@ -231,15 +231,13 @@ fn offer_page(status: &OfferStatus, token: &str) -> Response {
         OfferStatus::Accepted => (
             StatusCode::OK,
             "You have accepted",
-            "Thank you. We have sent one email introducing you both: reply to it to arrange your first conversation."
-                .into(),
+            "Thank you. We have sent one email introducing you both: reply to it to arrange your first conversation.".into(),
             None,
         ),
         OfferStatus::Declined => (
             StatusCode::OK,
             "You have declined",
-            "Thank you for letting us know. We will propose someone else, and will not ask you for this member again."
-                .into(),
+            "Thank you for letting us know. We will propose someone else, and will not ask you for this member again.".into(),
             None,
         ),
         OfferStatus::Open { summary } => {

@@ -1,11 +1,11 @@
 pub mod case_studies;
 pub mod digest;
-pub mod search;
-pub mod meta;
 pub mod mentoring;
+pub mod meta;
 pub mod organisations;
 pub mod people;
 pub mod projects;
+pub mod search;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -415,6 +415,21 @@ pub async fn create_measure(
     Ok(created(s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await?))
 }
 
+/// One measure.
+#[utoipa::path(get, path = "/projects/{id}/measures/{mid}", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id")),
+    responses((status = 200, description = "The measure", body = Measure,
+               headers(("ETag" = String, description = "The version, for If-Match")))))]
+pub async fn get_measure(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path((id, mid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let m = s.app.get_measure(&id, &mid).await?;
+    let version = m.version;
+    Ok(with_etag(m, version))
+}
+
 /// Changes a measure (team members and moderators).
 #[utoipa::path(patch, path = "/projects/{id}/measures/{mid}", tag = "measures", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),

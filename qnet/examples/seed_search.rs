@@ -1,0 +1,51 @@
+//! Seeds a data directory with N published case studies of realistic length
+//! for `scripts/bench-search` (straight into the store, no index: `qnet serve`
+//! builds the index when it opens the directory). Prints one published id.
+//!
+//!   seed_search DATA_DIR [N]
+
+use qnet_app::Claims;
+use qnet_domain::Role;
+use qnet_domain::topics::TOPICS;
+
+const WORDS: &[&str] = &[
+    "frailty", "discharge", "flow", "falls", "pressure", "ulcers", "sepsis", "screening", "deterioration", "handover",
+    "medication", "errors", "waiting", "times", "outpatient", "clinic", "primary", "care", "mental", "health", "crisis",
+    "community", "nursing", "therapy", "stroke", "pathway", "dementia", "delirium", "nutrition", "hydration", "board",
+    "round", "huddle", "safety", "cross", "measure", "run", "chart", "shift", "trend", "variation", "pdsa", "cycle",
+    "ward", "theatre", "recovery", "pharmacy", "lounge", "transport", "social", "workers", "carers", "team", "patients",
+];
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = std::path::PathBuf::from(args.next().expect("DATA_DIR"));
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5_000);
+    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1").expect("backend");
+    // Seed without the index; the server builds it from the store.
+    let app = qnet_app::App::new(backend.app.records.clone(), backend.app.blobs.clone(), backend.app.clock.clone());
+    let admin = Claims::new("admin".into(), "admin@leedsth.nhs.uk".into(), "Admin".into(), vec![Role::Admin]);
+    let author = Claims::new("author".into(), "author@leedsth.nhs.uk".into(), "Author".into(), vec![]);
+    let moderator = Claims::new("moderator".into(), "mod@leedsth.nhs.uk".into(), "Mod".into(), vec![Role::Moderator]);
+    let org = serde_json::json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]});
+    app.create_organisation(&admin, &org, None).await.expect("organisation");
+    let mut seed = 7u64;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    let mut words = |k: usize| (0..k).map(|_| WORDS[next() % WORDS.len()]).collect::<Vec<_>>().join(" ");
+    let mut last = String::new();
+    for i in 0..n {
+        let body = serde_json::json!({
+            "title": format!("{} ({i})", words(6)),
+            "body": words(350),
+            "topics": [TOPICS[i % TOPICS.len()].id],
+            "sections": {"aim": words(12), "results": words(20)}
+        });
+        let created = app.create_case_study(&author, &body, None).await.expect("create");
+        last = created.body["id"].as_str().unwrap().to_string();
+        app.publish_case_study(&moderator, &last, None).await.expect("publish");
+    }
+    println!("{last}");
+}
