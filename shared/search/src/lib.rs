@@ -27,26 +27,8 @@ const WRITER_BYTES: usize = 30_000_000;
 /// Query words considered; the rest are ignored.
 const MAX_QUERY_WORDS: usize = 12;
 
-/// One searchable record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchDoc {
-    pub id: String,
-    /// `case_study`, `resource` or `event`.
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub topics: Vec<String>,
-}
-
-/// A search request.
-#[derive(Debug, Clone, Default)]
-pub struct SearchQuery {
-    pub text: String,
-    pub kind: Option<String>,
-    pub topic: Option<String>,
-    pub offset: usize,
-    pub limit: usize,
-}
+/// One searchable record, and a search: the application's own types.
+pub use qnet_app::search::{IndexDocument as SearchDoc, IndexQuery as SearchQuery};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -521,28 +503,14 @@ mod tests {
 
 /// The application's view of the index.
 impl qnet_app::search::TextSearch for SearchIndex {
-    fn upsert(&self, docs: &[qnet_app::search::IndexDocument]) -> Result<(), String> {
-        let docs: Vec<SearchDoc> = docs
-            .iter()
-            .map(|d| SearchDoc {
-                id: d.id.clone(),
-                kind: d.kind.clone(),
-                title: d.title.clone(),
-                body: d.body.clone(),
-                topics: d.topics.clone(),
-            })
-            .collect();
-        SearchIndex::upsert(self, &docs).map_err(|e| e.to_string())
+    fn upsert(&self, docs: &[SearchDoc]) -> Result<(), String> {
+        SearchIndex::upsert(self, docs).map_err(|e| e.to_string())
     }
     fn remove(&self, ids: &[&str]) -> Result<(), String> {
         SearchIndex::remove(self, ids).map_err(|e| e.to_string())
     }
-    fn search(&self, q: &qnet_app::search::IndexQuery) -> Result<(Vec<(String, String)>, usize), String> {
-        let hits = SearchIndex::search(
-            self,
-            &SearchQuery { text: q.text.clone(), kind: q.kind.clone(), topic: q.topic.clone(), offset: q.offset, limit: q.limit },
-        )
-        .map_err(|e| e.to_string())?;
+    fn search(&self, q: &SearchQuery) -> Result<(Vec<(String, String)>, usize), String> {
+        let hits = SearchIndex::search(self, q).map_err(|e| e.to_string())?;
         Ok((hits.hits.into_iter().map(|h| (h.id, h.kind)).collect(), hits.total))
     }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
@@ -560,10 +528,7 @@ pub struct SwappableIndex {
 
 impl SwappableIndex {
     pub fn new(index: SearchIndex, source: Option<String>) -> SwappableIndex {
-        SwappableIndex {
-            current: std::sync::RwLock::new(std::sync::Arc::new(index)),
-            source: std::sync::RwLock::new(source),
-        }
+        SwappableIndex { current: std::sync::RwLock::new(std::sync::Arc::new(index)), source: std::sync::RwLock::new(source) }
     }
 
     fn get(&self) -> std::sync::Arc<SearchIndex> {
@@ -655,8 +620,9 @@ pub async fn load_latest(
     if app.blobs.head(qnet_app::keys::SEARCH_LATEST_BLOB).await.map_err(store)?.is_none() {
         return Ok(None);
     }
-    let pointer: SnapshotPointer = serde_json::from_slice(&app.blobs.get(qnet_app::keys::SEARCH_LATEST_BLOB).await.map_err(store)?)
-        .map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
+    let pointer: SnapshotPointer =
+        serde_json::from_slice(&app.blobs.get(qnet_app::keys::SEARCH_LATEST_BLOB).await.map_err(store)?)
+            .map_err(|e| SearchError::BadSnapshot(e.to_string()))?;
     if current == Some(pointer.key.as_str()) {
         return Ok(None);
     }

@@ -31,16 +31,17 @@ fn html(status: StatusCode, body: String) -> Response {
     resp
 }
 
+/// A page with a message and no action.
+pub(crate) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    html(status, page(&Page { title, message, form: None, field: None }))
+}
+
 fn bad_link() -> Response {
-    html(
+    message_page(
         StatusCode::BAD_REQUEST,
-        page(&Page {
-            title: "This unsubscribe link does not work",
-            message: "The link is incomplete, was changed, or has been withdrawn, so nothing was changed. \
-                      Copy the whole link from the email, or change your digest settings on the Qnet website.",
-            form: None,
-            field: None,
-        }),
+        "This unsubscribe link does not work",
+        "The link is incomplete, was changed, or has been withdrawn, so nothing was changed. \
+         Copy the whole link from the email, or change your digest settings on the Qnet website.",
     )
 }
 
@@ -81,15 +82,11 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
 pub async fn unsubscribe(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     match s.app.unsubscribe(&token).await? {
         None => Ok(bad_link()),
-        Some(_) => Ok(html(
+        Some(_) => Ok(message_page(
             StatusCode::OK,
-            page(&Page {
-                title: "You have unsubscribed",
-                message: "You will not receive the Qnet digest any more. To start again, choose how often you want it \
-                          in your digest settings on the Qnet website.",
-                form: None,
-                field: None,
-            }),
+            "You have unsubscribed",
+            "You will not receive the Qnet digest any more. To start again, choose how often you want it \
+             in your digest settings on the Qnet website.",
         )),
     }
 }
@@ -134,15 +131,11 @@ fn origin(headers: &HeaderMap, fallback: &str) -> String {
 }
 
 fn bad_confirmation() -> Response {
-    html(
+    message_page(
         StatusCode::BAD_REQUEST,
-        page(&Page {
-            title: "This confirmation link does not work",
-            message: "The link is incomplete, was changed, or is more than 24 hours old, so nothing was changed. \
-                      Ask for a new one from your profile on the Qnet website.",
-            form: None,
-            field: None,
-        }),
+        "This confirmation link does not work",
+        "The link is incomplete, was changed, or is more than 24 hours old, so nothing was changed. \
+         Ask for a new one from your profile on the Qnet website.",
     )
 }
 
@@ -177,14 +170,6 @@ pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<Stri
 pub async fn confirm(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     match s.app.confirm_address(&token).await? {
         None => Ok(bad_confirmation()),
-        Some(()) => Ok(html(
-            StatusCode::OK,
-            page(&Page {
-                title: "Your address is confirmed",
-                message: "Qnet emails will reach you again.",
-                form: None,
-                field: None,
-            }),
-        )),
+        Some(()) => Ok(message_page(StatusCode::OK, "Your address is confirmed", "Qnet emails will reach you again.")),
     }
 }
