@@ -79,23 +79,6 @@ impl Backend {
             .with_api_base_url(base_url)
             .with_link_key(&link_key(&secret))
             .with_mailer(Arc::new(outbox.clone()), &mail_from());
-        // The search index lives beside the store and follows every change.
-        let index = qnet_search::SearchIndex::open_dir(&data_dir.join("search"))
-            .with_context(|| format!("cannot open the search index in {}", data_dir.display()))?;
-        let empty = index.is_empty();
-        let app = app.with_search(Arc::new(index));
-        if empty {
-            // A store from before search existed, or a deleted index: rebuild it.
-            let rt = tokio::runtime::Handle::try_current();
-            if let Ok(rt) = rt {
-                let app = app.clone();
-                rt.spawn(async move {
-                    if let Err(e) = app.rebuild_search_index().await {
-                        tracing::error!(error = %e, "the search index could not be rebuilt");
-                    }
-                });
-            }
-        }
         Ok(Backend {
             kind: "embedded",
             app,
@@ -105,6 +88,29 @@ impl Backend {
             outbox: Some(outbox),
             mail_from: mail_from(),
         })
+    }
+
+    /// Opens the search index under `data_dir/search/` and keeps it current with
+    /// every change this process makes. Only the server does this (the index
+    /// has one writer, which holds a lock), so the other commands can run beside
+    /// `qnet serve`; what they change is not searchable, and they never publish.
+    /// An empty index (a store from before search, or a deleted index) is filled
+    /// from the store in the background.
+    pub fn with_search(mut self, data_dir: &Path) -> anyhow::Result<Backend> {
+        let index = qnet_search::SearchIndex::open_dir(&data_dir.join("search")).with_context(|| {
+            format!("cannot open the search index in {} (is another qnet serve using it?)", data_dir.display())
+        })?;
+        let empty = index.is_empty();
+        self.app = self.app.with_search(Arc::new(index));
+        if empty && let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let app = self.app.clone();
+            rt.spawn(async move {
+                if let Err(e) = app.rebuild_search_index().await {
+                    tracing::error!(error = %e, "the search index could not be rebuilt");
+                }
+            });
+        }
+        Ok(self)
     }
 
     pub async fn open(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {

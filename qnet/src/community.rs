@@ -19,30 +19,45 @@ impl Clock for FixedClock {
     }
 }
 
-/// The app on the data directory, at `now`, with the matching settings from the
+/// The app on the data directory, with the matching settings from the
 /// environment (`QNET_MATCHING_WEIGHTS`, `QNET_MENTORING_OFFER_DAYS`).
-async fn app_at(data_dir: &Path, now: OffsetDateTime) -> anyhow::Result<App> {
+async fn open(data_dir: &Path) -> anyhow::Result<App> {
     let backend = crate::backend::Backend::open(data_dir, qnet_app::DEFAULT_API_BASE_URL).await?;
     let mut reader = Reader::from_env();
     let settings = reader.mentoring();
     reader.finish()?;
-    let mut app = backend.app.with_mentoring(settings);
-    app.clock = Arc::new(FixedClock(now));
-    Ok(app)
+    Ok(backend.app.with_mentoring(settings))
 }
 
-/// Expires lapsed offers and assigns open requests; prints
-/// `{"assignments": [...], "unmatched": [...]}`.
+/// `app` at `now`: what the run writes is dated from that moment.
+fn at(app: &App, now: OffsetDateTime) -> App {
+    let mut app = app.clone();
+    app.clock = Arc::new(FixedClock(now));
+    app
+}
+
+/// `qnet match`: expires lapsed offers and assigns open requests; answers the
+/// JSON it prints, `{"assignments": [...], "unmatched": [...]}`.
 pub async fn run_match(data_dir: &Path, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
-    let app = app_at(data_dir, now).await?;
+    match_on(&open(data_dir).await?, now, dry_run).await
+}
+
+/// What `qnet match` does once the app is open (the tests call it on theirs).
+pub async fn match_on(app: &App, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
+    let app = at(app, now);
     let base = app.api_base_url.to_string();
     let report = app.run_matching(now, dry_run, &base).await?;
     Ok(serde_json::to_string_pretty(&report)?)
 }
 
-/// The coffee round of the week holding `now`; prints `{"round", "pairs"}`.
+/// `qnet coffee-round`: the round of the week holding `now`; answers the JSON it
+/// prints, `{"round", "pairs"}`.
 pub async fn run_coffee_round(data_dir: &Path, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
-    let app = app_at(data_dir, now).await?;
-    let report = app.coffee_round(now, dry_run).await?;
+    coffee_round_on(&open(data_dir).await?, now, dry_run).await
+}
+
+/// What `qnet coffee-round` does once the app is open (the tests call it on theirs).
+pub async fn coffee_round_on(app: &App, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
+    let report = at(app, now).coffee_round(now, dry_run).await?;
     Ok(serde_json::to_string_pretty(&report)?)
 }

@@ -162,7 +162,10 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf, smtp: Option<SocketAddr>) ->
     qnet_app::logging::init(&std::env::var("QNET_LOG_LEVEL").unwrap_or_else(|_| "info".into()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let backend = backend::Backend::open(&data_dir, &base_url).await?;
+    let mut backend = backend::Backend::open(&data_dir, &base_url).await?;
+    if backend.kind == "embedded" {
+        backend = backend.with_search(&data_dir)?;
+    }
     println!("Qnet is listening on {base_url} ({} backend, data in {})", backend.kind, data_dir.display());
     let backend = std::sync::Arc::new(backend);
     if let Some(smtp) = smtp {

@@ -90,7 +90,8 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}", listener.local_addr().unwrap());
     // The embedded backend is the default; tests must not depend on the caller's env.
-    let backend = Backend::open_embedded(dir.path(), &base).expect("the embedded backend opens");
+    let backend =
+        Backend::open_embedded(dir.path(), &base).and_then(|b| b.with_search(dir.path())).expect("the embedded backend opens");
     serve(backend, listener, dir, base)
 }
 

@@ -1,8 +1,8 @@
 //! Every Lambda entry point, fed a real event shape from `tests/fixtures/events/`
 //! (API Gateway HTTP API v2 with and without the JWT authorizer, Cognito
-//! pre-sign-up, S3 ObjectCreated, the EventBridge Scheduler input of the digest
-//! planner, SQS digest jobs, SES bounces and complaints over SNS), through the
-//! same handler the binary runs.
+//! pre-sign-up, S3 ObjectCreated, the EventBridge Scheduler inputs of the digest
+//! planner, the mentoring pass and the coffee round, SQS digest jobs, SES bounces
+//! and complaints over SNS), through the same handler the binary runs.
 
 use std::sync::Arc;
 
@@ -478,8 +478,11 @@ mod search_indexer {
 
     async fn publish(t: &qnet_tests::TestApp, author: &str, title: &str) {
         let cs = t
-            .submit(author, json!({"title": title, "body": "Screening for frailty on arrival.", "topics": ["patient-safety"],
-                "sections": {"aim": "Screen everyone", "results": "Everyone screened."}}))
+            .submit(
+                author,
+                json!({"title": title, "body": "Screening for frailty on arrival.", "topics": ["patient-safety"],
+                "sections": {"aim": "Screen everyone", "results": "Everyone screened."}}),
+            )
             .await;
         assert_eq!(t.publish(cs["id"].as_str().unwrap()).await.status, reqwest::StatusCode::OK);
     }

@@ -141,9 +141,14 @@ async fn requests_show_matches_with_reasons_and_refuse_other_members() {
     a.assert_problem(422);
     assert_eq!(a.problem_fields(), ["kind", "topics[0]", "goals"]);
     t.post("/mentoring-requests", None, request(&["flow"])).await.assert_problem(401);
-    let a = t.post("/mentoring-requests", Some(&bob), json!({"kind": "mentoring", "topics": ["flow"], "goals": "x",
-        "mentor_id": "m-nobody"}))
-    .await;
+    let a = t
+        .post(
+            "/mentoring-requests",
+            Some(&bob),
+            json!({"kind": "mentoring", "topics": ["flow"], "goals": "x",
+        "mentor_id": "m-nobody"}),
+        )
+        .await;
     a.assert_problem(422);
     assert_eq!(a.problem_fields(), ["mentor_id"]);
 
@@ -174,7 +179,10 @@ async fn requests_show_matches_with_reasons_and_refuse_other_members() {
     assert_eq!(items[0]["organisation"], "Bradford Council");
     assert!(items[0]["score"].as_u64() > items[1]["score"].as_u64());
     let dan_reasons = reasons(0);
-    assert!(dan_reasons.contains(&"shares all 2 of your topics: Patient flow and discharge, Patient safety".to_string()), "{dan_reasons:?}");
+    assert!(
+        dan_reasons.contains(&"shares all 2 of your topics: Patient flow and discharge, Patient safety".to_string()),
+        "{dan_reasons:?}"
+    );
     assert!(dan_reasons.contains(&"from a different organisation, as you asked".to_string()), "{dan_reasons:?}");
     assert!(dan_reasons.contains(&"has 2 of 3 places free".to_string()), "the offer holds one: {dan_reasons:?}");
     let ann_reasons = reasons(1);
@@ -299,7 +307,8 @@ async fn the_last_place_is_taken_once() {
         members.push(member(&t, &format!("m{i}@bradford.gov.uk")).await);
     }
     // Six requests at once for one place: one is proposed, the rest stay open.
-    let answers = join_all(members.iter().map(|tok| t.post("/mentoring-requests", Some(tok), request(&["flow"]))).collect()).await;
+    let answers =
+        join_all(members.iter().map(|tok| t.post("/mentoring-requests", Some(tok), request(&["flow"]))).collect()).await;
     let states: Vec<&str> = answers.iter().map(|a| a.body["state"].as_str().unwrap()).collect();
     assert_eq!(states.iter().filter(|s| **s == "proposed").count(), 1, "{states:?}");
     let open = answers.iter().find(|a| a.body["state"] == "open").unwrap();
@@ -348,6 +357,14 @@ async fn the_scheduled_pass_expires_lapsed_offers_and_assigns_open_requests() {
     // Dan joins later with a free place: the pass proposes Cat's request to him.
     mentor(&t, "dan@leedsth.nhs.uk", &["flow"], 1).await;
     let base = t.base.clone();
+    // `qnet match --dry-run` prints what it would propose.
+    let printed = qnet::community::match_on(&t.app, OffsetDateTime::now_utc(), true).await.unwrap();
+    let printed: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed["assignments"][0]["request_id"], second["id"], "{printed}");
+    assert_eq!(printed["assignments"][0]["mentor_id"], "m-dan-leedsth-nhs-uk");
+    assert!(printed["assignments"][0]["score"].as_u64() > Some(0));
+    assert!(printed["assignments"][0]["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+    assert_eq!(printed["unmatched"], json!([]));
     let dry = t.app.run_matching(OffsetDateTime::now_utc(), true, &base).await.unwrap();
     assert_eq!(dry.assignments.len(), 1);
     assert_eq!(dry.assignments[0].request_id, second["id"].as_str().unwrap());
@@ -368,13 +385,8 @@ async fn the_scheduled_pass_expires_lapsed_offers_and_assigns_open_requests() {
     // mentor, never to the one who let it lapse.
     let later = at(&t, OffsetDateTime::now_utc() + time::Duration::days(8));
     let report = later.run_matching(later.clock.now(), false, &base).await.unwrap();
-    let pairs: Vec<(String, String)> =
-        report.assignments.iter().map(|m| (m.request_id.clone(), m.mentor_id.clone())).collect();
-    assert_eq!(
-        pairs.len(),
-        2,
-        "both lapsed requests are proposed again, never to the mentor who let them lapse: {report:?}"
-    );
+    let pairs: Vec<(String, String)> = report.assignments.iter().map(|m| (m.request_id.clone(), m.mentor_id.clone())).collect();
+    assert_eq!(pairs.len(), 2, "both lapsed requests are proposed again, never to the mentor who let them lapse: {report:?}");
     for (request_id, mentor_id) in pairs {
         let first_mentor =
             if request_id == first["id"].as_str().unwrap() { "m-ann-leedsth-nhs-uk" } else { "m-dan-leedsth-nhs-uk" };
@@ -403,7 +415,13 @@ async fn coffee_rounds_pair_across_organisations_without_repeats_and_send_once()
     assert_eq!(a.problem_fields(), ["coffee.opt_in"]);
 
     let week1 = time::macros::datetime!(2026-11-23 09:00 UTC);
+    // `qnet coffee-round --dry-run` prints the round and stores nothing.
+    let printed = qnet::community::coffee_round_on(&t.app, week1, true).await.unwrap();
+    let printed: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed.as_object().unwrap().keys().collect::<Vec<_>>(), ["pairs", "round"]);
+    assert_eq!(printed["round"], "2026-W48");
     let dry = t.app.coffee_round(week1, true).await.unwrap();
+    assert_eq!(json!(dry.pairs), printed["pairs"]);
     assert_eq!(outbox(&t).iter().filter(|m| m.contains("Qnet coffee")).count(), 0, "a dry run sends nothing");
     let round = t.app.coffee_round(week1, false).await.unwrap();
     assert_eq!(round.round, "2026-W48");
@@ -430,10 +448,56 @@ async fn coffee_rounds_pair_across_organisations_without_repeats_and_send_once()
     for group in &week2.pairs {
         for (i, a) in group.iter().enumerate() {
             for b in &group[i + 1..] {
-                assert!(!met.contains(&(a.clone(), b.clone())) && !met.contains(&(b.clone(), a.clone())), "{a} and {b} met last week");
+                assert!(
+                    !met.contains(&(a.clone(), b.clone())) && !met.contains(&(b.clone(), a.clone())),
+                    "{a} and {b} met last week"
+                );
             }
         }
     }
     assert_eq!(week2.pairs.iter().map(Vec::len).sum::<usize>(), 5);
     assert_eq!(coffee_mails(), 4);
+}
+
+#[tokio::test]
+async fn erasing_a_member_withdraws_their_requests_and_removes_their_mentor_profile() {
+    let t = network().await;
+    let ann = mentor(&t, "ann@leedsth.nhs.uk", &["flow"], 1).await;
+    let bob = member(&t, "bob@bradford.gov.uk").await;
+    let r = ask(&t, &bob, request(&["flow"])).await;
+    assert_eq!(t.get("/me/mentor", Some(&ann)).await.body["load"], 1);
+    assert_eq!(t.send(Method::DELETE, "/me", Some(&bob), None, &[]).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get("/me/mentor", Some(&ann)).await.body["load"], 0, "the held place is released");
+    let moderator = t.token("mod@leedsth.nhs.uk", &[qnet_domain::Role::Moderator]).await;
+    t.get(&format!("/mentoring-requests/{}", r["id"].as_str().unwrap()), Some(&moderator)).await.assert_problem(404);
+    assert_eq!(t.send(Method::DELETE, "/me", Some(&ann), None, &[]).await.status, StatusCode::NO_CONTENT);
+    let ann = t.token("ann@leedsth.nhs.uk", &[]).await;
+    t.get("/me/mentor", Some(&ann)).await.assert_problem(404);
+}
+
+#[tokio::test]
+async fn a_member_declines_a_proposed_mentor_once_and_never_gets_them_again() {
+    let t = network().await;
+    let dan = mentor(&t, "dan@bradford.gov.uk", &["flow"], 2).await;
+    mentor(&t, "ann@leedsth.nhs.uk", &["flow"], 2).await;
+    let bob = member(&t, "bob@leedsth.nhs.uk").await;
+    let r = ask(&t, &bob, request(&["flow"])).await;
+    let id = r["id"].as_str().unwrap();
+    assert_eq!(r["proposal"]["mentor_id"], "m-dan-bradford-gov-uk");
+    let path = format!("/mentoring-requests/{id}/decline-proposal");
+    t.post(&path, Some(&bob), json!({})).await.assert_problem(422);
+    t.post(&path, Some(&dan), json!({"mentor_id": "m-dan-bradford-gov-uk"})).await.assert_problem(403);
+    // Declining twice declines Dan once: Ann, proposed next, is not declined by the retry.
+    for _ in 0..2 {
+        let a = t.post(&path, Some(&bob), json!({"mentor_id": "m-dan-bradford-gov-uk"})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["proposal"]["mentor_id"], "m-ann-leedsth-nhs-uk");
+    }
+    assert_eq!(t.get("/me/mentor", Some(&dan)).await.body["load"], 0);
+    let dan_offer = offer_token(&offers_to(&t, "dan@bradford.gov.uk")[0]);
+    let a = t.post(&format!("/mentoring/offers/{dan_offer}/accept"), None, Value::Null).await;
+    assert!(a.text.contains("no longer open"), "{}", a.text);
+    let again = ask(&t, &bob, request(&["flow"])).await;
+    assert_eq!(again["proposal"]["mentor_id"], "m-ann-leedsth-nhs-uk", "never Dan again");
+    t.post(&path, Some(&bob), json!({"mentor_id": "m-nobody"})).await.assert_problem(409);
 }

@@ -341,7 +341,12 @@ async fn measures_take_points_by_json_and_csv_and_refuse_bad_input_changing_noth
 
     // PATCH a measure with If-Match.
     let mpath = format!("/projects/{pid}/measures/{mid}");
+    let one = t.get(&mpath, Some(&w.cat)).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.body["point_count"], 6);
+    t.get(&format!("/projects/{other}/measures/{mid}"), Some(&w.cat)).await.assert_problem(404);
     let v = measures.body["items"][0]["version"].as_u64().unwrap();
+    assert_eq!(one.header("etag"), Some(format!("\"{v}\"").as_str()));
     t.patch(&mpath, &w.cat, v, json!({"target": 20})).await.assert_problem(403);
     t.patch(&mpath, &w.ann, v + 5, json!({"target": 20})).await.assert_problem(412);
     t.patch(&format!("/projects/{other}/measures/{mid}"), &w.ann, v, json!({"target": 20})).await.assert_problem(404);

@@ -86,6 +86,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(mentoring::my_requests))
         .routes(routes!(mentoring::get_request, mentoring::withdraw_request))
         .routes(routes!(mentoring::matches))
+        .routes(routes!(mentoring::decline_proposal))
         .routes(routes!(mentoring::close_pairing))
         .routes(routes!(mentoring::offer))
         .routes(routes!(mentoring::accept))

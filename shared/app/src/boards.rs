@@ -209,7 +209,7 @@ impl App {
             Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
             Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/posts/{}", m.thread_id());
+        let location = format!("/projects/{project_id}/posts");
         let r = self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await?;
         let stored: BoardMessage = serde_json::from_value(r.body.clone()).unwrap_or(m);
         self.notify_followers(&p, &stored, self.mailer.as_ref(), &self.mail_from).await?;

@@ -109,7 +109,10 @@ impl App {
     /// Sends one group's introduction unless its claim is taken; true when sent.
     async fn introduce_coffee_group(&self, round: &str, index: usize, group: &[String]) -> AppResult<bool> {
         let (pk, sk) = keys::coffee_claim(round, index);
-        match self.records.put(Item::new(pk.clone(), sk.clone(), serde_json::json!({"at": self.now_text()})), Condition::NotExists).await
+        match self
+            .records
+            .put(Item::new(pk.clone(), sk.clone(), serde_json::json!({"at": self.now_text()})), Condition::NotExists)
+            .await
         {
             Ok(()) => {}
             Err(e) if e.is_conflict() => return Ok(false),
@@ -121,7 +124,7 @@ impl App {
         };
         let mail = match self.coffee_mail(round, group).await {
             Ok(Some(m)) => m,
-            // A member has left since the round was drawn: nobody to introduce.
+            // Members have left since the round was drawn: nobody to introduce.
             Ok(None) => return Ok(false),
             Err(e) => return Err(release(e).await),
         };
@@ -135,10 +138,13 @@ impl App {
         let names = self.organisation_names().await?;
         let mut people = Vec::new();
         for id in group {
-            match self.member_by_id(id).await? {
-                Some(m) => people.push(m),
-                None => return Ok(None),
+            // Someone erased since the round was drawn is left out of the email.
+            if let Some(m) = self.member_by_id(id).await? {
+                people.push(m);
             }
+        }
+        if people.len() < 2 {
+            return Ok(None);
         }
         let mut ctx = tera::Context::new();
         ctx.insert("round", round);

@@ -56,11 +56,9 @@ impl MentoringSettings {
                 .map_err(|e| format!("{} is not the JSON of the matching weights: {e}", crate::config::vars::MATCHING_WEIGHTS))?;
         }
         if let Some(d) = offer_days {
-            s.offer_days = d
-                .parse()
-                .ok()
-                .filter(|d| (1..=60).contains(d))
-                .ok_or_else(|| format!("{} must be a whole number of days from 1 to 60", crate::config::vars::MENTORING_OFFER_DAYS))?;
+            s.offer_days = d.parse().ok().filter(|d| (1..=60).contains(d)).ok_or_else(|| {
+                format!("{} must be a whole number of days from 1 to 60", crate::config::vars::MENTORING_OFFER_DAYS)
+            })?;
         }
         Ok(s)
     }
@@ -302,7 +300,9 @@ pub enum OfferStatus {
     Invalid,
     Expired,
     /// Waiting for the mentor's answer.
-    Open { summary: String },
+    Open {
+        summary: String,
+    },
     Accepted,
     Declined,
     /// The request was withdrawn, or the offer ended otherwise.
@@ -427,7 +427,9 @@ impl App {
         let input = MentorInput::parse(body)?;
         let member = self.member(claims).await?;
         let Some(organisation_id) = member.organisation_id.clone() else {
-            return Err(conflict("choose your organisation first (PATCH /me organisation_id): mentors are matched across organisations"));
+            return Err(conflict(
+                "choose your organisation first (PATCH /me organisation_id): mentors are matched across organisations",
+            ));
         };
         for _ in 0..ATTEMPTS {
             let existing = self.mentor_record(&claims.sub).await?;
@@ -621,7 +623,8 @@ impl App {
         };
         let body = serde_json::to_value(self.request_view(r.clone()).await?).expect("views serialise");
         let stored = StoredResponse::created(format!("/mentoring-requests/{}", r.id), body);
-        let answer = self.commit(vec![Write::Put { item: request_item(&r), condition: Condition::NotExists }], stored, idem).await?;
+        let answer =
+            self.commit(vec![Write::Put { item: request_item(&r), condition: Condition::NotExists }], stored, idem).await?;
         // The first answer may be a replay of a concurrent twin; either way the
         // request exists: propose it (nothing happens unless it is still open).
         let id = answer.body["id"].as_str().unwrap_or(&r.id).to_string();
@@ -817,6 +820,70 @@ impl App {
         Err(conflict("this pairing is changing at this moment; try again"))
     }
 
+    /// The member declines the mentor proposed to them (`mentor_id` names whom, so
+    /// that a retry never declines the next one): the place is released, the mentor
+    /// is never proposed to this member again, and the next candidate is proposed.
+    pub async fn decline_proposal(
+        &self,
+        claims: &Claims,
+        id: &str,
+        body: &serde_json::Value,
+        links_base: &str,
+    ) -> AppResult<MentoringRequestView> {
+        let mentor_id = {
+            let mut i = qnet_domain::text::Input::new(body, &["mentor_id"]);
+            let m = i.text("mentor_id", qnet_domain::text::Presence::Required, 1, 128);
+            i.errors.into_result(m)?.unwrap_or_default()
+        };
+        for _ in 0..ATTEMPTS {
+            let (mut r, item) = self.visible_request(claims, id).await?;
+            if r.member_id != claims.sub {
+                return Err(AppError::Forbidden("only the member who asked may decline a proposed mentor"));
+            }
+            let declined_before = r
+                .past_proposals
+                .iter()
+                .chain(r.proposal.iter())
+                .any(|p| p.mentor_id == mentor_id && p.outcome.as_deref() == Some("declined_by_member"));
+            if declined_before {
+                return self.request_view(r).await;
+            }
+            let live = r.state == RequestState::Proposed && r.proposal.as_ref().is_some_and(|p| p.mentor_id == mentor_id);
+            if !live {
+                return Err(conflict("that mentor is not proposed to you at the moment"));
+            }
+            let now = self.now_text();
+            let mut writes = Vec::new();
+            if let Some((mut m, mitem)) = self.mentor_record(&mentor_id).await? {
+                m.held = m.held.saturating_sub(1);
+                m.version += 1;
+                writes.push(Write::Put { item: mentor_item(&m), condition: Condition::VersionIs(mitem.version) });
+            }
+            let (pk, sk) = keys::mentoring_exclusion(&r.member_id, &mentor_id);
+            writes.push(Write::Put {
+                item: Item::new(pk, sk, serde_json::json!({"request_id": r.id, "at": now, "by": "member"})),
+                condition: Condition::None,
+            });
+            r.state = RequestState::Open;
+            if let Some(p) = r.proposal.as_mut() {
+                p.outcome = Some("declined_by_member".into());
+            }
+            r.excluded_mentors.push(mentor_id.clone());
+            r.version += 1;
+            r.updated_at = now;
+            writes.push(Write::Put { item: request_item(&r), condition: Condition::VersionIs(item.version) });
+            match self.records.transact(writes).await {
+                Ok(()) => {}
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+            tracing::info!(request = %r.id, "proposed mentor declined by the member");
+            self.propose_best(&r.id, links_base).await?;
+            return self.mentoring_request(claims, id).await;
+        }
+        Err(conflict("this request is changing at this moment; try again"))
+    }
+
     // ---- proposals ----
 
     /// Proposes an open request to its best candidate now (the requested mentor
@@ -849,7 +916,7 @@ impl App {
                 self.note_unmatched(request_id, &why).await?;
                 return Ok(None);
             };
-            match self.propose_to(request_id, &best.mentor_id, best.score, best.reasons, links_base).await? {
+            match self.propose_to(request_id, &best.mentor_id, best.score, best.reasons, links_base, self.now()).await? {
                 Proposed::Done => return Ok(Some(best.mentor_id)),
                 Proposed::NotOpen => return Ok(None),
                 Proposed::Raced => continue,
@@ -883,6 +950,7 @@ impl App {
         score: u64,
         reasons: Vec<String>,
         links_base: &str,
+        now: OffsetDateTime,
     ) -> AppResult<Proposed> {
         let Some((mut r, item)) = self.request_record(request_id).await? else { return Ok(Proposed::NotOpen) };
         if r.state != RequestState::Open {
@@ -892,7 +960,6 @@ impl App {
         if !m.accepting || m.load() >= m.capacity {
             return Ok(Proposed::Raced);
         }
-        let now = self.now();
         let expires = now + time::Duration::days(i64::from(self.mentoring.offer_days));
         let seq = r.proposal.as_ref().map_or(1, |p| p.seq + 1);
         if let Some(old) = r.proposal.take() {
@@ -1022,7 +1089,10 @@ impl App {
             let mut ctx = tera::Context::new();
             ctx.insert("mentor_name", &mentor.name);
             ctx.insert("mentor_email", &mentor.email);
-            ctx.insert("mentor_organisation", &mentor.organisation_id.as_ref().and_then(|o| names.get(o)).cloned().unwrap_or_default());
+            ctx.insert(
+                "mentor_organisation",
+                &mentor.organisation_id.as_ref().and_then(|o| names.get(o)).cloned().unwrap_or_default(),
+            );
             ctx.insert("mentee_name", &mentee.name);
             ctx.insert("mentee_email", &mentee.email);
             ctx.insert("mentee_organisation", &names.get(&r.organisation_id).cloned().unwrap_or_default());
@@ -1224,7 +1294,8 @@ impl App {
 
         let mut cursor = None;
         loop {
-            let page = self.records.query(Query::new(Index::Gsi1, keys::OPEN_MENTORING_REQUESTS).limit(100).after(cursor)).await?;
+            let page =
+                self.records.query(Query::new(Index::Gsi1, keys::OPEN_MENTORING_REQUESTS).limit(100).after(cursor)).await?;
             for item in &page.items {
                 let r: MentoringRequest = decode(item)?;
                 if r.state == RequestState::Open && !open.iter().any(|o| o.id == r.id) {
@@ -1253,7 +1324,8 @@ impl App {
             return Ok(report);
         }
         for m in assignment.assignments {
-            match self.propose_to(&m.request_id, &m.mentor_id, m.score, m.reasons.clone(), links_base).await? {
+            // Dated at the pass's moment, so that a replayed run's offers do not lapse at once.
+            match self.propose_to(&m.request_id, &m.mentor_id, m.score, m.reasons.clone(), links_base, now).await? {
                 Proposed::Done => report.assignments.push(m),
                 Proposed::NotOpen => {}
                 Proposed::Raced => report.unmatched.push(qnet_matching::Unmatched {
@@ -1322,6 +1394,29 @@ impl App {
             }
         }
     }
+}
+
+/// Erasure: the member's requests are withdrawn (releasing any mentor's place)
+/// and deleted with their email claims, their mentor profile and the record of
+/// who declined them go. Pairings where they are the mentor keep the request
+/// (it is the mentee's); a live offer to them lapses with the next pass.
+pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
+    for r in app.my_mentoring_requests(claims).await?.items {
+        if !matches!(r.state, RequestState::Closed | RequestState::Withdrawn) {
+            app.withdraw_mentoring_request(claims, &r.id).await?;
+        }
+        let page = app.records.query(Query::new(Index::Primary, format!("MREQ#{}", r.id)).limit(100)).await?;
+        for item in page.items {
+            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+        }
+    }
+    let exclusions = Query::new(Index::Primary, format!("MEMBER#{}", claims.sub)).prefix(keys::MENTORING_EXCLUSION_PREFIX);
+    for item in app.records.query(exclusions.limit(100)).await?.items {
+        app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+    }
+    let (pk, sk) = keys::mentor(&claims.sub);
+    app.records.delete(&pk, &sk, Condition::None).await?;
+    Ok(())
 }
 
 enum Proposed {

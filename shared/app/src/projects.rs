@@ -660,7 +660,7 @@ impl App {
             Write::Put { item: Item::new(pk, sk, encode(&pdsa)), condition: Condition::NotExists },
             Write::Check { pk: keys::project(project_id).0, sk: keys::project(project_id).1, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/pdsa/{}", pdsa.id);
+        let location = format!("/projects/{project_id}/pdsa");
         self.commit(writes, StoredResponse::created(location, encode(&pdsa)), idem).await
     }
 
@@ -738,6 +738,12 @@ impl App {
         self.load_project(project_id).await?;
         let items = self.query_all(keys::project_partition(project_id), keys::MEASURE_PREFIX).await?;
         Ok(MeasureList { items: items.iter().map(decode).collect::<AppResult<_>>()? })
+    }
+
+    /// One measure of a project.
+    pub async fn get_measure(&self, project_id: &str, measure_id: &str) -> AppResult<Measure> {
+        self.load_project(project_id).await?;
+        Ok(self.load_measure(project_id, measure_id).await?.0)
     }
 
     pub async fn update_measure(
@@ -903,7 +909,7 @@ impl App {
             Write::Put { item: Item::new(pk, sk, encode(&a)), condition: Condition::NotExists },
             Write::Check { pk: mpk, sk: msk, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/measures/{measure_id}/annotations/{}", a.id);
+        let location = format!("/projects/{project_id}/measures/{measure_id}");
         self.commit(writes, StoredResponse::created(location, encode(&a)), idem).await
     }
 

@@ -193,9 +193,8 @@ impl App {
             if cs.status != Status::Published || cs.hold.is_some() {
                 continue;
             }
-            let mut highlights = index.highlights(&cs.title, text);
-            highlights.extend(index.highlights(&format!("{}\n{}", cs.summary, cs.body), text));
-            highlights.truncate(3);
+            // Title first, then the summary and the text: one pass over the current record.
+            let highlights = index.highlights(&format!("{}\n{}\n{}", cs.title, cs.summary, cs.body), text);
             items.push(SearchItem { id: cs.id, kind: kind.clone(), title: cs.title, highlights });
         }
         let next = offset + hits.len();

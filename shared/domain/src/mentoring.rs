@@ -30,7 +30,11 @@ pub struct Availability {
 fn parse_availability(i: &mut Input<'_>) -> Option<Availability> {
     i.object("availability", &["modes", "note"], |o| Availability {
         modes: o
-            .id_list("modes", 2, |m| if MODES.contains(&m) { Ok(()) } else { Err(format!("must be one of {}", MODES.join(", "))) })
+            .id_list(
+                "modes",
+                2,
+                |m| if MODES.contains(&m) { Ok(()) } else { Err(format!("must be one of {}", MODES.join(", "))) },
+            )
             .unwrap_or_default(),
         note: o.text("note", Presence::Optional, 1, 500),
     })
@@ -59,9 +63,14 @@ impl MentorInput {
             value,
             &["offers", "topics", "skills", "capacity", "availability", "bio", "coaching_accreditation", "accepting"],
         );
-        let offers = i.id_list("offers", 2, |k| {
-            if KINDS.contains(&k) { Ok(()) } else { Err(format!("must be one of {}", KINDS.join(", "))) }
-        });
+        let offers =
+            i.id_list(
+                "offers",
+                2,
+                |k| {
+                    if KINDS.contains(&k) { Ok(()) } else { Err(format!("must be one of {}", KINDS.join(", "))) }
+                },
+            );
         if !i.has("offers") {
             i.errors.push("offers", "is required");
         } else if offers.as_ref().is_some_and(Vec::is_empty) {

@@ -275,7 +275,8 @@ impl SearchIndex {
         let mut tokenizer = self.index.tokenizer_for_field(self.fields.body).expect("text fields have a tokenizer");
         let mut stream = tokenizer.token_stream(text);
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        while stream.advance() {
+        // Enough matches for the snippets shown; the rest of a long text is not read.
+        while spans.len() < MAX_SNIPPETS * 4 && stream.advance() {
             let t = stream.token();
             if words.iter().any(|w| matches_word(&t.text, w)) {
                 spans.push((t.offset_from, t.offset_to));
@@ -347,33 +348,61 @@ fn matches_word(word: &str, query: &str) -> bool {
     } else {
         0
     };
-    allowed > 0 && edit_distance(word, query) <= allowed
+    allowed > 0 && edit_distance_capped(word, query, allowed) <= allowed
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 2 {
-        return 3;
-    }
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
+/// Optimal string alignment distance (Levenshtein plus adjacent
+/// transpositions), capped: anything above `cap` answers `cap + 1`. Three rows
+/// on the stack for the short words of prose; no allocation.
+fn edit_distance_capped(a: &str, b: &str, cap: usize) -> usize {
+    const MAX: usize = 48;
+    let (mut ab, mut bb) = ([0u32; MAX], [0u32; MAX]);
+    let (mut n, mut m) = (0, 0);
+    for c in a.chars() {
+        if n == MAX {
+            return cap + 1;
         }
+        ab[n] = c as u32;
+        n += 1;
     }
-    d[a.len()][b.len()]
+    for c in b.chars() {
+        if m == MAX {
+            return cap + 1;
+        }
+        bb[m] = c as u32;
+        m += 1;
+    }
+    if n.abs_diff(m) > cap {
+        return cap + 1;
+    }
+    let (mut prev2, mut prev, mut cur) = ([0usize; MAX + 1], [0usize; MAX + 1], [0usize; MAX + 1]);
+    for (j, p) in prev.iter_mut().enumerate().take(m + 1) {
+        *p = j;
+    }
+    for i in 1..=n {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=m {
+            let cost = usize::from(ab[i - 1] != bb[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && ab[i - 1] == bb[j - 2] && ab[i - 2] == bb[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > cap {
+            return cap + 1;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    prev[m]
+}
+
+#[cfg(test)]
+fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_capped(a, b, 8)
 }
 
 #[cfg(test)]

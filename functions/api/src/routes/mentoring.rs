@@ -178,6 +178,32 @@ pub async fn matches(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<St
     Ok(axum::Json(s.app.mentoring_matches(&c, &id).await?))
 }
 
+/// Naming the proposed mentor to decline.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineProposalInput {
+    /// The mentor proposed now (so that a retry never declines the next one).
+    pub mentor_id: String,
+}
+
+/// The member declines the mentor proposed to them: that mentor is never proposed
+/// to them again, and the next candidate is proposed. Declining again changes
+/// nothing.
+#[utoipa::path(post, path = "/mentoring-requests/{id}/decline-proposal", tag = "mentoring", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Mentoring request id")),
+    request_body = DeclineProposalInput,
+    responses((status = 200, description = "Declined; the request as it is now", body = MentoringRequestView)))]
+pub async fn decline_proposal(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> ApiResult<axum::Json<MentoringRequestView>> {
+    let base = origin(&headers, &s.app.api_base_url);
+    Ok(axum::Json(s.app.decline_proposal(&c, &id, &body.value, &base).await?))
+}
+
 /// Closes an active pairing (the mentee or the mentor), with optional feedback.
 /// Closing again only adds the other side's feedback.
 #[utoipa::path(post, path = "/mentoring-pairings/{id}/close", tag = "mentoring", security(("bearer" = [])),
@@ -251,7 +277,7 @@ fn offer_page(status: &OfferStatus, token: &str) -> Response {
         if let (Some(start), Some(end)) = (second.find("<form"), second.find("</form>")) {
             let form = &second[start..end + "</form>".len()];
             if let Some(at) = body.find("</form>") {
-                body.insert_str(at + "</form>".len(), form);
+                body.insert_str(at + "</form>".len(), &format!("<div style=\"height:12px;\"></div>{form}"));
             }
         }
     }
