@@ -43,8 +43,8 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
 pub struct Page<'a> {
     pub title: &'a str,
     pub message: &'a str,
-    /// `(action URL, button label)`.
-    pub form: Option<(&'a str, &'a str)>,
+    /// One form (a button) per `(action URL, button label)`, in order.
+    pub actions: &'a [(&'a str, &'a str)],
     /// A hidden field the form posts, e.g. `List-Unsubscribe=One-Click`.
     pub field: Option<(&'a str, &'a str)>,
 }
@@ -53,8 +53,9 @@ pub fn page(p: &Page<'_>) -> String {
     let mut ctx = tera::Context::new();
     ctx.insert("title", p.title);
     ctx.insert("message", p.message);
-    ctx.insert("action", &p.form.map(|f| f.0));
-    ctx.insert("button", &p.form.map(|f| f.1));
+    let actions: Vec<serde_json::Value> =
+        p.actions.iter().map(|(action, button)| serde_json::json!({"action": action, "button": button})).collect();
+    ctx.insert("actions", &actions);
     ctx.insert("field_name", &p.field.map(|f| f.0));
     ctx.insert("field_value", &p.field.map(|f| f.1));
     render("pages/page.html.tera", &ctx).expect("the page template renders with these variables")

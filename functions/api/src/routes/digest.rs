@@ -33,7 +33,7 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// A page with a message and no action.
 pub(crate) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    html(status, page(&Page { title, message, form: None, field: None }))
+    html(status, page(&Page { title, message, actions: &[], field: None }))
 }
 
 fn bad_link() -> Response {
@@ -62,7 +62,7 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
             message: "You will stop receiving the digest email. Other emails about your own case studies, bookings \
                       and mentoring still come. You can subscribe again at any time in your digest settings.",
             // Back to this page's own URL, whatever stage or base path serves it.
-            form: Some(("", "Unsubscribe")),
+            actions: &[("", "Unsubscribe")],
             field: Some(("List-Unsubscribe", "One-Click")),
         }),
     ))
@@ -154,7 +154,7 @@ pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<Stri
         page(&Page {
             title: "Confirm your email address",
             message: "Press the button to confirm that this address works, so that Qnet emails reach you again.",
-            form: Some(("", "Confirm my address")),
+            actions: &[("", "Confirm my address")],
             field: None,
         }),
     ))

@@ -270,18 +270,11 @@ fn offer_page(status: &OfferStatus, token: &str) -> Response {
             (StatusCode::OK, "Will you take on this mentee?", summary.clone(), Some((accept.as_str(), "Accept")))
         }
     };
-    let mut body = page(&Page { title, message: &message, form, field: None });
-    if matches!(status, OfferStatus::Open { .. }) {
-        // A second button, posting to the decline action.
-        let second = page(&Page { title, message: "", form: Some((&decline, "Decline")), field: None });
-        if let (Some(start), Some(end)) = (second.find("<form"), second.find("</form>")) {
-            let form = &second[start..end + "</form>".len()];
-            if let Some(at) = body.find("</form>") {
-                body.insert_str(at + "</form>".len(), &format!("<div style=\"height:12px;\"></div>{form}"));
-            }
-        }
-    }
-    html(code, body)
+    let actions: Vec<(&str, &str)> = match form {
+        Some(accept) => vec![accept, (decline.as_str(), "Decline")],
+        None => vec![],
+    };
+    html(code, page(&Page { title, message: &message, actions: &actions, field: None }))
 }
 
 /// The page an offer link opens: the request and Accept / Decline buttons.
