@@ -414,6 +414,32 @@ mod schedules {
     }
 
     #[tokio::test]
+    async fn a_new_request_on_the_stream_is_proposed_when_the_api_could_not() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+        let app = t.app.clone();
+        // No mentor yet: the request path proposes nobody and the request stays open.
+        let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
+        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
+        assert!(created.body["proposal"].is_null(), "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_string();
+        let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
+        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
+        // The stream event, for this request.
+        let mut event: Value = serde_json::from_str(&fixture("dynamodb-stream-mentoring-request.json")).unwrap();
+        event["Records"][0]["dynamodb"]["Keys"]["PK"]["S"] = json!(format!("MREQ#{id}"));
+        assert_eq!(qnet_mentoring::new_requests(&event), Some(vec![id.clone()]));
+        qnet_mentoring::handle(&app, "https://api.qnet.example", event.clone()).await.unwrap();
+        assert_eq!(outbox_to(&t.data_dir, "ann@leedsth.nhs.uk").len(), 1, "the mentor is offered the request");
+        // Redelivered: the request is no longer open, nothing more happens.
+        qnet_mentoring::handle(&app, "https://api.qnet.example", event).await.unwrap();
+        assert_eq!(outbox_to(&t.data_dir, "ann@leedsth.nhs.uk").len(), 1);
+        let schedule: Value = serde_json::from_str(&fixture("eventbridge-scheduler-mentoring.json")).unwrap();
+        assert_eq!(qnet_mentoring::new_requests(&schedule), None, "a schedule event is not a stream event");
+    }
+
+    #[tokio::test]
     async fn the_mentoring_pass_expires_lapsed_offers_and_proposes_the_next_mentor() {
         let t = spawn_app().await;
         t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
