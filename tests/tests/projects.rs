@@ -604,3 +604,24 @@ async fn a_throttled_follower_email_is_sent_by_the_retry_and_no_email_goes_twice
     assert_eq!(sent, ["bob@leedsth.nhs.uk", "cat@leedscommunity.nhs.uk"]);
     assert_eq!(t.get(&path, Some(&w.cat)).await.body["threads"].as_array().unwrap().len(), 1, "one post");
 }
+
+#[tokio::test]
+async fn erasing_a_member_detaches_their_board_messages_and_ends_their_follows() {
+    let w = world().await;
+    let t = &w.t;
+    let p = create_project(&w, "Fewer falls", &["patient-safety"], "active").await;
+    let pid = p["id"].as_str().unwrap();
+    t.post(&format!("/projects/{pid}/follow"), Some(&w.cat), Value::Null).await;
+    let post = t.post(&format!("/projects/{pid}/posts"), Some(&w.cat), json!({"body": "How did you staff the huddle?"})).await;
+    assert_eq!(post.status, StatusCode::CREATED, "{}", post.text);
+    assert_eq!(t.send(Method::DELETE, "/me", Some(&w.cat), None, &[]).await.status, StatusCode::NO_CONTENT);
+    let board = t.get(&format!("/projects/{pid}/posts"), Some(&w.ann)).await;
+    let text = board.text.clone();
+    assert!(text.contains("How did you staff the huddle?"), "the discussion keeps its text: {text}");
+    assert!(!text.contains("cat"), "but not the author's name: {text}");
+    // Cat no longer follows: a new post emails the team only.
+    let before = board_mails(t).len();
+    t.post(&format!("/projects/{pid}/posts"), Some(&w.ann), json!({"body": "We used the bank staff."})).await;
+    let new: Vec<String> = board_mails(t).into_iter().skip(before).collect();
+    assert!(new.iter().all(|m| !m.contains("cat@leedscommunity.nhs.uk")), "no email to an erased member");
+}

@@ -203,10 +203,9 @@ impl App {
             source: PostSource::Web,
             created_at: self.now_text(),
         };
-        let (pk, sk) = message_key(&m);
         let (ppk, psk) = keys::project(project_id);
         let writes = vec![
-            Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
+            Write::Put { item: message_item(&m), condition: Condition::NotExists },
             Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
         ];
         let location = format!("/projects/{project_id}/posts");
@@ -241,7 +240,8 @@ impl App {
         if follow {
             let member = self.member(claims).await?;
             let data = serde_json::json!({"member_id": member.id, "since": self.now_text()});
-            match self.records.put(Item::new(pk, sk, data), Condition::NotExists).await {
+            let item = Item::new(pk, sk, data).with_gsi2(keys::members_follows(&member.id), project_id.to_string());
+            match self.records.put(item, Condition::NotExists).await {
                 Ok(()) => {}
                 Err(e) if e.is_conflict() => {}
                 Err(e) => return Err(e.into()),
@@ -406,13 +406,12 @@ impl App {
             source: PostSource::Email,
             created_at: self.now_text(),
         };
-        let (pk, sk) = message_key(&m);
         let (dpk, dsk) = board_mail_key(&inbound.delivery_id);
         let done = BoardMail { project_id: p.id.clone(), reply_id: m.id.clone() };
         let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
         let writes = vec![
             Write::Put { item: Item::new(dpk, dsk, encode(&done)).expiring_at(expires), condition: Condition::NotExists },
-            Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
+            Write::Put { item: message_item(&m), condition: Condition::NotExists },
         ];
         match self.records.transact(writes).await {
             Ok(()) => {}
@@ -473,5 +472,47 @@ mod tests {
         assert!(text.contains("&lt;b&gt;We tried&lt;/b&gt;"), "the HTML part escapes the post");
         assert!(text.contains("multipart/alternative"));
         assert_eq!(mail.to, vec!["bob@x.nhs.uk"]);
+    }
+}
+
+/// The stored form of a board message: in its project's partition, and on the
+/// author's GSI2 list so erasure can find it.
+fn message_item(m: &BoardMessage) -> Item {
+    let (pk, sk) = message_key(m);
+    Item::new(pk, sk, encode(m)).with_gsi2(keys::members_board_messages(&m.author_id), format!("{}#{}", m.created_at, m.id))
+}
+
+/// Erasure: the member's board messages stay (the discussion would not make
+/// sense without them) but lose the author's name and id, and the member's
+/// follows are deleted, so no email goes to them.
+pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
+    loop {
+        let page = app
+            .records
+            .query(qnet_ports::Query::new(qnet_ports::Index::Gsi2, keys::members_board_messages(member_id)).limit(25))
+            .await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for item in page.items {
+            let mut m: BoardMessage = crate::decode(&item)?;
+            m.author_id = String::new();
+            m.author_name = "A former member".into();
+            let (pk, sk) = message_key(&m);
+            // Off the author's list, so the loop ends.
+            app.records.put(Item::new(pk, sk, encode(&m)), Condition::None).await?;
+        }
+    }
+    loop {
+        let page = app
+            .records
+            .query(qnet_ports::Query::new(qnet_ports::Index::Gsi2, keys::members_follows(member_id)).limit(100))
+            .await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        for item in page.items {
+            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+        }
     }
 }

@@ -182,3 +182,10 @@ pub const SEARCH_LATEST_BLOB: &str = "search/latest.json";
 pub fn search_snapshot_blob(id: &str) -> String {
     format!("search/snapshots/{id}.tar")
 }
+/// GSI2 partitions of one member's board messages and project follows (erasure finds them there).
+pub fn members_board_messages(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#BOARD")
+}
+pub fn members_follows(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#FOLLOWS")
+}

@@ -136,6 +136,7 @@ impl App {
             }
         }
         self.revoke_member_tokens(&claims.sub).await?;
+        crate::boards::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;
         crate::mentoring::erase(self, claims).await?;
         let (pk, sk) = keys::member(&claims.sub);

@@ -323,7 +323,9 @@ fn list_writes(old: Option<&Project>, new: &Project) -> Vec<Write> {
 
 fn follow_write(project_id: &str, member_id: &str, at: &str) -> Write {
     let (pk, sk) = keys::follower(project_id, member_id);
-    Write::Put { item: Item::new(pk, sk, serde_json::json!({"member_id": member_id, "since": at})), condition: Condition::None }
+    let item = Item::new(pk, sk, serde_json::json!({"member_id": member_id, "since": at}))
+        .with_gsi2(keys::members_follows(member_id), project_id.to_string());
+    Write::Put { item, condition: Condition::None }
 }
 
 pub(crate) fn require_team(p: &Project, claims: &Claims) -> AppResult<()> {
