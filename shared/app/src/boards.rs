@@ -440,41 +440,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_email_carries_the_reply_address_and_escapes_the_text() {
-        let m = BoardMessage {
-            id: "01J00000000000000000000000".into(),
-            project_id: "01J00000000000000000000001".into(),
-            reply_to: Some("01J00000000000000000000002".into()),
-            author_id: "a".into(),
-            author_name: "Ann".into(),
-            body: "<b>We tried</b> hourly rounding".into(),
-            source: PostSource::Web,
-            created_at: "2026-11-23T09:00:00.000Z".into(),
-        };
-        let mail = board_email(&BoardEmail {
-            from: "digest@qnet.example",
-            to_name: "Bob",
-            to_email: "bob@x.nhs.uk",
-            project_title: "Fewer falls",
-            project_url: "https://qnet.example/projects/1",
-            message: &m,
-            reply_token: "ABCDEF",
-        })
-        .unwrap();
-        let text = String::from_utf8(mail.raw).unwrap();
-        assert!(text.contains("Reply-To: <reply+abcdef@qnet.example>"), "{text}");
-        assert!(text.contains("In-Reply-To: <board-01j00000000000000000000002@qnet.example>"), "{text}");
-        assert!(text.contains("&lt;b&gt;We tried&lt;/b&gt;"), "the HTML part escapes the post");
-        assert!(text.contains("multipart/alternative"));
-        assert_eq!(mail.to, vec!["bob@x.nhs.uk"]);
-    }
-}
-
 /// The stored form of a board message: in its project's partition, and on the
 /// author's GSI2 list so erasure can find it.
 fn message_item(m: &BoardMessage) -> Item {
@@ -514,5 +479,40 @@ pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
         for item in page.items {
             app.records.delete(&item.pk, &item.sk, Condition::None).await?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_carries_the_reply_address_and_escapes_the_text() {
+        let m = BoardMessage {
+            id: "01J00000000000000000000000".into(),
+            project_id: "01J00000000000000000000001".into(),
+            reply_to: Some("01J00000000000000000000002".into()),
+            author_id: "a".into(),
+            author_name: "Ann".into(),
+            body: "<b>We tried</b> hourly rounding".into(),
+            source: PostSource::Web,
+            created_at: "2026-11-23T09:00:00.000Z".into(),
+        };
+        let mail = board_email(&BoardEmail {
+            from: "digest@qnet.example",
+            to_name: "Bob",
+            to_email: "bob@x.nhs.uk",
+            project_title: "Fewer falls",
+            project_url: "https://qnet.example/projects/1",
+            message: &m,
+            reply_token: "ABCDEF",
+        })
+        .unwrap();
+        let text = String::from_utf8(mail.raw).unwrap();
+        assert!(text.contains("Reply-To: <reply+abcdef@qnet.example>"), "{text}");
+        assert!(text.contains("In-Reply-To: <board-01j00000000000000000000002@qnet.example>"), "{text}");
+        assert!(text.contains("&lt;b&gt;We tried&lt;/b&gt;"), "the HTML part escapes the post");
+        assert!(text.contains("multipart/alternative"));
+        assert_eq!(mail.to, vec!["bob@x.nhs.uk"]);
     }
 }
