@@ -261,6 +261,8 @@ impl SearchIndex {
 const CONTEXT: usize = 60;
 /// Snippets per field.
 const MAX_SNIPPETS: usize = 3;
+/// How much of a text highlighting reads at most.
+const HIGHLIGHT_SCAN_BYTES: usize = 20_000;
 
 impl SearchIndex {
     /// Snippets of `text` around the words that match `query` (as the search
@@ -268,18 +270,44 @@ impl SearchIndex {
     /// matching word in `<mark>…</mark>`. Callers pass the record's current
     /// text, so highlights never show text that has been edited out.
     pub fn highlights(&self, text: &str, query: &str) -> Vec<String> {
-        let words = self.terms(self.fields.title, query);
+        let mut words = self.terms(self.fields.title, query);
         if words.is_empty() {
             return vec![];
         }
-        let mut tokenizer = self.index.tokenizer_for_field(self.fields.body).expect("text fields have a tokenizer");
-        let mut stream = tokenizer.token_stream(text);
+        // The raw query words too: a typo in a word the stemmer changes
+        // ("frialty" → "frialti") is then still one edit from the text's word.
+        for raw in query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_QUERY_WORDS) {
+            let raw = raw.to_lowercase();
+            if !words.contains(&raw) {
+                words.push(raw);
+            }
+        }
+        // The text's words are compared raw (lower case) with the stemmed query
+        // words: equal, the stem as a prefix ("delay" in "delays"), or within the
+        // typo allowance. Cheaper than stemming the text, and it marks the same
+        // words. Only the first part of a long text is read, and only until there
+        // are enough matches for the snippets shown.
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        // Enough matches for the snippets shown; the rest of a long text is not read.
-        while spans.len() < MAX_SNIPPETS * 4 && stream.advance() {
-            let t = stream.token();
-            if words.iter().any(|w| matches_word(&t.text, w)) {
-                spans.push((t.offset_from, t.offset_to));
+        let mut lower = String::new();
+        let limit = floor_char(text, text.len().min(HIGHLIGHT_SCAN_BYTES));
+        let mut start: Option<usize> = None;
+        for (i, c) in text[..limit].char_indices().chain(std::iter::once((limit, ' '))) {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+                continue;
+            }
+            let Some(from) = start.take() else { continue };
+            let word = &text[from..i];
+            lower.clear();
+            lower.extend(word.chars().flat_map(char::to_lowercase));
+            if words
+                .iter()
+                .any(|w| lower == *w || (w.chars().count() >= 4 && lower.starts_with(w.as_str())) || matches_word(&lower, w))
+            {
+                spans.push((from, i));
+                if spans.len() >= MAX_SNIPPETS * 4 {
+                    break;
+                }
             }
         }
         let mut out = Vec::new();
