@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use qnet_app::case_studies::ListRequest;
 use qnet_app::views::{AttachmentCreated, CaseStudyList, CaseStudyView};
 
-use super::{created, idempotency, with_etag};
+use super::{create_once, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
@@ -40,11 +40,8 @@ pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams)
     responses((status = 201, description = "Created, pending", body = CaseStudyView,
                headers(("Location" = String, description = "The new case study")))))]
 pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, "/case-studies", &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_case_study(&c, &body.value, idem.as_ref()).await?))
+    create_once(&s, &c, key, "/case-studies", &body, async |idem| s.app.create_case_study(&c, &body.value, idem.as_ref()).await)
+        .await
 }
 
 /// The case-study template: the headings staff use when they write one, on the
@@ -154,11 +151,7 @@ pub async fn add_attachment(
     body: JsonBody,
 ) -> ApiResult<Response> {
     let path = format!("/case-studies/{id}/attachments");
-    let idem = idempotency(&c, key, &path, &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_attachment(&c, &id, &body.value, idem.as_ref()).await?))
+    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_attachment(&c, &id, &body.value, idem.as_ref()).await).await
 }
 
 /// Redirects to a short-lived download URL for a checked attachment.

@@ -4,11 +4,12 @@
 //! scanners such as Safe Links fetch every link); the POST unsubscribes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use qnet_app::digest::{Digest, DigestSettings};
 use qnet_app::mail::{Page, page};
 
+use super::{html, origin};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
@@ -21,14 +22,6 @@ pub struct UnsubscribeForm {
     #[serde(rename = "List-Unsubscribe")]
     #[schema(rename = "List-Unsubscribe")]
     pub list_unsubscribe: Option<String>,
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut resp = (status, Html(body)).into_response();
-    // Pages carrying a token are never cached or indexed.
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    resp
 }
 
 /// A page with a message and no action.
@@ -116,18 +109,6 @@ pub struct ConfirmationSent {
 pub async fn request_confirmation(State(s): State<ApiState>, Auth(c): Auth, headers: HeaderMap) -> ApiResult<Response> {
     let sent_to = s.app.request_address_confirmation(&c, &origin(&headers, &s.app.api_base_url)).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(ConfirmationSent { sent_to })).into_response())
-}
-
-/// The origin this request reached: API Gateway's own or custom domain (it
-/// checks Host), or `qnet serve` on loopback (plain http).
-fn origin(headers: &HeaderMap, fallback: &str) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
-            format!("http://{host}")
-        }
-        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
-        _ => fallback.to_string(),
-    }
 }
 
 fn bad_confirmation() -> Response {

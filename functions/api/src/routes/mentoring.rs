@@ -6,14 +6,14 @@
 //! token is the authority. A GET shows the buttons and changes nothing.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use qnet_app::mail::{Page, page};
 use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{created, idempotency, with_etag};
+use super::{created, html, idempotency, origin, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody};
@@ -76,18 +76,6 @@ pub struct MentoringRequestInput {
 pub struct CloseInput {
     #[schema(max_length = 4000)]
     pub feedback: Option<String>,
-}
-
-/// The origin this request reached, where offer links point: API Gateway's own
-/// or custom domain (it checks Host), or `qnet serve` on loopback.
-fn origin(headers: &HeaderMap, fallback: &str) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
-            format!("http://{host}")
-        }
-        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
-        _ => fallback.to_string(),
-    }
 }
 
 /// The signed-in member's mentor profile.
@@ -218,13 +206,6 @@ pub async fn close_pairing(
 ) -> ApiResult<axum::Json<MentoringRequestView>> {
     let value = body.0.map(|b| b.value).unwrap_or(serde_json::Value::Null);
     Ok(axum::Json(s.app.close_pairing(&c, &id, &value).await?))
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    let mut resp = (status, Html(body)).into_response();
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    resp
 }
 
 /// The page for each state an offer link can find.

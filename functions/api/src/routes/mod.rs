@@ -49,3 +49,46 @@ pub(crate) fn idempotency(
         .transpose()
         .map_err(Problem::from)
 }
+
+/// An HTML page answering a link in an email. Pages carrying a token are never
+/// cached, and their URL is never sent on as a referrer.
+pub(crate) fn html(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, axum::response::Html(body)).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    resp
+}
+
+/// The origin a request reached, where links in the emails it sends point: API
+/// Gateway's own or custom domain (it checks Host), or `qnet serve` on loopback
+/// (plain http).
+pub(crate) fn origin(headers: &axum::http::HeaderMap, fallback: &str) -> String {
+    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
+            format!("http://{host}")
+        }
+        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
+        _ => fallback.to_string(),
+    }
+}
+
+/// A creating POST, once per Idempotency-Key: a retry gets the first answer
+/// replayed, and `create` runs only for a new key (or none).
+pub(crate) async fn create_once<F, Fut>(
+    s: &crate::ApiState,
+    claims: &Claims,
+    key: IdempotencyHeader,
+    path: &str,
+    body: &JsonBody,
+    create: F,
+) -> Result<Response, Problem>
+where
+    F: FnOnce(Option<IdempotencyKey>) -> Fut,
+    Fut: std::future::Future<Output = qnet_app::AppResult<StoredResponse>>,
+{
+    let idem = idempotency(claims, key, path, body)?;
+    if let Some(r) = s.app.replay(idem.as_ref()).await? {
+        return Ok(created(r));
+    }
+    Ok(created(create(idem).await?))
+}

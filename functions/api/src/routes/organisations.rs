@@ -3,7 +3,7 @@ use axum::response::Response;
 use qnet_app::views::OrganisationList;
 use qnet_domain::organisation::Organisation;
 
-use super::{created, idempotency, with_etag};
+use super::{create_once, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody};
@@ -23,11 +23,10 @@ pub async fn list(State(s): State<ApiState>) -> ApiResult<axum::Json<Organisatio
     request_body = OrganisationInput,
     responses((status = 201, description = "Created", body = Organisation)))]
 pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, "/organisations", &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_organisation(&c, &body.value, idem.as_ref()).await?))
+    create_once(&s, &c, key, "/organisations", &body, async |idem| {
+        s.app.create_organisation(&c, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// Changes an organisation (admin).

@@ -16,7 +16,7 @@ use qnet_app::projects::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{created, idempotency, with_etag};
+use super::{create_once, created, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, MAX_BODY, QueryParams};
@@ -319,11 +319,7 @@ pub async fn list(State(s): State<ApiState>, Auth(_c): Auth, q: QueryParams) -> 
     responses((status = 201, description = "Created", body = ProjectView,
                headers(("Location" = String, description = "The new project")))))]
 pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, "/projects", &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_project(&c, &body.value, idem.as_ref()).await?))
+    create_once(&s, &c, key, "/projects", &body, async |idem| s.app.create_project(&c, &body.value, idem.as_ref()).await).await
 }
 
 /// One project.
@@ -376,11 +372,8 @@ pub async fn create_pdsa(
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, &format!("/projects/{id}/pdsa"), &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await?))
+    let path = format!("/projects/{id}/pdsa");
+    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await).await
 }
 
 /// The project's measures.
@@ -408,11 +401,8 @@ pub async fn create_measure(
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, &format!("/projects/{id}/measures"), &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await?))
+    let path = format!("/projects/{id}/measures");
+    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await).await
 }
 
 /// One measure.
@@ -481,11 +471,9 @@ pub async fn create_annotation(
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, &format!("/projects/{id}/measures/{mid}/annotations"), &body)?;
-    if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(r));
-    }
-    Ok(created(s.app.create_annotation(&c, &id, &mid, &body.value, idem.as_ref()).await?))
+    let path = format!("/projects/{id}/measures/{mid}/annotations");
+    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_annotation(&c, &id, &mid, &body.value, idem.as_ref()).await)
+        .await
 }
 
 /// The run chart (Anhøj rules) or XmR chart (Making Data Count) analysis of a
