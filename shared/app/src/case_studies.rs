@@ -1,13 +1,14 @@
 //! Case studies: submitted by members, checked by moderators, read by everyone.
 
 use qnet_domain::attachment::Attachment;
-use qnet_domain::case_study::{
-    CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Source, Status, SubmittedBy, derive_summary, parse_rejection,
-};
+use qnet_domain::case_study::{CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Source, Status, SubmittedBy, derive_summary};
 use qnet_domain::topics;
 use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::moderation::{
+    Moderated, ModerationFields, check_version, list_entry_writes, next_version, require_editor, unpublish_while_held,
+};
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
@@ -72,59 +73,14 @@ pub(crate) fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool
         o.attachments.clear();
         w.push(Write::Put { item: Item::new(pk, sk, encode(&o)), condition: Condition::None });
     }
-    let before = list_partitions(old);
-    let after = list_partitions(new);
-    let summary = encode(&CaseStudySummary::public(new));
-    for p in &after {
-        w.push(Write::Put { item: Item::new(p.clone(), list_sort_key(new), summary.clone()), condition: Condition::None });
-    }
-    let same_key = list_sort_key(old) == list_sort_key(new);
-    for p in before.iter().filter(|p| !(same_key && after.contains(p))) {
-        w.push(Write::Delete { pk: p.clone(), sk: list_sort_key(old), condition: Condition::None });
-    }
+    w.extend(list_entry_writes(
+        &list_partitions(old),
+        &list_sort_key(old),
+        &list_partitions(new),
+        &list_sort_key(new),
+        &encode(&CaseStudySummary::public(new)),
+    ));
     w
-}
-
-/// A published case study that gains a hold leaves the published lists until a
-/// moderator has dealt with it: patient data must not stay public.
-pub(crate) fn unpublish_while_held(cs: &mut CaseStudy) {
-    if cs.hold.is_some() && cs.status == Status::Published {
-        cs.status = Status::Pending;
-        cs.published_at = None;
-    }
-}
-
-fn is_submitter(cs: &CaseStudy, claims: &Claims) -> bool {
-    cs.submitted_by.member_id.as_deref() == Some(claims.sub.as_str())
-}
-
-/// Whether `viewer` may know this case study exists.
-fn can_see(cs: &CaseStudy, viewer: Option<&Claims>) -> bool {
-    cs.status == Status::Published || viewer.is_some_and(|c| c.is_moderator() || is_submitter(cs, c))
-}
-
-/// Submitters may change their own case study while it is pending; moderators
-/// may change any.
-pub(crate) fn require_editor(cs: &CaseStudy, claims: &Claims) -> AppResult<()> {
-    if claims.is_moderator() || (is_submitter(cs, claims) && cs.status == Status::Pending) {
-        Ok(())
-    } else if is_submitter(cs, claims) {
-        Err(AppError::Forbidden("only a moderator can change a case study once it has been published or rejected"))
-    } else {
-        Err(AppError::Forbidden("only the submitter or a moderator can change this case study"))
-    }
-}
-
-fn require_moderator(claims: &Claims) -> AppResult<()> {
-    if claims.is_moderator() { Ok(()) } else { Err(AppError::Forbidden("only a moderator may do this")) }
-}
-
-fn check_version(cs: &CaseStudy, if_match: Option<u64>, required: bool) -> AppResult<()> {
-    match if_match {
-        None if required => Err(AppError::VersionRequired),
-        Some(v) if v != cs.version => Err(AppError::VersionMismatch { current: cs.version }),
-        _ => Ok(()),
-    }
 }
 
 fn page_limit(limit: u32) -> AppResult<u32> {
@@ -133,6 +89,46 @@ fn page_limit(limit: u32) -> AppResult<u32> {
 
 fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
     c.map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()
+}
+
+impl Moderated for CaseStudy {
+    const NOUN: &'static str = "case study";
+    const NOUNS: &'static str = "case studies";
+
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn hold(&self) -> Option<&Hold> {
+        self.hold.as_ref()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn submitter(&self) -> Option<&str> {
+        self.submitted_by.member_id.as_deref()
+    }
+    fn fields(&mut self) -> ModerationFields<'_> {
+        ModerationFields {
+            status: &mut self.status,
+            rejection_reason: &mut self.rejection_reason,
+            hold: &mut self.hold,
+            published_at: &mut self.published_at,
+            version: &mut self.version,
+            updated_at: &mut self.updated_at,
+        }
+    }
+    fn unready(&self) -> Option<String> {
+        self.organisation_id.is_none().then(|| "set the case study's organisation_id before publishing it".to_string())
+    }
+    async fn load(app: &App, id: &str) -> AppResult<Option<CaseStudy>> {
+        app.load_case_study(id).await
+    }
+    async fn save(app: &App, old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> AppResult<()> {
+        app.save_change(old, new, keep_history).await
+    }
+    async fn purge_history(app: &App, id: &str) -> AppResult<()> {
+        app.purge_versions(id).await
+    }
 }
 
 impl App {
@@ -161,10 +157,7 @@ impl App {
     /// The case study if `viewer` may see it; 404 otherwise, so nobody learns that
     /// a pending case study exists.
     pub(crate) async fn visible_case_study(&self, viewer: Option<&Claims>, id: &str) -> AppResult<CaseStudy> {
-        match self.load_case_study(id).await? {
-            Some(cs) if can_see(&cs, viewer) => Ok(cs),
-            _ => Err(AppError::NotFound("case study")),
-        }
+        self.visible(viewer, id).await
     }
 
     pub async fn view_case_study(&self, viewer: Option<&Claims>, cs: CaseStudy) -> AppResult<CaseStudyView> {
@@ -251,19 +244,17 @@ impl App {
     ) -> AppResult<CaseStudyView> {
         let old = self.visible_case_study(Some(claims), id).await?;
         require_editor(&old, claims)?;
-        check_version(&old, if_match, true)?;
+        check_version(old.version, if_match, true)?;
         let patch = CaseStudyPatch::parse(body)?;
         if let Some(o) = &patch.organisation_id
             && self.organisation(o).await?.is_none()
         {
             return Err(AppError::invalid("organisation_id", "is not a known organisation"));
         }
-        let mut new = old.clone();
+        let mut new = next_version(&old, &self.now_text());
         patch.apply(&mut new);
         new.apply_guard();
         unpublish_while_held(&mut new);
-        new.version += 1;
-        new.updated_at = self.now_text();
         // While a hold stands the earlier text may carry patient data: keep no
         // copy of it.
         let keep_history = old.hold.is_none() && new.hold.is_none();
@@ -272,32 +263,7 @@ impl App {
     }
 
     pub async fn publish_case_study(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<CaseStudyView> {
-        let old = self.visible_case_study(Some(claims), id).await?;
-        require_moderator(claims)?;
-        check_version(&old, if_match, false)?;
-        if let Some(h) = &old.hold {
-            return Err(AppError::Conflict(format!(
-                "a hold stands on this case study ({}); edit it and release the hold first",
-                h.reason
-            )));
-        }
-        if old.organisation_id.is_none() {
-            return Err(AppError::Conflict("set the case study's organisation_id before publishing it".into()));
-        }
-        if old.status != Status::Pending {
-            return Err(AppError::Conflict(format!(
-                "only pending case studies can be published; this one is {}",
-                old.status.as_str()
-            )));
-        }
-        let mut new = old.clone();
-        let now = self.now_text();
-        new.status = Status::Published;
-        new.published_at = Some(now.clone());
-        new.rejection_reason = None;
-        new.version += 1;
-        new.updated_at = now;
-        self.save_change(&old, &new, true).await?;
+        let new = self.publish_item::<CaseStudy>(claims, id, if_match).await?;
         self.view_case_study(Some(claims), new).await
     }
 
@@ -308,72 +274,13 @@ impl App {
         body: &serde_json::Value,
         if_match: Option<u64>,
     ) -> AppResult<CaseStudyView> {
-        let old = self.visible_case_study(Some(claims), id).await?;
-        require_moderator(claims)?;
-        let reason = parse_rejection(body)?;
-        check_version(&old, if_match, false)?;
-        if old.status == Status::Rejected {
-            return Err(AppError::Conflict("this case study has already been rejected".into()));
-        }
-        let mut new = old.clone();
-        new.status = Status::Rejected;
-        new.rejection_reason = Some(reason);
-        new.version += 1;
-        new.updated_at = self.now_text();
-        self.save_change(&old, &new, old.hold.is_none()).await?;
+        let new = self.reject_item::<CaseStudy>(claims, id, body, if_match).await?;
         self.view_case_study(Some(claims), new).await
     }
 
-    /// A moderator has edited the personal data out: lift the hold and purge every
-    /// earlier version, which may still hold it.
     pub async fn release_hold(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<CaseStudyView> {
-        let old = self.visible_case_study(Some(claims), id).await?;
-        require_moderator(claims)?;
-        check_version(&old, if_match, false)?;
-        if old.hold.is_none() {
-            return Err(AppError::Conflict("there is no hold on this case study".into()));
-        }
-        self.purge_versions(&old.id).await?;
-        let mut new = old.clone();
-        new.hold = None;
-        new.version += 1;
-        new.updated_at = self.now_text();
-        self.save_change(&old, &new, false).await?;
+        let new = self.release_item_hold::<CaseStudy>(claims, id, if_match).await?;
         self.view_case_study(Some(claims), new).await
-    }
-
-    /// Puts a hold on a case study (patient data found somewhere other than its
-    /// own text, such as an attachment). Retries on a concurrent edit.
-    pub(crate) async fn hold_case_study(&self, id: &str, reason: &str) -> AppResult<()> {
-        self.change_with_retry(id, |cs| {
-            if cs.hold.is_some() {
-                return false;
-            }
-            cs.hold = Some(Hold { reason: reason.to_string() });
-            unpublish_while_held(cs);
-            true
-        })
-        .await
-    }
-
-    /// Applies `change` to the current version of a case study, without keeping
-    /// history, retrying when a concurrent edit wins; `change` answers false
-    /// when there is nothing to do. For changes the system makes on its own.
-    async fn change_with_retry(&self, id: &str, change: impl Fn(&mut CaseStudy) -> bool) -> AppResult<()> {
-        for _attempt in 0..5 {
-            let Some((old, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { return Ok(()) };
-            let mut new = old.clone();
-            if !change(&mut new) {
-                return Ok(());
-            }
-            new.version += 1;
-            new.updated_at = self.now_text();
-            match self.save_change(&old, &new, false).await {
-                Err(AppError::VersionMismatch { .. }) => continue,
-                other => return other,
-            }
-        }
-        Err(AppError::Conflict("the case study kept changing; try again".into()))
     }
 
     /// Earlier versions kept as history, oldest first.
@@ -417,7 +324,7 @@ impl App {
     /// its history (used when a member erases their profile).
     pub(crate) async fn detach_submitter(&self, id: &str) -> AppResult<()> {
         self.purge_versions(id).await?;
-        self.change_with_retry(id, |cs| {
+        self.change_item_with_retry::<CaseStudy>(id, |cs| {
             if cs.submitted_by == (SubmittedBy { member_id: None, name: None, email: None }) {
                 return false;
             }
@@ -490,7 +397,7 @@ impl App {
 
     /// The moderation queue: pending case studies, oldest first.
     pub async fn moderation_queue(&self, claims: &Claims, limit: u32, cursor: Option<&str>) -> AppResult<CaseStudyList> {
-        require_moderator(claims)?;
+        crate::moderation::require_moderator(claims)?;
         self.list_index(Index::Gsi1, keys::MODERATION_QUEUE.to_string(), true, limit, cursor).await
     }
 }

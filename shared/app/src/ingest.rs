@@ -511,7 +511,7 @@ impl App {
             }
         }
         self.guard_email(&mut new, a);
-        crate::case_studies::unpublish_while_held(&mut new);
+        crate::moderation::unpublish_while_held(&mut new);
         new.version += 1;
         new.updated_at = self.now_text();
         let attachments = self.store_attachments(&old.id, a, opts.dry_run).await?;

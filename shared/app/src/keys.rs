@@ -189,3 +189,39 @@ pub fn members_board_messages(member_id: &str) -> String {
 pub fn members_follows(member_id: &str) -> String {
     format!("MEMBER#{member_id}#FOLLOWS")
 }
+/// Resources: the record, its earlier versions, its files, its download counter
+/// (the counter item's `version` is the count).
+pub fn resource(id: &str) -> (String, String) {
+    (format!("RES#{id}"), "RES".into())
+}
+pub fn resource_version(id: &str, version: u64) -> (String, String) {
+    (format!("RES#{id}"), format!("{RESOURCE_VERSION_PREFIX}{version:010}"))
+}
+pub const RESOURCE_VERSION_PREFIX: &str = "RESV#";
+pub fn resource_file(resource_id: &str, file_id: &str) -> (String, String) {
+    (format!("RES#{resource_id}"), format!("{ATTACHMENT_PREFIX}{file_id}"))
+}
+pub fn resource_downloads(id: &str) -> (String, String) {
+    (format!("RES#{id}"), "DOWNLOADS".into())
+}
+pub fn resource_idempotency_ref(id: &str) -> (String, String) {
+    (format!("RES#{id}"), "IDEMREF".into())
+}
+pub fn resource_upload_blob(resource_id: &str, file_id: &str) -> String {
+    format!("uploads/resources/{resource_id}/{file_id}")
+}
+pub fn resource_file_blob(resource_id: &str, file_id: &str) -> String {
+    format!("attachments/resources/{resource_id}/{file_id}")
+}
+/// GSI1 partition of the resources waiting for a moderator, oldest first.
+pub const RESOURCE_QUEUE: &str = "RESQUEUE#pending";
+/// GSI2 partition of one member's resources.
+pub fn members_resources(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#RES")
+}
+/// Partitions of the published resource lists: one summary entry per
+/// combination of filters (topic, kind, organisation; `*` for any), so each
+/// filtered list is one Query, newest first.
+pub fn resource_list(topic: Option<&str>, kind: Option<&str>, organisation_id: Option<&str>) -> String {
+    format!("RESLIST#{}#{}#{}", topic.unwrap_or("*"), kind.unwrap_or("*"), organisation_id.unwrap_or("*"))
+}

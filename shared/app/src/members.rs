@@ -139,6 +139,7 @@ impl App {
         crate::boards::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;
         crate::mentoring::erase(self, claims).await?;
+        crate::resources::erase(self, &claims.sub).await?;
         let (pk, sk) = keys::member(&claims.sub);
         let (epk, esk) = keys::member_email(&claims.email);
         self.records

@@ -11,8 +11,8 @@ use qnet_domain::patient_data;
 use qnet_ports::{Condition, Item, PresignedUrl, UploadSpec, Write};
 use sha2::{Digest, Sha256};
 
-use crate::case_studies::require_editor;
 use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::moderation::require_editor;
 use crate::views::AttachmentCreated;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
@@ -29,8 +29,46 @@ pub enum CheckOutcome {
     Ignored(&'static str),
 }
 
-fn attachment_item(case_study_id: &str, a: &Attachment, version: u64) -> Item {
-    let (pk, sk) = keys::attachment(case_study_id, &a.id);
+/// What an uploaded file belongs to: a case study's attachment or a resource's
+/// file. Both go through the same declaration, presigned upload and check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UploadOwner {
+    CaseStudy(String),
+    Resource(String),
+}
+
+impl UploadOwner {
+    /// The owner and file id an upload's blob key names.
+    fn from_upload_key(key: &str) -> Option<(UploadOwner, String)> {
+        let parts: Vec<&str> = key.split('/').collect();
+        match parts.as_slice() {
+            ["uploads", "resources", r, f] => Some((UploadOwner::Resource(r.to_string()), f.to_string())),
+            ["uploads", cs, a] if *cs != "resources" => Some((UploadOwner::CaseStudy(cs.to_string()), a.to_string())),
+            _ => None,
+        }
+    }
+    fn record_key(&self, file_id: &str) -> (String, String) {
+        match self {
+            UploadOwner::CaseStudy(id) => keys::attachment(id, file_id),
+            UploadOwner::Resource(id) => keys::resource_file(id, file_id),
+        }
+    }
+    fn upload_blob(&self, file_id: &str) -> String {
+        match self {
+            UploadOwner::CaseStudy(id) => keys::upload_blob(id, file_id),
+            UploadOwner::Resource(id) => keys::resource_upload_blob(id, file_id),
+        }
+    }
+    pub(crate) fn ready_blob(&self, file_id: &str) -> String {
+        match self {
+            UploadOwner::CaseStudy(id) => keys::attachment_blob(id, file_id),
+            UploadOwner::Resource(id) => keys::resource_file_blob(id, file_id),
+        }
+    }
+}
+
+fn attachment_item(owner: &UploadOwner, a: &Attachment, version: u64) -> Item {
+    let (pk, sk) = owner.record_key(&a.id);
     Item::new(pk, sk, encode(a)).with_version(version)
 }
 
@@ -60,6 +98,19 @@ impl App {
         if cs.attachments.len() >= MAX_ATTACHMENTS {
             return Err(AppError::Conflict(format!("a case study can have at most {MAX_ATTACHMENTS} attachments")));
         }
+        let owner = UploadOwner::CaseStudy(cs.id.clone());
+        let (created, write) = self.declare_upload(&owner, input).await?;
+        let location = format!("/case-studies/{}/attachments/{}", cs.id, created.attachment.id);
+        self.commit(vec![write], StoredResponse::created(location, encode(&created)), idem).await
+    }
+
+    /// A new pending file for `owner`: its record's write and the presigned URL
+    /// that pins its size, type and hash.
+    pub(crate) async fn declare_upload(
+        &self,
+        owner: &UploadOwner,
+        input: NewAttachment,
+    ) -> AppResult<(AttachmentCreated, Write)> {
         let a = Attachment {
             id: self.new_id(),
             filename: input.filename,
@@ -73,22 +124,21 @@ impl App {
         let url = self
             .blobs
             .presign_put(&UploadSpec {
-                key: keys::upload_blob(&cs.id, &a.id),
+                key: owner.upload_blob(&a.id),
                 content_type: a.content_type.clone(),
                 size: a.size,
                 sha256_base64: base64::engine::general_purpose::STANDARD.encode(sha_bytes),
                 expires_in: UPLOAD_URL_TTL,
             })
             .await?;
+        let write = Write::Put { item: attachment_item(owner, &a, 1), condition: Condition::NotExists };
         let created = AttachmentCreated {
-            attachment: a.clone(),
+            attachment: a,
             upload_url: url.url,
             upload_headers: url.headers.into_iter().collect::<BTreeMap<_, _>>(),
             expires_at: expires_text(url.expires_at),
         };
-        let writes = vec![Write::Put { item: attachment_item(&cs.id, &a, 1), condition: Condition::NotExists }];
-        let location = format!("/case-studies/{}/attachments/{}", cs.id, a.id);
-        self.commit(writes, StoredResponse::created(location, encode(&created)), idem).await
+        Ok((created, write))
     }
 
     /// A short-lived download URL for a ready attachment the viewer may see.
@@ -110,11 +160,10 @@ impl App {
     /// Checks an uploaded object (the S3 event in AWS; the local upload endpoint in
     /// the runner): size, hash and type by content. Safe to run twice.
     pub async fn check_upload(&self, key: &str) -> AppResult<CheckOutcome> {
-        let mut parts = key.split('/');
-        let (Some("uploads"), Some(cs_id), Some(att_id), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let Some((owner, att_id)) = UploadOwner::from_upload_key(key) else {
             return Ok(CheckOutcome::Ignored("not an attachment upload"));
         };
-        let (pk, sk) = keys::attachment(cs_id, att_id);
+        let (pk, sk) = owner.record_key(&att_id);
         let Some(item) = self.records.get(&pk, &sk).await? else { return Ok(CheckOutcome::Ignored("no such attachment")) };
         let mut a: Attachment = decode(&item)?;
         if a.status != AttachmentStatus::Pending {
@@ -136,15 +185,19 @@ impl App {
         };
         let outcome = match verdict {
             Ok(bytes) if readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).is_some() => {
-                // Never served (the moderator sees why); the case study is held too.
+                // Never served (the moderator sees why); its owner is held too.
                 let reason = readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).unwrap_or_default();
-                self.hold_case_study(cs_id, &format!("Attachment {}: {reason}", a.filename)).await?;
+                let why = format!("Attachment {}: {reason}", a.filename);
+                match &owner {
+                    UploadOwner::CaseStudy(id) => self.hold_item::<qnet_domain::case_study::CaseStudy>(id, &why).await?,
+                    UploadOwner::Resource(id) => self.hold_item::<crate::resources::LoadedResource>(id, &why).await?,
+                }
                 a.status = AttachmentStatus::Rejected;
                 a.rejection_reason = Some(reason.clone());
                 CheckOutcome::Rejected(reason)
             }
             Ok(_) => {
-                self.blobs.copy(key, &keys::attachment_blob(cs_id, att_id)).await?;
+                self.blobs.copy(key, &owner.ready_blob(&att_id)).await?;
                 a.status = AttachmentStatus::Ready;
                 CheckOutcome::Ready
             }
@@ -154,7 +207,7 @@ impl App {
                 CheckOutcome::Rejected(reason)
             }
         };
-        match self.records.put(attachment_item(cs_id, &a, item.version + 1), Condition::VersionIs(item.version)).await {
+        match self.records.put(attachment_item(&owner, &a, item.version + 1), Condition::VersionIs(item.version)).await {
             Ok(()) => {}
             Err(e) if e.is_conflict() => return Ok(CheckOutcome::Ignored("checked concurrently")),
             Err(e) => return Err(e.into()),

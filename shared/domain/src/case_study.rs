@@ -169,11 +169,11 @@ pub struct CaseStudyPatch {
     pub topics: Option<Vec<String>>,
 }
 
-fn topic_ok(id: &str) -> Result<(), String> {
+pub(crate) fn topic_ok(id: &str) -> Result<(), String> {
     if topics::is_known(id) { Ok(()) } else { Err(format!("unknown topic `{}`", crate::text::excerpt(id, 40))) }
 }
 
-fn org_id_ok(id: &str) -> Result<(), String> {
+pub(crate) fn org_id_ok(id: &str) -> Result<(), String> {
     if id.is_empty() || id.len() > 64 { Err("is not an organisation id".into()) } else { Ok(()) }
 }
 

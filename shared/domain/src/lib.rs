@@ -12,6 +12,7 @@ pub mod mentoring;
 pub mod organisation;
 pub mod patient_data;
 pub mod project;
+pub mod resource;
 pub mod role;
 pub mod text;
 pub mod topics;

@@ -5,6 +5,7 @@ pub mod meta;
 pub mod organisations;
 pub mod people;
 pub mod projects;
+pub mod resources;
 pub mod search;
 
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,0 +1,205 @@
+//! The resources library: `/resources` and the resource moderation queue.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use qnet_app::resources::{ResourceList, ResourceListRequest, ResourceView};
+use qnet_app::views::AttachmentCreated;
+use qnet_domain::resource::ResourceKind;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{create_once, with_etag};
+use crate::ApiState;
+use crate::auth::{Auth, MaybeAuth};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
+use crate::problem::ApiResult;
+use crate::schemas::{AttachmentInput, RejectionInput};
+
+/// A new resource: a file (declare it next with `POST /resources/{id}/file`) or
+/// an external `https` link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub title: String,
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
+    pub description: String,
+    pub kind: ResourceKind,
+    /// Topic ids from `GET /topics`.
+    #[schema(max_items = 10)]
+    pub topics: Option<Vec<String>>,
+    /// Defaults to the member's organisation.
+    pub organisation_id: Option<String>,
+    /// An absolute `https` URL; required for `kind: link`.
+    #[schema(max_length = 2000, pattern = "^https://")]
+    pub url: Option<String>,
+}
+
+/// Changes to a resource; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcePatchInput {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    pub title: Option<String>,
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
+    pub description: Option<String>,
+    pub kind: Option<ResourceKind>,
+    #[schema(max_items = 10)]
+    pub topics: Option<Vec<String>>,
+    pub organisation_id: Option<String>,
+    /// An absolute `https` URL; null removes the link.
+    #[schema(max_length = 2000, pattern = "^https://")]
+    pub url: Option<String>,
+}
+
+fn view(v: ResourceView) -> Response {
+    let version = v.version;
+    with_etag(v, version)
+}
+
+/// Published resources, newest first. Readable without signing in.
+#[utoipa::path(get, path = "/resources", tag = "resources", security((), ("bearer" = [])),
+    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
+           ("kind" = Option<String>, Query, description = "Only this kind: guide, tool, template, slides, video, dataset or link"),
+           ("organisation" = Option<String>, Query, description = "Only this organisation's (an organisation id)"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of summaries", body = ResourceList)))]
+pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams) -> ApiResult<axum::Json<ResourceList>> {
+    let req = ResourceListRequest {
+        topic: q.text("topic"),
+        kind: q.text("kind"),
+        organisation: q.text("organisation"),
+        limit: q.limit()?,
+        cursor: q.text("cursor"),
+    };
+    Ok(axum::Json(s.app.list_resources(&req).await?))
+}
+
+/// Shares a resource; it waits, pending, for a moderator.
+#[utoipa::path(post, path = "/resources", tag = "resources", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = ResourceInput,
+    responses((status = 201, description = "Created, pending", body = ResourceView,
+               headers(("Location" = String, description = "The new resource")))))]
+pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
+    create_once(&s, &c, key, "/resources", &body, async |idem| s.app.create_resource(&c, &body.value, idem.as_ref()).await).await
+}
+
+/// One resource: published ones for anyone; pending and rejected ones for their
+/// submitter and moderators.
+#[utoipa::path(get, path = "/resources/{id}", tag = "resources", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id")),
+    responses((status = 200, description = "The resource", body = ResourceView,
+               headers(("ETag" = String, description = "The version, for If-Match")))))]
+pub async fn get(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(view(s.app.get_resource(c.as_deref(), &id).await?))
+}
+
+/// Changes a resource: its submitter while pending, or a moderator.
+#[utoipa::path(patch, path = "/resources/{id}", tag = "resources", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id"),
+           ("If-Match" = String, Header, description = "The version you read (ETag); required")),
+    request_body = ResourcePatchInput,
+    responses((status = 200, description = "Updated", body = ResourceView)))]
+pub async fn update(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    Ok(view(s.app.update_resource(&c, &id, &body.value, v).await?))
+}
+
+/// Publishes a pending resource (moderator); refused while a hold stands or
+/// before its file has passed the check.
+#[utoipa::path(post, path = "/resources/{id}/publish", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id"),
+           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+    responses((status = 200, description = "Published", body = ResourceView)))]
+pub async fn publish(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    _body: OptionalJsonBody,
+) -> ApiResult<Response> {
+    Ok(view(s.app.publish_resource(&c, &id, v).await?))
+}
+
+/// Rejects a resource with a reason for the submitter (moderator).
+#[utoipa::path(post, path = "/resources/{id}/reject", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id"),
+           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+    request_body = RejectionInput,
+    responses((status = 200, description = "Rejected", body = ResourceView)))]
+pub async fn reject(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    Ok(view(s.app.reject_resource(&c, &id, &body.value, v).await?))
+}
+
+/// Lifts a patient data hold once a moderator has edited the data out; earlier
+/// versions are purged.
+#[utoipa::path(post, path = "/resources/{id}/release-hold", tag = "moderation", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id"),
+           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+    responses((status = 200, description = "Hold released", body = ResourceView)))]
+pub async fn release_hold(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    _body: OptionalJsonBody,
+) -> ApiResult<Response> {
+    Ok(view(s.app.release_resource_hold(&c, &id, v).await?))
+}
+
+/// Declares the resource's file (replacing an earlier one) and answers a
+/// presigned URL to upload its bytes to; the same size, type and content checks
+/// as case-study attachments apply, and it is served once `ready`.
+#[utoipa::path(post, path = "/resources/{id}/file", tag = "resources", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
+    request_body = AttachmentInput,
+    responses((status = 201, description = "Declared; upload the bytes next", body = AttachmentCreated)))]
+pub async fn add_file(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let path = format!("/resources/{id}/file");
+    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_resource_file(&c, &id, &body.value, idem.as_ref()).await)
+        .await
+}
+
+/// Redirects to the resource: a short-lived download URL for its checked file,
+/// or its link. Each download of a published resource is counted.
+#[utoipa::path(get, path = "/resources/{id}/download", tag = "resources", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "Resource id")),
+    responses((status = 302, description = "Found: follow Location",
+               headers(("Location" = String, description = "A presigned download URL or the resource's link")))))]
+pub async fn download(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    let url = s.app.resource_download(c.as_deref(), &id).await?;
+    let loc = HeaderValue::from_str(&url).map_err(|_| crate::problem::Problem::internal())?;
+    Ok((StatusCode::FOUND, [(header::LOCATION, loc), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))])
+        .into_response())
+}
+
+/// The resource moderation queue: pending resources, oldest first (moderator).
+#[utoipa::path(get, path = "/moderation/resources", tag = "moderation", security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page", body = ResourceList)))]
+pub async fn moderation_queue(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<ResourceList>> {
+    let limit = q.limit()?;
+    Ok(axum::Json(s.app.resource_queue(&c, limit, q.text("cursor").as_deref()).await?))
+}
