@@ -293,3 +293,28 @@ async fn erasing_a_member_keeps_their_resources_anonymous() {
     assert_eq!(r.body["submitted_by"], json!({"member_id": null, "name": null}));
     assert!(!r.text.contains("sam"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn new_resources_have_their_own_digest_section_filtered_by_topic() {
+    let t = spawn_app().await;
+    let (sam, _org) = member(&t).await;
+    let moderator = moderator(&t).await;
+    let created = t.post("/resources", Some(&sam), link()).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    // Pending resources are not news.
+    let reader = t.token("reader@bdct.nhs.uk", &[]).await;
+    let before = t.get("/me/digest/preview", Some(&reader)).await;
+    assert!(!before.text.contains("Run chart rules explained"), "{}", before.text);
+    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    let preview = t.get("/me/digest/preview", Some(&reader)).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.text.contains("New resources"), "{}", preview.text);
+    assert!(preview.text.contains("Run chart rules explained (link)"), "{}", preview.text);
+    assert!(preview.text.contains(&format!("/resources/{id}")), "{}", preview.text);
+    // A member whose digest topics leave it out does not get it.
+    let me = t.get("/me", Some(&reader)).await;
+    let v = me.body["version"].as_u64().unwrap();
+    assert_eq!(t.patch("/me", &reader, v, json!({"digest": {"topics": ["flow"]}})).await.status, StatusCode::OK);
+    let filtered = t.get("/me/digest/preview", Some(&reader)).await;
+    assert!(!filtered.text.contains("Run chart rules explained"), "{}", filtered.text);
+}

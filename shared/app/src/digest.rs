@@ -115,60 +115,97 @@ pub trait DigestSection: Send + Sync {
 /// topics (all when they chose none).
 pub struct CaseStudiesSection {
     web_base_url: String,
-    cache: Mutex<HashMap<String, CachedItems>>,
+    cache: PeriodCache,
 }
 
 /// A period's items and when they were read.
 type CachedItems = (Instant, Arc<Vec<DigestItem>>);
 
-impl CaseStudiesSection {
-    pub fn new(web_base_url: &str) -> CaseStudiesSection {
-        CaseStudiesSection { web_base_url: web_base_url.trim_end_matches('/').into(), cache: Mutex::new(HashMap::new()) }
-    }
+/// Each period's items for one section, kept for [`SECTION_CACHE`] in a warm
+/// sender: every member of an issue shares them, filtered by their topics.
+#[derive(Default)]
+pub struct PeriodCache(Mutex<HashMap<String, CachedItems>>);
 
-    async fn period_items(&self, app: &App, period: &Period) -> AppResult<Arc<Vec<DigestItem>>> {
-        if let Some((at, items)) = self.cache.lock().expect("lock").get(&period.id)
+impl PeriodCache {
+    pub async fn get_or_load(
+        &self,
+        period: &Period,
+        load: impl AsyncFnOnce() -> AppResult<Vec<DigestItem>>,
+    ) -> AppResult<Arc<Vec<DigestItem>>> {
+        if let Some((at, items)) = self.0.lock().expect("lock").get(&period.id)
             && at.elapsed() < SECTION_CACHE
         {
             return Ok(items.clone());
         }
-        let start = qnet_domain::timestamp(period.start);
-        let end = qnet_domain::timestamp(period.end);
-        let names = app.organisation_names().await?;
-        let mut items = Vec::new();
-        let mut cursor: Option<Cursor> = None;
-        'pages: loop {
-            let q = Query::new(Index::Primary, keys::published_list(None, None)).descending().limit(100).after(cursor.take());
-            let page = app.records.query(q).await?;
-            for item in &page.items {
-                let s: CaseStudySummary = decode(item)?;
-                let Some(published) = s.published_at.clone() else { continue };
-                if published >= end {
-                    continue;
-                }
-                if published < start {
-                    break 'pages;
-                }
-                items.push(DigestItem {
-                    kind: "case_study".into(),
-                    url: format!("{}/case-studies/{}", self.web_base_url, s.id),
-                    title: s.title,
-                    summary: qnet_domain::text::excerpt(&s.summary, 180),
-                    organisation_name: s.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
-                    topics: s.topics,
-                    date: london_day(&published),
-                });
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        let items = Arc::new(items);
-        let mut cache = self.cache.lock().expect("lock");
+        let items = Arc::new(load().await?);
+        let mut cache = self.0.lock().expect("lock");
         cache.retain(|_, (at, _)| at.elapsed() < SECTION_CACHE);
         cache.insert(period.id.clone(), (Instant::now(), items.clone()));
         Ok(items)
+    }
+}
+
+/// Walks a published list (summary items sorted by publication time, newest
+/// first) and answers, newest first, the entries published within the period
+/// with their London publication day.
+pub(crate) async fn published_in_period<S: serde::de::DeserializeOwned>(
+    app: &App,
+    partition: String,
+    period: &Period,
+    published_at: impl Fn(&S) -> Option<&str>,
+) -> AppResult<Vec<(S, String)>> {
+    let start = qnet_domain::timestamp(period.start);
+    let end = qnet_domain::timestamp(period.end);
+    let mut out = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let q = Query::new(Index::Primary, partition.clone()).descending().limit(100).after(cursor.take());
+        let page = app.records.query(q).await?;
+        for item in &page.items {
+            let s: S = decode(item)?;
+            let Some(published) = published_at(&s).map(str::to_string) else { continue };
+            if published >= end {
+                continue;
+            }
+            if published < start {
+                return Ok(out);
+            }
+            out.push((s, london_day(&published)));
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+impl CaseStudiesSection {
+    pub fn new(web_base_url: &str) -> CaseStudiesSection {
+        CaseStudiesSection { web_base_url: web_base_url.trim_end_matches('/').into(), cache: PeriodCache::default() }
+    }
+
+    async fn period_items(&self, app: &App, period: &Period) -> AppResult<Arc<Vec<DigestItem>>> {
+        self.cache
+            .get_or_load(period, async || {
+                let names = app.organisation_names().await?;
+                let published = published_in_period(app, keys::published_list(None, None), period, |s: &CaseStudySummary| {
+                    s.published_at.as_deref()
+                })
+                .await?;
+                Ok(published
+                    .into_iter()
+                    .map(|(s, date)| DigestItem {
+                        kind: "case_study".into(),
+                        url: format!("{}/case-studies/{}", self.web_base_url, s.id),
+                        title: s.title,
+                        summary: qnet_domain::text::excerpt(&s.summary, 180),
+                        organisation_name: s.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
+                        topics: s.topics,
+                        date,
+                    })
+                    .collect())
+            })
+            .await
     }
 }
 
@@ -403,7 +440,10 @@ pub struct Digest {
 impl Digest {
     /// The digest with every section this build has, in the email's order.
     pub fn new(settings: DigestSettings) -> Digest {
-        let sections: Vec<Arc<dyn DigestSection>> = vec![Arc::new(CaseStudiesSection::new(&settings.web_base_url))];
+        let sections: Vec<Arc<dyn DigestSection>> = vec![
+            Arc::new(CaseStudiesSection::new(&settings.web_base_url)),
+            Arc::new(crate::resources::ResourcesSection::new(&settings.web_base_url)),
+        ];
         Digest { sections, pacer: Pacer::new(settings.max_per_second), settings, templates: None }
     }
 
