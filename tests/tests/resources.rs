@@ -318,3 +318,24 @@ async fn new_resources_have_their_own_digest_section_filtered_by_topic() {
     let filtered = t.get("/me/digest/preview", Some(&reader)).await;
     assert!(!filtered.text.contains("Run chart rules explained"), "{}", filtered.text);
 }
+
+#[tokio::test]
+async fn published_resources_are_searchable_and_leave_the_answers_when_withdrawn() {
+    let t = spawn_app().await;
+    let (sam, _org) = member(&t).await;
+    let moderator = moderator(&t).await;
+    let created = t.post("/resources", Some(&sam), link()).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(t.get("/search?q=run+charts", None).await.body["items"], json!([]), "pending resources are not found");
+    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    let found = t.get("/search?q=trends&type=resource", None).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.body["items"][0]["id"], id.as_str(), "{}", found.text);
+    assert_eq!(found.body["items"][0]["type"], "resource");
+    assert_eq!(found.body["items"][0]["title"], "Run chart rules explained");
+    assert!(found.body["items"][0]["highlights"].to_string().contains("<mark>trends</mark>"), "{}", found.text);
+    assert_eq!(t.get("/search?q=trends&type=case_study", None).await.body["items"], json!([]));
+    let rejected = t.post(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Out of date"})).await;
+    assert_eq!(rejected.status, StatusCode::OK);
+    assert_eq!(t.get("/search?q=trends", None).await.body["items"], json!([]));
+}

@@ -3,16 +3,19 @@
 //! each is then re-read and kept only if it is still published, and its title
 //! and highlights come from the current record, so a stale index never shows
 //! anything withdrawn or edited out. Locally the index lives under the data
-//! directory and is updated as case studies change ([`App::index_case_study`]).
+//! directory and is updated as case studies and resources change
+//! ([`App::index_case_study`], [`App::index_resource`]).
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use qnet_domain::case_study::{CaseStudy, Status};
+use qnet_domain::resource::Resource;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::resources::resource_document;
 use crate::{App, AppError, AppResult, keys};
 
 /// A document as the index takes it.
@@ -44,6 +47,11 @@ pub trait TextSearch: Send + Sync {
     fn search(&self, q: &IndexQuery) -> Result<(Vec<(String, String)>, usize), String>;
     /// Snippets of `text` with the words matching `query` marked.
     fn highlights(&self, text: &str, query: &str) -> Vec<String>;
+    /// [`highlights`](TextSearch::highlights) of every text of one answer, in
+    /// order; an index may read the query once for all of them.
+    fn highlight_all(&self, texts: &[&str], query: &str) -> Vec<Vec<String>> {
+        texts.iter().map(|t| self.highlights(t, query)).collect()
+    }
 }
 
 /// One answer of `GET /search`.
@@ -72,6 +80,13 @@ struct SearchCursor {
 }
 
 pub const SEARCH_KINDS: &[&str] = &["case_study", "resource", "event"];
+
+/// A record that may be shown in search answers.
+struct Searchable {
+    /// Title and text, for the highlights.
+    text: String,
+    document: IndexDocument,
+}
 
 fn case_study_document(cs: &CaseStudy) -> IndexDocument {
     let mut body = cs.summary.clone();
@@ -108,30 +123,52 @@ impl App {
     /// dropped by the re-check at search time.
     pub async fn rebuild_search_index(&self) -> AppResult<usize> {
         let Some(index) = &self.search else { return Ok(0) };
-        let mut cursor = None;
         let mut docs = Vec::new();
-        loop {
-            let page = self
-                .records
-                .query(
-                    qnet_ports::Query::new(qnet_ports::Index::Primary, keys::published_list(None, None)).limit(100).after(cursor),
-                )
-                .await?;
-            for item in &page.items {
-                if let Some(id) = item.data.get("id").and_then(|v| v.as_str())
-                    && let Some((cs, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await?
-                    && cs.status == Status::Published
-                {
-                    docs.push(case_study_document(&cs));
+        for (kind, list) in
+            [("case_study", keys::published_list(None, None)), ("resource", keys::resource_list(None, None, None))]
+        {
+            let mut cursor = None;
+            loop {
+                let page = self
+                    .records
+                    .query(qnet_ports::Query::new(qnet_ports::Index::Primary, list.clone()).limit(100).after(cursor))
+                    .await?;
+                for item in &page.items {
+                    if let Some(id) = item.data.get("id").and_then(|v| v.as_str())
+                        && let Some(current) = self.searchable(kind, id).await?
+                    {
+                        docs.push(current.document);
+                    }
                 }
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
+                match page.next {
+                    Some(c) => cursor = Some(c),
+                    None => break,
+                }
             }
         }
         index.upsert(&docs).map_err(AppError::Unavailable)?;
         Ok(docs.len())
+    }
+
+    /// The current, published and unheld record behind a search hit, as the
+    /// index takes it and as highlights read it; `None` when it may not be shown.
+    async fn searchable(&self, kind: &str, id: &str) -> AppResult<Option<Searchable>> {
+        Ok(match kind {
+            "case_study" => self
+                .get_record::<CaseStudy>(keys::case_study(id))
+                .await?
+                .filter(|(cs, _)| cs.status == Status::Published && cs.hold.is_none())
+                .map(|(cs, _)| Searchable {
+                    text: format!("{}\n{}\n{}", cs.title, cs.summary, cs.body),
+                    document: case_study_document(&cs),
+                }),
+            "resource" => self
+                .get_record::<Resource>(keys::resource(id))
+                .await?
+                .filter(|(r, _)| r.status == Status::Published && r.hold.is_none())
+                .map(|(r, _)| Searchable { text: format!("{}\n{}", r.title, r.description), document: resource_document(&r) }),
+            _ => None,
+        })
     }
 
     /// `GET /search`.
@@ -184,18 +221,12 @@ impl App {
         let (hits, total) = index.search(&q).map_err(AppError::Unavailable)?;
         let mut items = Vec::with_capacity(hits.len());
         for (id, kind) in &hits {
-            // Only case studies are indexed so far; other kinds are re-checked
-            // the same way as they are added.
-            if kind != "case_study" {
-                continue;
-            }
-            let Some((cs, _)) = self.get_record::<CaseStudy>(keys::case_study(id)).await? else { continue };
-            if cs.status != Status::Published || cs.hold.is_some() {
-                continue;
-            }
-            // Title first, then the summary and the text: one pass over the current record.
-            let highlights = index.highlights(&format!("{}\n{}\n{}", cs.title, cs.summary, cs.body), text);
-            items.push(SearchItem { id: cs.id, kind: kind.clone(), title: cs.title, highlights });
+            // Re-checked against the current record: nothing withdrawn, held or
+            // edited out surfaces from a stale index.
+            let Some(current) = self.searchable(kind, id).await? else { continue };
+            // Title first, then the text: one pass over the current record.
+            let highlights = index.highlights(&current.text, text);
+            items.push(SearchItem { id: id.clone(), kind: kind.clone(), title: current.document.title, highlights });
         }
         let next = offset + hits.len();
         let next_cursor = (next < total && !hits.is_empty())
