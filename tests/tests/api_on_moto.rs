@@ -113,3 +113,64 @@ async fn moto_holds_erasure_and_attachments() {
     let after = t.get(&path, None).await;
     assert_eq!(after.body["submitted_by"], json!({"member_id": null, "name": null}));
 }
+
+#[tokio::test]
+async fn moto_resources_with_every_list_entry_a_checked_file_and_counted_downloads() {
+    use sha2::{Digest, Sha256};
+    let t = spawn_app_on_moto().await;
+    let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let member = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    // Ten topics: the publish transaction writes the record, its history and 44 list entries.
+    let topics = json!([
+        "patient-safety",
+        "patient-experience",
+        "flow",
+        "waiting-times",
+        "primary-care",
+        "mental-health",
+        "community-care",
+        "end-of-life",
+        "prevention",
+        "measurement"
+    ]);
+    let created = t
+        .post("/resources", Some(&member), json!({"title": "Falls audit workbook", "description": "Spreadsheet to audit falls.", "kind": "dataset", "topics": topics}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap();
+    let bytes = b"Week,Falls\n1,4\n2,3\n".to_vec();
+    let d = t
+        .post(&format!("/resources/{id}/file"), Some(&member), json!({"filename": "falls.csv", "content_type": "text/csv", "size": bytes.len(), "sha256": hex::encode(Sha256::digest(&bytes))}))
+        .await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.text);
+    let mut put = t.client.put(d.body["upload_url"].as_str().unwrap()).body(bytes.clone());
+    for (k, v) in d.body["upload_headers"].as_object().unwrap() {
+        if k != "content-length" {
+            put = put.header(k, v.as_str().unwrap());
+        }
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let file = d.body["attachment"]["id"].as_str().unwrap();
+    let key = format!("uploads/resources/{id}/{file}");
+    let event = qnet_attachment_check::object_created_event("qnet-e2e-files", &key, bytes.len() as u64);
+    qnet_attachment_check::handle(&t.app, event).await.unwrap();
+    let published = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text);
+    for q in ["", "?topic=measurement", "?kind=dataset", "?topic=flow&kind=dataset"] {
+        assert_eq!(t.get(&format!("/resources{q}"), None).await.body["items"][0]["id"], id, "{q}");
+    }
+    let by_org = t.get(&format!("/resources?topic=end-of-life&kind=dataset&organisation={org}"), None).await;
+    assert_eq!(by_org.body["items"][0]["id"], id);
+    for _ in 0..3 {
+        let redirect = t.get(&format!("/resources/{id}/download"), None).await;
+        assert_eq!(redirect.status, StatusCode::FOUND);
+        let got = t.client.get(redirect.header("location").unwrap()).send().await.unwrap();
+        assert_eq!(got.bytes().await.unwrap().to_vec(), bytes);
+    }
+    assert_eq!(t.get(&format!("/resources/{id}"), None).await.body["download_count"], 3);
+    // Rejecting removes all 44 entries in one transaction.
+    let rejected = t.post(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Superseded"})).await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
+    assert_eq!(t.get("/resources?topic=measurement", None).await.body["items"], json!([]));
+}
