@@ -7,7 +7,8 @@ use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
-    Moderated, ModerationFields, check_version, list_entry_writes, next_version, require_editor, unpublish_while_held,
+    Moderated, ModerationFields, check_version, list_entry_writes, next_version, purge_copies, require_editor,
+    unpublish_while_held,
 };
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
@@ -306,18 +307,8 @@ impl App {
     /// Deletes every earlier version, and the stored first answer of an
     /// idempotent create: both may carry text that has since been edited out.
     pub(crate) async fn purge_versions(&self, id: &str) -> AppResult<()> {
-        for old in self.case_study_history(id).await? {
-            let (pk, sk) = keys::case_study_version(id, old.version);
-            self.records.delete(&pk, &sk, Condition::None).await?;
-        }
-        let (pk, sk) = keys::case_study_idempotency_ref(id);
-        if let Some(pointer) = self.records.get(&pk, &sk).await? {
-            if let (Some(ipk), Some(isk)) = (pointer.data["pk"].as_str(), pointer.data["sk"].as_str()) {
-                self.records.delete(ipk, isk, Condition::None).await?;
-            }
-            self.records.delete(&pk, &sk, Condition::None).await?;
-        }
-        Ok(())
+        let (pk, _) = keys::case_study(id);
+        purge_copies(self, &pk, keys::CASE_STUDY_VERSION_PREFIX, keys::case_study_idempotency_ref(id)).await
     }
 
     /// Removes the submitter's name, email and member link from a case study and

@@ -245,3 +245,28 @@ pub(crate) fn list_entry_writes(
     }
     w
 }
+
+/// Deletes every earlier version of a record (the items of its partition `pk`
+/// whose sort key starts with `version_prefix`), and the stored first answer of
+/// its idempotent create, which the pointer at `idempotency_ref` names: both may
+/// carry text that has since been edited out.
+pub(crate) async fn purge_copies(app: &App, pk: &str, version_prefix: &str, idempotency_ref: (String, String)) -> AppResult<()> {
+    use qnet_ports::{Condition, Index, Query};
+    loop {
+        let page = app.records.query(Query::new(Index::Primary, pk).prefix(version_prefix).limit(100)).await?;
+        if page.items.is_empty() {
+            break;
+        }
+        for item in &page.items {
+            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+        }
+    }
+    let (rpk, rsk) = idempotency_ref;
+    if let Some(pointer) = app.records.get(&rpk, &rsk).await? {
+        if let (Some(ipk), Some(isk)) = (pointer.data["pk"].as_str(), pointer.data["sk"].as_str()) {
+            app.records.delete(ipk, isk, Condition::None).await?;
+        }
+        app.records.delete(&rpk, &rsk, Condition::None).await?;
+    }
+    Ok(())
+}

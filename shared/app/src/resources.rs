@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
-    Moderated, ModerationFields, check_version, list_entry_writes, next_version, require_editor, require_moderator,
+    Moderated, ModerationFields, check_version, list_entry_writes, next_version, purge_copies, require_editor, require_moderator,
     unpublish_while_held,
 };
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
@@ -512,38 +512,11 @@ impl App {
         Ok(ResourceList { items, next_cursor: page.next.map(|c| c.encode()) })
     }
 
-    async fn resource_history(&self, id: &str) -> AppResult<Vec<u64>> {
-        let (pk, _) = keys::resource(id);
-        let mut out = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .records
-                .query(Query::new(Index::Primary, pk.clone()).prefix(keys::RESOURCE_VERSION_PREFIX).after(cursor))
-                .await?;
-            out.extend(page.items.iter().map(|i| decode::<Resource>(i).map(|r| r.version)).collect::<AppResult<Vec<_>>>()?);
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
-    }
-
     /// Deletes every earlier version and the stored first answer of the
     /// idempotent create: both may carry text since edited out.
     async fn purge_resource_versions(&self, id: &str) -> AppResult<()> {
-        for v in self.resource_history(id).await? {
-            let (pk, sk) = keys::resource_version(id, v);
-            self.records.delete(&pk, &sk, Condition::None).await?;
-        }
-        let (pk, sk) = keys::resource_idempotency_ref(id);
-        if let Some(pointer) = self.records.get(&pk, &sk).await? {
-            if let (Some(ipk), Some(isk)) = (pointer.data["pk"].as_str(), pointer.data["sk"].as_str()) {
-                self.records.delete(ipk, isk, Condition::None).await?;
-            }
-            self.records.delete(&pk, &sk, Condition::None).await?;
-        }
-        Ok(())
+        let (pk, _) = keys::resource(id);
+        purge_copies(self, &pk, keys::RESOURCE_VERSION_PREFIX, keys::resource_idempotency_ref(id)).await
     }
 }
 

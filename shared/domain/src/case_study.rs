@@ -173,7 +173,7 @@ pub(crate) fn topic_ok(id: &str) -> Result<(), String> {
     if topics::is_known(id) { Ok(()) } else { Err(format!("unknown topic `{}`", crate::text::excerpt(id, 40))) }
 }
 
-pub(crate) fn org_id_ok(id: &str) -> Result<(), String> {
+fn org_id_ok(id: &str) -> Result<(), String> {
     if id.is_empty() || id.len() > 64 { Err("is not an organisation id".into()) } else { Ok(()) }
 }
 
@@ -216,7 +216,7 @@ impl NewCaseStudy {
     }
 }
 
-fn org_text(i: &mut Input<'_>) -> Option<String> {
+pub(crate) fn org_text(i: &mut Input<'_>) -> Option<String> {
     let v = i.text("organisation_id", Presence::Optional, 1, 64)?;
     match org_id_ok(&v) {
         Ok(()) => Some(v),

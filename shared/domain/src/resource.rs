@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
-use crate::case_study::{Hold, Status, SubmittedBy, TITLE_MAX, TOPICS_MAX, org_id_ok, topic_ok};
+use crate::case_study::{Hold, Status, SubmittedBy, TITLE_MAX, TOPICS_MAX, org_text, topic_ok};
 use crate::text::{Input, Presence};
 
 pub const DESCRIPTION_MAX: usize = 5_000;
@@ -142,17 +142,6 @@ fn kind_field(i: &mut Input<'_>) -> Option<ResourceKind> {
     i.choice("kind", &ResourceKind::NAMES).and_then(|k| ResourceKind::parse(&k))
 }
 
-fn org_field(i: &mut Input<'_>) -> Option<String> {
-    let v = i.text("organisation_id", Presence::Optional, 1, 64)?;
-    match org_id_ok(&v) {
-        Ok(()) => Some(v),
-        Err(m) => {
-            i.errors.push("organisation_id", m);
-            None
-        }
-    }
-}
-
 impl NewResource {
     pub fn parse(value: &serde_json::Value) -> Result<NewResource, FieldErrors> {
         let mut i = Input::new(value, &FIELDS);
@@ -163,7 +152,7 @@ impl NewResource {
         }
         let kind = kind_field(&mut i);
         let topics = i.id_list("topics", TOPICS_MAX, topic_ok).unwrap_or_default();
-        let organisation_id = org_field(&mut i);
+        let organisation_id = org_text(&mut i);
         let url = url_field(&mut i);
         if kind == Some(ResourceKind::Link) && url.is_none() && !i.errors.0.iter().any(|e| e.field == "url") {
             i.errors.push("url", "is required for a link");
@@ -198,7 +187,7 @@ impl ResourcePatch {
             p.topics = i.id_list("topics", TOPICS_MAX, topic_ok);
         }
         if i.has("organisation_id") {
-            p.organisation_id = org_field(&mut i);
+            p.organisation_id = org_text(&mut i);
             if p.organisation_id.is_none() && !i.errors.0.iter().any(|e| e.field == "organisation_id") {
                 i.errors.push("organisation_id", "cannot be removed");
             }
