@@ -65,6 +65,7 @@ async fn main() {
             topics: vec![],
             digest,
             coffee: Default::default(),
+            listed: false,
             created_at: now_text.clone(),
             updated_at: now_text.clone(),
             version: 1,

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod community;
 pub mod dev;
+pub mod reminders;
 pub mod smtp;
 
 use std::sync::Arc;

@@ -102,6 +102,18 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Email everyone with a confirmed place on an event starting tomorrow
+    /// (the Europe/London date after `--now`'s), once each, as
+    /// functions/event-reminders does. Prints one JSON object: date, events,
+    /// sent, skipped, failed, failures; exits non-zero when any failed.
+    /// Running it again sends nothing twice (and retries the failures).
+    Reminders {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// The moment to run at, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+    },
     /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     Token {
         #[arg(long)]
@@ -139,6 +151,14 @@ fn main() -> ExitCode {
             }
             Command::CoffeeRound { data_dir, now, dry_run } => {
                 println!("{}", qnet::community::run_coffee_round(&data_dir, parse_now(now)?, dry_run).await?);
+                Ok(())
+            }
+            Command::Reminders { data_dir, now } => {
+                let report = qnet::reminders::run_reminders(&data_dir, parse_now(now)?).await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                if report.failed > 0 {
+                    anyhow::bail!("{} reminder(s) failed (listed in failures); running again retries them", report.failed);
+                }
                 Ok(())
             }
             Command::Token { email, roles, name, organisation, data_dir, hours } => {

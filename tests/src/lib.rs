@@ -97,6 +97,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same server on the AWS adapters, pointed at moto (DynamoDB and S3).
 pub async fn spawn_app_on_moto() -> TestApp {
+    spawn_app_on_moto_with(|records| records).await
+}
+
+/// [`spawn_app_on_moto`] with the DynamoDB record store wrapped by `wrap`
+/// (events.rs serialises calls into moto, whose DynamoDB is not thread-safe).
+pub async fn spawn_app_on_moto_with(
+    wrap: impl FnOnce(Arc<dyn qnet_ports::RecordStore>) -> Arc<dyn qnet_ports::RecordStore>,
+) -> TestApp {
     let config = moto::config().await;
     let (table, bucket) = ("qnet-e2e", "qnet-e2e-files");
     qnet_aws::from_env::ensure_table(&qnet_aws::from_env::dynamodb_client(&config), table).await.expect("table");
@@ -105,7 +113,7 @@ pub async fn spawn_app_on_moto() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = App::new(
-        Arc::new(qnet_aws::from_env::record_store(&config, table)),
+        wrap(Arc::new(qnet_aws::from_env::record_store(&config, table))),
         Arc::new(qnet_aws::from_env::blob_store(&config, bucket)),
         Arc::new(qnet_ports::SystemClock),
     );

@@ -1,7 +1,7 @@
 //! Every Lambda entry point, fed a real event shape from `tests/fixtures/events/`
 //! (API Gateway HTTP API v2 with and without the JWT authorizer, Cognito
 //! pre-sign-up, S3 ObjectCreated, the EventBridge Scheduler inputs of the digest
-//! planner, the mentoring pass and the coffee round, SQS digest jobs, SES bounces
+//! planner, the mentoring pass, the coffee round and the event reminders, SQS digest jobs, SES bounces
 //! and complaints over SNS), through the same handler the binary runs.
 
 use std::sync::Arc;
@@ -542,5 +542,68 @@ mod search_indexer {
         assert_eq!(key, second.key);
         api.swap(fresh, key);
         assert_eq!(count(api.as_ref(), "frailty"), 2);
+    }
+}
+
+/// The day-before event reminders, from their EventBridge Scheduler input: the
+/// schedule's `now` (not the clock) decides which day is tomorrow.
+mod event_reminders {
+    use std::sync::Arc;
+
+    use qnet_app::Claims;
+    use qnet_domain::Role;
+    use qnet_embedded::Outbox;
+    use qnet_ports::Clock;
+    use qnet_tests::spawn_app;
+    use serde_json::{Value, json};
+    use time::OffsetDateTime;
+    use time::macros::datetime;
+
+    use super::fixture;
+
+    struct Fixed(OffsetDateTime);
+    impl Clock for Fixed {
+        fn now(&self) -> OffsetDateTime {
+            self.0
+        }
+    }
+
+    fn reminders_to(dir: &std::path::Path, email: &str) -> usize {
+        let o = Outbox::open(dir).unwrap();
+        o.list()
+            .unwrap()
+            .iter()
+            .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap())
+            .filter(|m| m.contains(&format!("<{email}>")) && m.contains("Subject: Tomorrow: "))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn the_schedule_reminds_tomorrows_events_once() {
+        let t = spawn_app().await;
+        let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        let mut app = t.app.clone();
+        app.clock = Arc::new(Fixed(datetime!(2026-11-20 09:00 UTC)));
+        let organiser = Claims::new("m-olu".into(), "olu@leedsth.nhs.uk".into(), "Olu".into(), vec![Role::Organiser]);
+        let ann = Claims::new("m-ann".into(), "ann@leedsth.nhs.uk".into(), "Ann".into(), vec![]);
+        let body = json!({"kind": "training", "title": "Run charts", "description": "Bring your data.",
+            "starts_at": "2026-12-01T10:00:00Z", "ends_at": "2026-12-01T12:00:00Z", "online_url": "https://meet.example.nhs.uk/qi",
+            "capacity": 10, "host_organisation_id": org});
+        let created = app.create_event(&organiser, &body, None).await.unwrap();
+        app.book(&ann, created.body["id"].as_str().unwrap(), &t.base).await.unwrap();
+
+        // The fixture's `now` is Monday 30 November 2026, 09:00 London: tomorrow is 1 December.
+        let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-event-reminders.json")).unwrap();
+        let report = qnet_event_reminders::handle(&app, event.clone()).await.unwrap();
+        assert_eq!((report.date.as_str(), report.events, report.sent), ("2026-12-01", 1, 1), "{report:?}");
+        assert_eq!(reminders_to(&t.data_dir, "ann@leedsth.nhs.uk"), 1);
+        // A retried invocation sends nothing twice.
+        let again = qnet_event_reminders::handle(&app, event.clone()).await.unwrap();
+        assert_eq!((again.sent, again.skipped["already_sent"]), (0, 1), "{again:?}");
+        assert_eq!(reminders_to(&t.data_dir, "ann@leedsth.nhs.uk"), 1);
+
+        let mut bad = event;
+        bad["now"] = json!("<aws.scheduler.scheduled-time>");
+        assert!(qnet_event_reminders::handle(&app, bad).await.is_err());
     }
 }

@@ -134,6 +134,25 @@ async fn expired_items_are_gone(store: &dyn RecordStore) {
     assert_eq!(store.get("TTL#1", "SESSION").await.unwrap(), Some(again));
 }
 
+async fn get_many_answers_in_order(store: &dyn RecordStore) {
+    let a = Item::new("MANY#1", "A", json!({"n": 1}));
+    let b = Item::new("MANY#2", "B", json!({"n": 2})).with_gsi1("MANYS", "B");
+    let gone = Item::new("MANY#3", "C", json!({"n": 3})).expiring_at(now() - 5);
+    for item in [a.clone(), b.clone(), gone] {
+        store.put(item, Condition::None).await.unwrap();
+    }
+    let keys: Vec<(String, String)> = [("MANY#2", "B"), ("MANY#9", "X"), ("MANY#1", "A"), ("MANY#3", "C")]
+        .iter()
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+        .collect();
+    assert_eq!(
+        store.get_many(&keys).await.unwrap(),
+        vec![Some(b), None, Some(a), None],
+        "in the order asked; absent and expired as None"
+    );
+    assert_eq!(store.get_many(&[]).await.unwrap(), vec![]);
+}
+
 /// Reads every page; checks each is at most `limit` long and that `next` is set
 /// exactly when more items follow.
 async fn all_pages(store: &dyn RecordStore, query: Query) -> Vec<Item> {
@@ -483,6 +502,37 @@ async fn moto_blobs() -> S3BlobStore {
     from_env::blob_store(&config, BUCKET)
 }
 
+/// `Write::Increment`: atomic, bounded, on an existing item only, leaving the
+/// version alone; a bound that fails cancels the whole transaction.
+async fn increments_are_bounded(store: &dyn RecordStore) {
+    let inc = |by: i64, at_least: Option<i64>, at_most: Option<i64>| Write::Increment {
+        pk: "EV#1".into(),
+        sk: "PLACES".into(),
+        field: "n".into(),
+        by,
+        at_least,
+        at_most,
+    };
+    let conflict = |e: &StoreError| matches!(e, StoreError::TransactionConflict { index: Some(0) });
+    let err = store.transact(vec![inc(1, None, Some(2))]).await.unwrap_err();
+    assert!(conflict(&err), "an absent item is not counted: {err:?}");
+    store.put(Item::new("EV#1", "PLACES", json!({"label": "x"})).with_version(3), Condition::NotExists).await.unwrap();
+    // An absent field counts as 0.
+    store.transact(vec![inc(1, None, Some(2))]).await.unwrap();
+    store.transact(vec![inc(1, None, Some(2))]).await.unwrap();
+    let other = Write::Put { item: Item::new("EV#1", "OTHER", json!({})), condition: Condition::None };
+    let err = store.transact(vec![inc(1, None, Some(2)), other]).await.unwrap_err();
+    assert!(conflict(&err), "over the bound: {err:?}");
+    assert_eq!(store.get("EV#1", "OTHER").await.unwrap(), None, "the transaction changed nothing");
+    store.transact(vec![inc(-2, Some(0), None)]).await.unwrap();
+    let err = store.transact(vec![inc(-1, Some(0), None)]).await.unwrap_err();
+    assert!(conflict(&err), "under the bound: {err:?}");
+    store.transact(vec![Write::increment("EV#1", "PLACES", "n", 5)]).await.unwrap();
+    let item = store.get("EV#1", "PLACES").await.unwrap().unwrap();
+    assert_eq!(item.data, json!({"label": "x", "n": 5}));
+    assert_eq!(item.version, 3, "the version is untouched");
+}
+
 // ---------------------------------------------------------------------------
 // The tests: each behaviour once per adapter.
 // ---------------------------------------------------------------------------
@@ -518,10 +568,12 @@ record_store_tests!(
     exists_condition,
     transactions_are_all_or_nothing,
     expired_items_are_gone,
+    get_many_answers_in_order,
     pagination_on_every_index,
     prefix_filtering,
     foreign_cursors_are_refused,
     json_round_trips,
+    increments_are_bounded,
 );
 
 mod embedded_blobs {

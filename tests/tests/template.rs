@@ -328,6 +328,7 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("SearchIndexerFunction", qnet_app::config::SEARCH_INDEXER_VARIABLES),
         ("MentoringFunction", MENTORING_VARIABLES),
         ("CoffeeRoundFunction", COFFEE_ROUND_VARIABLES),
+        ("EventRemindersFunction", qnet_app::config::EVENT_REMINDERS_VARIABLES),
     ])
 }
 
@@ -686,6 +687,7 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         // deletes only (no `Write::Check`).
         ("MentoringFunction", (&sender, none)),
         ("CoffeeRoundFunction", (&sender, none)),
+        ("EventRemindersFunction", (&sender, none)),
     ]);
     let functions = t.functions();
     assert_eq!(
@@ -1335,6 +1337,7 @@ fn outputs_name_what_the_front_end_and_operators_need() {
         "SesEventsFunctionName",
         "MentoringFunctionName",
         "CoffeeRoundFunctionName",
+        "EventRemindersFunctionName",
     ] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }

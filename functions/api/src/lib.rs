@@ -76,6 +76,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(people::me, people::update_me, people::erase_me))
         .routes(routes!(people::my_case_studies))
         .routes(routes!(people::moderation_queue))
+        .routes(routes!(routes::directory::list))
         .routes(routes!(digest::preview))
         .routes(routes!(routes::search::search))
         .routes(routes!(routes::resources::list, routes::resources::create))
@@ -99,6 +100,20 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(mentoring::offer))
         .routes(routes!(mentoring::accept))
         .routes(routes!(mentoring::decline))
+        .routes(routes!(routes::events::list, routes::events::create))
+        .routes(routes!(routes::events::get, routes::events::update))
+        .routes(routes!(routes::events::cancel))
+        .routes(routes!(routes::events::calendar))
+        .routes(routes!(routes::events::book, routes::events::bookings))
+        .routes(routes!(routes::events::cancel_booking))
+        .routes(routes!(routes::events::accept))
+        .routes(routes!(routes::events::decline))
+        .routes(routes!(routes::events::my_bookings))
+        .routes(routes!(routes::events::visit_request))
+        .routes(routes!(routes::events::accept_visit))
+        .routes(routes!(routes::events::decline_visit))
+        .routes(routes!(routes::calendar_feeds::status, routes::calendar_feeds::create, routes::calendar_feeds::revoke))
+        .routes(routes!(routes::calendar_feeds::feed))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.

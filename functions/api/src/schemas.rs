@@ -133,6 +133,9 @@ pub struct MemberPatchInput {
     pub topics: Option<Vec<String>>,
     pub digest: Option<DigestPatchInput>,
     pub coffee: Option<CoffeePatchInput>,
+    /// In the member directory (`GET /members`) for other signed-in members;
+    /// profiles start unlisted.
+    pub listed: Option<bool>,
 }
 
 /// Randomised coffee: `opt_in` puts the member in the pool of each new round.

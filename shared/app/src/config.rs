@@ -75,6 +75,8 @@ pub const MENTORING_VARIABLES: &[&str] = &[
     vars::LOG_LEVEL,
 ];
 pub const COFFEE_ROUND_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::MAIL_FROM, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
+pub const EVENT_REMINDERS_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::MAIL_FROM, vars::WEB_BASE_URL, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration is not usable: {}", .problems.join("; "))]
@@ -379,6 +381,34 @@ impl CoffeeRoundConfig {
         let c = CoffeeRoundConfig {
             table_name: r.required(vars::TABLE_NAME),
             mail_from: r.required(vars::MAIL_FROM),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            log_level: r.log_level(),
+        };
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the daily event reminders (`functions/event-reminders`).
+#[derive(Debug, Clone)]
+pub struct EventRemindersConfig {
+    pub table_name: String,
+    /// The address reminders come from (the API's event emails' address).
+    pub mail_from: String,
+    /// The front end that reminders link to (`/events/{id}`).
+    pub web_base_url: String,
+    pub configuration_set: Option<String>,
+    pub log_level: String,
+}
+
+impl EventRemindersConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<EventRemindersConfig, ConfigError> {
+        let c = EventRemindersConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            mail_from: r.required(vars::MAIL_FROM),
+            web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             log_level: r.log_level(),
         };

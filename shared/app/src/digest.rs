@@ -230,7 +230,7 @@ impl DigestSection for CaseStudiesSection {
 }
 
 /// `2026-03-02T09:00:00.000Z` → the London date `2026-03-02`.
-fn london_day(ts: &str) -> String {
+pub(crate) fn london_day(ts: &str) -> String {
     let parsed = OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339);
     match parsed {
         Ok(t) => {
@@ -443,6 +443,7 @@ impl Digest {
         let sections: Vec<Arc<dyn DigestSection>> = vec![
             Arc::new(CaseStudiesSection::new(&settings.web_base_url)),
             Arc::new(crate::resources::ResourcesSection::new(&settings.web_base_url)),
+            Arc::new(crate::events::EventsSection::new(&settings.web_base_url)),
         ];
         Digest { sections, pacer: Pacer::new(settings.max_per_second), settings, templates: None }
     }

@@ -234,6 +234,16 @@ impl App {
                 )
             });
         }
+        // The no-reply organiser of event invitations: calendar apps send their
+        // accept/decline replies there. Nothing is created and nothing answered.
+        if a.route == Route::NoReply {
+            return Ok(IngestReport::without_record(
+                a,
+                Outcome::Ignore,
+                Some("no_reply_address"),
+                Some("The message was sent to the no-reply address of event invitations; it is not read.".into()),
+            ));
+        }
         if a.outcome != Outcome::Accept {
             return Ok(IngestReport::without_record(a, a.outcome, a.reason, a.detail.clone()));
         }

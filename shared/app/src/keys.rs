@@ -16,6 +16,23 @@ pub fn org_domain_partition(domain: &str) -> String {
 pub fn member(id: &str) -> (String, String) {
     (format!("MEMBER#{id}"), "PROFILE".into())
 }
+/// Partitions of the member directory: a listed member has one entry (a
+/// summary) in each list their profile belongs to, so each filter is one Query;
+/// the sort key orders by name.
+pub fn member_directory(topic: Option<&str>, organisation_id: Option<&str>) -> String {
+    match (topic, organisation_id) {
+        (None, None) => "MEMBERDIR#all".into(),
+        (Some(t), None) => format!("MEMBERDIR#topic#{t}"),
+        (None, Some(o)) => format!("MEMBERDIR#org#{o}"),
+        (Some(t), Some(o)) => format!("MEMBERDIR#topic#{t}#org#{o}"),
+    }
+}
+/// How many members' profiles name an organisation, beside the organisation;
+/// all counters share the GSI1 partition [`ORG_MEMBER_COUNTS`].
+pub fn org_member_count(org_id: &str) -> (String, String) {
+    (format!("ORG#{org_id}"), "MEMBERCOUNT".into())
+}
+pub const ORG_MEMBER_COUNTS: &str = "ORGMEMBERCOUNTS";
 pub fn member_email(email: &str) -> (String, String) {
     (format!("MEMBEREMAIL#{email}"), "MEMBEREMAIL".into())
 }
@@ -224,4 +241,77 @@ pub fn members_resources(member_id: &str) -> String {
 /// filtered list is one Query, newest first.
 pub fn resource_list(topic: Option<&str>, kind: Option<&str>, organisation_id: Option<&str>) -> String {
     format!("RESLIST#{}#{}#{}", topic.unwrap_or("*"), kind.unwrap_or("*"), organisation_id.unwrap_or("*"))
+}
+
+// Events, training and bookings (`events.rs`). One partition per event holds
+// the event, its places counter, its bookings, its waitlist and its email
+// claims, so every read a booking needs is strongly consistent.
+
+/// An event (`data`: `events::Event`).
+pub fn event(id: &str) -> (String, String) {
+    (format!("EVENT#{id}"), "EVENT".into())
+}
+/// The event's places counter: `data.confirmed` is the number of confirmed
+/// bookings. Changed only by `Write::Increment` bounded by the capacity, in the
+/// same transaction as the booking it counts; apart from the event so bookings
+/// never change the event's version (its ETag).
+pub fn event_places(id: &str) -> (String, String) {
+    (format!("EVENT#{id}"), "PLACES".into())
+}
+/// One member's booking of an event (at most one per member: create-if-absent).
+/// Every booking of an event: Query `PK = EVENT#<event id>`, `begins_with(SK, "BOOKING#")`.
+/// A member's bookings, soonest event first: GSI2 [`members_bookings`], with
+/// `GSI2SK = <event starts_at>#<event id>` (rewritten when the event moves).
+pub fn booking(event_id: &str, member_id: &str) -> (String, String) {
+    (format!("EVENT#{event_id}"), format!("{BOOKING_PREFIX}{member_id}"))
+}
+pub const BOOKING_PREFIX: &str = "BOOKING#";
+/// GSI2 partition of one member's bookings; the sort key starts with the
+/// event's `starts_at`, so a time range (a calendar feed, tomorrow's reminders)
+/// is a key-ordered read.
+pub fn members_bookings(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#BOOKINGS")
+}
+pub fn members_booking_sort_key(starts_at: &str, event_id: &str) -> String {
+    format!("{starts_at}#{event_id}")
+}
+/// Booking id → member id, for the host's accept and decline routes.
+pub fn booking_ref(event_id: &str, booking_id: &str) -> (String, String) {
+    (format!("EVENT#{event_id}"), format!("BOOKINGID#{booking_id}"))
+}
+/// The waitlist, first in line first: a partition of its own (so reading the
+/// head of the line never reads the bookings), `SK = <waitlisted_at>#<booking id>`
+/// (time, then the ULID, so ties are broken fairly and stably).
+pub fn waitlist_entry(event_id: &str, waitlisted_at: &str, booking_id: &str) -> (String, String) {
+    (waitlist(event_id), format!("{waitlisted_at}#{booking_id}"))
+}
+pub fn waitlist(event_id: &str) -> String {
+    format!("EVENT#{event_id}#WAIT")
+}
+/// An email about an event claimed before it is sent (create-if-absent), so a
+/// retry never sends it twice; `what` names the message and its recipient.
+pub fn event_mail_claim(event_id: &str, what: &str) -> (String, String) {
+    (format!("EVENT#{event_id}"), format!("MAIL#{what}"))
+}
+/// Partitions of the upcoming-event lists (`all`, `topic#<t>`, `kind#<k>`,
+/// `org#<o>`): a summary per list, ascending on `SK = <starts_at>#<id>`, each
+/// expiring (TTL) when the event ends, so a list holds only what is to come.
+pub fn event_list(filter: Option<(&str, &str)>) -> String {
+    match filter {
+        None => "EVLIST#all".into(),
+        Some((k, v)) => format!("EVLIST#{k}#{v}"),
+    }
+}
+
+// Personal calendar feeds and event reminders (`calendar_feeds.rs`, `reminders.rs`).
+
+/// Which token is a member's live calendar feed (`data.token_hash`), beside the
+/// profile; the token itself is a [`token`] item of purpose `calendar_feed`.
+pub fn calendar_feed(member_id: &str) -> (String, String) {
+    (format!("MEMBER#{member_id}"), "CALFEED".into())
+}
+/// The claim that one member was reminded of one event starting on one London
+/// date (`yyyy-mm-dd`): an [`event_mail_claim`], so it lives and goes with the event.
+pub fn event_reminder_claim(event_id: &str, london_date: &str, member_id: &str) -> (String, String) {
+    event_mail_claim(event_id, &format!("reminder-{london_date}-{member_id}"))
 }

@@ -4,11 +4,15 @@
 
 pub mod auth;
 pub mod boards;
+pub mod calendar;
+pub mod calendar_feeds;
 pub mod case_studies;
 pub mod coffee;
 pub mod config;
 pub mod digest;
+pub mod directory;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod ingest;
 pub mod keys;
@@ -20,6 +24,7 @@ pub mod mentoring;
 pub mod moderation;
 pub mod organisations;
 pub mod projects;
+pub mod reminders;
 pub mod resources;
 pub mod search;
 pub mod suppression;

@@ -33,6 +33,10 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("email/mentoring-introduction.txt.tera", include_str!("../../../templates/email/mentoring-introduction.txt.tera")),
         ("email/coffee-introduction.html.tera", include_str!("../../../templates/email/coffee-introduction.html.tera")),
         ("email/coffee-introduction.txt.tera", include_str!("../../../templates/email/coffee-introduction.txt.tera")),
+        ("email/event-notice.html.tera", include_str!("../../../templates/email/event-notice.html.tera")),
+        ("email/event-notice.txt.tera", include_str!("../../../templates/email/event-notice.txt.tera")),
+        ("email/event-reminder.html.tera", include_str!("../../../templates/email/event-reminder.html.tera")),
+        ("email/event-reminder.txt.tera", include_str!("../../../templates/email/event-reminder.txt.tera")),
     ])
     .expect("the email templates parse");
     t

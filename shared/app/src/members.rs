@@ -6,7 +6,7 @@ use qnet_domain::member::{Member, MemberPatch};
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
 use crate::views::MemberView;
-use crate::{App, AppError, AppResult, Claims, encode, keys};
+use crate::{App, AppError, AppResult, Claims, directory, encode, keys};
 
 /// The stored form of a member (also used by benchmarks to seed many at once).
 pub fn member_item(m: &Member) -> Item {
@@ -47,23 +47,38 @@ impl App {
             topics: vec![],
             digest: Default::default(),
             coffee: Default::default(),
+            listed: false,
             created_at: now.clone(),
             updated_at: now,
             version: 1,
         };
         let (epk, esk) = keys::member_email(&m.email);
-        let writes = vec![
-            Write::Put { item: member_item(&m), condition: Condition::NotExists },
-            Write::Put { item: Item::new(epk, esk, serde_json::json!({"member_id": m.id})), condition: Condition::NotExists },
-        ];
-        match self.records.transact(writes).await {
-            Ok(()) => Ok(m),
-            Err(e) if e.is_conflict() => match self.get_record::<Member>(keys::member(&claims.sub)).await? {
-                Some((m, _)) => Ok(m),
-                None => Err(AppError::Conflict("this email address belongs to another member".into())),
-            },
-            Err(e) => Err(e.into()),
+        for attempt in 0..directory::ATTEMPTS {
+            let mut writes = vec![
+                Write::Put { item: member_item(&m), condition: Condition::NotExists },
+                Write::Put {
+                    item: Item::new(epk.clone(), esk.clone(), serde_json::json!({"member_id": m.id})),
+                    condition: Condition::NotExists,
+                },
+            ];
+            // Joining counts towards the organisation's members at once.
+            writes.extend(directory::count_writes(self, None, m.organisation_id.as_deref()).await?);
+            match self.records.transact(writes).await {
+                Ok(()) => return Ok(m),
+                Err(e) if e.is_conflict() => {
+                    if let Some((m, _)) = self.get_record::<Member>(keys::member(&claims.sub)).await? {
+                        return Ok(m);
+                    }
+                    if self.records.get(&epk, &esk).await?.is_some() {
+                        return Err(AppError::Conflict("this email address belongs to another member".into()));
+                    }
+                    // The organisation's counter moved: count again.
+                    directory::back_off(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        Err(AppError::Conflict("your profile is being created at this moment; try again".into()))
     }
 
     pub async fn member_view(&self, m: Member) -> AppResult<MemberView> {
@@ -87,21 +102,45 @@ impl App {
         {
             return Err(AppError::invalid("organisation_id", "is not a known organisation"));
         }
-        let mut m = self.member(claims).await?;
-        if let Some(v) = if_match
-            && v != m.version
-        {
-            return Err(AppError::VersionMismatch { current: m.version });
+        let mut expected = if_match;
+        for attempt in 0..directory::ATTEMPTS {
+            let old = self.member(claims).await?;
+            if let Some(v) = expected
+                && v != old.version
+            {
+                return Err(AppError::VersionMismatch { current: old.version });
+            }
+            let mut m = old.clone();
+            patch.clone().apply(&mut m);
+            m.version += 1;
+            m.updated_at = self.now_text();
+            // The directory entries and the organisation's count change with the
+            // profile, in one transaction.
+            let mut writes = vec![Write::Put { item: member_item(&m), condition: Condition::VersionIs(old.version) }];
+            if old.listed || m.listed {
+                let (mentor, check) = directory::mentor_state(self, &m.id).await?;
+                let entries = directory::entry_writes(
+                    Some(directory::Listing { member: &old, mentor }),
+                    Some(directory::Listing { member: &m, mentor }),
+                );
+                if !entries.is_empty() {
+                    writes.extend(entries);
+                    writes.push(check);
+                }
+            }
+            writes.extend(directory::count_writes(self, old.organisation_id.as_deref(), m.organisation_id.as_deref()).await?);
+            match self.records.transact(writes).await {
+                Ok(()) => return Ok(m),
+                // Someone else changed the profile: the caller decides again.
+                // Otherwise a counter or the mentor profile moved: try again.
+                Err(e) if e.is_conflict() => {
+                    expected = Some(old.version);
+                    directory::back_off(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        let old = m.version;
-        patch.apply(&mut m);
-        m.version += 1;
-        m.updated_at = self.now_text();
-        match self.records.put(member_item(&m), Condition::VersionIs(old)).await {
-            Ok(()) => Ok(m),
-            Err(e) if e.is_conflict() => Err(AppError::VersionMismatch { current: old + 1 }),
-            Err(e) => Err(e.into()),
-        }
+        Err(AppError::Conflict("your profile is changing at this moment; try again".into()))
     }
 
     /// Sets a member's organisation directly (the local token command's
@@ -136,18 +175,31 @@ impl App {
             }
         }
         self.revoke_member_tokens(&claims.sub).await?;
+        crate::calendar_feeds::erase(self, &claims.sub).await?;
         crate::boards::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;
         crate::mentoring::erase(self, claims).await?;
         crate::resources::erase(self, &claims.sub).await?;
+        crate::events::erase(self, claims).await?;
         let (pk, sk) = keys::member(&claims.sub);
         let (epk, esk) = keys::member_email(&claims.email);
-        self.records
-            .transact(vec![
-                Write::Delete { pk, sk, condition: Condition::None },
-                Write::Delete { pk: epk, sk: esk, condition: Condition::None },
-            ])
-            .await?;
-        Ok(())
+        for attempt in 0..directory::ATTEMPTS {
+            let mut writes = vec![Write::Delete { pk: epk.clone(), sk: esk.clone(), condition: Condition::None }];
+            match self.get_record::<Member>((pk.clone(), sk.clone())).await? {
+                Some((m, item)) => {
+                    // The directory entries and the organisation's count go with the profile.
+                    writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::VersionIs(item.version) });
+                    writes.extend(directory::entry_writes(Some(directory::Listing { member: &m, mentor: false }), None));
+                    writes.extend(directory::count_writes(self, m.organisation_id.as_deref(), None).await?);
+                }
+                None => writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::None }),
+            }
+            match self.records.transact(writes).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_conflict() => directory::back_off(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("your profile is changing at this moment; try again".into()))
     }
 }

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use qnet_domain::member::Member;
 use qnet_domain::mentoring::{Availability, MentorInput, RequestInput};
 use qnet_domain::organisation::OrganisationType;
 use qnet_matching::{CrossOrganisation, Kind, Mentor, Mode, Request, Weights};
@@ -425,13 +426,13 @@ impl App {
     /// not go below the mentees and unanswered offers the mentor has now.
     pub async fn put_mentor_profile(&self, claims: &Claims, body: &serde_json::Value) -> AppResult<MentorView> {
         let input = MentorInput::parse(body)?;
-        let member = self.member(claims).await?;
-        let Some(organisation_id) = member.organisation_id.clone() else {
-            return Err(conflict(
-                "choose your organisation first (PATCH /me organisation_id): mentors are matched across organisations",
-            ));
-        };
         for _ in 0..ATTEMPTS {
+            let member = self.member(claims).await?;
+            let Some(organisation_id) = member.organisation_id.clone() else {
+                return Err(conflict(
+                    "choose your organisation first (PATCH /me organisation_id): mentors are matched across organisations",
+                ));
+            };
             let existing = self.mentor_record(&claims.sub).await?;
             let now = self.now_text();
             let (active, held, created_at, version, condition) = match &existing {
@@ -465,7 +466,11 @@ impl App {
                 updated_at: now,
                 version,
             };
-            match self.records.put(mentor_item(&p), condition).await {
+            // The mentor badge in the member directory changes with the profile.
+            let badge_before = existing.as_ref().is_some_and(|(_, item)| crate::directory::offers_mentoring(item));
+            let mut writes = vec![Write::Put { item: mentor_item(&p), condition }];
+            writes.extend(badge_writes(&member, badge_before, !p.offers.is_empty()));
+            match self.records.transact(writes).await {
                 Ok(()) => return self.mentor_view(p).await,
                 Err(e) if e.is_conflict() => continue,
                 Err(e) => return Err(e.into()),
@@ -484,7 +489,10 @@ impl App {
             ));
         }
         let (pk, sk) = keys::mentor(&claims.sub);
-        match self.records.delete(&pk, &sk, Condition::VersionIs(item.version)).await {
+        let member = self.member(claims).await?;
+        let mut writes = vec![Write::Delete { pk, sk, condition: Condition::VersionIs(item.version) }];
+        writes.extend(badge_writes(&member, crate::directory::offers_mentoring(&item), false));
+        match self.records.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_conflict() => Err(conflict("your mentor profile changed at this moment; try again")),
             Err(e) => Err(e.into()),
@@ -1396,6 +1404,18 @@ impl App {
             }
         }
     }
+}
+
+/// The directory entries of a listed member whose mentor badge changes, on
+/// condition that the profile they were built from is still current.
+fn badge_writes(member: &Member, before: bool, after: bool) -> Vec<Write> {
+    use crate::directory::{Listing, entry_writes};
+    let mut w = entry_writes(Some(Listing { member, mentor: before }), Some(Listing { member, mentor: after }));
+    if !w.is_empty() {
+        // The profile written back unchanged: the entries were built from it.
+        w.push(Write::Put { item: crate::members::member_item(member), condition: Condition::VersionIs(member.version) });
+    }
+    w
 }
 
 /// Erasure: the member's requests are withdrawn (releasing any mentor's place)

@@ -8,7 +8,7 @@ use qnet_domain::organisation::{Organisation, OrganisationInput, email_domain};
 use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
-use crate::views::OrganisationList;
+use crate::views::{OrganisationList, OrganisationWithCount};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 /// How long a container trusts its copy of the organisation list. Organisations
@@ -95,8 +95,17 @@ impl App {
         Ok(page.items.iter().filter_map(|i| i.data.get("organisation_id")?.as_str().map(String::from)).collect())
     }
 
+    /// `GET /organisations`: each with its member count, read fresh (one Query
+    /// for all counters; see [`crate::directory`]).
     pub async fn list_organisations(&self) -> AppResult<OrganisationList> {
-        Ok(OrganisationList { items: self.organisations().await?.as_ref().clone(), next_cursor: None })
+        let counts = self.organisation_member_counts().await?;
+        let items = self
+            .organisations()
+            .await?
+            .iter()
+            .map(|o| OrganisationWithCount { member_count: counts.get(&o.id).copied().unwrap_or(0), organisation: o.clone() })
+            .collect();
+        Ok(OrganisationList { items, next_cursor: None })
     }
 
     pub async fn create_organisation(

@@ -12,11 +12,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use qnet_domain::case_study::{CaseStudy, Status};
 use qnet_domain::resource::Resource;
+use qnet_ports::Item;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::resources::resource_document;
-use crate::{App, AppError, AppResult, keys};
+use crate::{App, AppError, AppResult, decode, keys};
 
 /// A document as the index takes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +89,30 @@ struct Searchable {
     document: IndexDocument,
 }
 
+/// Where the record behind a hit of this kind lives.
+fn search_key(kind: &str, id: &str) -> Option<(String, String)> {
+    match kind {
+        "case_study" => Some(keys::case_study(id)),
+        "resource" => Some(keys::resource(id)),
+        _ => None,
+    }
+}
+
+/// [`App::searchable`] from the record's stored item.
+fn searchable_item(kind: &str, item: &Item) -> AppResult<Option<Searchable>> {
+    Ok(match kind {
+        "case_study" => {
+            Some(decode::<CaseStudy>(item)?).filter(|cs| cs.status == Status::Published && cs.hold.is_none()).map(|cs| {
+                Searchable { text: format!("{}\n{}\n{}", cs.title, cs.summary, cs.body), document: case_study_document(&cs) }
+            })
+        }
+        "resource" => Some(decode::<Resource>(item)?)
+            .filter(|r| r.status == Status::Published && r.hold.is_none())
+            .map(|r| Searchable { text: format!("{}\n{}", r.title, r.description), document: resource_document(&r) }),
+        _ => None,
+    })
+}
+
 fn case_study_document(cs: &CaseStudy) -> IndexDocument {
     let mut body = cs.summary.clone();
     body.push('\n');
@@ -153,22 +178,11 @@ impl App {
     /// The current, published and unheld record behind a search hit, as the
     /// index takes it and as highlights read it; `None` when it may not be shown.
     async fn searchable(&self, kind: &str, id: &str) -> AppResult<Option<Searchable>> {
-        Ok(match kind {
-            "case_study" => self
-                .get_record::<CaseStudy>(keys::case_study(id))
-                .await?
-                .filter(|(cs, _)| cs.status == Status::Published && cs.hold.is_none())
-                .map(|(cs, _)| Searchable {
-                    text: format!("{}\n{}\n{}", cs.title, cs.summary, cs.body),
-                    document: case_study_document(&cs),
-                }),
-            "resource" => self
-                .get_record::<Resource>(keys::resource(id))
-                .await?
-                .filter(|(r, _)| r.status == Status::Published && r.hold.is_none())
-                .map(|(r, _)| Searchable { text: format!("{}\n{}", r.title, r.description), document: resource_document(&r) }),
-            _ => None,
-        })
+        let Some((pk, sk)) = search_key(kind, id) else { return Ok(None) };
+        match self.records.get(&pk, &sk).await? {
+            Some(item) => searchable_item(kind, &item),
+            None => Ok(None),
+        }
     }
 
     /// `GET /search`.
@@ -219,15 +233,34 @@ impl App {
             limit: limit as usize,
         };
         let (hits, total) = index.search(&q).map_err(AppError::Unavailable)?;
-        let mut items = Vec::with_capacity(hits.len());
-        for (id, kind) in &hits {
-            // Re-checked against the current record: nothing withdrawn, held or
-            // edited out surfaces from a stale index.
-            let Some(current) = self.searchable(kind, id).await? else { continue };
-            // Title first, then the text: one pass over the current record.
-            let highlights = index.highlights(&current.text, text);
-            items.push(SearchItem { id: id.clone(), kind: kind.clone(), title: current.document.title, highlights });
+        // Re-checked against the current records, read together in one go:
+        // nothing withdrawn, held or edited out surfaces from a stale index.
+        let wanted: Vec<(usize, (String, String))> =
+            hits.iter().enumerate().filter_map(|(i, (id, kind))| search_key(kind, id).map(|k| (i, k))).collect();
+        let keys: Vec<(String, String)> = wanted.iter().map(|(_, k)| k.clone()).collect();
+        let records = self.records.get_many(&keys).await?;
+        let mut shown = Vec::with_capacity(records.len());
+        for ((i, _), item) in wanted.iter().zip(records) {
+            if let Some(item) = item
+                && let Some(current) = searchable_item(&hits[*i].1, &item)?
+            {
+                shown.push((*i, current));
+            }
         }
+        // Title first, then the text: one pass over each current record, the
+        // query read once for all of them.
+        let texts: Vec<&str> = shown.iter().map(|(_, c)| c.text.as_str()).collect();
+        let highlights = index.highlight_all(&texts, text);
+        let items = shown
+            .into_iter()
+            .zip(highlights)
+            .map(|((i, current), highlights)| SearchItem {
+                id: hits[i].0.clone(),
+                kind: hits[i].1.clone(),
+                title: current.document.title,
+                highlights,
+            })
+            .collect();
         let next = offset + hits.len();
         let next_cursor = (next < total && !hits.is_empty())
             .then(|| B64.encode(serde_json::to_vec(&SearchCursor { offset: next }).expect("cursors serialise")));

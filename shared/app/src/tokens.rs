@@ -1,4 +1,4 @@
-//! Opaque link tokens (unsubscribe links; later calendar feeds): 160 random bits,
+//! Opaque link tokens (unsubscribe links, board replies, calendar feeds): 160 random bits,
 //! written in base32 so they survive case-folding in an email address
 //! (`unsubscribe+TOKEN@…`). Only the token's SHA-256 is stored, so a copy of the
 //! table reveals no working link; nothing about the member can be read from a
@@ -51,6 +51,9 @@ pub enum TokenPurpose {
     /// Reply by email to a project board post (`reply+TOKEN@`); the context is
     /// `<project id>/<post id>`, one token per (follower, post).
     BoardReply,
+    /// Read the member's personal calendar feed (`GET /calendar-feeds/{token}`);
+    /// at most one live per member (`calendar_feeds.rs`).
+    CalendarFeed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -14,9 +14,18 @@ use crate::Claims;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationList {
-    pub items: Vec<Organisation>,
+    pub items: Vec<OrganisationWithCount>,
     /// Always null: the whole list fits one answer.
     pub next_cursor: Option<String>,
+}
+
+/// An organisation in `GET /organisations`, with how many members' profiles name it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganisationWithCount {
+    #[serde(flatten)]
+    pub organisation: Organisation,
+    /// Every member whose profile names this organisation, listed in the directory or not.
+    pub member_count: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,6 +41,8 @@ pub struct MemberView {
     pub digest: qnet_domain::digest::DigestPrefs,
     /// Randomised coffee: `opt_in` puts the member in the next rounds' pool.
     pub coffee: qnet_domain::member::CoffeePrefs,
+    /// In the member directory (`GET /members`).
+    pub listed: bool,
     /// Set when no email can go to this address (a hard bounce or a complaint).
     pub email_suppressed: Option<crate::suppression::SuppressionView>,
     pub created_at: String,
@@ -51,6 +62,7 @@ impl MemberView {
             topics: m.topics,
             digest: m.digest,
             coffee: m.coffee,
+            listed: m.listed,
             email_suppressed: None,
             created_at: m.created_at,
             updated_at: m.updated_at,

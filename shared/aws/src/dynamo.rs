@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
 use std::sync::Arc;
 
@@ -265,6 +265,49 @@ fn transact_item(table: &str, write: Write, now: i64) -> Result<TransactWriteIte
                 .set_expression_attribute_values(cond.values)
                 .build()
                 .map(|c| TransactWriteItem::builder().condition_check(c).build())
+        }
+        Write::Increment { pk, sk, field, by, at_least, at_most } => {
+            let live = "(attribute_not_exists(#exp) OR #exp > :now)";
+            // An absent field counts as 0: allowed when 0 + by is within the bounds.
+            let absent_fits = at_most.is_none_or(|m| by <= m) && at_least.is_none_or(|m| by >= m);
+            let mut bounds = Vec::new();
+            let mut values = HashMap::from([
+                (":now".to_owned(), AttributeValue::N(now.to_string())),
+                (":by".to_owned(), AttributeValue::N(by.to_string())),
+                (":zero".to_owned(), AttributeValue::N("0".into())),
+            ]);
+            // Bounds on the current value: current + by <= at_most, current + by >= at_least.
+            if let Some(m) = at_most {
+                bounds.push("#data.#f <= :most");
+                values.insert(":most".into(), AttributeValue::N(m.saturating_sub(by).to_string()));
+            }
+            if let Some(m) = at_least {
+                bounds.push("#data.#f >= :least");
+                values.insert(":least".into(), AttributeValue::N(m.saturating_sub(by).to_string()));
+            }
+            let mut expression = format!("attribute_exists(#pk) AND {live}");
+            if !bounds.is_empty() {
+                let present = bounds.join(" AND ");
+                if absent_fits {
+                    expression.push_str(&format!(" AND (attribute_not_exists(#data.#f) OR ({present}))"));
+                } else {
+                    expression.push_str(&format!(" AND attribute_exists(#data.#f) AND {present}"));
+                }
+            }
+            Update::builder()
+                .table_name(table)
+                .set_key(Some(key(&pk, &sk)))
+                .update_expression("SET #data.#f = if_not_exists(#data.#f, :zero) + :by")
+                .condition_expression(expression)
+                .set_expression_attribute_names(Some(HashMap::from([
+                    ("#pk".to_owned(), PK.to_owned()),
+                    ("#exp".to_owned(), EXPIRES_AT.to_owned()),
+                    ("#data".to_owned(), DATA.to_owned()),
+                    ("#f".to_owned(), field),
+                ])))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map(|u| TransactWriteItem::builder().update(u).build())
         }
     };
     built.map_err(|e| StoreError::Unavailable(format!("building a transaction: {e}")))

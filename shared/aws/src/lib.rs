@@ -25,10 +25,17 @@ pub use aws_sdk_sqs;
 /// them on the table and `table/index/*`).
 ///
 /// `TransactWriteItems` has no IAM action of its own: DynamoDB checks the
-/// action of each write inside it (PutItem, DeleteItem, ConditionCheckItem).
+/// action of each write inside it (PutItem, DeleteItem, ConditionCheckItem,
+/// and UpdateItem for `Write::Increment`).
 /// A unit test reads the adapter's source so this list cannot drift.
-pub const RECORD_STORE_IAM_ACTIONS: &[&str] =
-    &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"];
+pub const RECORD_STORE_IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:UpdateItem",
+];
 
 /// IAM actions [`S3BlobStore`] calls (objects: `bucket/*`; `s3:ListBucket`:
 /// the bucket itself).
@@ -58,7 +65,10 @@ mod iam_tests {
         ("delete_item", &["dynamodb:DeleteItem"]),
         ("update_item", &["dynamodb:UpdateItem"]),
         ("query", &["dynamodb:Query"]),
-        ("transact_write_items", &["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]),
+        (
+            "transact_write_items",
+            &["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"],
+        ),
         ("put_object", &["s3:PutObject"]),
         ("get_object", &["s3:GetObject", "s3:ListBucket"]),
         ("head_object", &["s3:GetObject", "s3:ListBucket"]),

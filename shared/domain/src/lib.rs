@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod case_study;
 pub mod digest;
 pub mod errors;
+pub mod event;
 pub mod member;
 pub mod mentoring;
 pub mod organisation;

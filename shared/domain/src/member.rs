@@ -21,6 +21,9 @@ pub struct Member {
     /// Randomised coffee: whether the member is in the next rounds' pool.
     #[serde(default)]
     pub coffee: CoffeePrefs,
+    /// In the member directory (`GET /members`); profiles start unlisted.
+    #[serde(default)]
+    pub listed: bool,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -35,6 +38,7 @@ pub struct MemberPatch {
     pub digest: Option<DigestPatch>,
     /// `coffee.opt_in`.
     pub coffee_opt_in: Option<bool>,
+    pub listed: Option<bool>,
 }
 
 /// Randomised coffee preferences (`PATCH /me` `coffee`).
@@ -47,7 +51,7 @@ pub struct CoffeePrefs {
 
 impl MemberPatch {
     pub fn parse(value: &serde_json::Value) -> Result<MemberPatch, FieldErrors> {
-        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest", "coffee"]);
+        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest", "coffee", "listed"]);
         let mut p = MemberPatch::default();
         if i.has("name") {
             p.name = i.text("name", Presence::Required, 1, 200);
@@ -67,6 +71,7 @@ impl MemberPatch {
                 v
             })
             .flatten();
+        p.listed = i.boolean("listed");
         i.errors.into_result(p)
     }
 
@@ -88,6 +93,9 @@ impl MemberPatch {
         }
         if let Some(c) = self.coffee_opt_in {
             m.coffee.opt_in = c;
+        }
+        if let Some(l) = self.listed {
+            m.listed = l;
         }
     }
 }

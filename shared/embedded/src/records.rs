@@ -173,6 +173,29 @@ impl RecordStore for EmbeddedRecordStore {
         .await
     }
 
+    /// One reader connection and one hop to a blocking thread for all the keys,
+    /// instead of one each: a search answer's twenty records cost one.
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Option<Item>>, StoreError> {
+        let (keys, now) = (keys.to_vec(), self.now());
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 \
+                 AND (expires_at IS NULL OR expires_at > ?3)"
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+            keys.iter()
+                .map(|(pk, sk)| {
+                    stmt.query_row(params![pk, sk, now], row_to_raw)
+                        .optional()
+                        .map_err(db_error)?
+                        .map(RawRow::into_item)
+                        .transpose()
+                })
+                .collect()
+        })
+        .await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         let row = EncodedItem::encode(item)?;
         let now = self.now();
@@ -234,6 +257,9 @@ impl RecordStore for EmbeddedRecordStore {
                 Write::Put { item, condition } => Ok(Prepared::Put(EncodedItem::encode(item)?, condition)),
                 Write::Delete { pk, sk, condition } => Ok(Prepared::Delete(pk, sk, condition)),
                 Write::Check { pk, sk, condition } => Ok(Prepared::Check(pk, sk, condition)),
+                Write::Increment { pk, sk, field, by, at_least, at_most } => {
+                    Ok(Prepared::Increment(Increment { pk, sk, field, by, at_least, at_most }))
+                }
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let now = self.now();
@@ -241,20 +267,33 @@ impl RecordStore for EmbeddedRecordStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
             // Check every condition before the first write, as DynamoDB does; the
             // transaction is dropped (rolled back) on any early return.
+            let mut counted = Vec::new();
             for (index, w) in writes.iter().enumerate() {
                 let (pk, sk, condition) = match w {
                     Prepared::Put(row, c) => (&row.pk, &row.sk, *c),
                     Prepared::Delete(pk, sk, c) | Prepared::Check(pk, sk, c) => (pk, sk, *c),
+                    Prepared::Increment(inc) => match inc.prepare(&tx, now)? {
+                        Some(data) => {
+                            counted.push(data);
+                            continue;
+                        }
+                        None => return Err(StoreError::TransactionConflict { index: Some(index) }),
+                    },
                 };
                 if !condition_holds(&tx, pk, sk, condition, now)? {
                     return Err(StoreError::TransactionConflict { index: Some(index) });
                 }
             }
+            let mut counted = counted.into_iter();
             for w in &writes {
                 match w {
                     Prepared::Put(row, _) => row.upsert(&tx)?,
                     Prepared::Delete(pk, sk, _) => delete_row(&tx, pk, sk)?,
                     Prepared::Check(..) => {}
+                    Prepared::Increment(inc) => {
+                        let data = counted.next().expect("one prepared document per increment");
+                        inc.apply(&tx, &data)?;
+                    }
                 }
             }
             tx.commit().map_err(db_error)
@@ -267,12 +306,62 @@ enum Prepared {
     Put(EncodedItem, Condition),
     Delete(String, String, Condition),
     Check(String, String, Condition),
+    Increment(Increment),
 }
 
 fn write_key(w: &Write) -> (&str, &str) {
-    match w {
-        Write::Put { item, .. } => (&item.pk, &item.sk),
-        Write::Delete { pk, sk, .. } | Write::Check { pk, sk, .. } => (pk, sk),
+    w.key()
+}
+
+/// A [`Write::Increment`]: the counter is read, checked and rewritten under the
+/// writer's lock, inside the transaction, so two increments can never both
+/// pass a bound that only one of them fits under.
+struct Increment {
+    pk: String,
+    sk: String,
+    field: String,
+    by: i64,
+    at_least: Option<i64>,
+    at_most: Option<i64>,
+}
+
+impl Increment {
+    /// The item's new document, or `None` when the item is absent (or expired)
+    /// or the result would leave the bounds.
+    fn prepare(&self, conn: &Connection, now: i64) -> Result<Option<String>, StoreError> {
+        let data: Option<String> = conn
+            .prepare_cached(
+                "SELECT data FROM items WHERE pk = ?1 AND sk = ?2 \
+                 AND (expires_at IS NULL OR expires_at > ?3)",
+            )
+            .map_err(db_error)?
+            .query_row(params![self.pk, self.sk, now], |r| r.get(0))
+            .optional()
+            .map_err(db_error)?;
+        let Some(data) = data else { return Ok(None) };
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&data).map_err(|e| StoreError::Unavailable(format!("stored item does not decode: {e}")))?;
+        let Some(map) = doc.as_object_mut() else {
+            return Err(StoreError::Unavailable("an increment needs an item whose data is an object".into()));
+        };
+        let current = match map.get(&self.field) {
+            None | Some(serde_json::Value::Null) => 0,
+            Some(v) => v.as_i64().ok_or_else(|| StoreError::Unavailable(format!("{} is not a whole number", self.field)))?,
+        };
+        let Some(next) = current.checked_add(self.by) else { return Ok(None) };
+        if self.at_most.is_some_and(|m| next > m) || self.at_least.is_some_and(|m| next < m) {
+            return Ok(None);
+        }
+        map.insert(self.field.clone(), serde_json::Value::from(next));
+        serde_json::to_string(&doc).map(Some).map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))
+    }
+
+    fn apply(&self, conn: &Connection, data: &str) -> Result<(), StoreError> {
+        conn.prepare_cached("UPDATE items SET data = ?3 WHERE pk = ?1 AND sk = ?2")
+            .map_err(db_error)?
+            .execute(params![self.pk, self.sk, data])
+            .map_err(db_error)?;
+        Ok(())
     }
 }
 

@@ -109,6 +109,9 @@ fn auto_reply_subject(subject: &str) -> bool {
 /// The routing token in an address's local part, when it has one.
 pub(crate) fn route_of(address: &str) -> Option<Route> {
     let local = address.trim().trim_matches(['<', '>']).split('@').next()?;
+    if local.eq_ignore_ascii_case("noreply") {
+        return Some(Route::NoReply);
+    }
     let (tag, token) = local.split_once('+')?;
     let valid =
         !token.is_empty() && token.len() < 64 && token.bytes().all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b));

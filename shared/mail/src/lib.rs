@@ -133,6 +133,9 @@ pub enum Route {
     Unsubscribe {
         token: String,
     },
+    /// `noreply@…`: the organiser named in event invitations. Calendar replies
+    /// (iMIP `METHOD:REPLY`) and anything else sent there are dropped.
+    NoReply,
 }
 
 /// A person named in a From header or a forwarded header block.

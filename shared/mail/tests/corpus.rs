@@ -40,6 +40,7 @@ fn check(name: &str, a: &Analysis, e: &Value, lf: bool) -> Vec<String> {
             Route::Submission => "submission".into(),
             Route::Reply { token } => format!("reply:{token}").into(),
             Route::Unsubscribe { token } => format!("unsubscribe:{token}").into(),
+            Route::NoReply => "noreply".into(),
         },
     );
     // An unencoded attached message changes size with its line ends.

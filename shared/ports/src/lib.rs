@@ -102,6 +102,43 @@ pub enum Write {
         sk: String,
         condition: Condition,
     },
+    /// Atomically adds `by` (negative to subtract) to the whole number
+    /// `data.<field>` of an existing, live item; an absent field counts as 0.
+    /// Nothing else changes (not `version`, so an `If-Match` on the item stays
+    /// valid: keep counters that move often on an item of their own, or accept
+    /// that a version-checked put of the whole item overwrites them).
+    ///
+    /// The write fails its condition, like any other (a lone write answers
+    /// [`StoreError::TransactionConflict`] naming it), when the item is absent or
+    /// when the result would leave `at_least..=at_most`. That is what makes a
+    /// counter safe under concurrency without read-modify-write retries: places
+    /// taken (`by: 1, at_most: Some(capacity)`), places freed (`by: -1,
+    /// at_least: Some(0)`), or an unbounded tally such as a download count.
+    /// DynamoDB runs it as an `Update` with `SET data.f = data.f + :by` and a
+    /// condition (IAM `dynamodb:UpdateItem`).
+    Increment {
+        pk: String,
+        sk: String,
+        field: String,
+        by: i64,
+        at_least: Option<i64>,
+        at_most: Option<i64>,
+    },
+}
+
+impl Write {
+    /// An increment of `data.<field>` by `by` with no bounds.
+    pub fn increment(pk: impl Into<String>, sk: impl Into<String>, field: impl Into<String>, by: i64) -> Write {
+        Write::Increment { pk: pk.into(), sk: sk.into(), field: field.into(), by, at_least: None, at_most: None }
+    }
+
+    /// The item this write touches.
+    pub fn key(&self) -> (&str, &str) {
+        match self {
+            Write::Put { item, .. } => (&item.pk, &item.sk),
+            Write::Delete { pk, sk, .. } | Write::Check { pk, sk, .. } | Write::Increment { pk, sk, .. } => (pk, sk),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +217,16 @@ impl StoreError {
 #[async_trait]
 pub trait RecordStore: Send + Sync + 'static {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    /// Several items by key, answered in the order asked (`None` for an absent
+    /// key): a search answer's records in one go. An adapter may read them in
+    /// one round trip; this default reads them one after another.
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for (pk, sk) in keys {
+            out.push(self.get(pk, sk).await?);
+        }
+        Ok(out)
+    }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;

@@ -270,77 +270,167 @@ impl SearchIndex {
     /// matching word in `<mark>…</mark>`. Callers pass the record's current
     /// text, so highlights never show text that has been edited out.
     pub fn highlights(&self, text: &str, query: &str) -> Vec<String> {
+        self.highlight_all(&[text], query).pop().unwrap_or_default()
+    }
+
+    /// [`highlights`](SearchIndex::highlights) for every text of one answer:
+    /// the query is read once, and each distinct word of the texts is compared
+    /// with it once (prose repeats its words, so most are a map lookup).
+    pub fn highlight_all(&self, texts: &[&str], query: &str) -> Vec<Vec<String>> {
+        let words = self.query_words(query);
+        if words.is_empty() {
+            return texts.iter().map(|_| Vec::new()).collect();
+        }
+        let mut seen: Seen = Seen::default();
+        let mut lower = String::new();
+        texts.iter().map(|text| snippets(text, &words, &mut seen, &mut lower)).collect()
+    }
+
+    /// The query's words as the index stores them (stemmed), and raw (lower
+    /// case): a typo in a word the stemmer changes ("frialty" → "frialti") is
+    /// then still one edit from the text's word.
+    fn query_words(&self, query: &str) -> Vec<QueryWord> {
         let mut words = self.terms(self.fields.title, query);
         if words.is_empty() {
             return vec![];
         }
-        // The raw query words too: a typo in a word the stemmer changes
-        // ("frialty" → "frialti") is then still one edit from the text's word.
         for raw in query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_QUERY_WORDS) {
             let raw = raw.to_lowercase();
             if !words.contains(&raw) {
                 words.push(raw);
             }
         }
-        // The text's words are compared raw (lower case) with the stemmed query
-        // words: equal, the stem as a prefix ("delay" in "delays"), or within the
-        // typo allowance. Cheaper than stemming the text, and it marks the same
-        // words. Only the first part of a long text is read, and only until there
-        // are enough matches for the snippets shown.
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let mut lower = String::new();
-        let limit = floor_char(text, text.len().min(HIGHLIGHT_SCAN_BYTES));
-        let mut start: Option<usize> = None;
-        for (i, c) in text[..limit].char_indices().chain(std::iter::once((limit, ' '))) {
-            if c.is_alphanumeric() {
-                start.get_or_insert(i);
-                continue;
-            }
-            let Some(from) = start.take() else { continue };
-            let word = &text[from..i];
-            lower.clear();
-            lower.extend(word.chars().flat_map(char::to_lowercase));
-            if words
-                .iter()
-                .any(|w| lower == *w || (w.chars().count() >= 4 && lower.starts_with(w.as_str())) || matches_word(&lower, w))
-            {
-                spans.push((from, i));
-                if spans.len() >= MAX_SNIPPETS * 4 {
-                    break;
+        words.into_iter().map(QueryWord::new).collect()
+    }
+}
+
+/// Whether each distinct word of an answer's texts matches the query. foldhash:
+/// seeded per process, and several times cheaper than SipHash on short words.
+type Seen<'t> = foldhash::HashMap<&'t str, bool>;
+
+/// A query word with its length and typo allowance worked out once.
+struct QueryWord {
+    text: String,
+    chars: usize,
+    allowed: usize,
+}
+
+impl QueryWord {
+    fn new(text: String) -> QueryWord {
+        let chars = text.chars().count();
+        let allowed = if chars >= 8 {
+            2
+        } else if chars >= 4 {
+            1
+        } else {
+            0
+        };
+        QueryWord { text, chars, allowed }
+    }
+
+    /// A text word (lower case) matches: equal, the stem as a prefix ("delay"
+    /// in "delays"), or within the typo allowance, as the fuzzy query does.
+    fn matches(&self, word: &str, word_chars: usize) -> bool {
+        word == self.text
+            || (self.chars >= 4 && word.starts_with(self.text.as_str()))
+            || (self.allowed > 0
+                && word_chars.abs_diff(self.chars) <= self.allowed
+                && edit_distance_capped(word, &self.text, self.allowed) <= self.allowed)
+    }
+}
+
+/// The snippets of one text. The text's words are compared raw (lower case)
+/// with the query words, which is cheaper than stemming the text and marks the
+/// same words; `seen` remembers each distinct word's answer. Only the first
+/// part of a long text is read, and only until there are enough matches for
+/// the snippets shown.
+fn snippets<'t>(text: &'t str, words: &[QueryWord], seen: &mut Seen<'t>, lower: &mut String) -> Vec<String> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let limit = floor_char(text, text.len().min(HIGHLIGHT_SCAN_BYTES));
+    let mut start: Option<usize> = None;
+    for (i, c) in text[..limit].char_indices().chain(std::iter::once((limit, ' '))) {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+            continue;
+        }
+        let Some(from) = start.take() else { continue };
+        let word = &text[from..i];
+        let hit = match seen.get(word) {
+            Some(&hit) => hit,
+            None => {
+                lower.clear();
+                if word.is_ascii() {
+                    lower.push_str(word);
+                    lower.make_ascii_lowercase();
+                } else {
+                    lower.extend(word.chars().flat_map(char::to_lowercase));
                 }
+                let chars = lower.chars().count();
+                let hit = words.iter().any(|w| w.matches(lower, chars));
+                seen.insert(word, hit);
+                hit
+            }
+        };
+        if hit {
+            spans.push((from, i));
+            if spans.len() >= MAX_SNIPPETS * 4 {
+                break;
             }
         }
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < spans.len() && out.len() < MAX_SNIPPETS {
-            let start = floor_char(text, spans[i].0.saturating_sub(CONTEXT));
-            let mut end = ceil_char(text, (spans[i].1 + CONTEXT).min(text.len()));
-            let mut j = i;
-            // Later matches inside this window join the same snippet.
-            while j + 1 < spans.len() && spans[j + 1].0 < end {
-                j += 1;
-                end = ceil_char(text, (spans[j].1 + CONTEXT).min(text.len()).max(end));
-            }
-            let mut s = String::new();
-            if start > 0 {
-                s.push('…');
-            }
-            let mut at = start;
-            for &(a, b) in &spans[i..=j] {
-                s.push_str(&escape(&text[at..a]));
-                s.push_str("<mark>");
-                s.push_str(&escape(&text[a..b]));
-                s.push_str("</mark>");
-                at = b;
-            }
-            s.push_str(&escape(&text[at..end]));
-            if end < text.len() {
-                s.push('…');
-            }
-            out.push(s.split_whitespace().collect::<Vec<_>>().join(" "));
-            i = j + 1;
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < spans.len() && out.len() < MAX_SNIPPETS {
+        let start = floor_char(text, spans[i].0.saturating_sub(CONTEXT));
+        let mut end = ceil_char(text, (spans[i].1 + CONTEXT).min(text.len()));
+        let mut j = i;
+        // Later matches inside this window join the same snippet.
+        while j + 1 < spans.len() && spans[j + 1].0 < end {
+            j += 1;
+            end = ceil_char(text, (spans[j].1 + CONTEXT).min(text.len()).max(end));
         }
-        out
+        let mut s = String::new();
+        if start > 0 {
+            s.push('…');
+        }
+        let mut at = start;
+        for &(a, b) in &spans[i..=j] {
+            push_escaped(&mut s, &text[at..a]);
+            s.push_str("<mark>");
+            push_escaped(&mut s, &text[a..b]);
+            s.push_str("</mark>");
+            at = b;
+        }
+        push_escaped(&mut s, &text[at..end]);
+        if end < text.len() {
+            s.push('…');
+        }
+        s.truncate(s.trim_end().len());
+        out.push(s);
+        i = j + 1;
+    }
+    out
+}
+
+/// HTML-escapes `text` onto `out`, with every run of white space as one space.
+fn push_escaped(out: &mut String, text: &str) {
+    let mut space = out.ends_with(' ') || out.is_empty();
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+                space = true;
+            }
+            continue;
+        }
+        space = false;
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
     }
 }
 
@@ -358,12 +448,9 @@ fn ceil_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// A stored word matches a query word as the fuzzy query does: exactly, or
 /// within one edit for words of 4+ letters, two for 8+ (a transposition is one).
+#[cfg(test)]
 fn matches_word(word: &str, query: &str) -> bool {
     if word == query {
         return true;
@@ -549,6 +636,25 @@ mod tests {
     }
 
     #[test]
+    fn highlight_all_answers_each_text_as_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(dir.path());
+        let texts = [
+            "  Frailty\n\tscreening   in the ED.  ",
+            "Nothing relevant here.",
+            "Screenings for FRAILTY and delays; frailty again.",
+        ];
+        let all = ix.highlight_all(&texts, "frialty screening");
+        assert_eq!(all.len(), 3);
+        for (text, h) in texts.iter().zip(&all) {
+            assert_eq!(&ix.highlights(text, "frialty screening"), h, "{text}");
+        }
+        assert_eq!(all[0], ["<mark>Frailty</mark> <mark>screening</mark> in the ED."], "white space collapsed and trimmed");
+        assert!(all[1].is_empty());
+        assert_eq!(all[2], ["<mark>Screenings</mark> for <mark>FRAILTY</mark> and delays; <mark>frailty</mark> again."]);
+    }
+
+    #[test]
     fn edit_distance_counts_transpositions_as_one() {
         assert_eq!(edit_distance("frailty", "frialty"), 1);
         assert_eq!(edit_distance("flow", "flwo"), 1);
@@ -572,6 +678,9 @@ impl qnet_app::search::TextSearch for SearchIndex {
     }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
         SearchIndex::highlights(self, text, query)
+    }
+    fn highlight_all(&self, texts: &[&str], query: &str) -> Vec<Vec<String>> {
+        SearchIndex::highlight_all(self, texts, query)
     }
 }
 
@@ -614,6 +723,9 @@ impl qnet_app::search::TextSearch for SwappableIndex {
     }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
         self.get().highlights(text, query)
+    }
+    fn highlight_all(&self, texts: &[&str], query: &str) -> Vec<Vec<String>> {
+        self.get().highlight_all(texts, query)
     }
 }
 

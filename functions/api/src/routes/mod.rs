@@ -1,5 +1,8 @@
+pub mod calendar_feeds;
 pub mod case_studies;
 pub mod digest;
+pub mod directory;
+pub mod events;
 pub mod mentoring;
 pub mod meta;
 pub mod organisations;

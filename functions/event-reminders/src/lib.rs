@@ -1,0 +1,45 @@
+//! The day-before event reminders: an EventBridge Scheduler schedule invokes
+//! this daily at 09:00 Europe/London. Everyone with a confirmed place on an
+//! event starting on the London date after the schedule's `now` is emailed once
+//! (`App::send_event_reminders`): each reminder is claimed before it is sent,
+//! so a retried or repeated run sends nothing twice.
+
+use qnet_app::App;
+use qnet_app::reminders::ReminderReport;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReminderError {
+    #[error("the event's `now` is not an RFC 3339 time: {0}")]
+    BadNow(String),
+    /// Some reminders were not sent; their claims were released, so Lambda's
+    /// retry of the invocation sends exactly those.
+    #[error("{failed} reminder(s) for {date} failed; the retry sends them")]
+    Failed { date: String, failed: usize },
+    #[error(transparent)]
+    App(#[from] qnet_app::AppError),
+}
+
+/// The moment of the run: the event's `now` (the schedule's time), else the clock.
+pub fn run_time(app: &App, event: &Value) -> Result<OffsetDateTime, ReminderError> {
+    match event.get("now") {
+        None | Some(Value::Null) => Ok(app.clock.now()),
+        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ReminderError::BadNow(format!("{s:?}: {e}"))),
+        Some(other) => Err(ReminderError::BadNow(other.to_string())),
+    }
+}
+
+/// The Lambda handler: the event is the schedule's input. An error fails the
+/// invocation, so Lambda retries it; reminders already sent are not sent again.
+pub async fn handle(app: &App, event: Value) -> Result<ReminderReport, ReminderError> {
+    let now = run_time(app, &event)?;
+    let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
+    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "event reminders");
+    let report = app.send_event_reminders(now).await?;
+    if report.failed > 0 {
+        return Err(ReminderError::Failed { date: report.date, failed: report.failed });
+    }
+    Ok(report)
+}
