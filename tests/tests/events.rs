@@ -721,3 +721,25 @@ async fn erasing_a_member_gives_their_place_to_the_first_in_line() {
     assert!(!list.text.contains("ann@"), "{}", list.text);
     assert_eq!(t.get(&format!("/events/{id}"), None).await.body["places"]["confirmed"], 1);
 }
+
+#[tokio::test]
+async fn scheduled_events_are_searchable_until_cancelled() {
+    let (t, org) = network().await;
+    let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let e = create(&t, &organiser, workshop(&org, 10)).await;
+    let id = e["id"].as_str().unwrap();
+    let found = t.get("/search?q=beginners&type=event", None).await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.body["items"][0]["id"], id, "{}", found.text);
+    assert_eq!(found.body["items"][0]["type"], "event");
+    assert!(found.body["items"][0]["highlights"].to_string().contains("<mark>beginners</mark>"), "{}", found.text);
+    // A typo still finds it; an edit shows at once.
+    assert_eq!(t.get("/search?q=beginers", None).await.body["items"][0]["id"], id);
+    let v = t.get(&format!("/events/{id}"), None).await.body["version"].as_u64().unwrap();
+    let renamed = t.patch(&format!("/events/{id}"), &organiser, v, json!({"title": "Run charts: a first look"})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    assert_eq!(t.get("/search?q=charts&type=event", None).await.body["items"][0]["title"], "Run charts: a first look");
+    let cancelled = t.post(&format!("/events/{id}/cancel"), Some(&organiser), Value::Null).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    assert_eq!(t.get("/search?q=charts&type=event", None).await.body["items"], json!([]));
+}

@@ -1,4 +1,4 @@
-//! The search indexer Lambda: the table's stream (filtered to case study and resource records,
+//! The search indexer Lambda: the table's stream (filtered to case study, resource and event records,
 //! batched for up to a minute, which debounces bursts of edits) triggers a full
 //! rebuild of the search index from the table, stored as a snapshot in S3 for
 //! the API to load. A full rebuild of a network's few thousand documents takes

@@ -521,8 +521,10 @@ impl App {
         writes.extend(list_writes(None, &e));
         let location = format!("/events/{}", e.id);
         tracing::info!(event = %e.id, kind = e.kind.as_str(), "event created");
-        let view = self.event_view(e).await?;
-        self.commit(writes, StoredResponse::created(location, encode(&view)), idem).await
+        let view = self.event_view(e.clone()).await?;
+        let answer = self.commit(writes, StoredResponse::created(location, encode(&view)), idem).await?;
+        self.index_event(&e);
+        Ok(answer)
     }
 
     /// `GET /events/{id}`: public.
@@ -645,6 +647,7 @@ impl App {
         writes.extend(list_writes(Some(&old), &new));
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         tracing::info!(event = %new.id, version = new.version, reschedule, "event updated");
+        self.index_event(&new);
         if new.starts_at != old.starts_at {
             self.rekey_bookings(&new).await?;
         }
@@ -677,6 +680,7 @@ impl App {
             writes.extend(list_writes(Some(&old), &new));
             self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
             tracing::info!(event = %new.id, "event cancelled");
+            self.index_event(&new);
             new
         };
         self.notify_bookings(&e, Notice::Cancelled).await?;

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::events::{Event, EventStatus};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use qnet_domain::case_study::{CaseStudy, Status};
@@ -94,12 +95,13 @@ fn search_key(kind: &str, id: &str) -> Option<(String, String)> {
     match kind {
         "case_study" => Some(keys::case_study(id)),
         "resource" => Some(keys::resource(id)),
+        "event" => Some(keys::event(id)),
         _ => None,
     }
 }
 
 /// [`App::searchable`] from the record's stored item.
-fn searchable_item(kind: &str, item: &Item) -> AppResult<Option<Searchable>> {
+fn searchable_item(kind: &str, item: &Item, now: time::OffsetDateTime) -> AppResult<Option<Searchable>> {
     Ok(match kind {
         "case_study" => {
             Some(decode::<CaseStudy>(item)?).filter(|cs| cs.status == Status::Published && cs.hold.is_none()).map(|cs| {
@@ -109,8 +111,24 @@ fn searchable_item(kind: &str, item: &Item) -> AppResult<Option<Searchable>> {
         "resource" => Some(decode::<Resource>(item)?)
             .filter(|r| r.status == Status::Published && r.hold.is_none())
             .map(|r| Searchable { text: format!("{}\n{}", r.title, r.description), document: resource_document(&r) }),
+        // Events are found while they are scheduled and not over.
+        "event" => {
+            Some(decode::<Event>(item)?).filter(|e| e.status == EventStatus::Scheduled && e.ends() > now).map(|e| Searchable {
+                text: format!("{}\n{}\n{}", e.title, e.description, e.what_you_will_see.as_deref().unwrap_or_default()),
+                document: event_document(&e),
+            })
+        }
         _ => None,
     })
+}
+
+fn event_document(e: &Event) -> IndexDocument {
+    let mut body = e.description.clone();
+    for extra in [e.what_you_will_see.as_deref(), e.host.as_deref(), e.location.as_deref()].into_iter().flatten() {
+        body.push('\n');
+        body.push_str(extra);
+    }
+    IndexDocument { id: e.id.clone(), kind: "event".into(), title: e.title.clone(), body, topics: e.topics.clone() }
 }
 
 fn case_study_document(cs: &CaseStudy) -> IndexDocument {
@@ -130,6 +148,15 @@ impl App {
     /// Puts a case study in the index when published, takes it out otherwise.
     /// Best effort: answers are re-checked against the record anyway, and a
     /// rebuild repairs any drift.
+    pub(crate) fn index_event(&self, e: &Event) {
+        let Some(index) = &self.search else { return };
+        let result =
+            if e.status == EventStatus::Scheduled { index.upsert(&[event_document(e)]) } else { index.remove(&[e.id.as_str()]) };
+        if let Err(err) = result {
+            tracing::error!(event = %e.id, error = %err, "the search index was not updated");
+        }
+    }
+
     pub(crate) fn index_case_study(&self, cs: &CaseStudy) {
         let Some(index) = &self.search else { return };
         let result = if cs.status == Status::Published && cs.hold.is_none() {
@@ -149,9 +176,11 @@ impl App {
     pub async fn rebuild_search_index(&self) -> AppResult<usize> {
         let Some(index) = &self.search else { return Ok(0) };
         let mut docs = Vec::new();
-        for (kind, list) in
-            [("case_study", keys::published_list(None, None)), ("resource", keys::resource_list(None, None, None))]
-        {
+        for (kind, list) in [
+            ("case_study", keys::published_list(None, None)),
+            ("resource", keys::resource_list(None, None, None)),
+            ("event", keys::event_list(None)),
+        ] {
             let mut cursor = None;
             loop {
                 let page = self
@@ -180,7 +209,7 @@ impl App {
     async fn searchable(&self, kind: &str, id: &str) -> AppResult<Option<Searchable>> {
         let Some((pk, sk)) = search_key(kind, id) else { return Ok(None) };
         match self.records.get(&pk, &sk).await? {
-            Some(item) => searchable_item(kind, &item),
+            Some(item) => searchable_item(kind, &item, self.now()),
             None => Ok(None),
         }
     }
@@ -240,9 +269,10 @@ impl App {
         let keys: Vec<(String, String)> = wanted.iter().map(|(_, k)| k.clone()).collect();
         let records = self.records.get_many(&keys).await?;
         let mut shown = Vec::with_capacity(records.len());
+        let now = self.now();
         for ((i, _), item) in wanted.iter().zip(records) {
             if let Some(item) = item
-                && let Some(current) = searchable_item(&hits[*i].1, &item)?
+                && let Some(current) = searchable_item(&hits[*i].1, &item, now)?
             {
                 shown.push((*i, current));
             }
