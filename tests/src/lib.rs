@@ -145,7 +145,23 @@ fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile:
     }
 }
 
+/// A clock stopped at one moment.
+pub struct FixedClock(pub time::OffsetDateTime);
+
+impl qnet_ports::Clock for FixedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
+    }
+}
+
 impl TestApp {
+    /// The same app (store, mailer, link key) at another moment.
+    pub fn at(&self, now: time::OffsetDateTime) -> qnet_app::App {
+        let mut app = self.app.clone();
+        app.clock = std::sync::Arc::new(FixedClock(now));
+        app
+    }
+
     /// A token for a person; the same email always gets the same member id.
     pub async fn token(&self, email: &str, roles: &[Role]) -> String {
         let sub =

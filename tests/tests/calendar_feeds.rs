@@ -5,34 +5,16 @@
 //! answer 404 problem+json and change nothing.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use qnet_app::{App, Claims};
+use qnet_app::Claims;
 use qnet_domain::Role;
 use qnet_embedded::Outbox;
-use qnet_ports::Clock;
 use qnet_tests::{Answer, TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// The same app (store, mailer) at another moment: events in the past are made
-/// and booked while they were still to come.
-fn at(t: &TestApp, now: OffsetDateTime) -> App {
-    let mut app = t.app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    app
-}
 
 fn in_days(days: i64, hour: u8) -> OffsetDateTime {
     let d = (OffsetDateTime::now_utc() + time::Duration::days(days)).date();
@@ -172,7 +154,7 @@ async fn the_feed_lists_exactly_the_events_the_member_is_confirmed_on() {
     };
     let mut past = Vec::new();
     for (days, title) in [(10, "Ten days ago"), (45, "Forty-five days ago")] {
-        let then = at(&t, in_days(-days - 5, 8));
+        let then = t.at(in_days(-days - 5, 8));
         let body = event_body(&org, title, 0, 5);
         let mut body = body;
         body["starts_at"] = json!(text(in_days(-days, 9)));

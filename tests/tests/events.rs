@@ -7,30 +7,15 @@
 use std::sync::Arc;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use qnet_app::{App, AppError, Claims};
+use qnet_app::{AppError, Claims};
 use qnet_domain::Role;
 use qnet_embedded::Outbox;
-use qnet_ports::{Clock, Condition, Item, Page, Query, RecordStore, StoreError, Write};
+use qnet_ports::{Condition, Item, Page, Query, RecordStore, StoreError, Write};
 use qnet_tests::{TestApp, spawn_app, spawn_app_on_moto_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// The same app (store, mailer, link key) at another moment.
-fn at(t: &TestApp, now: OffsetDateTime) -> App {
-    let mut app = t.app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    app
-}
 
 fn in_days(days: i64, hour: u8) -> OffsetDateTime {
     let d = (OffsetDateTime::now_utc() + time::Duration::days(days)).date();
@@ -528,9 +513,9 @@ async fn bookings_close_and_past_events_refuse() {
         "ann".into(),
         vec![],
     );
-    let after_close = at(&t, in_days(15, 9));
+    let after_close = t.at(in_days(15, 9));
     assert!(matches!(after_close.book(&claims, id, "http://x").await, Err(AppError::Conflict(m)) if m.contains("closed")));
-    let after_start = at(&t, in_days(20, 10));
+    let after_start = t.at(in_days(20, 10));
     assert!(matches!(after_start.book(&claims, id, "http://x").await, Err(AppError::Conflict(m)) if m.contains("started")));
     // Nothing was booked.
     assert_eq!(t.get(&format!("/events/{id}"), None).await.body["places"]["confirmed"], 0);

@@ -4,30 +4,11 @@
 //! (`qnet match` calls `App::run_matching`) and coffee rounds (`qnet coffee-round`
 //! calls `App::coffee_round`).
 
-use std::sync::Arc;
-
-use qnet_app::App;
 use qnet_embedded::Outbox;
-use qnet_ports::Clock;
 use qnet_tests::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// The same app (store, mailer, link key) at another moment.
-fn at(t: &TestApp, now: OffsetDateTime) -> App {
-    let mut app = t.app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    app
-}
 
 fn outbox(t: &TestApp) -> Vec<String> {
     let o = Outbox::open(&t.data_dir).unwrap();
@@ -383,7 +364,7 @@ async fn the_scheduled_pass_expires_lapsed_offers_and_assigns_open_requests() {
 
     // Eight days on, both offers have lapsed: each request goes to the other
     // mentor, never to the one who let it lapse.
-    let later = at(&t, OffsetDateTime::now_utc() + time::Duration::days(8));
+    let later = t.at(OffsetDateTime::now_utc() + time::Duration::days(8));
     let report = later.run_matching(later.clock.now(), false, &base).await.unwrap();
     let pairs: Vec<(String, String)> = report.assignments.iter().map(|m| (m.request_id.clone(), m.mentor_id.clone())).collect();
     assert_eq!(pairs.len(), 2, "both lapsed requests are proposed again, never to the mentor who let them lapse: {report:?}");

@@ -8,31 +8,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mail_parser::MessageParser;
+use qnet_app::Claims;
 use qnet_app::reminders::{ReminderReport, reminder_day};
-use qnet_app::{App, Claims};
 use qnet_domain::Role;
 use qnet_embedded::Outbox;
-use qnet_ports::{Clock, MailError, MailSender, OutgoingMail};
+use qnet_ports::{MailError, MailSender, OutgoingMail};
 use qnet_tests::{TestApp, spawn_app, spawn_app_on_moto};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
-
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-fn at(t: &TestApp, now: OffsetDateTime) -> App {
-    let mut app = t.app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    app
-}
 
 fn text(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap()
@@ -233,7 +219,7 @@ async fn a_failed_reminder_is_sent_by_the_next_run_and_qnet_reminders_reports_it
 #[tokio::test]
 async fn tomorrow_is_the_next_london_day_across_the_clock_changes() {
     let (t, org) = network().await;
-    let made = at(&t, datetime!(2027-03-01 09:00 UTC));
+    let made = t.at(datetime!(2027-03-01 09:00 UTC));
     let organiser = claims(ORGANISER, vec![Role::Organiser]);
     let ann = claims("ann@leedsth.nhs.uk", vec![]);
     for (name, starts) in [
@@ -265,7 +251,7 @@ async fn tomorrow_is_the_next_london_day_across_the_clock_changes() {
         // Sunday 31 October, 09:00 GMT: nothing on Monday.
         (datetime!(2027-10-31 09:00 UTC), "2027-11-01", &[][..]),
     ] {
-        let r = qnet::reminders::reminders_on(&at(&t, now), now).await.unwrap();
+        let r = qnet::reminders::reminders_on(&t.at(now), now).await.unwrap();
         assert_eq!((r.date.as_str(), r.events, r.sent, r.failed), (date, expected.len(), expected.len(), 0), "{r:?}");
         let all = reminders(&t);
         assert_eq!(all.len(), seen + expected.len(), "{all:?}");
@@ -287,7 +273,7 @@ async fn moto_reminders_and_a_calendar_feed_on_dynamodb() {
     let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
     let spread = i64::from(OffsetDateTime::now_utc().nanosecond() % 1500);
     let day = datetime!(2030-01-07 00:00 UTC) + time::Duration::days(spread);
-    let made = at(&t, day - time::Duration::days(10));
+    let made = t.at(day - time::Duration::days(10));
     let organiser = claims(ORGANISER, vec![Role::Organiser]);
     let (ann, bob) = (claims("ann@leedsth.nhs.uk", vec![]), claims("bob@leedsth.nhs.uk", vec![]));
     let created =
@@ -303,7 +289,7 @@ async fn moto_reminders_and_a_calendar_feed_on_dynamodb() {
     assert_eq!((again.sent, skipped(&again, "already_sent")), (0, 1), "{again:?}");
     assert_eq!(sent_to(&t), [("ann@leedsth.nhs.uk".to_string(), "Tomorrow: On DynamoDB".to_string())]);
 
-    let then = at(&t, eve);
+    let then = t.at(eve);
     let link = then.create_calendar_feed(&ann, &t.base).await.unwrap();
     let token = link.url.rsplit('/').next().unwrap().to_string();
     let ics = then.calendar_feed(&token).await.unwrap();
