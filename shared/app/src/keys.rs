@@ -207,7 +207,7 @@ pub fn members_follows(member_id: &str) -> String {
     format!("MEMBER#{member_id}#FOLLOWS")
 }
 /// Resources: the record, its earlier versions, its files, its download counter
-/// (the counter item's `version` is the count).
+/// (`data.downloads`, changed only by `Write::Increment`).
 pub fn resource(id: &str) -> (String, String) {
     (format!("RES#{id}"), "RES".into())
 }

@@ -25,6 +25,8 @@ use crate::views::SubmittedByView;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 pub const SUMMARY_CHARS: usize = 280;
+/// The download counter's field (`data.downloads` of the `DOWNLOADS` item).
+const DOWNLOADS: &str = "downloads";
 
 /// A resource as the API answers it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -243,7 +245,7 @@ impl App {
 
     async fn download_count(&self, id: &str) -> AppResult<u64> {
         let (pk, sk) = keys::resource_downloads(id);
-        Ok(self.records.get(&pk, &sk).await?.map(|i| i.version).unwrap_or(0))
+        Ok(self.records.get(&pk, &sk).await?.and_then(|i| i.data[DOWNLOADS].as_u64()).unwrap_or(0))
     }
 
     async fn view_resource(&self, viewer: Option<&Claims>, r: LoadedResource) -> AppResult<ResourceView> {
@@ -308,7 +310,11 @@ impl App {
         r.apply_guard();
         let view = self.view_resource(Some(claims), LoadedResource { resource: r.clone(), file: None }).await?;
         let response = StoredResponse::created(format!("/resources/{}", r.id), encode(&view));
-        let mut writes = vec![Write::Put { item: resource_item(&r), condition: Condition::NotExists }];
+        let (dpk, dsk) = keys::resource_downloads(&r.id);
+        let mut writes = vec![
+            Write::Put { item: resource_item(&r), condition: Condition::NotExists },
+            Write::Put { item: Item::new(dpk, dsk, serde_json::json!({ DOWNLOADS: 0 })), condition: Condition::NotExists },
+        ];
         if let Some(k) = idem {
             let (pk, sk) = keys::resource_idempotency_ref(&r.id);
             writes.push(Write::Put {
@@ -427,28 +433,11 @@ impl App {
         Ok(target)
     }
 
-    /// Adds one to the resource's download counter, atomically: a conditional
-    /// write on the counter item's version, retried when another download won.
+    /// Adds one to the resource's download counter: one atomic increment in
+    /// the store, so concurrent downloads all count.
     async fn count_download(&self, id: &str) -> AppResult<()> {
         let (pk, sk) = keys::resource_downloads(id);
-        self.increment_counter(&pk, &sk).await
-    }
-
-    /// Adds one to a counter item's version (its count), creating it at 1.
-    async fn increment_counter(&self, pk: &str, sk: &str) -> AppResult<()> {
-        for _attempt in 0..50 {
-            let (next, condition) = match self.records.get(pk, sk).await? {
-                Some(item) => (item.version + 1, Condition::VersionIs(item.version)),
-                None => (1, Condition::NotExists),
-            };
-            let item = Item::new(pk, sk, serde_json::json!({})).with_version(next);
-            match self.records.put(item, condition).await {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is_conflict() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict("too many downloads at once; try again".into()))
+        Ok(self.records.transact(vec![Write::increment(pk, sk, DOWNLOADS, 1)]).await?)
     }
 
     /// Puts a resource in the search index when published, takes it out
