@@ -648,14 +648,20 @@ impl App {
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         tracing::info!(event = %new.id, version = new.version, reschedule, "event updated");
         self.index_event(&new);
-        if new.starts_at != old.starts_at {
-            self.rekey_bookings(&new).await?;
+        // The change is stored: what follows must not fail the request (a retry
+        // with the old If-Match could not redo it), so failures are logged.
+        if reschedule && let Err(err) = self.notify_bookings(&new, Notice::Updated).await {
+            tracing::error!(event = %new.id, error = %err, "updated invitations not all sent");
         }
-        if new.capacity > old.capacity {
-            self.fill_places(&new.id).await?;
+        if new.starts_at != old.starts_at
+            && let Err(err) = self.rekey_bookings(&new).await
+        {
+            tracing::error!(event = %new.id, error = %err, "members' booking lists not re-sorted");
         }
-        if reschedule {
-            self.notify_bookings(&new, Notice::Updated).await?;
+        if new.capacity > old.capacity
+            && let Err(err) = self.fill_places(&new.id).await
+        {
+            tracing::error!(event = %new.id, error = %err, "places not refilled after a capacity rise");
         }
         self.event_view(new).await
     }
@@ -942,7 +948,9 @@ impl App {
                         if e.status == EventStatus::Scheduled {
                             self.send_member_cancel(&e, &b).await;
                         }
-                        self.fill_places(event_id).await?;
+                        if let Err(err) = self.fill_places(event_id).await {
+                            tracing::error!(event = %event_id, error = %err, "the freed place was not passed on yet");
+                        }
                     }
                     return Ok(());
                 }
@@ -1057,6 +1065,7 @@ impl App {
                             .transact(vec![
                                 Write::Put { item: booking_item(&next), condition: Condition::VersionIs(version) },
                                 Write::Put { item: waitlist_item(&next, &now), condition: Condition::NotExists },
+                                event_unchanged(e),
                             ])
                             .await
                     }
@@ -1072,7 +1081,21 @@ impl App {
                     match next.status {
                         BookingStatus::Confirmed => self.send_confirmation(e, &next, "confirm").await,
                         BookingStatus::Declined => self.send_plain(e, &next, Notice::Declined).await,
-                        _ => self.send_plain(e, &next, Notice::Waitlisted).await,
+                        _ => {
+                            // A place may have been freed since the count was full:
+                            // the first in line (perhaps this visitor) gets it.
+                            if let Err(err) = self.fill_places(&e.id).await {
+                                tracing::error!(event = %e.id, error = %err, "places not refilled after a visit was waitlisted");
+                            }
+                            if let Some((fresh, _)) = self.get_record::<Booking>(keys::booking(&e.id, &next.member_id)).await?
+                                && fresh.id == next.id
+                            {
+                                next = fresh;
+                            }
+                            if next.status == BookingStatus::Waitlisted {
+                                self.send_plain(e, &next, Notice::Waitlisted).await;
+                            }
+                        }
                     }
                     return Ok(next);
                 }
@@ -1096,7 +1119,10 @@ impl App {
     // ---- the host's emailed links ----
 
     fn visit_token(&self, e: &Event, b: &Booking) -> String {
-        self.links.sign(VISIT_PURPOSE, &format!("{}|{}", e.id, b.id), e.starts().unix_timestamp())
+        // Valid well past the start, so moving the event later keeps the host's
+        // links working; `bookable` refuses answers once the visit has started.
+        let expires = e.starts().max(self.now()) + VISIT_LINK_GRACE;
+        self.links.sign(VISIT_PURPOSE, &format!("{}|{}", e.id, b.id), expires.unix_timestamp())
     }
 
     fn visit_subject(&self, token: &str) -> Result<(String, String), VisitLinkStatus> {
@@ -1422,6 +1448,9 @@ fn render(name: &str, ctx: &tera::Context) -> AppResult<String> {
     crate::mail::render(name, ctx).map_err(|e| AppError::Unavailable(format!("template {name}: {e}")))
 }
 
+/// How long after the visit's start (or now) a host's emailed link stays valid.
+const VISIT_LINK_GRACE: time::Duration = time::Duration::days(90);
+
 /// How far ahead the digest looks for events.
 pub const DIGEST_EVENTS_AHEAD: time::Duration = time::Duration::days(28);
 
@@ -1522,23 +1551,32 @@ pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
         }
         for item in &page.items {
             let b: Booking = decode(item)?;
-            match app.cancel_booking(claims, &b.event_id).await {
-                Ok(()) => {}
-                Err(AppError::NotFound(_) | AppError::Conflict(_)) => {
-                    let (pk, sk) = keys::booking(&b.event_id, &b.member_id);
-                    let (rpk, rsk) = keys::booking_ref(&b.event_id, &b.id);
-                    let mut writes = vec![
-                        Write::Delete { pk, sk, condition: Condition::None },
-                        Write::Delete { pk: rpk, sk: rsk, condition: Condition::None },
-                    ];
-                    if let Some(at) = &b.waitlisted_at {
-                        let (wpk, wsk) = keys::waitlist_entry(&b.event_id, at, &b.id);
-                        writes.push(Write::Delete { pk: wpk, sk: wsk, condition: Condition::None });
-                    }
-                    app.records.transact(writes).await?;
-                }
+            let upcoming = match app.load_event(&b.event_id).await {
+                Ok((e, _)) => e.status == EventStatus::Scheduled && e.starts() > app.now(),
+                Err(AppError::NotFound(_)) => false,
                 Err(e) => return Err(e),
+            };
+            if upcoming {
+                // Cancelled as the member would: the place goes to the first in
+                // line. A busy event fails the erasure, which can be retried.
+                match app.cancel_booking(claims, &b.event_id).await {
+                    Ok(()) | Err(AppError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                continue;
             }
+            // Started, over, cancelled or gone: no place to pass on.
+            let (pk, sk) = keys::booking(&b.event_id, &b.member_id);
+            let (rpk, rsk) = keys::booking_ref(&b.event_id, &b.id);
+            let mut writes = vec![
+                Write::Delete { pk, sk, condition: Condition::None },
+                Write::Delete { pk: rpk, sk: rsk, condition: Condition::None },
+            ];
+            if let Some(at) = &b.waitlisted_at {
+                let (wpk, wsk) = keys::waitlist_entry(&b.event_id, at, &b.id);
+                writes.push(Write::Delete { pk: wpk, sk: wsk, condition: Condition::None });
+            }
+            app.records.transact(writes).await?;
         }
     }
 }

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
 use std::sync::Arc;
@@ -214,6 +215,31 @@ impl RecordStore for DynamoRecordStore {
             return Ok(());
         }
         let now = self.now();
+        // A lone increment (a download count) is a plain UpdateItem: DynamoDB
+        // cancels concurrent transactions on one item (TransactionConflict), while
+        // concurrent updates of it all apply.
+        if let [Write::Increment { .. }] = writes.as_slice() {
+            let single = transact_item(&self.table, writes.into_iter().next().expect("one write"), now)?;
+            let u = single.update().ok_or_else(|| StoreError::Unavailable("an increment builds an update".into()))?;
+            return self
+                .client
+                .update_item()
+                .table_name(u.table_name())
+                .set_key(Some(u.key().clone()))
+                .update_expression(u.update_expression())
+                .set_condition_expression(u.condition_expression().map(str::to_string))
+                .set_expression_attribute_names(u.expression_attribute_names().cloned())
+                .set_expression_attribute_values(u.expression_attribute_values().cloned())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| match e.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
+                        StoreError::TransactionConflict { index: Some(0) }
+                    }
+                    _ => sdk_error("UpdateItem", e),
+                });
+        }
         let mut transact_items = Vec::with_capacity(writes.len());
         for w in writes {
             transact_items.push(transact_item(&self.table, w, now)?);
