@@ -7,63 +7,7 @@
 use qnet_app::Claims;
 use qnet_domain::Role;
 use qnet_domain::topics::TOPICS;
-
-const WORDS: &[&str] = &[
-    "frailty",
-    "discharge",
-    "flow",
-    "falls",
-    "pressure",
-    "ulcers",
-    "sepsis",
-    "screening",
-    "deterioration",
-    "handover",
-    "medication",
-    "errors",
-    "waiting",
-    "times",
-    "outpatient",
-    "clinic",
-    "primary",
-    "care",
-    "mental",
-    "health",
-    "crisis",
-    "community",
-    "nursing",
-    "therapy",
-    "stroke",
-    "pathway",
-    "dementia",
-    "delirium",
-    "nutrition",
-    "hydration",
-    "board",
-    "round",
-    "huddle",
-    "safety",
-    "cross",
-    "measure",
-    "run",
-    "chart",
-    "shift",
-    "trend",
-    "variation",
-    "pdsa",
-    "cycle",
-    "ward",
-    "theatre",
-    "recovery",
-    "pharmacy",
-    "lounge",
-    "transport",
-    "social",
-    "workers",
-    "carers",
-    "team",
-    "patients",
-];
+use qnet_search::synthetic::Words;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -78,12 +22,8 @@ async fn main() {
     let moderator = Claims::new("moderator".into(), "mod@leedsth.nhs.uk".into(), "Mod".into(), vec![Role::Moderator]);
     let org = serde_json::json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]});
     app.create_organisation(&admin, &org, None).await.expect("organisation");
-    let mut seed = 7u64;
-    let mut next = move || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) as usize
-    };
-    let mut words = |k: usize| (0..k).map(|_| WORDS[next() % WORDS.len()]).collect::<Vec<_>>().join(" ");
+    let mut text = Words::new(7);
+    let mut words = |k: usize| text.sentence(k);
     let mut last = String::new();
     for i in 0..n {
         let body = serde_json::json!({

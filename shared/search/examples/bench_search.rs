@@ -3,100 +3,18 @@
 
 use std::time::Instant;
 
+use qnet_search::synthetic::{QUERIES, Words};
 use qnet_search::{SearchDoc, SearchIndex, SearchQuery};
-
-const WORDS: &[&str] = &[
-    "frailty",
-    "discharge",
-    "flow",
-    "falls",
-    "pressure",
-    "ulcers",
-    "sepsis",
-    "screening",
-    "deterioration",
-    "handover",
-    "medication",
-    "errors",
-    "waiting",
-    "times",
-    "outpatient",
-    "clinic",
-    "primary",
-    "care",
-    "mental",
-    "health",
-    "crisis",
-    "community",
-    "nursing",
-    "therapy",
-    "stroke",
-    "pathway",
-    "dementia",
-    "delirium",
-    "nutrition",
-    "hydration",
-    "board",
-    "round",
-    "huddle",
-    "safety",
-    "cross",
-    "measure",
-    "run",
-    "chart",
-    "shift",
-    "trend",
-    "variation",
-    "pdsa",
-    "cycle",
-    "ward",
-    "theatre",
-    "recovery",
-    "pharmacy",
-    "discharge",
-    "lounge",
-    "transport",
-    "social",
-    "workers",
-    "carers",
-];
-const QUERIES: &[&str] = &[
-    "frailty",
-    "frialty screening",
-    "discharge before noon",
-    "falls prevention",
-    "pressure ulcers",
-    "sepsis screening tool",
-    "deterioration news2",
-    "handover safety",
-    "medication errors",
-    "waiting times clinic",
-    "mental health crisis",
-    "community nursing",
-    "stroke pathway",
-    "dementia delirium",
-    "nutrition hydration",
-    "board round huddle",
-    "run chart shift",
-    "pdsa cycle",
-    "theatre recovery",
-    "discharge lounge transport",
-];
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5_000);
-    let mut seed = 42u64;
-    let mut next = move || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) as usize
-    };
-    let mut sentence = |len: usize| (0..len).map(|_| WORDS[next() % WORDS.len()]).collect::<Vec<_>>().join(" ");
+    let mut words = Words::new(42);
     let docs: Vec<SearchDoc> = (0..n)
         .map(|i| SearchDoc {
             id: format!("doc{i:05}"),
             kind: ["case_study", "resource", "event"][i % 3].into(),
-            title: sentence(6),
-            body: sentence(400),
+            title: words.sentence(6),
+            body: words.sentence(400),
             topics: vec![["flow", "frailty", "patient-safety", "measurement"][i % 4].into()],
         })
         .collect();

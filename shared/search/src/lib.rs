@@ -11,6 +11,9 @@
 //! take highlights from the current text ([`highlights`]), so a stale index can
 //! never show withdrawn or edited-out text.
 
+#[doc(hidden)]
+pub mod synthetic;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
