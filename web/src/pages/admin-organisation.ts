@@ -1,0 +1,6 @@
+import type { PageContext } from '../router';
+import { heading } from '../ui/common';
+
+export default function page(ctx: PageContext): void {
+  heading(ctx, 'admin-organisation');
+}
