@@ -20,7 +20,7 @@ export default async function caseStudies(ctx: PageContext): Promise<void> {
     h('p', null, h('a', { class: 'nhsuk-link', href: '/case-studies/new' }, 'Share a case study')),
     filterForm(ctx, [
       select({ field: 'topic', label: 'Topic', value: topic, options: [['', 'All topics'], ...allTopics.map((t): [string, string] => [t.id, t.name])] }),
-      select({ field: 'organisation_id', label: 'Organisation', value: org, options: [['', 'All organisations'], ...orgs.map((o): [string, string] => [o.organisation.id, o.organisation.name])] }),
+      select({ field: 'organisation_id', label: 'Organisation', value: org, options: [['', 'All organisations'], ...orgs.map((o): [string, string] => [o.id, o.name])] }),
     ]),
     cardList(
       list.items.map((cs) =>

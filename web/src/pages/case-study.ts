@@ -14,6 +14,13 @@ export const SECTION_HEADINGS: [keyof Sections, string][] = [
   ['contact', 'Contact'],
 ];
 
+/** The body the API requires: the sections as text under their headings. */
+export function composeBody(sections: Sections): string {
+  return SECTION_HEADINGS.filter(([k]) => sections[k])
+    .map(([k, label]) => `${label}\n${sections[k]}`)
+    .join('\n\n');
+}
+
 export function sizeText(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
@@ -33,7 +40,8 @@ export function caseStudyBody(cs: CaseStudyView, names: Map<string, string>): HT
   );
   const sections = SECTION_HEADINGS.filter(([k]) => cs.sections[k]);
   for (const [k, title] of sections) out.push(h('section', null, h('h2', null, title), paragraphs(cs.sections[k] ?? '')));
-  if (cs.body && !sections.some(([k]) => (cs.sections[k] ?? '').trim() === cs.body.trim())) {
+  const body = cs.body.trim();
+  if (body && body !== composeBody(cs.sections).trim() && !sections.some(([k]) => (cs.sections[k] ?? '').trim() === body)) {
     out.push(h('section', null, h('h2', null, sections.length ? 'More about this work' : 'About this work'), paragraphs(cs.body)));
   }
   const files = cs.attachments.filter((a) => a.status === 'ready');
