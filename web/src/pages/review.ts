@@ -93,6 +93,7 @@ export default async function review(ctx: PageContext): Promise<void> {
         },
       }),
     );
+    if (kind === 'case-studies') ctx.main.append(h('p', null, link(`/case-studies/${encodeURIComponent(id)}/edit`, 'Edit the submission')));
     ctx.main.append(actions, rejectForm);
     initCounts(rejectForm);
   }
