@@ -26,6 +26,15 @@ function logo(): SVGSVGElement {
   return svg;
 }
 
+function searchIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  for (const [k, v] of Object.entries({ class: 'nhsuk-icon nhsuk-icon--search', viewBox: '0 0 24 24', width: '16', height: '16', focusable: 'false', 'aria-hidden': 'true' })) svg.setAttribute(k, v);
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'm20.7 18.9-4.1-4.1a7 7 0 1 0-1.4 1.4l4 4.1a1 1 0 0 0 1.5 0c.4-.4.4-1 0-1.4ZM6 10.6a5 5 0 1 1 10 0 5 5 0 0 1-10 0Z');
+  svg.appendChild(path);
+  return svg;
+}
+
 export interface Shell {
   main: HTMLElement;
   alerts: HTMLElement;
@@ -111,7 +120,7 @@ function header(): HTMLElement {
               'div',
               { class: 'nhsuk-input-wrapper' },
               h('input', { class: 'nhsuk-input', id: 'search-field', name: 'q', type: 'search', autocomplete: 'off', placeholder: 'Search' }),
-              h('button', { class: 'nhsuk-button nhsuk-button--small', type: 'submit' }, 'Search'),
+              h('button', { class: 'nhsuk-button nhsuk-button--icon nhsuk-button--small', type: 'submit' }, searchIcon(), h('span', { class: 'nhsuk-u-visually-hidden' }, 'Search')),
             ),
           ),
         ),

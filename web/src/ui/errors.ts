@@ -28,11 +28,11 @@ export function clearErrors(ctx: PageContext): void {
 function summary(title: string, items: { text: string; href?: string }[], extra?: Node): HTMLElement {
   const box = h(
     'div',
-    { class: 'nhsuk-error-summary', tabindex: '-1' },
+    { class: 'nhsuk-error-summary', tabindex: '-1', role: 'alert', 'aria-labelledby': 'error-summary-title' },
     h(
       'div',
-      { role: 'alert' },
-      h('h2', { class: 'nhsuk-error-summary__title' }, title),
+      null,
+      h('h2', { class: 'nhsuk-error-summary__title', id: 'error-summary-title' }, title),
       h(
         'div',
         { class: 'nhsuk-error-summary__body' },
