@@ -27,7 +27,8 @@ async fn main() {
     let case_studies = args.get(1).copied().unwrap_or(200);
     let dir = std::env::temp_dir().join(format!("qnet-bench-digest-{}", ulid::Ulid::generate()));
     std::fs::create_dir_all(&dir).unwrap();
-    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1").expect("backend");
+    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1", std::sync::Arc::new(qnet_ports::SystemClock))
+        .expect("backend");
     let app = &backend.app;
 
     let t = Instant::now();

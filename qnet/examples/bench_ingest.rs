@@ -35,7 +35,8 @@ fn peak_rss_kib() -> u64 {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dir = tempfile_dir();
-    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1").expect("backend");
+    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1", std::sync::Arc::new(qnet_ports::SystemClock))
+        .expect("backend");
     let opts = IngestOptions { dry_run: true, mail_from: "case-studies@qnet.localhost".into() };
     if args.get(1).map(String::as_str) == Some("--one") {
         let raw = std::fs::read(&args[2]).expect("the message");

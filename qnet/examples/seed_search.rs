@@ -14,9 +14,10 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("DATA_DIR"));
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5_000);
-    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1").expect("backend");
+    let backend = qnet::backend::Backend::open_embedded(&dir, "http://127.0.0.1", std::sync::Arc::new(qnet_ports::SystemClock))
+        .expect("backend");
     // Seed without the index; the server builds it from the store.
-    let app = qnet_app::App::new(backend.app.records.clone(), backend.app.blobs.clone(), backend.app.clock.clone());
+    let app = qnet_app::App::new(backend.app.records.clone(), backend.app.blobs.clone(), backend.app.clock().clone());
     let admin = Claims::new("admin".into(), "admin@leedsth.nhs.uk".into(), "Admin".into(), vec![Role::Admin]);
     let author = Claims::new("author".into(), "author@leedsth.nhs.uk".into(), "Author".into(), vec![]);
     let moderator = Claims::new("moderator".into(), "mod@leedsth.nhs.uk".into(), "Mod".into(), vec![Role::Moderator]);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use qnet_app::{App, LocalTokens};
 use qnet_embedded::{EmbeddedBlobStore, EmbeddedRecordStore, Outbox, load_or_create_secret};
-use qnet_ports::{MailSender, SystemClock};
+use qnet_ports::{Clock, MailSender};
 
 pub struct Backend {
     pub kind: &'static str,
@@ -64,8 +64,10 @@ impl Backend {
         }
     }
 
-    /// The embedded backend: SQLite for records and files for blobs, under `data_dir`.
-    pub fn open_embedded(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
+    /// The embedded backend: SQLite for records and files for blobs, under
+    /// `data_dir`, all judging time by `clock` (the real one, or a `--now`).
+    /// Items whose TTL has passed by that clock are deleted on opening.
+    pub fn open_embedded(data_dir: &Path, base_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Backend> {
         let secret =
             load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
         let tokens = LocalTokens::new(&secret);
@@ -74,7 +76,9 @@ impl Backend {
         let blobs = EmbeddedBlobStore::open(data_dir, secret, base_url.to_string())
             .with_context(|| format!("cannot open the file store in {}", data_dir.display()))?;
         let outbox = Outbox::open(data_dir).with_context(|| format!("cannot open the outbox in {}", data_dir.display()))?;
-        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), Arc::new(SystemClock))
+        let records = records.with_clock(clock.clone());
+        records.purge_expired().with_context(|| format!("cannot purge expired items in {}", data_dir.display()))?;
+        let app = App::new(Arc::new(records), Arc::new(blobs.clone()), clock)
             .with_web_base_url(&web_base_url())
             .with_api_base_url(base_url)
             .with_link_key(&link_key(&secret))
@@ -113,12 +117,13 @@ impl Backend {
         Ok(self)
     }
 
-    pub async fn open(data_dir: &Path, base_url: &str) -> anyhow::Result<Backend> {
+    /// The backend `QNET_BACKEND` names, its app on `clock`.
+    pub async fn open(data_dir: &Path, base_url: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Backend> {
         let secret =
             load_or_create_secret(data_dir).with_context(|| format!("cannot use the data directory {}", data_dir.display()))?;
         let tokens = LocalTokens::new(&secret);
         match std::env::var("QNET_BACKEND").unwrap_or_else(|_| "embedded".into()).as_str() {
-            "embedded" | "" => Self::open_embedded(data_dir, base_url),
+            "embedded" | "" => Self::open_embedded(data_dir, base_url, clock),
             "aws" => {
                 let config = qnet_app::config::StorageConfig::read(qnet_app::config::Reader::from_env())?;
                 let sdk = qnet_aws::from_env::sdk_config().await;
@@ -130,7 +135,7 @@ impl Backend {
                 let app = App::new(
                     Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
                     Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
-                    Arc::new(SystemClock),
+                    clock,
                 )
                 .with_web_base_url(&web_base_url())
                 .with_api_base_url(base_url)

@@ -10,19 +10,10 @@ use qnet_app::config::Reader;
 use qnet_ports::Clock;
 use time::OffsetDateTime;
 
-/// The clock of a run with `--now`: proposals made in it date from that moment.
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// The app on the data directory, with the matching settings from the
-/// environment (`QNET_MATCHING_WEIGHTS`, `QNET_MENTORING_OFFER_DAYS`).
-async fn open(data_dir: &Path) -> anyhow::Result<App> {
-    let backend = crate::backend::Backend::open(data_dir, qnet_app::DEFAULT_API_BASE_URL).await?;
+/// The app on the data directory at `clock`, with the matching settings from
+/// the environment (`QNET_MATCHING_WEIGHTS`, `QNET_MENTORING_OFFER_DAYS`).
+async fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+    let backend = crate::backend::Backend::open(data_dir, qnet_app::DEFAULT_API_BASE_URL, clock).await?;
     let mut reader = Reader::from_env();
     let settings = reader.mentoring();
     reader.finish()?;
@@ -31,15 +22,14 @@ async fn open(data_dir: &Path) -> anyhow::Result<App> {
 
 /// `app` at `now`: what the run writes is dated from that moment.
 fn at(app: &App, now: OffsetDateTime) -> App {
-    let mut app = app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    app
+    app.at(now)
 }
 
 /// `qnet match`: expires lapsed offers and assigns open requests; answers the
 /// JSON it prints, `{"assignments": [...], "unmatched": [...]}`.
-pub async fn run_match(data_dir: &Path, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
-    match_on(&open(data_dir).await?, now, dry_run).await
+pub async fn run_match(data_dir: &Path, clock: Arc<dyn Clock>, dry_run: bool) -> anyhow::Result<String> {
+    let now = clock.now();
+    match_on(&open(data_dir, clock).await?, now, dry_run).await
 }
 
 /// What `qnet match` does once the app is open (the tests call it on theirs).
@@ -52,8 +42,9 @@ pub async fn match_on(app: &App, now: OffsetDateTime, dry_run: bool) -> anyhow::
 
 /// `qnet coffee-round`: the round of the week holding `now`; answers the JSON it
 /// prints, `{"round", "pairs"}`.
-pub async fn run_coffee_round(data_dir: &Path, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
-    coffee_round_on(&open(data_dir).await?, now, dry_run).await
+pub async fn run_coffee_round(data_dir: &Path, clock: Arc<dyn Clock>, dry_run: bool) -> anyhow::Result<String> {
+    let now = clock.now();
+    coffee_round_on(&open(data_dir, clock).await?, now, dry_run).await
 }
 
 /// What `qnet coffee-round` does once the app is open (the tests call it on theirs).

@@ -7,10 +7,12 @@ use qnet::backend;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use qnet_app::Claims;
 use qnet_domain::Role;
+use qnet_ports::{Clock, FixedClock, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "qnet", version, about = "Qnet, the quality-improvement network, on one machine")]
@@ -146,15 +148,15 @@ fn main() -> ExitCode {
             }
             Command::SesEvent { data_dir, file } => ses_event(data_dir, file).await,
             Command::Match { data_dir, now, dry_run } => {
-                println!("{}", qnet::community::run_match(&data_dir, parse_now(now)?, dry_run).await?);
+                println!("{}", qnet::community::run_match(&data_dir, clock_at(now)?, dry_run).await?);
                 Ok(())
             }
             Command::CoffeeRound { data_dir, now, dry_run } => {
-                println!("{}", qnet::community::run_coffee_round(&data_dir, parse_now(now)?, dry_run).await?);
+                println!("{}", qnet::community::run_coffee_round(&data_dir, clock_at(now)?, dry_run).await?);
                 Ok(())
             }
             Command::Reminders { data_dir, now } => {
-                let report = qnet::reminders::run_reminders(&data_dir, parse_now(now)?).await?;
+                let report = qnet::reminders::run_reminders(&data_dir, clock_at(now)?).await?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 if report.failed > 0 {
                     anyhow::bail!("{} reminder(s) failed (listed in failures); running again retries them", report.failed);
@@ -182,7 +184,7 @@ async fn serve(addr: SocketAddr, data_dir: PathBuf, smtp: Option<SocketAddr>) ->
     qnet_app::logging::init(&std::env::var("QNET_LOG_LEVEL").unwrap_or_else(|_| "info".into()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
-    let mut backend = backend::Backend::open(&data_dir, &base_url).await?;
+    let mut backend = backend::Backend::open(&data_dir, &base_url, Arc::new(SystemClock)).await?;
     if backend.kind == "embedded" {
         backend = backend.with_search(&data_dir)?;
     }
@@ -233,7 +235,7 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     } else {
         data_dir.clone()
     };
-    let backend = backend::Backend::open(&dir, "http://127.0.0.1").await?;
+    let backend = backend::Backend::open(&dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
     let opts = IngestOptions { dry_run, mail_from: backend.mail_from.clone() };
     let report = backend.app.ingest(&inbound, &opts, backend.mailer.as_ref()).await?;
     if dir != data_dir {
@@ -243,10 +245,13 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     Ok(())
 }
 
-fn parse_now(now: Option<String>) -> anyhow::Result<time::OffsetDateTime> {
+/// The clock of a command: stopped at `--now` when given (the whole run, its
+/// store included, believes it is then), else the real one.
+fn clock_at(now: Option<String>) -> anyhow::Result<Arc<dyn Clock>> {
     match now {
-        None => Ok(time::OffsetDateTime::now_utc()),
+        None => Ok(Arc::new(SystemClock)),
         Some(t) => time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+            .map(|at| Arc::new(FixedClock(at)) as Arc<dyn Clock>)
             .map_err(|e| anyhow::anyhow!("--now {t} is not an RFC 3339 time such as 2026-03-09T07:00:00Z: {e}")),
     }
 }
@@ -259,8 +264,9 @@ async fn digest(
     email: Option<String>,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let now = parse_now(now)?;
-    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
+    let clock = clock_at(now)?;
+    let now = clock.now();
+    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1", clock).await?;
     let digest = qnet_app::digest::Digest::new(backend.digest_settings());
     if preview {
         let email = email.expect("clap requires --email with --preview");
@@ -293,7 +299,7 @@ async fn ses_event(data_dir: PathBuf, file: PathBuf) -> anyhow::Result<()> {
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
     let notices = qnet_app::suppression::parse_ses_notifications(&value)
         .map_err(|e| anyhow::anyhow!("{} is not an SES bounce or complaint notification: {e}", file.display()))?;
-    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
+    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
     let report = backend.app.apply_ses_notices(&notices).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
@@ -323,7 +329,7 @@ async fn token(
     if !(1..=24 * 30).contains(&hours) {
         anyhow::bail!("--hours must be from 1 to 720");
     }
-    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1").await?;
+    let backend = backend::Backend::open(&data_dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
     let app = &backend.app;
     let org = match &organisation {
         Some(o) => Some(
@@ -343,7 +349,9 @@ async fn token(
     {
         app.set_member_organisation(&claims, &o.id).await?;
     }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    // A token's lifetime is judged by the API with the real time (as Cognito's
+    // are), so it is signed with the app's clock, which is the real one here.
+    let now = app.clock().now().unix_timestamp() as u64;
     println!("{}", backend.tokens.sign(&claims, now, hours * 3600));
     Ok(())
 }

@@ -10,24 +10,15 @@ use qnet_app::reminders::ReminderReport;
 use qnet_ports::Clock;
 use time::OffsetDateTime;
 
-/// The clock of a run with `--now`: claims made in it date from that moment.
-struct FixedClock(OffsetDateTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> OffsetDateTime {
-        self.0
-    }
-}
-
-/// `qnet reminders`: reminds the events of the London day after `now`.
-pub async fn run_reminders(data_dir: &Path, now: OffsetDateTime) -> anyhow::Result<ReminderReport> {
-    let backend = crate::backend::Backend::open(data_dir, qnet_app::DEFAULT_API_BASE_URL).await?;
+/// `qnet reminders`: reminds the events of the London day after the clock's now.
+pub async fn run_reminders(data_dir: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<ReminderReport> {
+    let now = clock.now();
+    let backend = crate::backend::Backend::open(data_dir, qnet_app::DEFAULT_API_BASE_URL, clock).await?;
     reminders_on(&backend.app, now).await
 }
 
-/// What `qnet reminders` does once the app is open (the tests call it on theirs).
+/// What `qnet reminders` does once the app is open (the tests call it on
+/// theirs): the app runs at `now`, claims made in it date from that moment.
 pub async fn reminders_on(app: &App, now: OffsetDateTime) -> anyhow::Result<ReminderReport> {
-    let mut app = app.clone();
-    app.clock = Arc::new(FixedClock(now));
-    Ok(app.send_event_reminders(now).await?)
+    Ok(app.at(now).send_event_reminders(now).await?)
 }

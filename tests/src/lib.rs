@@ -90,8 +90,9 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let base = format!("http://{}", listener.local_addr().unwrap());
     // The embedded backend is the default; tests must not depend on the caller's env.
-    let backend =
-        Backend::open_embedded(dir.path(), &base).and_then(|b| b.with_search(dir.path())).expect("the embedded backend opens");
+    let backend = Backend::open_embedded(dir.path(), &base, Arc::new(qnet_ports::SystemClock))
+        .and_then(|b| b.with_search(dir.path()))
+        .expect("the embedded backend opens");
     serve(backend, listener, dir, base)
 }
 
@@ -145,21 +146,13 @@ fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile:
     }
 }
 
-/// A clock stopped at one moment.
-pub struct FixedClock(pub time::OffsetDateTime);
-
-impl qnet_ports::Clock for FixedClock {
-    fn now(&self) -> time::OffsetDateTime {
-        self.0
-    }
-}
+pub use qnet_ports::FixedClock;
 
 impl TestApp {
-    /// The same app (store, mailer, link key) at another moment.
+    /// The same app (store, mailer, link key) at another moment; its store
+    /// judges expiry at that moment too.
     pub fn at(&self, now: time::OffsetDateTime) -> qnet_app::App {
-        let mut app = self.app.clone();
-        app.clock = std::sync::Arc::new(FixedClock(now));
-        app
+        self.app.at(now)
     }
 
     /// A token for a person; the same email always gets the same member id.
@@ -168,7 +161,8 @@ impl TestApp {
             self.app.member_id_for_email(email).await.unwrap().unwrap_or_else(|| format!("m-{}", email.replace(['@', '.'], "-")));
         let name = email.split('@').next().unwrap().replace('.', " ");
         let claims = Claims::new(sub, email.into(), name, roles.to_vec());
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        // Tokens are judged by the real time (as the API does), whatever the app's clock.
+        let now = qnet_ports::Clock::now(&qnet_ports::SystemClock).unix_timestamp() as u64;
         self.tokens.sign(&claims, now, 3600)
     }
 

@@ -347,8 +347,8 @@ async fn a_member_without_a_valid_address_is_reported() {
 /// records a digest as sent.
 struct FlakyStore {
     inner: Arc<dyn RecordStore>,
-    fail_transactions: AtomicBool,
-    fail_sent_marks: AtomicBool,
+    fail_transactions: Arc<AtomicBool>,
+    fail_sent_marks: Arc<AtomicBool>,
 }
 
 #[async_trait::async_trait]
@@ -374,15 +374,22 @@ impl RecordStore for FlakyStore {
         }
         self.inner.transact(writes).await
     }
+    fn at_clock(&self, clock: Arc<dyn qnet_ports::Clock>) -> Arc<dyn RecordStore> {
+        Arc::new(FlakyStore {
+            inner: self.inner.at_clock(clock),
+            fail_transactions: self.fail_transactions.clone(),
+            fail_sent_marks: self.fail_sent_marks.clone(),
+        })
+    }
 }
 
 fn flaky(t: &TestApp) -> (App, Arc<FlakyStore>) {
     let store = Arc::new(FlakyStore {
         inner: t.app.records.clone(),
-        fail_transactions: AtomicBool::new(false),
-        fail_sent_marks: AtomicBool::new(false),
+        fail_transactions: Arc::new(AtomicBool::new(false)),
+        fail_sent_marks: Arc::new(AtomicBool::new(false)),
     });
-    let app = App::new(store.clone(), t.app.blobs.clone(), t.app.clock.clone());
+    let app = App::new(store.clone(), t.app.blobs.clone(), t.app.clock().clone());
     (app, store)
 }
 

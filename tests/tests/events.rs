@@ -340,7 +340,7 @@ async fn two_hundred_bookings_for_fifty_places() {
 /// DynamoDB) decides who gets a place.
 struct OneAtATime {
     inner: Arc<dyn RecordStore>,
-    gate: tokio::sync::Mutex<()>,
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[async_trait::async_trait]
@@ -365,11 +365,14 @@ impl RecordStore for OneAtATime {
         let _g = self.gate.lock().await;
         self.inner.transact(writes).await
     }
+    fn at_clock(&self, clock: Arc<dyn qnet_ports::Clock>) -> Arc<dyn RecordStore> {
+        Arc::new(OneAtATime { inner: self.inner.at_clock(clock), gate: self.gate.clone() })
+    }
 }
 
 #[tokio::test]
 async fn moto_two_hundred_bookings_for_fifty_places() {
-    let t = spawn_app_on_moto_with(|inner| Arc::new(OneAtATime { inner, gate: tokio::sync::Mutex::new(()) })).await;
+    let t = spawn_app_on_moto_with(|inner| Arc::new(OneAtATime { inner, gate: Arc::new(tokio::sync::Mutex::new(())) })).await;
     let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
     capacity_holds(&t, &org).await;
 }

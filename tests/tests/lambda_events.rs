@@ -174,10 +174,9 @@ mod digests {
     fn app_at(now: OffsetDateTime) -> (App, Arc<TestClock>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(TestClock(Mutex::new(now)));
-        let records = qnet_embedded::EmbeddedRecordStore::open(dir.path()).unwrap().with_clock(clock.clone());
-        let blobs = qnet_embedded::EmbeddedBlobStore::open(dir.path(), [7u8; 32], "http://127.0.0.1:9".into())
-            .unwrap()
-            .with_clock(clock.clone());
+        let records = qnet_embedded::EmbeddedRecordStore::open(dir.path()).unwrap();
+        let blobs = qnet_embedded::EmbeddedBlobStore::open(dir.path(), [7u8; 32], "http://127.0.0.1:9".into()).unwrap();
+        // App::new binds both stores to the clock.
         (App::new(Arc::new(records), Arc::new(blobs), clock.clone()), clock, dir)
     }
 
@@ -380,24 +379,14 @@ mod digests {
 /// inputs, on an app whose clock is fixed (records are made through the same
 /// use cases the API calls).
 mod schedules {
-    use std::sync::Arc;
 
     use qnet_app::Claims;
     use qnet_embedded::Outbox;
-    use qnet_ports::Clock;
     use qnet_tests::spawn_app;
     use serde_json::{Value, json};
-    use time::OffsetDateTime;
     use time::macros::datetime;
 
     use super::fixture;
-
-    struct Fixed(OffsetDateTime);
-    impl Clock for Fixed {
-        fn now(&self) -> OffsetDateTime {
-            self.0
-        }
-    }
 
     fn claims(who: &str) -> Claims {
         Claims::new(format!("m-{who}"), who.to_string(), who.split('@').next().unwrap().into(), vec![])
@@ -444,8 +433,7 @@ mod schedules {
         let t = spawn_app().await;
         t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
         t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
-        let mut app = t.app.clone();
-        app.clock = Arc::new(Fixed(datetime!(2026-11-23 09:00 UTC)));
+        let app = t.app.at(datetime!(2026-11-23 09:00 UTC));
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
         app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
@@ -478,8 +466,7 @@ mod schedules {
         let t = spawn_app().await;
         t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
         t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
-        let mut app = t.app.clone();
-        app.clock = Arc::new(Fixed(datetime!(2026-11-27 09:00 UTC)));
+        let app = t.app.at(datetime!(2026-11-27 09:00 UTC));
         for who in ["ann@leedsth.nhs.uk", "bob@bradford.gov.uk"] {
             app.update_member(&claims(who), &json!({"coffee": {"opt_in": true}}), None).await.unwrap();
         }
@@ -527,7 +514,7 @@ mod search_indexer {
         assert_eq!(qnet_search_indexer::changed_records(&event), 2);
         let work = tempfile::tempdir().unwrap();
         // The indexer runs without a local index of its own.
-        let indexer_app = qnet_app::App::new(t.app.records.clone(), t.app.blobs.clone(), t.app.clock.clone());
+        let indexer_app = qnet_app::App::new(t.app.records.clone(), t.app.blobs.clone(), t.app.clock().clone());
         let first = qnet_search_indexer::handle(&indexer_app, work.path(), event.clone()).await.unwrap();
         assert_eq!(first.documents, 1);
         let api = qnet_search::startup_index(&indexer_app, &work.path().join("api")).await.unwrap();
@@ -548,25 +535,15 @@ mod search_indexer {
 /// The day-before event reminders, from their EventBridge Scheduler input: the
 /// schedule's `now` (not the clock) decides which day is tomorrow.
 mod event_reminders {
-    use std::sync::Arc;
 
     use qnet_app::Claims;
     use qnet_domain::Role;
     use qnet_embedded::Outbox;
-    use qnet_ports::Clock;
     use qnet_tests::spawn_app;
     use serde_json::{Value, json};
-    use time::OffsetDateTime;
     use time::macros::datetime;
 
     use super::fixture;
-
-    struct Fixed(OffsetDateTime);
-    impl Clock for Fixed {
-        fn now(&self) -> OffsetDateTime {
-            self.0
-        }
-    }
 
     fn reminders_to(dir: &std::path::Path, email: &str) -> usize {
         let o = Outbox::open(dir).unwrap();
@@ -582,8 +559,7 @@ mod event_reminders {
     async fn the_schedule_reminds_tomorrows_events_once() {
         let t = spawn_app().await;
         let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
-        let mut app = t.app.clone();
-        app.clock = Arc::new(Fixed(datetime!(2026-11-20 09:00 UTC)));
+        let app = t.app.at(datetime!(2026-11-20 09:00 UTC));
         let organiser = Claims::new("m-olu".into(), "olu@leedsth.nhs.uk".into(), "Olu".into(), vec![Role::Organiser]);
         let ann = Claims::new("m-ann".into(), "ann@leedsth.nhs.uk".into(), "Ann".into(), vec![]);
         let body = json!({"kind": "training", "title": "Run charts", "description": "Bring your data.",

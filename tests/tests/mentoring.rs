@@ -365,7 +365,7 @@ async fn the_scheduled_pass_expires_lapsed_offers_and_assigns_open_requests() {
     // Eight days on, both offers have lapsed: each request goes to the other
     // mentor, never to the one who let it lapse.
     let later = t.at(OffsetDateTime::now_utc() + time::Duration::days(8));
-    let report = later.run_matching(later.clock.now(), false, &base).await.unwrap();
+    let report = later.run_matching(later.clock().now(), false, &base).await.unwrap();
     let pairs: Vec<(String, String)> = report.assignments.iter().map(|m| (m.request_id.clone(), m.mentor_id.clone())).collect();
     assert_eq!(pairs.len(), 2, "both lapsed requests are proposed again, never to the mentor who let them lapse: {report:?}");
     for (request_id, mentor_id) in pairs {

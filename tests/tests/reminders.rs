@@ -203,14 +203,14 @@ async fn a_failed_reminder_is_sent_by_the_next_run_and_qnet_reminders_reports_it
     assert!(reminders(&t).is_empty());
 
     // `qnet reminders` on the data directory: the claims were released, so it sends both.
-    let report = qnet::reminders::run_reminders(&t.data_dir, now).await.unwrap();
+    let report = qnet::reminders::run_reminders(&t.data_dir, Arc::new(qnet_ports::FixedClock(now))).await.unwrap();
     assert_eq!((report.sent, report.failed), (2, 0), "{report:?}");
     let printed: Value = serde_json::to_value(&report).unwrap();
     for field in ["date", "events", "sent", "skipped", "failed", "failures"] {
         assert!(printed.get(field).is_some(), "the summary has {field}: {printed}");
     }
     assert_eq!(reminders(&t).len(), 2);
-    assert_eq!(qnet::reminders::run_reminders(&t.data_dir, now).await.unwrap().sent, 0);
+    assert_eq!(qnet::reminders::run_reminders(&t.data_dir, Arc::new(qnet_ports::FixedClock(now))).await.unwrap().sent, 0);
 }
 
 /// Events around the spring and autumn clock changes, made and booked through

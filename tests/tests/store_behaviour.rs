@@ -134,6 +134,30 @@ async fn expired_items_are_gone(store: &dyn RecordStore) {
     assert_eq!(store.get("TTL#1", "SESSION").await.unwrap(), Some(again));
 }
 
+/// A store bound to a clock judges expiry by that clock, not the real time:
+/// an app stopped in the past still sees what expires after its "now", and an
+/// app in the future does not see what expired before it. Dates are relative
+/// to a fixed moment, never to today.
+async fn expiry_follows_the_bound_clock(store: &dyn RecordStore) {
+    let base = time::macros::datetime!(2026-11-20 09:00 UTC);
+    let at = |t: time::OffsetDateTime| store.at_clock(std::sync::Arc::new(qnet_ports::FixedClock(t)));
+    let then = at(base);
+    let item =
+        Item::new("CLOCK#1", "EVENT", json!({"e": 1})).with_gsi1("CLOCKS", "A").expiring_at(base.unix_timestamp() + 86_400);
+    then.put(item.clone(), Condition::NotExists).await.unwrap();
+    assert_eq!(then.get("CLOCK#1", "EVENT").await.unwrap(), Some(item.clone()), "live a day before it expires");
+    assert_eq!(then.query(Query::new(Index::Gsi1, "CLOCKS")).await.unwrap().items, vec![item.clone()]);
+    // Far in the past or the future of the real date, the bound clock decides.
+    let long_ago = at(time::macros::datetime!(2001-01-01 00:00 UTC));
+    assert_eq!(long_ago.get("CLOCK#1", "EVENT").await.unwrap(), Some(item.clone()));
+    let later = at(base + time::Duration::days(2));
+    assert_eq!(later.get("CLOCK#1", "EVENT").await.unwrap(), None, "gone a day after it expired");
+    assert!(later.query(Query::new(Index::Gsi1, "CLOCKS")).await.unwrap().items.is_empty());
+    let err = later.delete("CLOCK#1", "EVENT", Condition::Exists).await.unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed), "an expired item is absent for conditions: {err:?}");
+    later.put(Item::new("CLOCK#1", "EVENT", json!({"e": 2})), Condition::NotExists).await.unwrap();
+}
+
 async fn get_many_answers_in_order(store: &dyn RecordStore) {
     let a = Item::new("MANY#1", "A", json!({"n": 1}));
     let b = Item::new("MANY#2", "B", json!({"n": 2})).with_gsi1("MANYS", "B");
@@ -568,6 +592,7 @@ record_store_tests!(
     exists_condition,
     transactions_are_all_or_nothing,
     expired_items_are_gone,
+    expiry_follows_the_bound_clock,
     get_many_answers_in_order,
     pagination_on_every_index,
     prefix_filtering,
@@ -587,6 +612,25 @@ mod embedded_blobs {
     async fn presigned_upload_and_download() {
         let dir = super::TempDir::new();
         super::blobs_presigned(&super::embedded_blobs(&dir).await, true).await;
+    }
+
+    /// The purge deletes what has expired by the store's clock, and only that:
+    /// a store stopped in the past keeps what the real time has expired.
+    #[tokio::test]
+    async fn the_purge_uses_the_stores_clock() {
+        use qnet_ports::{Condition, FixedClock, Item, RecordStore};
+        use std::sync::Arc;
+        let dir = super::TempDir::new();
+        let base = time::macros::datetime!(2026-11-20 09:00 UTC);
+        let store = super::EmbeddedRecordStore::open(&dir.0).unwrap();
+        let item = Item::new("P", "S", serde_json::json!({})).expiring_at(base.unix_timestamp() + 60);
+        store.put(item.clone(), Condition::NotExists).await.unwrap();
+        let then = store.clone().with_clock(Arc::new(FixedClock(base)));
+        assert_eq!(then.purge_expired().unwrap(), 0);
+        assert_eq!(then.get("P", "S").await.unwrap(), Some(item));
+        let later = store.with_clock(Arc::new(FixedClock(base + time::Duration::minutes(2))));
+        assert_eq!(later.purge_expired().unwrap(), 1);
+        assert_eq!(then.get("P", "S").await.unwrap(), None, "deleted, not only hidden");
     }
 
     /// The embedded store persists across reopen (the runner restarts).

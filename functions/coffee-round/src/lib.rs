@@ -21,7 +21,7 @@ pub enum RoundError {
 /// A moment in the round's week: the event's `now`, else the clock.
 pub fn round_time(app: &App, event: &Value) -> Result<OffsetDateTime, RoundError> {
     match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock.now()),
+        None | Some(Value::Null) => Ok(app.clock().now()),
         Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| RoundError::BadNow(format!("{s:?}: {e}"))),
         Some(other) => Err(RoundError::BadNow(other.to_string())),
     }
@@ -33,5 +33,7 @@ pub async fn handle(app: &App, event: Value) -> Result<CoffeeReport, RoundError>
     let now = round_time(app, &event)?;
     let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
     tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "coffee round");
+    // The whole run happens at the schedule's moment, its store included.
+    let app = &app.at(now);
     Ok(app.coffee_round(now, false).await?)
 }

@@ -26,7 +26,7 @@ pub enum PlanError {
 /// replays a missed run by invoking the function with that run's `now`.
 pub fn planning_time(app: &App, event: &Value) -> Result<OffsetDateTime, PlanError> {
     match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock.now()),
+        None | Some(Value::Null) => Ok(app.clock().now()),
         Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| PlanError::BadNow(format!("{s:?}: {e}"))),
         Some(other) => Err(PlanError::BadNow(other.to_string())),
     }
@@ -39,5 +39,7 @@ pub async fn handle(app: &App, digest: &Digest, queue: &dyn JobQueue, event: Val
     let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
     let (execution, attempt) = (field("execution_id"), field("attempt"));
     tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution, attempt, "planning digests");
+    // The whole run happens at the schedule's moment, its store included.
+    let app = &app.at(now);
     Ok(digest.plan(app, now, queue).await?)
 }

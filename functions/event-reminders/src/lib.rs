@@ -25,7 +25,7 @@ pub enum ReminderError {
 /// The moment of the run: the event's `now` (the schedule's time), else the clock.
 pub fn run_time(app: &App, event: &Value) -> Result<OffsetDateTime, ReminderError> {
     match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock.now()),
+        None | Some(Value::Null) => Ok(app.clock().now()),
         Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ReminderError::BadNow(format!("{s:?}: {e}"))),
         Some(other) => Err(ReminderError::BadNow(other.to_string())),
     }
@@ -37,6 +37,8 @@ pub async fn handle(app: &App, event: Value) -> Result<ReminderReport, ReminderE
     let now = run_time(app, &event)?;
     let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
     tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "event reminders");
+    // The whole run happens at the schedule's moment, its store included.
+    let app = &app.at(now);
     let report = app.send_event_reminders(now).await?;
     if report.failed > 0 {
         return Err(ReminderError::Failed { date: report.date, failed: report.failed });

@@ -29,7 +29,7 @@ pub enum PassError {
 /// when it has one, else the clock.
 pub fn pass_time(app: &App, event: &Value) -> Result<OffsetDateTime, PassError> {
     match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock.now()),
+        None | Some(Value::Null) => Ok(app.clock().now()),
         Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| PassError::BadNow(format!("{s:?}: {e}"))),
         Some(other) => Err(PassError::BadNow(other.to_string())),
     }
@@ -78,5 +78,7 @@ pub async fn handle(app: &App, public_api_url: &str, event: Value) -> Result<Mat
     let now = pass_time(app, &event)?;
     let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
     tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "mentoring pass");
+    // The whole run happens at the schedule's moment, its store included.
+    let app = &app.at(now);
     Ok(app.run_matching(now, false, public_api_url).await?)
 }

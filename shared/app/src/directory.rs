@@ -40,7 +40,7 @@ pub(crate) const ATTEMPTS: usize = 25;
 /// A short, jittered pause before trying a profile change again, so that
 /// writers racing for one counter spread out instead of colliding again.
 pub(crate) async fn back_off(attempt: usize) {
-    let jitter = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) % 1000;
+    let jitter = rand::random::<u32>() % 1000;
     let micros = 500 * (attempt.min(8) as u64 + 1) + u64::from(jitter) * 2;
     tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
 }

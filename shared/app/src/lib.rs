@@ -51,7 +51,9 @@ pub const DEFAULT_API_BASE_URL: &str = "http://127.0.0.1:8080";
 pub struct App {
     pub records: Arc<dyn RecordStore>,
     pub blobs: Arc<dyn BlobStore>,
-    pub clock: Arc<dyn Clock>,
+    /// The one clock: the store and blob store judge expiry by it too. Private
+    /// so that it only changes through [`App::with_clock`], which moves theirs.
+    clock: Arc<dyn Clock>,
     /// The web front end that emails and previews link to.
     pub web_base_url: Arc<str>,
     /// The public API, which serves the pages that links in emails open.
@@ -71,10 +73,11 @@ pub struct App {
 }
 
 impl App {
+    /// The app on `records` and `blobs`, all three judging time by `clock`.
     pub fn new(records: Arc<dyn RecordStore>, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>) -> App {
         App {
-            records,
-            blobs,
+            records: records.at_clock(clock.clone()),
+            blobs: blobs.at_clock(clock.clone()),
             clock,
             web_base_url: Arc::from(DEFAULT_WEB_BASE_URL),
             api_base_url: Arc::from(DEFAULT_API_BASE_URL),
@@ -85,6 +88,25 @@ impl App {
             mentoring: Arc::new(mentoring::MentoringSettings::default()),
             orgs: Arc::new(organisations::Directory::default()),
         }
+    }
+
+    /// The same app (store, mailer, keys) at another clock: its store and blob
+    /// store move with it, so nothing judges expiry by a different "now".
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> App {
+        self.records = self.records.at_clock(clock.clone());
+        self.blobs = self.blobs.at_clock(clock.clone());
+        self.clock = clock;
+        self
+    }
+
+    /// The same app stopped at `now` (a scheduled run, `qnet … --now`, tests).
+    pub fn at(&self, now: time::OffsetDateTime) -> App {
+        self.clone().with_clock(Arc::new(qnet_ports::FixedClock(now)))
+    }
+
+    /// The app's clock (the one every part of it reads).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     /// Links in emails to pages the API serves start here.
@@ -179,6 +201,9 @@ impl BlobStore for NoBlobs {
         _: std::time::Duration,
     ) -> Result<qnet_ports::PresignedUrl, qnet_ports::BlobError> {
         Err(no_bucket())
+    }
+    fn at_clock(&self, _: Arc<dyn Clock>) -> Arc<dyn BlobStore> {
+        Arc::new(NoBlobs)
     }
 }
 

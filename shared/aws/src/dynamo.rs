@@ -210,6 +210,10 @@ impl RecordStore for DynamoRecordStore {
         Ok(Page { items, next })
     }
 
+    fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn RecordStore> {
+        Arc::new(self.clone().with_clock(clock))
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());

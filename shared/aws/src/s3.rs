@@ -100,6 +100,12 @@ impl BlobStore for S3BlobStore {
         Ok(presigned_url(&presigned, spec.expires_in))
     }
 
+    /// S3 checks its presigned URLs against the real time, so they are signed
+    /// with it whatever clock the app runs on: the store is the same.
+    fn at_clock(&self, _clock: std::sync::Arc<dyn qnet_ports::Clock>) -> std::sync::Arc<dyn BlobStore> {
+        std::sync::Arc::new(self.clone())
+    }
+
     async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
         let presigned = self
             .client
@@ -119,6 +125,8 @@ fn presigning(expires_in: Duration) -> Result<PresigningConfig, BlobError> {
 }
 
 fn presigned_url(p: &PresignedRequest, expires_in: Duration) -> PresignedUrl {
+    // Real time on purpose: the SDK signs with the system clock and S3 judges
+    // expiry by its own, so the answer says when S3 will stop honouring it.
     let expires_at =
         time::OffsetDateTime::now_utc().unix_timestamp() + i64::try_from(expires_in.as_secs()).unwrap_or(i64::MAX / 2);
     PresignedUrl {

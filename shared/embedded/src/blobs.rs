@@ -313,6 +313,10 @@ impl BlobStore for EmbeddedBlobStore {
         })
     }
 
+    fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn BlobStore> {
+        Arc::new(self.clone().with_clock(clock))
+    }
+
     async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError> {
         self.blob_path(key)?;
         let exp = self.expiry(expires_in);

@@ -5,6 +5,7 @@
 //! production store; the embedded adapter reproduces the same semantics on SQLite.
 //! Repositories in `qnet-app` are written once over these traits.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -231,6 +232,10 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// The same store (same data, shared connections) judging expiry by `clock`.
+    /// `App` binds its store to its own clock through this, so the app and its
+    /// store can never disagree about what "now" is.
+    fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn RecordStore>;
 }
 
 /// A URL that lets a client move bytes directly to or from the blob store.
@@ -280,6 +285,9 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn presign_put(&self, spec: &UploadSpec) -> Result<PresignedUrl, BlobError>;
     /// A short-lived download URL; `filename` sets the download's file name.
     async fn presign_get(&self, key: &str, filename: &str, expires_in: Duration) -> Result<PresignedUrl, BlobError>;
+    /// The same store judging the expiry of its own signed URLs by `clock` (an
+    /// adapter whose URLs another service checks, S3, keeps the real time).
+    fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn BlobStore>;
 }
 
 /// The clock, so tests can move time.
@@ -292,7 +300,18 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> time::OffsetDateTime {
+        // The one read of the real time that every other part asks through.
         time::OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock stopped at one moment: a scheduled run's `now`, `qnet … --now`, tests.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub time::OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
     }
 }
 

@@ -742,6 +742,7 @@ pub struct SnapshotPointer {
 }
 
 fn fresh_dir(parent: &Path) -> Result<PathBuf, SearchError> {
+    // The real time only makes the directory's name unique; nothing reads it as a date.
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let dir = parent.join(format!("index-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -762,7 +763,7 @@ pub async fn build_and_publish(app: &qnet_app::App, workdir: &Path) -> Result<Sn
         let id = format!("{}-{}", snapshot_id(), std::process::id());
         let pointer = SnapshotPointer {
             key: qnet_app::keys::search_snapshot_blob(&id),
-            built_at: qnet_domain::timestamp(app.clock.now()),
+            built_at: qnet_domain::timestamp(app.clock().now()),
             documents,
         };
         let store = |e: qnet_ports::BlobError| SearchError::Io(std::io::Error::other(e.to_string()));
@@ -777,6 +778,8 @@ pub async fn build_and_publish(app: &qnet_app::App, workdir: &Path) -> Result<Sn
 }
 
 fn snapshot_id() -> String {
+    // The real time only orders and names snapshot files (the pointer says which
+    // is current); it is never compared with the app's clock.
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{nanos:024}")
 }

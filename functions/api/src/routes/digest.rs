@@ -91,7 +91,7 @@ pub async fn unsubscribe(State(s): State<ApiState>, Path(token): Path<String>) -
 pub async fn preview(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
     let m = s.app.member(&c).await?;
     let digest = Digest::new(DigestSettings::local(&s.app.web_base_url));
-    let composed = digest.preview(&s.app, &m, s.app.clock.now()).await?;
+    let composed = digest.preview(&s.app, &m, s.app.clock().now()).await?;
     Ok(html(StatusCode::OK, composed.html))
 }
 
