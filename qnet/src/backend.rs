@@ -46,6 +46,12 @@ fn web_base_url() -> String {
 }
 
 impl Backend {
+    /// The hosts `qnet serve` answers to: loopback names and the hosts of the
+    /// configured API and web origins.
+    pub fn allowed_hosts(&self) -> crate::hosts::AllowedHosts {
+        crate::hosts::AllowedHosts::new([&*self.app.api_base_url, &*self.app.web_base_url])
+    }
+
     /// The digest's settings: `QNET_WEB_BASE_URL` and `QNET_PUBLIC_API_URL` for
     /// links (default: the front end's dev server and `qnet serve`'s address),
     /// mail from `digest@` the case study address's domain.

@@ -23,10 +23,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the whole HTTP API (and the local-only dev routes) on loopback.
+    /// Serve the whole HTTP API (and the local-only dev routes) and the web app,
+    /// each on its own loopback origin.
     Serve {
+        /// Where the API listens (loopback only).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Where the web app (the built `--web-dir`) listens (loopback only).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        web_addr: SocketAddr,
+        /// The built web app.
+        #[arg(long, default_value = "web/dist")]
+        web_dir: PathBuf,
+        /// The API's public origin when a proxy stands in front (links in emails
+        /// start here); default http://ADDR.
+        #[arg(long, env = "QNET_PUBLIC_API_URL")]
+        public_api_url: Option<String>,
+        /// The web app's public origin when a proxy stands in front; default http://WEB_ADDR.
+        #[arg(long, env = "QNET_WEB_BASE_URL")]
+        public_web_url: Option<String>,
         #[arg(long, default_value = "./qnet-data")]
         data_dir: PathBuf,
         /// Also accept case studies by SMTP on this loopback address (e.g. 127.0.0.1:2525).
@@ -141,7 +156,10 @@ fn main() -> ExitCode {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     let result = rt.block_on(async {
         match cli.command {
-            Command::Serve { addr, data_dir, smtp } => serve(addr, data_dir, smtp).await,
+            Command::Serve { addr, web_addr, web_dir, public_api_url, public_web_url, data_dir, smtp } => {
+                let listen = Listen { addr, web_addr, web_dir, public_api_url, public_web_url };
+                serve(listen, data_dir, smtp).await
+            }
             Command::Ingest { data_dir, dry_run, ses_event, message } => ingest(data_dir, dry_run, ses_event, message).await,
             Command::Digest { data_dir, now, dry_run, preview, email, out } => {
                 digest(data_dir, now, dry_run, preview, email, out).await
@@ -177,23 +195,59 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: SocketAddr, data_dir: PathBuf, smtp: Option<SocketAddr>) -> anyhow::Result<()> {
-    if !addr.ip().is_loopback() {
-        anyhow::bail!("--addr must be a loopback address ({addr} is not): the dev routes must never face a network");
+/// Where `qnet serve` listens and the origins it writes in links.
+struct Listen {
+    addr: SocketAddr,
+    web_addr: SocketAddr,
+    web_dir: PathBuf,
+    public_api_url: Option<String>,
+    public_web_url: Option<String>,
+}
+
+/// A configured public origin: an absolute http(s) URL, without a trailing slash.
+fn public_url(flag: &str, value: Option<String>, default: String) -> anyhow::Result<String> {
+    let Some(v) = value.filter(|v| !v.trim().is_empty()) else { return Ok(default) };
+    let v = v.trim().trim_end_matches('/').to_string();
+    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.contains(['@', ' ', '?', '#']) => Ok(v),
+        _ => anyhow::bail!("{flag} {v} is not an absolute http(s) URL such as https://qnet.example.nhs.uk"),
+    }
+}
+
+async fn serve(listen: Listen, data_dir: PathBuf, smtp: Option<SocketAddr>) -> anyhow::Result<()> {
+    for (flag, a) in [("--addr", listen.addr), ("--web-addr", listen.web_addr)] {
+        if !a.ip().is_loopback() {
+            anyhow::bail!("{flag} must be a loopback address ({a} is not): the dev routes must never face a network");
+        }
     }
     qnet_app::logging::init(&std::env::var("QNET_LOG_LEVEL").unwrap_or_else(|_| "info".into()));
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
-    let mut backend = backend::Backend::open(&data_dir, &base_url, Arc::new(SystemClock)).await?;
+    let bind = |a: SocketAddr| async move {
+        tokio::net::TcpListener::bind(a).await.map_err(|e| anyhow::anyhow!("cannot listen on {a}: {e}"))
+    };
+    let listener = bind(listen.addr).await?;
+    let web_listener = bind(listen.web_addr).await?;
+    // Links are only ever built from these configured origins, never from a
+    // request's Host.
+    let api_url = public_url("--public-api-url", listen.public_api_url, format!("http://{}", listener.local_addr()?))?;
+    let web_url = public_url("--public-web-url", listen.public_web_url, format!("http://{}", web_listener.local_addr()?))?;
+    let mut backend = backend::Backend::open(&data_dir, &api_url, Arc::new(SystemClock)).await?;
+    backend.app = backend.app.with_web_base_url(&web_url);
     if backend.kind == "embedded" {
         backend = backend.with_search(&data_dir)?;
     }
-    println!("Qnet is listening on {base_url} ({} backend, data in {})", backend.kind, data_dir.display());
+    println!("Qnet is listening on {api_url} ({} backend, data in {})", backend.kind, data_dir.display());
+    println!("Open the web app at {web_url}");
     let backend = std::sync::Arc::new(backend);
     if let Some(smtp) = smtp {
         qnet::smtp::start(smtp, backend.clone())?;
     }
-    axum::serve(listener, qnet::router(&backend)).with_graceful_shutdown(shutdown()).await?;
+    let web = qnet::web::router(&listen.web_dir, backend.allowed_hosts());
+    let web = axum::serve(web_listener, web).with_graceful_shutdown(shutdown());
+    let api = axum::serve(listener, qnet::router(&backend)).with_graceful_shutdown(shutdown());
+    let (a, w) = tokio::join!(api, web);
+    a?;
+    w?;
     Ok(())
 }
 

@@ -26,7 +26,7 @@ fn token(dir: &std::path::Path, email: &str, roles: &[&str]) -> String {
 
 async fn start(dir: &std::path::Path, port: u16) -> Child {
     let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--web-addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("QNET_LOG_LEVEL", "error")
         .stdout(Stdio::null())

@@ -28,7 +28,16 @@ fn a_message_sent_over_smtp_becomes_a_case_study() {
     let dir = tempfile::tempdir().unwrap();
     let (http, smtp) = (free_port(), free_port());
     let mut server = Command::new(BIN)
-        .args(["serve", "--addr", &format!("127.0.0.1:{http}"), "--smtp", &format!("127.0.0.1:{smtp}"), "--data-dir"])
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{http}"),
+            "--web-addr",
+            "127.0.0.1:0",
+            "--smtp",
+            &format!("127.0.0.1:{smtp}"),
+            "--data-dir",
+        ])
         .arg(dir.path())
         .env("QNET_LOG_LEVEL", "error")
         .stdout(Stdio::null())

@@ -149,6 +149,23 @@ fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile:
 pub use qnet_ports::FixedClock;
 
 impl TestApp {
+    /// The bare API router on another loopback port, as Lambda runs it: no
+    /// local runner in front (so no Host check), the same app and token key.
+    /// Answers its base URL.
+    pub async fn bare_api(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = qnet_api::router(self.app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone())));
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
+        base
+    }
+
+    /// Every message in the outbox, raw.
+    pub fn outbox_texts(&self) -> Vec<String> {
+        let o = qnet_embedded::Outbox::open(&self.data_dir).expect("the outbox");
+        o.list().unwrap().iter().map(|e| String::from_utf8_lossy(&o.read(&e.file_name).unwrap()).into_owned()).collect()
+    }
+
     /// The same app (store, mailer, link key) at another moment; its store
     /// judges expiry at that moment too.
     pub fn at(&self, now: time::OffsetDateTime) -> qnet_app::App {

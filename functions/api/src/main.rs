@@ -18,6 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(SystemClock),
     )
     .with_web_base_url(&config.web_base_url)
+    .with_api_base_url(&config.public_api_url)
     .with_link_key(config.link_signing_key.as_bytes())
     .with_mentoring(config.mentoring)
     .with_mailer(

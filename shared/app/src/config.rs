@@ -32,6 +32,7 @@ pub const API_VARIABLES: &[&str] = &[
     vars::JWT_ISSUER,
     vars::JWT_AUDIENCE,
     vars::WEB_BASE_URL,
+    vars::PUBLIC_API_URL,
     vars::MAIL_FROM,
     vars::SES_CONFIGURATION_SET,
     vars::LINK_SIGNING_KEY,
@@ -163,6 +164,9 @@ pub struct ApiConfig {
     pub jwt_audience: String,
     /// The web front end, which emails and previews link to.
     pub web_base_url: String,
+    /// The API's public origin: links to its own pages (offers, visit requests,
+    /// calendar feeds, confirmations) start here, never from a request's Host.
+    pub public_api_url: String,
     /// The address emails the API sends come from.
     pub mail_from: String,
     pub configuration_set: Option<String>,
@@ -181,6 +185,7 @@ impl ApiConfig {
             jwt_issuer: r.url(vars::JWT_ISSUER),
             jwt_audience: r.required(vars::JWT_AUDIENCE),
             web_base_url: r.url(vars::WEB_BASE_URL),
+            public_api_url: r.url(vars::PUBLIC_API_URL),
             mail_from: r.required(vars::MAIL_FROM),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             link_signing_key: r.required(vars::LINK_SIGNING_KEY),

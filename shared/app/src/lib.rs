@@ -40,8 +40,9 @@ use qnet_ports::{BlobStore, Clock, Item, MailSender, RecordStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Where links point when no front end is configured: a local development server.
-pub const DEFAULT_WEB_BASE_URL: &str = "http://localhost:3000";
+/// Where links to the web app point when no front end is configured: `qnet
+/// serve`'s web listener (`--web-addr`).
+pub const DEFAULT_WEB_BASE_URL: &str = "http://127.0.0.1:8081";
 /// Where links to the API's own pages point by default: `qnet serve`.
 pub const DEFAULT_API_BASE_URL: &str = "http://127.0.0.1:8080";
 

@@ -6,11 +6,10 @@
 //! records the route template, never the path, so tokens never reach the logs.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::calendar_feeds::{CalendarFeedLink, CalendarFeedStatus};
 
-use super::origin;
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
@@ -30,8 +29,8 @@ pub async fn status(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum:
 #[utoipa::path(post, path = "/me/calendar-feed", tag = "calendar feeds", security(("bearer" = [])),
     responses((status = 201, description = "The new feed's URL (any earlier one is revoked)", body = CalendarFeedLink,
                headers(("Location" = String, description = "/me/calendar-feed")))))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, headers: HeaderMap) -> ApiResult<Response> {
-    let link = s.app.create_calendar_feed(&c, &origin(&headers, &s.app.api_base_url)).await?;
+pub async fn create(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
+    let link = s.app.create_calendar_feed(&c, &s.app.api_base_url).await?;
     let mut resp = (StatusCode::CREATED, axum::Json(link)).into_response();
     resp.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/me/calendar-feed"));
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -4,12 +4,12 @@
 //! scanners such as Safe Links fetch every link); the POST unsubscribes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::digest::{Digest, DigestSettings};
 use qnet_app::mail::{Page, page};
 
-use super::{html, origin};
+use super::html;
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::problem::ApiResult;
@@ -106,8 +106,8 @@ pub struct ConfirmationSent {
 /// following it proves the address works again.
 #[utoipa::path(post, path = "/me/email/confirm", tag = "digest", security(("bearer" = [])),
     responses((status = 202, description = "The confirmation link is on its way", body = ConfirmationSent)))]
-pub async fn request_confirmation(State(s): State<ApiState>, Auth(c): Auth, headers: HeaderMap) -> ApiResult<Response> {
-    let sent_to = s.app.request_address_confirmation(&c, &origin(&headers, &s.app.api_base_url)).await?;
+pub async fn request_confirmation(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response> {
+    let sent_to = s.app.request_address_confirmation(&c, &s.app.api_base_url).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(ConfirmationSent { sent_to })).into_response())
 }
 

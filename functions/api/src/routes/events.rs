@@ -3,14 +3,14 @@
 //! links. Reading events needs no login; booking does.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::events::{BookingList, BookingView, EventList, EventListRequest, EventView, MyBookingList, VisitLinkStatus};
 use qnet_app::mail::{Page, page};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{create_once, html, origin, with_etag};
+use super::{create_once, html, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
@@ -178,8 +178,8 @@ pub async fn calendar(State(s): State<ApiState>, Path(id): Path<String>) -> ApiR
     params(("id" = String, Path, description = "Event id")),
     responses((status = 201, description = "Booked", body = BookingView),
               (status = 200, description = "Already booked: the existing booking", body = BookingView)))]
-pub async fn book(State(s): State<ApiState>, Auth(c): Auth, headers: HeaderMap, Path(id): Path<String>) -> ApiResult<Response> {
-    let outcome = s.app.book(&c, &id, &origin(&headers, &s.app.api_base_url)).await?;
+pub async fn book(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+    let outcome = s.app.book(&c, &id, &s.app.api_base_url).await?;
     let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, axum::Json(outcome.booking)).into_response())
 }

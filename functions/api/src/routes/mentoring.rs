@@ -6,14 +6,14 @@
 //! token is the authority. A GET shows the buttons and changes nothing.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::mail::{Page, page};
 use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{created, html, idempotency, origin, with_etag};
+use super::{created, html, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody};
@@ -117,7 +117,6 @@ pub async fn delete_mentor(State(s): State<ApiState>, Auth(c): Auth) -> ApiResul
 pub async fn create_request(
     State(s): State<ApiState>,
     Auth(c): Auth,
-    headers: HeaderMap,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
@@ -125,7 +124,7 @@ pub async fn create_request(
     if let Some(r) = s.app.replay(idem.as_ref()).await? {
         return Ok(created(s.app.current_answer(r).await?));
     }
-    let base = origin(&headers, &s.app.api_base_url);
+    let base = s.app.api_base_url.to_string();
     Ok(created(s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?))
 }
 
@@ -184,11 +183,10 @@ pub struct DeclineProposalInput {
 pub async fn decline_proposal(
     State(s): State<ApiState>,
     Auth(c): Auth,
-    headers: HeaderMap,
     Path(id): Path<String>,
     body: JsonBody,
 ) -> ApiResult<axum::Json<MentoringRequestView>> {
-    let base = origin(&headers, &s.app.api_base_url);
+    let base = s.app.api_base_url.to_string();
     Ok(axum::Json(s.app.decline_proposal(&c, &id, &body.value, &base).await?))
 }
 
@@ -277,8 +275,8 @@ pub async fn offer(State(s): State<ApiState>, Path(token): Path<String>) -> ApiR
     responses(
         (status = 200, description = "Accepted (or the offer's outcome if it has one)", content_type = "text/html", body = String),
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
-pub async fn accept(State(s): State<ApiState>, headers: HeaderMap, Path(token): Path<String>) -> ApiResult<Response> {
-    let status = s.app.answer_offer(&token, true, &origin(&headers, &s.app.api_base_url)).await?;
+pub async fn accept(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let status = s.app.answer_offer(&token, true, &s.app.api_base_url).await?;
     Ok(offer_page(&status, &token))
 }
 
@@ -289,7 +287,7 @@ pub async fn accept(State(s): State<ApiState>, headers: HeaderMap, Path(token): 
     responses(
         (status = 200, description = "Declined (or the offer's outcome if it has one)", content_type = "text/html", body = String),
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
-pub async fn decline(State(s): State<ApiState>, headers: HeaderMap, Path(token): Path<String>) -> ApiResult<Response> {
-    let status = s.app.answer_offer(&token, false, &origin(&headers, &s.app.api_base_url)).await?;
+pub async fn decline(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let status = s.app.answer_offer(&token, false, &s.app.api_base_url).await?;
     Ok(offer_page(&status, &token))
 }

@@ -63,19 +63,6 @@ pub(crate) fn html(status: StatusCode, body: String) -> Response {
     resp
 }
 
-/// The origin a request reached, where links in the emails it sends point: API
-/// Gateway's own or custom domain (it checks Host), or `qnet serve` on loopback
-/// (plain http).
-pub(crate) fn origin(headers: &axum::http::HeaderMap, fallback: &str) -> String {
-    match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) if host.starts_with("127.0.0.1") || host.starts_with("localhost") || host.starts_with("[::1]") => {
-            format!("http://{host}")
-        }
-        Some(host) if !host.is_empty() && !host.contains(['/', '@', ' ']) => format!("https://{host}"),
-        _ => fallback.to_string(),
-    }
-}
-
 /// A creating POST, once per Idempotency-Key: a retry gets the first answer
 /// replayed, and `create` runs only for a new key (or none).
 pub(crate) async fn create_once<F, Fut>(

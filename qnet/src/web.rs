@@ -1,0 +1,42 @@
+//! The web app's own origin in `qnet serve` (`--web-addr`): the built single-page
+//! app (`web/dist`), with every app path answered by `index.html` so that links
+//! from emails (`/case-studies/{id}`, `/settings/digest`, …) open directly.
+//! In AWS the same files are served by CloudFront from a private bucket.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::hosts::{self, AllowedHosts};
+
+/// The web app from `dir` (its `index.html` answers every path that is not a file).
+pub fn router(dir: &Path, allowed: AllowedHosts) -> Router {
+    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn_with_state(dir.to_path_buf(), built))
+        .layer(middleware::from_fn_with_state(allowed, hosts::check))
+}
+
+/// Until the app is built, every path says how to build it (and nothing else).
+async fn built(State(dir): State<PathBuf>, req: Request, next: Next) -> Response {
+    if dir.join("index.html").is_file() {
+        return next.run(req).await;
+    }
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Qnet: the web app is not built</title>\
+         <h1>The web app is not built</h1><p>Build it with <code>npm --prefix web ci &amp;&amp; npm --prefix web run build</code> \
+         from the repository's root, then reload. Looked for <code>{}</code>.</p></html>",
+        html_escape(&dir.join("index.html").display().to_string())
+    );
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
