@@ -242,9 +242,12 @@ async fn serve(listen: Listen, data_dir: PathBuf, smtp: Option<SocketAddr>) -> a
     if let Some(smtp) = smtp {
         qnet::smtp::start(smtp, backend.clone())?;
     }
-    let web = qnet::web::router(&listen.web_dir, backend.allowed_hosts());
+    let config = qnet::web::local_config(&api_url);
+    let web = qnet::web::router(&listen.web_dir, backend.allowed_hosts(), config);
     let web = axum::serve(web_listener, web).with_graceful_shutdown(shutdown());
-    let api = axum::serve(listener, qnet::router(&backend)).with_graceful_shutdown(shutdown());
+    // The peer address lets local sign-in answer this machine only.
+    let api = qnet::router(&backend).into_make_service_with_connect_info::<SocketAddr>();
+    let api = axum::serve(listener, api).with_graceful_shutdown(shutdown());
     let (a, w) = tokio::join!(api, web);
     a?;
     w?;

@@ -14,10 +14,24 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::hosts::{self, AllowedHosts};
 
-/// The web app from `dir` (its `index.html` answers every path that is not a file).
-pub fn router(dir: &Path, allowed: AllowedHosts) -> Router {
+/// What the app learns at start from `/config.json`: where the API is and how
+/// to sign in. `scripts/deploy-web` writes the AWS one (Cognito).
+pub fn local_config(api_base_url: &str) -> serde_json::Value {
+    serde_json::json!({"apiBaseUrl": api_base_url, "signIn": "local"})
+}
+
+/// The web app from `dir` (its `index.html` answers every path that is not a
+/// file), with `config` at `/config.json`.
+pub fn router(dir: &Path, allowed: AllowedHosts, config: serde_json::Value) -> Router {
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let config = config.to_string();
     Router::new()
+        .route(
+            "/config.json",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], config)
+            }),
+        )
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(dir.to_path_buf(), built))
         .layer(middleware::from_fn_with_state(allowed, hosts::check))

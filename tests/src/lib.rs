@@ -134,7 +134,7 @@ pub async fn spawn_app_on_moto_with(
 }
 
 fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile::TempDir>, base: String) -> TestApp {
-    let router = qnet::router(&backend);
+    let router = qnet::router(&backend).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
     TestApp {
         base,

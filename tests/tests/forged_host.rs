@@ -156,7 +156,11 @@ async fn the_web_listener_serves_the_app_on_every_path_to_its_own_host_only() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let allowed = qnet::hosts::AllowedHosts::new(["http://127.0.0.1:8080", base.as_str()]);
-    tokio::spawn(async move { axum::serve(listener, qnet::web::router(dir.path(), allowed)).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(listener, qnet::web::router(dir.path(), allowed, qnet::web::local_config("http://127.0.0.1:8080")))
+            .await
+            .unwrap()
+    });
     let client = reqwest::Client::new();
     let get = |path: &str, host: Option<&str>| {
         let mut r = client.get(format!("{base}{path}"));
@@ -178,11 +182,15 @@ async fn the_web_listener_serves_the_app_on_every_path_to_its_own_host_only() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let allowed = qnet::hosts::AllowedHosts::new([base.as_str()]);
     let root = dist.path().to_path_buf();
-    tokio::spawn(async move { axum::serve(listener, qnet::web::router(&root, allowed)).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(listener, qnet::web::router(&root, allowed, qnet::web::local_config("http://127.0.0.1:8080"))).await.unwrap()
+    });
     for path in ["/", "/case-studies/01ABC", "/settings/digest", "/events/01XYZ"] {
         let a = read(client.get(format!("{base}{path}")).send().await.unwrap()).await;
         assert_eq!((a.status, a.text.contains("<title>Qnet</title>")), (StatusCode::OK, true), "{path}");
     }
+    let config = read(client.get(format!("{base}/config.json")).send().await.unwrap()).await;
+    assert_eq!(config.body, json!({"apiBaseUrl": "http://127.0.0.1:8080", "signIn": "local"}));
     let js = read(client.get(format!("{base}/assets/app.js")).send().await.unwrap()).await;
     assert!(js.text.contains("console.log"));
     let evil = read(client.get(format!("{base}/")).header("host", EVIL).send().await.unwrap()).await;

@@ -143,7 +143,7 @@ pub struct Caller(pub Option<Arc<Claims>>);
 /// Middleware: resolves the caller. A request without a token is anonymous; a
 /// request with a bad or expired token is refused (401) even where login is
 /// optional, so a client learns its token has lapsed.
-pub async fn identify(State(auth): State<Arc<Authenticator>>, req: Request, next: Next) -> Response {
+pub async fn identify(State((auth, app)): State<(Arc<Authenticator>, qnet_app::App)>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let caller = match authorizer_claims(&parts) {
         Some(c) => Some(c),
@@ -164,6 +164,15 @@ pub async fn identify(State(auth): State<Arc<Authenticator>>, req: Request, next
             }
             Err(p) => return p.into_response(),
         },
+    };
+    // Roles an admin granted through `/admin/roles` count as much as the
+    // token's groups, and a revocation counts at once.
+    let caller = match caller {
+        Some(c) => match app.with_granted_roles(c).await {
+            Ok(c) => Some(c),
+            Err(e) => return Problem::from(e).into_response(),
+        },
+        None => None,
     };
     parts.extensions.insert(Caller(caller.map(Arc::new)));
     next.run(Request::from_parts(parts, body)).await

@@ -52,6 +52,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(meta::openapi_document))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update))
+        .routes(routes!(routes::roles::list, routes::roles::grant, routes::roles::revoke))
         .routes(routes!(cs::list, cs::create))
         .routes(routes!(cs::template))
         .routes(routes!(cs::get, cs::update))
@@ -202,11 +203,12 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
 /// The whole API, ready to serve.
 pub fn router(app: App, auth: Arc<Authenticator>) -> Router {
     let (router, _) = api_routes().split_for_parts();
+    let app_for_auth = app.clone();
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(ApiState { app })
-        .layer(middleware::from_fn_with_state(auth, auth::identify))
+        .layer(middleware::from_fn_with_state((auth, app_for_auth), auth::identify))
         .layer(middleware::from_fn(request_log))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");

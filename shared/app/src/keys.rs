@@ -13,6 +13,12 @@ pub fn org_domain(domain: &str, org_id: &str) -> (String, String) {
 pub fn org_domain_partition(domain: &str) -> String {
     format!("ORGDOMAIN#{domain}")
 }
+/// A role granted to an address (`/admin/roles`); every grant is also in the
+/// GSI1 partition [`ROLE_GRANTS`], sorted by address.
+pub fn role_grant(email: &str, role: &str) -> (String, String) {
+    (format!("ROLEGRANT#{email}"), format!("ROLE#{role}"))
+}
+pub const ROLE_GRANTS: &str = "ROLEGRANTS";
 pub fn member(id: &str) -> (String, String) {
     (format!("MEMBER#{id}"), "PROFILE".into())
 }

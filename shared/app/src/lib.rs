@@ -26,6 +26,7 @@ pub mod organisations;
 pub mod projects;
 pub mod reminders;
 pub mod resources;
+pub mod roles;
 pub mod search;
 pub mod suppression;
 pub mod tokens;
@@ -71,6 +72,7 @@ pub struct App {
     /// Mentor matching's weights and how long offers stay open.
     pub mentoring: Arc<mentoring::MentoringSettings>,
     orgs: Arc<organisations::Directory>,
+    grants: Arc<roles::GrantCache>,
 }
 
 impl App {
@@ -88,6 +90,7 @@ impl App {
             search: None,
             mentoring: Arc::new(mentoring::MentoringSettings::default()),
             orgs: Arc::new(organisations::Directory::default()),
+            grants: Arc::new(roles::GrantCache::default()),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod organisations;
 pub mod people;
 pub mod projects;
 pub mod resources;
+pub mod roles;
 pub mod search;
 
 use axum::http::{HeaderValue, StatusCode, header};

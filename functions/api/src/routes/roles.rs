@@ -1,0 +1,57 @@
+//! `/admin/roles`: admins grant and revoke organiser, moderator and admin for an
+//! email address. A grant takes effect on the holder's next request (their
+//! token need not change) and a revocation likewise.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use qnet_app::roles::{RoleGrant, RoleGrantList};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::extract::{JsonBody, QueryParams};
+use crate::problem::{ApiResult, Problem};
+
+/// A role to grant.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RoleGrantInput {
+    /// The address to grant it to.
+    #[schema(example = "sam.moderator@leedsth.nhs.uk")]
+    email: String,
+    /// organiser, moderator or admin.
+    #[schema(example = "moderator")]
+    role: String,
+}
+
+/// Every role granted through the API, by address (admins).
+#[utoipa::path(get, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of grants", body = RoleGrantList)))]
+pub async fn list(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<RoleGrantList>> {
+    Ok(axum::Json(s.app.list_role_grants(&c, q.limit()?, q.text("cursor").as_deref()).await?))
+}
+
+/// Grants a role to an address (admins); granting it again changes nothing.
+#[utoipa::path(put, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
+    request_body = RoleGrantInput,
+    responses((status = 200, description = "The grant", body = RoleGrant)))]
+pub async fn grant(State(s): State<ApiState>, Auth(c): Auth, body: JsonBody) -> ApiResult<axum::Json<RoleGrant>> {
+    let field = |name: &str| body.value.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    Ok(axum::Json(s.app.grant_role(&c, &field("email"), &field("role")).await?))
+}
+
+/// Revokes a role from an address (admins).
+#[utoipa::path(delete, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
+    params(("email" = String, Query, description = "The address"),
+           ("role" = String, Query, description = "organiser, moderator or admin")),
+    responses((status = 204, description = "Revoked")))]
+pub async fn revoke(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<Response> {
+    let email = q.text("email").ok_or_else(|| Problem::invalid("email", "is required"))?;
+    let role = q.text("role").ok_or_else(|| Problem::invalid("role", "is required"))?;
+    s.app.revoke_role(&c, &email, &role).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
