@@ -316,8 +316,14 @@ async fn capacity_holds(t: &TestApp, org: &str) {
     assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), 150);
     let got = t.get(&format!("/events/{id}"), None).await;
     assert_eq!(got.body["places"], json!({"capacity": 50, "confirmed": 50, "left": 0}));
-    let list = t.get(&format!("/events/{id}/bookings"), Some(&organiser)).await;
-    let items = list.body["items"].as_array().unwrap();
+    let mut items = vec![];
+    let mut page = format!("/events/{id}/bookings");
+    loop {
+        let list = t.get(&page, Some(&organiser)).await;
+        items.extend(list.body["items"].as_array().unwrap().iter().cloned());
+        let Some(next) = list.body["next_cursor"].as_str() else { break };
+        page = format!("/events/{id}/bookings?cursor={next}");
+    }
     assert_eq!(items.len(), 200);
     assert_eq!(items.iter().filter(|b| b["status"] == "confirmed").count(), 50);
     // The waitlist is numbered 1..=150 with no gaps or repeats.

@@ -136,6 +136,14 @@ impl QueryParams {
         }
     }
 
+    /// `limit` (1..=100) and `cursor` of a list that answered every item at once
+    /// before it was paged: its default page is the largest, so a client that
+    /// reads one answer still sees every item of a small list.
+    pub fn whole_page(&self) -> Result<qnet_app::PageRequest, Problem> {
+        let limit = if self.get("limit").is_some() { self.limit()? } else { qnet_app::case_studies::MAX_PAGE };
+        Ok(qnet_app::PageRequest { limit, cursor: self.text("cursor") })
+    }
+
     /// A non-empty text parameter, or none.
     pub fn text(&self, name: &str) -> Option<String> {
         self.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from)

@@ -12,7 +12,7 @@ use mail_builder::headers::raw::Raw;
 use qnet_domain::member::Member;
 use qnet_domain::project::{self, post_from_email};
 use qnet_mail::{Analysis, Outcome};
-use qnet_ports::{Condition, Item, MailError, MailSender, OutgoingMail, Write};
+use qnet_ports::{Condition, Cursor, Index, Item, MailError, MailSender, OutgoingMail, Query, Write};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +21,7 @@ use crate::ingest::{DroppedView, Inbound, IngestOptions, IngestReport};
 use crate::projects::Project;
 use crate::suppression::{Delivery, DeliveryError};
 use crate::tokens::TokenPurpose;
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 /// How long a (message, follower) claim and an emailed reply's delivery record are kept.
 const CLAIM_RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
@@ -65,6 +65,8 @@ pub struct BoardThread {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Board {
     pub threads: Vec<BoardThread>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// `POST`/`DELETE /projects/{id}/follow`.
@@ -215,23 +217,59 @@ impl App {
         Ok(r)
     }
 
-    pub async fn board(&self, project_id: &str) -> AppResult<Board> {
+    /// `GET /projects/{id}/posts`: a page of `limit` threads, newest post
+    /// first. Read backwards, a thread's replies come just before its post
+    /// (`POST#<post>#REPLY#<reply>` sorts after `POST#<post>`), so a page ends
+    /// on a post and the next one resumes after it: a thread is never split.
+    pub async fn board(&self, project_id: &str, page: &PageRequest) -> AppResult<Board> {
         self.load_project(project_id).await?;
-        let items = self.query_all(keys::project_partition(project_id), keys::POST_PREFIX).await?;
+        if !(1..=crate::case_studies::MAX_PAGE).contains(&page.limit) {
+            return Err(AppError::invalid("limit", "must be from 1 to 100"));
+        }
+        let partition = keys::project_partition(project_id);
+        let mut cursor = page.cursor()?;
+        // Only a post's key is a place a page ends.
+        if cursor.as_ref().is_some_and(|c| c.pk != partition || !c.sk.starts_with(keys::POST_PREFIX) || c.sk.contains("#REPLY#"))
+        {
+            return Err(AppError::BadCursor);
+        }
         let mut threads: Vec<BoardThread> = vec![];
-        for item in &items {
-            let m: BoardMessage = decode(item)?;
-            match &m.reply_to {
-                None => threads.push(BoardThread { post: m, replies: vec![] }),
-                // Replies sort right after their post (`POST#<post>#REPLY#<reply>`).
-                Some(post) => match threads.last_mut() {
-                    Some(t) if t.post.id == *post => t.replies.push(m),
-                    _ => tracing::warn!(project = %project_id, "a board reply without its post"),
-                },
+        let mut replies: Vec<BoardMessage> = vec![];
+        let mut last_post = None;
+        let mut more = false;
+        'pages: loop {
+            let q = Query::new(Index::Primary, partition.clone()).prefix(keys::POST_PREFIX).descending().limit(100);
+            let found = self.records.query(q.after(cursor)).await?;
+            for item in &found.items {
+                if threads.len() == page.limit as usize {
+                    more = true;
+                    break 'pages;
+                }
+                let m: BoardMessage = decode(item)?;
+                match &m.reply_to {
+                    Some(_) => replies.push(m),
+                    None => {
+                        replies.reverse();
+                        let (mine, others): (Vec<_>, Vec<_>) =
+                            replies.drain(..).partition(|r| r.reply_to.as_ref() == Some(&m.id));
+                        if !others.is_empty() {
+                            tracing::warn!(project = %project_id, "a board reply without its post");
+                        }
+                        last_post = Some(Cursor { pk: item.pk.clone(), sk: item.sk.clone(), ipk: None, isk: None });
+                        threads.push(BoardThread { post: m, replies: mine });
+                    }
+                }
+            }
+            match found.next {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
-        threads.reverse();
-        Ok(Board { threads })
+        if !replies.is_empty() {
+            tracing::warn!(project = %project_id, "a board reply without its post");
+        }
+        let next_cursor = if more { last_post.map(|c| c.encode()) } else { None };
+        Ok(Board { threads, next_cursor })
     }
 
     pub async fn follow_project(&self, claims: &Claims, project_id: &str, follow: bool) -> AppResult<FollowState> {

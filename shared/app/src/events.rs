@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use crate::calendar::{self, IcsMethod};
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::projects::OrganisationRef;
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 /// The purpose signed into a host's visit-request links.
 const VISIT_PURPOSE: &str = "visit-request";
@@ -247,6 +247,8 @@ pub struct BookingView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BookingList {
     pub items: Vec<BookingView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A member's booking with the event it is for.
@@ -260,6 +262,8 @@ pub struct MyBooking {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MyBookingList {
     pub items: Vec<MyBooking>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The answer to `POST /events/{id}/bookings`: the booking, and whether it was
@@ -962,48 +966,46 @@ impl App {
     }
 
     /// `GET /events/{id}/bookings`: the creator and moderators (with emails),
-    /// other organisers are refused.
-    pub async fn event_bookings(&self, claims: &Claims, event_id: &str) -> AppResult<BookingList> {
+    /// other organisers are refused. Pages follow the stored order (by member
+    /// id), which is the only order a page can resume in; within a page,
+    /// confirmed first, then the waitlist in order, then the rest.
+    pub async fn event_bookings(&self, claims: &Claims, event_id: &str, page: &PageRequest) -> AppResult<BookingList> {
         let (e, _) = self.load_event(event_id).await?;
         if !e.may_manage(claims) {
             return Err(AppError::Forbidden("only the event's organiser and moderators may see its bookings"));
         }
+        let q = Query::new(Index::Primary, keys::event(event_id).0).prefix(keys::BOOKING_PREFIX);
+        let (found, next_cursor) = self.list_page(q, page).await?;
         let line = self.waitlist(event_id, 10_000).await?;
         let mut items = Vec::new();
-        for (b, _) in self.bookings(event_id).await? {
+        for item in &found {
+            let b: Booking = decode(item)?;
             let m = self.member_by_id(&b.member_id).await?;
             let position = line.iter().position(|(_, id, _)| *id == b.id).map(|p| p as u64 + 1);
             items.push(Self::booking_view(&b, m.as_ref().map(|m| m.name.clone()), m.map(|m| m.email), position));
         }
-        // Confirmed first, then the waitlist in order, then the rest.
         items.sort_by_key(|v| {
             (v.status != BookingStatus::Confirmed, v.waitlist_position.unwrap_or(u64::MAX), v.created_at.clone())
         });
-        Ok(BookingList { items })
+        Ok(BookingList { items, next_cursor })
     }
 
-    /// `GET /me/bookings`: the member's bookings, soonest event first.
-    pub async fn my_bookings(&self, claims: &Claims) -> AppResult<MyBookingList> {
+    /// `GET /me/bookings`: the member's bookings, soonest event first, a page
+    /// at a time (a booking whose event is gone is left out).
+    pub async fn my_bookings(&self, claims: &Claims, page: &PageRequest) -> AppResult<MyBookingList> {
+        let q = Query::new(Index::Gsi2, keys::members_bookings(&claims.sub));
+        let (found, next_cursor) = self.list_page(q, page).await?;
         let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page =
-                self.records.query(Query::new(Index::Gsi2, keys::members_bookings(&claims.sub)).limit(100).after(cursor)).await?;
-            for item in &page.items {
-                let b: Booking = decode(item)?;
-                let Ok((e, _)) = self.load_event(&b.event_id).await else { continue };
-                items.push(MyBooking {
-                    booking: self.own_booking_view(&b, &claims.name).await?,
-                    event: summary(&e),
-                    event_status: e.status,
-                });
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
+        for item in &found {
+            let b: Booking = decode(item)?;
+            let Ok((e, _)) = self.load_event(&b.event_id).await else { continue };
+            items.push(MyBooking {
+                booking: self.own_booking_view(&b, &claims.name).await?,
+                event: summary(&e),
+                event_status: e.status,
+            });
         }
-        Ok(MyBookingList { items })
+        Ok(MyBookingList { items, next_cursor })
     }
 
     async fn visit_booking(&self, event_id: &str, booking_id: &str) -> AppResult<Option<(Booking, Item)>> {

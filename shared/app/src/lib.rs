@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 pub use auth::{Claims, LocalTokens, TokenError};
 pub use error::{AppError, AppResult};
-use qnet_ports::{BlobStore, Clock, Item, MailSender, RecordStore};
+use qnet_ports::{BlobStore, Clock, Cursor, Item, MailSender, Query, RecordStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -156,11 +156,39 @@ impl App {
         ulid::Ulid::generate().to_string()
     }
 
+    /// One page of a list kept in one key range: up to `limit` items after the
+    /// client's cursor, and the cursor to the next page. Both stores refuse a
+    /// cursor from another partition or key range ([`AppError::BadCursor`]),
+    /// so a cursor from another list can neither restart nor page this one.
+    pub(crate) async fn list_page(&self, query: Query, page: &PageRequest) -> AppResult<(Vec<Item>, Option<String>)> {
+        let cursor = page.cursor()?;
+        if !(1..=case_studies::MAX_PAGE).contains(&page.limit) {
+            return Err(AppError::invalid("limit", "must be from 1 to 100"));
+        }
+        let found = self.records.query(query.limit(page.limit).after(cursor)).await?;
+        Ok((found.items, found.next.map(|c| c.encode())))
+    }
+
     pub(crate) async fn get_record<T: DeserializeOwned>(&self, key: (String, String)) -> AppResult<Option<(T, Item)>> {
         match self.records.get(&key.0, &key.1).await? {
             Some(item) => Ok(Some((decode(&item)?, item))),
             None => Ok(None),
         }
+    }
+}
+
+/// The page of a list a client asked for: at most `limit` items after `cursor`
+/// (a `next_cursor` of the same list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// The store position the cursor names; anything else is a bad cursor.
+    pub(crate) fn cursor(&self) -> AppResult<Option<Cursor>> {
+        self.cursor.as_deref().map(Cursor::decode).transpose().map_err(|_| AppError::BadCursor)
     }
 }
 

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 /// The purpose signed into offer links.
 pub const OFFER_PURPOSE: &str = "mentoring-offer";
@@ -276,6 +276,8 @@ pub struct MentoringRequestView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MentoringRequestList {
     pub items: Vec<MentoringRequestView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One suitable mentor for a request, with why.
@@ -651,21 +653,15 @@ impl App {
         Ok(answer)
     }
 
-    /// The signed-in member's requests, newest first.
-    pub async fn my_mentoring_requests(&self, claims: &Claims) -> AppResult<MentoringRequestList> {
-        let mut items = Vec::new();
-        let mut cursor = None;
-        loop {
-            let q = Query::new(Index::Gsi2, keys::members_mentoring_requests(&claims.sub)).descending().limit(100).after(cursor);
-            let page = self.records.query(q).await?;
-            for item in &page.items {
-                items.push(self.request_view(decode(item)?).await?);
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => return Ok(MentoringRequestList { items }),
-            }
+    /// The signed-in member's requests, newest first, a page at a time.
+    pub async fn my_mentoring_requests(&self, claims: &Claims, page: &PageRequest) -> AppResult<MentoringRequestList> {
+        let q = Query::new(Index::Gsi2, keys::members_mentoring_requests(&claims.sub)).descending();
+        let (found, next_cursor) = self.list_page(q, page).await?;
+        let mut items = Vec::with_capacity(found.len());
+        for item in &found {
+            items.push(self.request_view(decode(item)?).await?);
         }
+        Ok(MentoringRequestList { items, next_cursor })
     }
 
     /// Who may see a request: its member, the mentor it is proposed to or paired
@@ -1423,13 +1419,21 @@ fn badge_writes(member: &Member, before: bool, after: bool) -> Vec<Write> {
 /// who declined them go. Pairings where they are the mentor keep the request
 /// (it is the mentee's); a live offer to them lapses with the next pass.
 pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
-    for r in app.my_mentoring_requests(claims).await?.items {
-        if !matches!(r.state, RequestState::Closed | RequestState::Withdrawn) {
-            app.withdraw_mentoring_request(claims, &r.id).await?;
+    let mut page = PageRequest { limit: crate::case_studies::MAX_PAGE, cursor: None };
+    loop {
+        let requests = app.my_mentoring_requests(claims, &page).await?;
+        for r in requests.items {
+            if !matches!(r.state, RequestState::Closed | RequestState::Withdrawn) {
+                app.withdraw_mentoring_request(claims, &r.id).await?;
+            }
+            let page = app.records.query(Query::new(Index::Primary, format!("MREQ#{}", r.id)).limit(100)).await?;
+            for item in page.items {
+                app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+            }
         }
-        let page = app.records.query(Query::new(Index::Primary, format!("MREQ#{}", r.id)).limit(100)).await?;
-        for item in page.items {
-            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+        match requests.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => break,
         }
     }
     let exclusions = Query::new(Index::Primary, format!("MEMBER#{}", claims.sub)).prefix(keys::MENTORING_EXCLUSION_PREFIX);

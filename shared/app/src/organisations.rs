@@ -9,7 +9,7 @@ use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::views::{OrganisationList, OrganisationWithCount};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 /// How long a container trusts its copy of the organisation list. Organisations
 /// change rarely; every write through this container clears it at once.
@@ -95,17 +95,19 @@ impl App {
         Ok(page.items.iter().filter_map(|i| i.data.get("organisation_id")?.as_str().map(String::from)).collect())
     }
 
-    /// `GET /organisations`: each with its member count, read fresh (one Query
-    /// for all counters; see [`crate::directory`]).
-    pub async fn list_organisations(&self) -> AppResult<OrganisationList> {
+    /// `GET /organisations`: a page by name, each with its member count, read
+    /// fresh (one Query for all counters; see [`crate::directory`]).
+    pub async fn list_organisations(&self, page: &PageRequest) -> AppResult<OrganisationList> {
+        let (found, next_cursor) = self.list_page(Query::new(Index::Gsi1, keys::ORG_LIST), page).await?;
         let counts = self.organisation_member_counts().await?;
-        let items = self
-            .organisations()
-            .await?
+        let items = found
             .iter()
-            .map(|o| OrganisationWithCount { member_count: counts.get(&o.id).copied().unwrap_or(0), organisation: o.clone() })
-            .collect();
-        Ok(OrganisationList { items, next_cursor: None })
+            .map(|item| {
+                let o: Organisation = decode(item)?;
+                Ok(OrganisationWithCount { member_count: counts.get(&o.id).copied().unwrap_or(0), organisation: o })
+            })
+            .collect::<AppResult<_>>()?;
+        Ok(OrganisationList { items, next_cursor })
     }
 
     pub async fn create_organisation(

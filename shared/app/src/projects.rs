@@ -19,7 +19,7 @@ use time::Date;
 use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 /// A project as stored (and, with names filled in, as answered).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +135,8 @@ pub struct Pdsa {
 pub struct PdsaList {
     /// Oldest first.
     pub items: Vec<Pdsa>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// A measure of a project.
@@ -162,6 +164,8 @@ pub struct Measure {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeasureList {
     pub items: Vec<Measure>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// What an upload of points did.
@@ -666,10 +670,11 @@ impl App {
         self.commit(writes, StoredResponse::created(location, encode(&pdsa)), idem).await
     }
 
-    pub async fn list_pdsa(&self, project_id: &str) -> AppResult<PdsaList> {
+    pub async fn list_pdsa(&self, project_id: &str, page: &PageRequest) -> AppResult<PdsaList> {
         self.load_project(project_id).await?;
-        let items = self.query_all(keys::project_partition(project_id), keys::PDSA_PREFIX).await?;
-        Ok(PdsaList { items: items.iter().map(decode).collect::<AppResult<_>>()? })
+        let q = Query::new(Index::Primary, keys::project_partition(project_id)).prefix(keys::PDSA_PREFIX);
+        let (items, next_cursor) = self.list_page(q, page).await?;
+        Ok(PdsaList { items: items.iter().map(decode).collect::<AppResult<_>>()?, next_cursor })
     }
 
     pub(crate) async fn query_all(&self, partition: String, prefix: &str) -> AppResult<Vec<Item>> {
@@ -736,10 +741,11 @@ impl App {
         self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await
     }
 
-    pub async fn list_measures(&self, project_id: &str) -> AppResult<MeasureList> {
+    pub async fn list_measures(&self, project_id: &str, page: &PageRequest) -> AppResult<MeasureList> {
         self.load_project(project_id).await?;
-        let items = self.query_all(keys::project_partition(project_id), keys::MEASURE_PREFIX).await?;
-        Ok(MeasureList { items: items.iter().map(decode).collect::<AppResult<_>>()? })
+        let q = Query::new(Index::Primary, keys::project_partition(project_id)).prefix(keys::MEASURE_PREFIX);
+        let (items, next_cursor) = self.list_page(q, page).await?;
+        Ok(MeasureList { items: items.iter().map(decode).collect::<AppResult<_>>()?, next_cursor })
     }
 
     /// One measure of a project.

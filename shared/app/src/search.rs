@@ -37,8 +37,30 @@ pub struct IndexQuery {
     pub text: String,
     pub kind: Option<String>,
     pub topic: Option<String>,
-    pub offset: usize,
+    pub offset: SearchOffset,
     pub limit: usize,
+}
+
+/// The deepest a search pages: at most this many results in. Relevance past
+/// the first few hundred hits is noise (web search engines stop at about 1,000
+/// too), and the index reserves memory for offset + limit hits on every query,
+/// so an offset a client chose must never reach it unbounded: one cursor with
+/// a huge offset made the process abort on allocation (issue 14).
+pub const MAX_SEARCH_OFFSET: usize = 1_000;
+
+/// How many hits to skip: from 0 to [`MAX_SEARCH_OFFSET`], by construction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchOffset(usize);
+
+impl SearchOffset {
+    /// `None` above [`MAX_SEARCH_OFFSET`].
+    pub fn new(offset: usize) -> Option<SearchOffset> {
+        (offset <= MAX_SEARCH_OFFSET).then_some(SearchOffset(offset))
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
 }
 
 /// The text index the application writes to and searches.
@@ -76,9 +98,38 @@ pub struct SearchResults {
     pub next_cursor: Option<String>,
 }
 
+/// Where the next page of one search starts. `search` names the search it
+/// belongs to (a digest of its words and filters), so a cursor from another
+/// search or another list is refused rather than paging something else.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SearchCursor {
-    offset: usize,
+    offset: u64,
+    search: String,
+}
+
+/// A short digest of what was searched for, to bind a cursor to its search.
+fn search_fingerprint(text: &str, kind: Option<&str>, topic: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [text, kind.unwrap_or(""), topic.unwrap_or("")] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// A cursor as a client sent it: an offset within bounds, for this search.
+fn decode_search_cursor(text: &str, fingerprint: &str) -> AppResult<SearchOffset> {
+    if text.len() > 256 {
+        return Err(AppError::BadCursor);
+    }
+    let bytes = B64.decode(text).map_err(|_| AppError::BadCursor)?;
+    let c = serde_json::from_slice::<SearchCursor>(&bytes).map_err(|_| AppError::BadCursor)?;
+    if c.search != fingerprint {
+        return Err(AppError::BadCursor);
+    }
+    usize::try_from(c.offset).ok().and_then(SearchOffset::new).ok_or(AppError::BadCursor)
 }
 
 pub const SEARCH_KINDS: &[&str] = &["case_study", "resource", "event"];
@@ -244,12 +295,10 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
+        let fingerprint = search_fingerprint(text, kind, topic);
         let offset = match cursor {
-            None => 0,
-            Some(c) => {
-                let bytes = B64.decode(c).map_err(|_| AppError::BadCursor)?;
-                serde_json::from_slice::<SearchCursor>(&bytes).map_err(|_| AppError::BadCursor)?.offset
-            }
+            None => SearchOffset::default(),
+            Some(c) => decode_search_cursor(c, &fingerprint)?,
         };
         let Some(index) = &self.search else {
             return Err(AppError::Unavailable("search is not available in this deployment yet".into()));
@@ -291,9 +340,11 @@ impl App {
                 highlights,
             })
             .collect();
-        let next = offset + hits.len();
-        let next_cursor = (next < total && !hits.is_empty())
-            .then(|| B64.encode(serde_json::to_vec(&SearchCursor { offset: next }).expect("cursors serialise")));
+        // No cursor past the ceiling: the last page is the one that reaches it.
+        let next = offset.get() + hits.len();
+        let next_cursor = (next < total && !hits.is_empty() && next <= MAX_SEARCH_OFFSET).then(|| {
+            B64.encode(serde_json::to_vec(&SearchCursor { offset: next as u64, search: fingerprint }).expect("cursors serialise"))
+        });
         Ok(SearchResults { items, next_cursor })
     }
 }

@@ -15,7 +15,7 @@ use crate::Claims;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganisationList {
     pub items: Vec<OrganisationWithCount>,
-    /// Always null: the whole list fits one answer.
+    /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

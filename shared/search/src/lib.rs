@@ -207,7 +207,8 @@ impl SearchIndex {
         let query = BooleanQuery::new(must);
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 100);
-        let (top, total) = searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(q.offset).order_by_score(), Count))?;
+        let (top, total) =
+            searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(q.offset.get()).order_by_score(), Count))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let d: TantivyDocument = searcher.doc(address)?;
@@ -596,7 +597,9 @@ mod tests {
         let by_topic = ix.search(&SearchQuery { topic: Some("flow".into()), ..q("frailty discharge") }).unwrap();
         assert_eq!(ids(&by_topic), ["cs2"]);
         let first = ix.search(&SearchQuery { limit: 1, ..q("frailty") }).unwrap();
-        let second = ix.search(&SearchQuery { limit: 1, offset: 1, ..q("frailty") }).unwrap();
+        let second = ix
+            .search(&SearchQuery { limit: 1, offset: qnet_app::search::SearchOffset::new(1).unwrap(), ..q("frailty") })
+            .unwrap();
         assert_eq!(first.total, 2);
         assert_ne!(ids(&first), ids(&second));
         ix.upsert(&[doc("cs1", "case_study", "Falls prevention", "Hourly rounding.", &[])]).unwrap();

@@ -184,14 +184,21 @@ pub async fn book(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Strin
     Ok((status, axum::Json(outcome.booking)).into_response())
 }
 
-/// The event's bookings, confirmed first then the waitlist in order: its
-/// organiser and moderators only, with names and email addresses (to reach
+/// The event's bookings, a page at a time (by member; within a page confirmed
+/// first, then the waitlist in order): its organiser and moderators only, with names and email addresses (to reach
 /// attendees). Other members, and other organisers, are refused.
 #[utoipa::path(get, path = "/events/{id}/bookings", tag = "bookings", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Event id")),
-    responses((status = 200, description = "The bookings", body = BookingList)))]
-pub async fn bookings(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<BookingList>> {
-    Ok(axum::Json(s.app.event_bookings(&c, &id).await?))
+    params(("id" = String, Path, description = "Event id"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of the bookings", body = BookingList)))]
+pub async fn bookings(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<axum::Json<BookingList>> {
+    Ok(axum::Json(s.app.event_bookings(&c, &id, &q.whole_page()?).await?))
 }
 
 /// Cancels the caller's booking: a confirmed place goes to the first on the
@@ -229,11 +236,13 @@ pub async fn decline(
     Ok(axum::Json(s.app.answer_visit(&c, &id, &booking_id, false).await?))
 }
 
-/// The caller's bookings, soonest event first.
+/// The caller's bookings, soonest event first, a page at a time.
 #[utoipa::path(get, path = "/me/bookings", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, description = "The caller's bookings", body = MyBookingList)))]
-pub async fn my_bookings(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<MyBookingList>> {
-    Ok(axum::Json(s.app.my_bookings(&c).await?))
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of the caller's bookings", body = MyBookingList)))]
+pub async fn my_bookings(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<MyBookingList>> {
+    Ok(axum::Json(s.app.my_bookings(&c, &q.whole_page()?).await?))
 }
 
 fn visit_page(status: &VisitLinkStatus, token: &str) -> Response {

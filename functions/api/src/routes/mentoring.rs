@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::{created, html, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody};
+use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, QueryParams};
 use crate::problem::ApiResult;
 
 /// How a mentor or member can meet.
@@ -128,11 +128,17 @@ pub async fn create_request(
     Ok(created(s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?))
 }
 
-/// The signed-in member's mentoring requests, newest first.
+/// The signed-in member's mentoring requests, newest first, a page at a time.
 #[utoipa::path(get, path = "/me/mentoring-requests", tag = "mentoring", security(("bearer" = [])),
-    responses((status = 200, description = "Every request of the member", body = MentoringRequestList)))]
-pub async fn my_requests(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<MentoringRequestList>> {
-    Ok(axum::Json(s.app.my_mentoring_requests(&c).await?))
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of the member's requests", body = MentoringRequestList)))]
+pub async fn my_requests(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    q: QueryParams,
+) -> ApiResult<axum::Json<MentoringRequestList>> {
+    Ok(axum::Json(s.app.my_mentoring_requests(&c, &q.whole_page()?).await?))
 }
 
 /// One request: for its member, the mentor it is proposed to or paired with,

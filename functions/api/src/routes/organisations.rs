@@ -6,15 +6,17 @@ use qnet_domain::organisation::Organisation;
 use super::{create_once, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
 use crate::schemas::{OrganisationInput, OrganisationPatchInput};
 
-/// Every organisation in the system, by name.
+/// Every organisation in the system, by name, a page at a time.
 #[utoipa::path(get, path = "/organisations", tag = "organisations",
-    responses((status = 200, description = "All organisations", body = OrganisationList)))]
-pub async fn list(State(s): State<ApiState>) -> ApiResult<axum::Json<OrganisationList>> {
-    Ok(axum::Json(s.app.list_organisations().await?))
+    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of organisations", body = OrganisationList)))]
+pub async fn list(State(s): State<ApiState>, q: QueryParams) -> ApiResult<axum::Json<OrganisationList>> {
+    Ok(axum::Json(s.app.list_organisations(&q.whole_page()?).await?))
 }
 
 /// Adds an organisation (admin).

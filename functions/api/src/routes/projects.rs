@@ -351,12 +351,19 @@ pub async fn update(
     Ok(with_etag(view, version))
 }
 
-/// The project's PDSA cycles, oldest first.
+/// The project's PDSA cycles, oldest first, a page at a time.
 #[utoipa::path(get, path = "/projects/{id}/pdsa", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id")),
-    responses((status = 200, description = "PDSA cycles", body = PdsaList)))]
-pub async fn list_pdsa(State(s): State<ApiState>, Auth(_c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<PdsaList>> {
-    Ok(axum::Json(s.app.list_pdsa(&id).await?))
+    params(("id" = String, Path, description = "Project id"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of PDSA cycles", body = PdsaList)))]
+pub async fn list_pdsa(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<axum::Json<PdsaList>> {
+    Ok(axum::Json(s.app.list_pdsa(&id, &q.whole_page()?).await?))
 }
 
 /// Records a PDSA cycle (team members and moderators).
@@ -376,16 +383,19 @@ pub async fn create_pdsa(
     create_once(&s, &c, key, &path, &body, async |idem| s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await).await
 }
 
-/// The project's measures.
+/// The project's measures, a page at a time.
 #[utoipa::path(get, path = "/projects/{id}/measures", tag = "measures", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id")),
-    responses((status = 200, description = "Measures", body = MeasureList)))]
+    params(("id" = String, Path, description = "Project id"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of measures", body = MeasureList)))]
 pub async fn list_measures(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path(id): Path<String>,
+    q: QueryParams,
 ) -> ApiResult<axum::Json<MeasureList>> {
-    Ok(axum::Json(s.app.list_measures(&id).await?))
+    Ok(axum::Json(s.app.list_measures(&id, &q.whole_page()?).await?))
 }
 
 /// Adds a measure (team members and moderators).
@@ -519,12 +529,20 @@ pub async fn chart_svg(
         .into_response())
 }
 
-/// The project's discussion board: posts, newest first, each with its replies.
+/// The project's discussion board: posts, newest first, each with its replies;
+/// a page holds `limit` threads.
 #[utoipa::path(get, path = "/projects/{id}/posts", tag = "boards", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id")),
-    responses((status = 200, description = "The board", body = Board)))]
-pub async fn board(State(s): State<ApiState>, Auth(_c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<Board>> {
-    Ok(axum::Json(s.app.board(&id).await?))
+    params(("id" = String, Path, description = "Project id"),
+           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Threads per page (default 100)"),
+           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    responses((status = 200, description = "A page of the board", body = Board)))]
+pub async fn board(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<axum::Json<Board>> {
+    Ok(axum::Json(s.app.board(&id, &q.whole_page()?).await?))
 }
 
 /// Posts on the board; followers (not the author) get an email they can reply to.
