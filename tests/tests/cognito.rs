@@ -3,8 +3,8 @@
 //! user pool's JWKS. Here a local JWKS server and a test-only RSA key stand in for
 //! the user pool (tests/fixtures/cognito/README.md).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::routing::get;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -12,6 +12,7 @@ use qnet_api::{Authenticator, CognitoVerifier};
 use qnet_domain::Role;
 use qnet_tests::spawn_app;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 use tower::ServiceExt;
 
 const AUDIENCE: &str = "5example0client0id0abcde";
@@ -21,6 +22,10 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn id_token(issuer: &str, overrides: Value) -> String {
+    signed(issuer, overrides, "qnet-test-key-1", "test-signing-key.pem")
+}
+
+fn signed(issuer: &str, overrides: Value, kid: &str, pem: &str) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let mut claims = json!({
         "sub": "5c1f0e2a-0000-4000-8000-00000000abcd", "email": "mod@leedsth.nhs.uk", "name": "Sam Moderator",
@@ -31,8 +36,8 @@ fn id_token(issuer: &str, overrides: Value) -> String {
         claims[k] = v.clone();
     }
     let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(claims.get("kid_override").and_then(|k| k.as_str()).unwrap_or("qnet-test-key-1").to_string());
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(&fixture("test-signing-key.pem")).unwrap()).unwrap()
+    header.kid = Some(claims.get("kid_override").and_then(|k| k.as_str()).unwrap_or(kid).to_string());
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(&fixture(pem)).unwrap()).unwrap()
 }
 
 async fn status(router: &axum::Router, path: &str, token: &str) -> u16 {
@@ -85,4 +90,83 @@ async fn id_tokens_are_verified_against_the_user_pool_keys() {
     // Anonymous reading still works, and the keys were fetched once for the container.
     assert_eq!(status(&router, "/case-studies", &id_token(&issuer, json!({}))).await, 200);
     assert_eq!(hits.load(Ordering::SeqCst), 1);
+}
+
+/// The user pool's JWKS endpoint: the old key only until the flag is set, then
+/// (after the rotation) both. Answers the issuer and the count of fetches.
+async fn rotating_pool() -> (String, Arc<AtomicUsize>, Arc<AtomicBool>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let rotated = Arc::new(AtomicBool::new(false));
+    let (counter, switch) = (hits.clone(), rotated.clone());
+    let jwks = axum::Router::new().route(
+        "/.well-known/jwks.json",
+        get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let name = if switch.load(Ordering::SeqCst) { "jwks-rotated.json" } else { "jwks.json" };
+            async move { ([("content-type", "application/json")], fixture(name)) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, jwks).await.unwrap() });
+    (issuer, hits, rotated)
+}
+
+/// A clock the test moves by hand.
+struct HandClock(Mutex<OffsetDateTime>);
+
+impl qnet_ports::Clock for HandClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_a_minute_at_most() {
+    let (issuer, hits, rotated) = rotating_pool().await;
+
+    let t = spawn_app().await;
+    let clock = Arc::new(HandClock(Mutex::new(OffsetDateTime::now_utc())));
+    let verifier = CognitoVerifier::new(issuer.clone(), AUDIENCE.into()).with_clock(clock.clone());
+    let router = qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(verifier)));
+    let new_key = || signed(&issuer, json!({}), "qnet-test-key-2", "rotated-signing-key.pem");
+
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({}))).await, 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    // Unknown key ids within a minute of the fetch: refused, and the key set is
+    // not fetched again for each of them.
+    rotated.store(true, Ordering::SeqCst);
+    *clock.0.lock().unwrap() += time::Duration::seconds(61);
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({"kid_override": "made-up-1"}))).await, 401);
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "an unknown key id a minute after the fetch fetches the keys again");
+    *clock.0.lock().unwrap() += time::Duration::seconds(30);
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({"kid_override": "made-up-2"}))).await, 401);
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({"kid_override": "made-up-3"}))).await, 401);
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "unknown key ids within a minute cause one fetch only");
+    // That refresh got the rotated set: the new key signs in, without a fetch.
+    assert_eq!(status(&router, "/me", &new_key()).await, 200);
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({}))).await, 200, "the old key still verifies");
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_new_key_is_accepted_after_a_refresh() {
+    let (issuer, hits, rotated) = rotating_pool().await;
+
+    let t = spawn_app().await;
+    let clock = Arc::new(HandClock(Mutex::new(OffsetDateTime::now_utc())));
+    let verifier = CognitoVerifier::new(issuer.clone(), AUDIENCE.into()).with_clock(clock.clone());
+    let router = qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(verifier)));
+    let new_key = signed(&issuer, json!({}), "qnet-test-key-2", "rotated-signing-key.pem");
+
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({}))).await, 200);
+    // The pool rotates; a token signed with the new key arrives within the minute
+    // (refused: the set was just fetched), then after it (one fetch, accepted).
+    rotated.store(true, Ordering::SeqCst);
+    assert_eq!(status(&router, "/me", &new_key).await, 401);
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    *clock.0.lock().unwrap() += time::Duration::minutes(2);
+    assert_eq!(status(&router, "/me", &new_key).await, 200);
+    assert_eq!(status(&router, "/me", &new_key).await, 200);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
 }

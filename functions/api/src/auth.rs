@@ -1,7 +1,8 @@
 //! Who is calling. In Lambda, routes that need login are guarded by the API
 //! Gateway JWT authorizer, whose verified claims arrive in the request context;
 //! on routes where login is optional the function verifies a Cognito ID token
-//! itself (JWKS fetched once per container). Locally, tokens signed with the data
+//! itself (JWKS fetched once per container, and again, at most once a minute,
+//! when a token names a key it does not hold). Locally, tokens signed with the data
 //! directory's key are verified here. Handlers only ever see `Claims`.
 
 use std::collections::HashMap;
@@ -16,8 +17,9 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use qnet_app::{Claims, LocalTokens, TokenError};
 use qnet_domain::role::parse_groups;
+use qnet_ports::{Clock, SystemClock};
 use serde::Deserialize;
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use crate::problem::Problem;
 
@@ -31,9 +33,21 @@ pub enum Authenticator {
 pub struct CognitoVerifier {
     issuer: String,
     audience: String,
-    jwks: OnceCell<JwkSet>,
+    jwks: Mutex<KeySet>,
     http: reqwest::Client,
+    clock: Arc<dyn Clock>,
 }
+
+/// The user pool's keys as last fetched, and when.
+#[derive(Default)]
+struct KeySet {
+    keys: Option<Arc<JwkSet>>,
+    fetched_at: Option<time::OffsetDateTime>,
+}
+
+/// The shortest time between two fetches of the key set caused by unknown key
+/// ids, so tokens naming made-up keys cannot make every request fetch it.
+pub const JWKS_REFRESH_INTERVAL: time::Duration = time::Duration::minutes(1);
 
 #[derive(Deserialize)]
 struct CognitoClaims {
@@ -56,37 +70,72 @@ impl CognitoVerifier {
             .timeout(std::time::Duration::from_secs(5))
             .build()
             .expect("an HTTP client with default TLS builds");
-        CognitoVerifier { issuer, audience, jwks: OnceCell::new(), http }
+        CognitoVerifier { issuer, audience, jwks: Mutex::new(KeySet::default()), http, clock: Arc::new(SystemClock) }
     }
 
-    async fn keys(&self) -> Result<&JwkSet, Problem> {
-        self.jwks
-            .get_or_try_init(|| async {
-                let url = format!("{}/.well-known/jwks.json", self.issuer.trim_end_matches('/'));
-                let r = self.http.get(url).send().await.and_then(|r| r.error_for_status());
-                match r {
-                    Ok(r) => r.json::<JwkSet>().await.map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
+    /// Measures the refresh interval with this clock (the app's, or a test's).
+    /// The wall clock is good enough for a rate limit: if it steps back, the
+    /// next refresh may come early (a negative age counts as due), never that
+    /// keys stay stale for long.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> CognitoVerifier {
+        self.clock = clock;
+        self
+    }
+
+    /// The key that signed a token, fetching the key set on first use. Cognito
+    /// rotates its signing keys: a key id not in the set held makes one fresh
+    /// fetch, unless the set was fetched less than [`JWKS_REFRESH_INTERVAL`] ago.
+    /// The lock makes concurrent requests with a new key wait for one fetch.
+    async fn key(&self, kid: &str) -> Result<Option<jsonwebtoken::jwk::Jwk>, Problem> {
+        let mut held = self.jwks.lock().await;
+        let now = self.clock.now();
+        let due = match (&held.keys, held.fetched_at) {
+            (None, _) | (_, None) => true,
+            (Some(keys), Some(at)) => {
+                if let Some(k) = keys.find(kid) {
+                    return Ok(Some(k.clone()));
                 }
-            })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "could not fetch the user pool's JWKS");
-                Problem::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "The service is unavailable",
-                    "sign-in could not be checked; try again shortly",
-                )
-            })
+                let age = now - at;
+                age >= JWKS_REFRESH_INTERVAL || age.is_negative()
+            }
+        };
+        if due {
+            let fetched = self.fetch().await;
+            // A failed fetch counts too, so an outage is not hammered per request.
+            held.fetched_at = Some(now);
+            match fetched {
+                Ok(keys) => held.keys = Some(Arc::new(keys)),
+                // Keep the keys already held: tokens they signed still verify.
+                Err(e) if held.keys.is_some() => {
+                    tracing::warn!(error = %e, "could not refresh the user pool's JWKS");
+                }
+                Err(e) => {
+                    held.fetched_at = None;
+                    tracing::error!(error = %e, "could not fetch the user pool's JWKS");
+                    return Err(Problem::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "The service is unavailable",
+                        "sign-in could not be checked; try again shortly",
+                    ));
+                }
+            }
+        }
+        Ok(held.keys.as_ref().and_then(|k| k.find(kid)).cloned())
+    }
+
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let url = format!("{}/.well-known/jwks.json", self.issuer.trim_end_matches('/'));
+        let r = self.http.get(url).send().await.and_then(|r| r.error_for_status()).map_err(|e| e.to_string())?;
+        r.json::<JwkSet>().await.map_err(|e| e.to_string())
     }
 
     async fn verify(&self, token: &str) -> Result<Claims, Problem> {
         let invalid = || Problem::unauthenticated("the bearer token is not valid");
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         let kid = header.kid.ok_or_else(invalid)?;
-        let jwk = self.keys().await?.find(&kid).ok_or_else(invalid)?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|_| invalid())?;
+        let jwk = self.key(&kid).await?.ok_or_else(invalid)?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|_| invalid())?;
         let mut v = Validation::new(Algorithm::RS256);
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[&self.audience]);

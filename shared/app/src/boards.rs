@@ -355,7 +355,7 @@ impl App {
             self.records.put(claim_item(&done, 2), Condition::VersionIs(1)).await?;
         }
         if sent > 0 {
-            tracing::info!(project = %p.id, message = %m.id, sent, "board emails sent");
+            tracing::info!(project = %p.id, board_message = %m.id, sent, "board emails sent");
         }
         Ok(sent)
     }

@@ -325,14 +325,18 @@ pub struct OutgoingMail {
     pub raw: Vec<u8>,
 }
 
+/// Why a message was not sent. The text each kind carries is the mail
+/// service's own, which can quote addresses, so it is not part of `Display`:
+/// logs and problem answers get the kind only; code that keeps the reason for
+/// an operator (a refused digest's claim) matches on the variant.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("the mail service refused the message: {0}")]
+    #[error("the mail service refused the message")]
     Refused(String),
-    #[error("the mail service is unavailable: {0}")]
+    #[error("the mail service is unavailable")]
     Unavailable(String),
     /// Over the sending rate or quota: try again later.
-    #[error("the mail service is throttling: {0}")]
+    #[error("the mail service is throttling")]
     Throttled(String),
 }
 
