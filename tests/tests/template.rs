@@ -134,6 +134,19 @@ impl Template {
         all[0]
     }
 
+    /// The files bucket (uploads, attachments, raw mail): every bucket but the
+    /// web app's, which CloudFront serves.
+    fn files_bucket(&self) -> (&str, &Value) {
+        let all: Vec<_> = self.of_type("AWS::S3::Bucket").into_iter().filter(|(id, _)| *id != WEB_BUCKET).collect();
+        assert_eq!(
+            all.len(),
+            1,
+            "expected one files bucket besides {WEB_BUCKET}, found {:?}",
+            all.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        );
+        all[0]
+    }
+
     fn functions(&self) -> BTreeMap<String, Function> {
         self.of_type("AWS::Serverless::Function")
             .into_iter()
@@ -405,7 +418,7 @@ fn every_function_gets_exactly_the_variables_its_configuration_reads() {
 fn environment_values_point_at_this_stacks_resources() {
     let t = Template::load();
     let (table_id, _) = t.only("AWS::DynamoDB::Table");
-    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let (bucket_id, bucket) = t.files_bucket();
     let bucket_name = &bucket["Properties"]["BucketName"];
     let (pool_id, _) = t.only("AWS::Cognito::UserPool");
     let (client_id, _) = t.only("AWS::Cognito::UserPoolClient");
@@ -571,7 +584,7 @@ struct Grants {
 /// lists the key prefixes the function may touch and the actions allowed on each.
 fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
     let (table_id, _) = t.only("AWS::DynamoDB::Table");
-    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let (bucket_id, bucket) = t.files_bucket();
     let bucket_name = bucket["Properties"]["BucketName"]["Fn::Sub"].as_str().expect("the bucket's name is a !Sub string");
     let table_resources = [
         json!({ "Fn::GetAtt": [table_id, "Arn"] }),
@@ -900,7 +913,7 @@ fn the_user_pool_has_a_group_per_assigned_role_and_the_pre_signup_trigger() {
 #[test]
 fn uploads_trigger_the_attachment_check() {
     let t = Template::load();
-    let (bucket_id, _) = t.only("AWS::S3::Bucket");
+    let (bucket_id, _) = t.files_bucket();
     let functions = t.functions();
     let f = &functions["AttachmentCheckFunction"];
     let s3_events: Vec<&Value> = f.events().into_iter().filter(|(_, e)| e["Type"] == "S3").map(|(_, e)| e).collect();
@@ -937,7 +950,7 @@ fn receipt_rule_arn(t: &Template) -> Value {
 #[test]
 fn the_receipt_rule_stores_raw_mail_before_it_invokes_email_ingest() {
     let t = Template::load();
-    let (bucket_id, bucket) = t.only("AWS::S3::Bucket");
+    let (bucket_id, bucket) = t.files_bucket();
     let (set_id, _) = t.only("AWS::SES::ReceiptRuleSet");
     let (rule_id, rule) = t.only("AWS::SES::ReceiptRule");
     let p = &rule["Properties"];
@@ -992,6 +1005,9 @@ fn the_receipt_rule_stores_raw_mail_before_it_invokes_email_ingest() {
     // SES may write raw mail, under raw-mail/ only, for this rule of this account only.
     let mut ses_writes = Vec::new();
     for (policy_id, bp) in t.of_type("AWS::S3::BucketPolicy") {
+        if bp["Properties"]["Bucket"] == json!({ "Ref": WEB_BUCKET }) {
+            continue;
+        }
         assert_eq!(bp["Properties"]["Bucket"], json!({ "Ref": bucket_id }), "{policy_id}: Bucket");
         for s in bp["Properties"]["PolicyDocument"]["Statement"].as_array().expect("statements") {
             if s["Principal"]["Service"] != "ses.amazonaws.com" {
@@ -1264,7 +1280,7 @@ fn the_table_has_its_keys_indexes_ttl_backups_and_encryption() {
 #[test]
 fn the_bucket_is_private_encrypted_tls_only_and_expires_what_it_should() {
     let t = Template::load();
-    let (id, bucket) = t.only("AWS::S3::Bucket");
+    let (id, bucket) = t.files_bucket();
     assert_eq!(bucket["DeletionPolicy"], "Retain", "{id}: DeletionPolicy");
     let p = &bucket["Properties"];
     assert_eq!(
@@ -1341,4 +1357,417 @@ fn outputs_name_what_the_front_end_and_operators_need() {
     ] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }
+}
+
+// ---------------------------------------------------------------------------
+// The web front end: a private bucket behind CloudFront, one set of security
+// headers, Cognito managed login, CORS for the browser, scripts/deploy-web
+// ---------------------------------------------------------------------------
+
+/// The bucket that holds the built web app (and that only CloudFront reads).
+const WEB_BUCKET: &str = "WebBucket";
+
+/// The id of AWS's managed cache policy "Managed-CachingOptimized".
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+fn web_distribution(t: &Template) -> (&str, &Value) {
+    t.only("AWS::CloudFront::Distribution")
+}
+
+fn output_value<'a>(t: &'a Template, name: &str) -> &'a Value {
+    let v = &t.doc["Outputs"][name]["Value"];
+    assert!(!v.is_null(), "output {name} is missing");
+    v
+}
+
+#[test]
+fn the_web_app_is_a_private_bucket_read_by_cloudfront_through_origin_access_control() {
+    let t = Template::load();
+    let bucket = t.resource(WEB_BUCKET);
+    let p = &bucket["Properties"];
+    assert_eq!(
+        p["PublicAccessBlockConfiguration"],
+        json!({ "BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true }),
+        "{WEB_BUCKET}: public access block"
+    );
+    assert!(
+        p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"]
+            .is_string(),
+        "{WEB_BUCKET}: default encryption"
+    );
+    assert!(p.get("WebsiteConfiguration").is_none(), "{WEB_BUCKET}: no website hosting (CloudFront reads it through the S3 API)");
+
+    // The bucket policy: TLS only, and reads by this distribution only.
+    let (dist_id, dist) = web_distribution(&t);
+    let policies: Vec<_> = t
+        .of_type("AWS::S3::BucketPolicy")
+        .into_iter()
+        .filter(|(_, bp)| bp["Properties"]["Bucket"] == json!({ "Ref": WEB_BUCKET }))
+        .collect();
+    assert_eq!(policies.len(), 1, "{WEB_BUCKET} needs one bucket policy");
+    let statements = policies[0].1["Properties"]["PolicyDocument"]["Statement"].as_array().expect("statements");
+    assert!(
+        statements.iter().any(|s| s["Effect"] == "Deny"
+            && s["Principal"] == "*"
+            && strings(&s["Action"]).iter().any(|a| a == "s3:*")
+            && s["Condition"]["Bool"]["aws:SecureTransport"] == json!("false")),
+        "{WEB_BUCKET}: the policy must deny requests without TLS"
+    );
+    for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        assert_eq!(
+            s["Principal"],
+            json!({ "Service": "cloudfront.amazonaws.com" }),
+            "{WEB_BUCKET}: only CloudFront is allowed in"
+        );
+        assert_eq!(strings(&s["Action"]), vec!["s3:GetObject".to_string()], "{WEB_BUCKET}: CloudFront only reads");
+        assert_eq!(s["Resource"], json!({ "Fn::Sub": format!("${{{WEB_BUCKET}.Arn}}/*") }));
+        let source = s["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"].as_str().unwrap_or_default();
+        assert!(
+            source.ends_with(&format!(":distribution/${{{dist_id}}}")),
+            "{WEB_BUCKET}: reads by {dist_id} only, not {source:?}"
+        );
+    }
+    assert!(statements.iter().any(|s| s["Effect"] == "Allow"), "{WEB_BUCKET}: CloudFront must be allowed to read");
+
+    // Origin access control, not the legacy origin access identity.
+    assert!(t.of_type("AWS::CloudFront::CloudFrontOriginAccessIdentity").is_empty(), "no legacy origin access identity");
+    let c = &dist["Properties"]["DistributionConfig"];
+    let origins = c["Origins"].as_array().expect("Origins");
+    assert_eq!(origins.len(), 1, "{dist_id}: one origin, the web bucket");
+    let origin = &origins[0];
+    assert_eq!(origin["DomainName"], json!({ "Fn::GetAtt": [WEB_BUCKET, "RegionalDomainName"] }));
+    let oac = origin["OriginAccessControlId"]["Fn::GetAtt"][0].as_str().expect("the origin uses an origin access control");
+    let oac_config = &t.resource(oac)["Properties"]["OriginAccessControlConfig"];
+    assert_eq!(t.resource(oac)["Type"], "AWS::CloudFront::OriginAccessControl");
+    assert_eq!(oac_config["OriginAccessControlOriginType"], "s3");
+    assert_eq!(oac_config["SigningBehavior"], "always");
+    assert_eq!(oac_config["SigningProtocol"], "sigv4");
+    assert_eq!(origin["S3OriginConfig"]["OriginAccessIdentity"], "", "{dist_id}: no origin access identity");
+
+    // The app: index.html at the root and for every app path (SPA fallback).
+    assert_eq!(c["Enabled"], json!(true));
+    assert_eq!(c["DefaultRootObject"], "index.html");
+    let errors = c["CustomErrorResponses"].as_array().expect("CustomErrorResponses");
+    for code in [403, 404] {
+        let e =
+            errors.iter().find(|e| e["ErrorCode"] == json!(code)).unwrap_or_else(|| panic!("{dist_id}: no fallback for {code}"));
+        assert_eq!(e["ResponseCode"], json!(200), "{dist_id}: {code} answers the app with 200");
+        assert_eq!(e["ResponsePagePath"], "/index.html", "{dist_id}: {code} answers /index.html");
+    }
+
+    // HTTPS only, HTTP/2 and 3, compressed, cached by the managed policy, with the headers.
+    assert_eq!(c["HttpVersion"], "http2and3");
+    let b = &c["DefaultCacheBehavior"];
+    assert_eq!(b["TargetOriginId"], origin["Id"]);
+    assert_eq!(b["ViewerProtocolPolicy"], "redirect-to-https");
+    assert_eq!(b["Compress"], json!(true));
+    assert_eq!(b["CachePolicyId"], CACHING_OPTIMIZED, "{dist_id}: Managed-CachingOptimized");
+    assert_eq!(b["AllowedMethods"], json!(["GET", "HEAD"]), "{dist_id}: a static site takes no writes");
+    let headers_policy = b["ResponseHeadersPolicyId"]["Ref"].as_str().expect("a response headers policy");
+    assert_eq!(t.resource(headers_policy)["Type"], "AWS::CloudFront::ResponseHeadersPolicy");
+    assert!(c.get("CacheBehaviors").is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty())), "{dist_id}: one behaviour");
+
+    // A custom domain is optional; its certificate must be in us-east-1.
+    assert_eq!(
+        t.doc["Conditions"]["HasWebDomain"],
+        json!({ "Fn::And": [
+            { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "WebDomainName" }, ""] }] },
+            { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "WebCertificateArn" }, ""] }] }
+        ] })
+    );
+    assert_eq!(c["Aliases"]["Fn::If"][0], "HasWebDomain");
+    assert_eq!(c["Aliases"]["Fn::If"][1], json!([{ "Ref": "WebDomainName" }]));
+    assert_eq!(c["Aliases"]["Fn::If"][2], json!({ "Ref": "AWS::NoValue" }));
+    let cert = &c["ViewerCertificate"]["Fn::If"];
+    assert_eq!(cert[0], "HasWebDomain");
+    assert_eq!(cert[1]["AcmCertificateArn"], json!({ "Ref": "WebCertificateArn" }));
+    assert_eq!(cert[1]["SslSupportMethod"], "sni-only");
+    assert_eq!(cert[2], json!({ "CloudFrontDefaultCertificate": true }));
+    let parameters = &t.doc["Parameters"];
+    for name in ["WebDomainName", "WebCertificateArn"] {
+        assert_eq!(parameters[name]["Default"], "", "{name} is optional");
+    }
+    let pattern = parameters["WebCertificateArn"]["AllowedPattern"].as_str().expect("WebCertificateArn has a pattern");
+    assert!(pattern.contains(":acm:us-east-1:"), "WebCertificateArn must be a us-east-1 certificate: {pattern}");
+    assert!(parameters["WebCertificateArn"]["Description"].as_str().unwrap().contains("us-east-1"));
+
+    assert_eq!(output_value(&t, "WebBucketName"), &json!({ "Ref": WEB_BUCKET }));
+    assert_eq!(output_value(&t, "WebDistributionId"), &json!({ "Ref": dist_id }));
+    assert_eq!(output_value(&t, "WebDistributionDomainName"), &json!({ "Fn::GetAtt": [dist_id, "DomainName"] }));
+}
+
+/// The headers of `web/security-headers.json`, with its placeholders as the
+/// template's `!Sub` spells them.
+fn security_headers_file(t: &Template) -> BTreeMap<String, String> {
+    let path = workspace_root().join("web").join("security-headers.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let headers: BTreeMap<String, String> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not a JSON object of strings: {e}", path.display()));
+    let (files_bucket, _) = t.files_bucket();
+    let cognito =
+        "https://${CognitoDomainPrefix}.auth.${AWS::Region}.amazoncognito.com https://cognito-idp.${AWS::Region}.amazonaws.com";
+    let uploads = format!("https://${{{files_bucket}.RegionalDomainName}}");
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            assert_eq!(name, name.to_ascii_lowercase(), "{}: header names are lower case", path.display());
+            let value = value.replace("{api}", "${PublicApiUrl}").replace("{cognito}", cognito).replace("{uploads}", &uploads);
+            // Whatever braces are left outside the template's ${...} are a placeholder this test does not know.
+            let outside: String = value
+                .split("${")
+                .enumerate()
+                .map(|(i, part)| if i == 0 { part } else { part.split_once('}').map_or(part, |(_, rest)| rest) })
+                .collect();
+            assert!(!outside.contains(['{', '}']), "{name}: unknown placeholder in {value:?}");
+            (name, value)
+        })
+        .collect()
+}
+
+/// The headers a CloudFront response headers policy adds, by lower-case name.
+fn cloudfront_headers(policy: &Value) -> BTreeMap<String, String> {
+    let config = &policy["Properties"]["ResponseHeadersPolicyConfig"];
+    let security = &config["SecurityHeadersConfig"];
+    let mut out = BTreeMap::new();
+    let mut add = |name: &str, setting: &Value, value: String| {
+        assert_eq!(setting["Override"], json!(true), "{name}: the policy must override what the origin sends");
+        out.insert(name.to_string(), value);
+    };
+    if let Some(csp) = security.get("ContentSecurityPolicy") {
+        let value = csp["ContentSecurityPolicy"]["Fn::Sub"]
+            .as_str()
+            .or_else(|| csp["ContentSecurityPolicy"].as_str())
+            .expect("the CSP is a string or a !Sub of one");
+        add("content-security-policy", csp, value.to_string());
+    }
+    if let Some(hsts) = security.get("StrictTransportSecurity") {
+        let mut value = format!("max-age={}", hsts["AccessControlMaxAgeSec"].as_u64().expect("AccessControlMaxAgeSec"));
+        if hsts["IncludeSubdomains"] == json!(true) {
+            value.push_str("; includeSubDomains");
+        }
+        if hsts["Preload"] == json!(true) {
+            value.push_str("; preload");
+        }
+        add("strict-transport-security", hsts, value);
+    }
+    if let Some(frame) = security.get("FrameOptions") {
+        add("x-frame-options", frame, frame["FrameOption"].as_str().expect("FrameOption").to_string());
+    }
+    if let Some(nosniff) = security.get("ContentTypeOptions") {
+        add("x-content-type-options", nosniff, "nosniff".to_string());
+    }
+    if let Some(referrer) = security.get("ReferrerPolicy") {
+        add("referrer-policy", referrer, referrer["ReferrerPolicy"].as_str().expect("ReferrerPolicy").to_string());
+    }
+    if let Some(xss) = security.get("XSSProtection") {
+        let value = if xss["Protection"] == json!(true) { "1" } else { "0" };
+        add("x-xss-protection", xss, value.to_string());
+    }
+    for item in config["CustomHeadersConfig"]["Items"].as_array().into_iter().flatten() {
+        let name = item["Header"].as_str().expect("Header").to_ascii_lowercase();
+        add(&name, item, item["Value"].as_str().expect("Value").to_string());
+    }
+    out
+}
+
+#[test]
+fn cloudfront_serves_the_security_headers_of_web_security_headers_json() {
+    let t = Template::load();
+    let (dist_id, dist) = web_distribution(&t);
+    let policy_id = dist["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]["Ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{dist_id}: the default behaviour has no response headers policy of this stack"));
+    let served = cloudfront_headers(t.resource(policy_id));
+    let file = security_headers_file(&t);
+    assert_eq!(served, file, "{policy_id} and web/security-headers.json must send the same headers");
+
+    // What the policy must say, whichever side changes.
+    let csp = &file["content-security-policy"];
+    let directives: BTreeMap<&str, Vec<&str>> = csp
+        .split(';')
+        .filter_map(|d| {
+            let mut words = d.split_whitespace();
+            words.next().map(|name| (name, words.collect()))
+        })
+        .collect();
+    for (name, must) in [
+        ("default-src", vec!["'self'"]),
+        ("script-src", vec!["'self'"]),
+        ("frame-ancestors", vec!["'none'"]),
+        ("object-src", vec!["'none'"]),
+        ("base-uri", vec!["'self'"]),
+    ] {
+        assert_eq!(directives.get(name), Some(&must), "CSP {name} in {csp:?}");
+    }
+    for name in ["script-src", "style-src", "default-src"] {
+        let sources = directives.get(name).cloned().unwrap_or_default();
+        assert!(!sources.iter().any(|s| s.starts_with("'unsafe-")), "CSP {name} allows {sources:?}");
+    }
+    let connect = directives.get("connect-src").expect("CSP connect-src");
+    let (files_bucket, _) = t.files_bucket();
+    for origin in [
+        "${PublicApiUrl}",
+        "https://${CognitoDomainPrefix}.auth.${AWS::Region}.amazoncognito.com",
+        "https://cognito-idp.${AWS::Region}.amazonaws.com",
+        &format!("https://${{{files_bucket}.RegionalDomainName}}"),
+    ] {
+        assert!(connect.contains(&origin), "CSP connect-src must name {origin}: {connect:?}");
+    }
+    assert_eq!(file["strict-transport-security"], "max-age=63072000; includeSubDomains", "HSTS: two years");
+    assert_eq!(file["x-frame-options"], "DENY");
+    assert_eq!(file["x-content-type-options"], "nosniff");
+    assert_eq!(file["referrer-policy"], "no-referrer");
+
+    // The Cognito origin in the CSP is the user pool's domain.
+    let (_, domain) = t.only("AWS::Cognito::UserPoolDomain");
+    assert_eq!(domain["Properties"]["Domain"], json!({ "Ref": "CognitoDomainPrefix" }));
+}
+
+#[test]
+fn the_app_client_signs_in_through_managed_login_with_the_code_flow() {
+    let t = Template::load();
+    let (pool_id, _) = t.only("AWS::Cognito::UserPool");
+    let (client_id, client) = t.only("AWS::Cognito::UserPoolClient");
+    let p = &client["Properties"];
+    assert_eq!(p["GenerateSecret"], json!(false), "{client_id}: a public client (PKCE), no secret");
+    assert_eq!(p["AllowedOAuthFlowsUserPoolClient"], json!(true));
+    assert_eq!(p["AllowedOAuthFlows"], json!(["code"]), "{client_id}: the authorization code flow only");
+    let scopes: BTreeSet<String> = strings(&p["AllowedOAuthScopes"]).into_iter().collect();
+    assert_eq!(scopes, BTreeSet::from(["openid", "email", "profile"].map(String::from)));
+    assert_eq!(p["SupportedIdentityProviders"], json!(["COGNITO"]));
+    assert_eq!(p["CallbackURLs"], json!([{ "Fn::Sub": "${WebBaseUrl}/auth/callback" }]));
+    assert_eq!(p["LogoutURLs"], json!([{ "Fn::Sub": "${WebBaseUrl}/" }]));
+    assert_eq!(p["PreventUserExistenceErrors"], "ENABLED");
+    assert_eq!(p["EnableTokenRevocation"], json!(true));
+
+    // Short-lived, rotating refresh tokens (rotation refuses ALLOW_REFRESH_TOKEN_AUTH).
+    assert_eq!(p["RefreshTokenRotation"]["Feature"], "ENABLED", "{client_id}: refresh tokens rotate");
+    let hours = match p["TokenValidityUnits"]["RefreshToken"].as_str() {
+        Some("hours") => p["RefreshTokenValidity"].as_u64().unwrap(),
+        Some("minutes") => p["RefreshTokenValidity"].as_u64().unwrap() / 60,
+        other => panic!("{client_id}: refresh token validity in {other:?}, not hours or minutes"),
+    };
+    assert!((1..=24).contains(&hours), "{client_id}: refresh tokens live at most a day, not {hours} hours");
+    assert!(
+        !strings(&p["ExplicitAuthFlows"]).iter().any(|f| f == "ALLOW_REFRESH_TOKEN_AUTH"),
+        "{client_id}: ALLOW_REFRESH_TOKEN_AUTH cannot be used with rotation"
+    );
+
+    // Managed login on the pool's domain.
+    let (domain_id, domain) = t.only("AWS::Cognito::UserPoolDomain");
+    assert_eq!(domain["Properties"]["UserPoolId"], json!({ "Ref": pool_id }));
+    assert_eq!(domain["Properties"]["ManagedLoginVersion"], json!(2), "{domain_id}: managed login");
+    assert!(domain["Properties"].get("CustomDomainConfig").is_none(), "{domain_id}: a Cognito prefix domain");
+    let (_, branding) = t.only("AWS::Cognito::ManagedLoginBranding");
+    assert_eq!(branding["Properties"]["ClientId"], json!({ "Ref": client_id }));
+
+    // The API still takes ID tokens of this client only (audience = client id).
+    let (_, api) = t.only("AWS::Serverless::HttpApi");
+    let jwt = api["Properties"]["Auth"]["Authorizers"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(jwt["JwtConfiguration"]["audience"], json!([{ "Ref": client_id }]));
+
+    assert_eq!(
+        output_value(&t, "CognitoDomainUrl"),
+        &json!({ "Fn::Sub": "https://${CognitoDomainPrefix}.auth.${AWS::Region}.amazoncognito.com" })
+    );
+    assert_eq!(output_value(&t, "UserPoolClientId"), &json!({ "Ref": client_id }));
+    assert_eq!(
+        output_value(&t, "CognitoAuthority"),
+        &jwt["JwtConfiguration"]["issuer"],
+        "the authority is the authorizer's issuer"
+    );
+}
+
+#[test]
+fn cors_lets_the_web_origin_call_every_route_and_upload_files() {
+    let t = Template::load();
+    let (api_id, api) = t.only("AWS::Serverless::HttpApi");
+    let cors = &api["Properties"]["CorsConfiguration"];
+    let lower = |v: &Value| -> BTreeSet<String> { strings(v).into_iter().map(|s| s.to_ascii_lowercase()).collect() };
+    let set = |items: &[&str]| -> BTreeSet<String> { items.iter().map(|s| s.to_string()).collect() };
+    assert_eq!(cors["AllowOrigins"], json!([{ "Ref": "FrontendOrigin" }]));
+    let methods: BTreeSet<String> = strings(&cors["AllowMethods"]).into_iter().collect();
+    assert_eq!(methods, set(&["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]), "{api_id}: AllowMethods");
+    for (method, path) in documented_operations().keys() {
+        assert!(methods.contains(method), "{api_id}: CORS refuses {method} {path}");
+    }
+    assert_eq!(lower(&cors["AllowHeaders"]), set(&["authorization", "content-type", "if-match", "idempotency-key"]));
+    assert_eq!(lower(&cors["ExposeHeaders"]), set(&["etag", "location", "retry-after"]));
+    assert!(cors["MaxAge"].as_u64().is_some_and(|s| s > 0), "{api_id}: preflights are cached");
+
+    // The files bucket takes the browser's presigned PUT with the headers it signs.
+    let (bucket_id, bucket) = t.files_bucket();
+    let rules = bucket["Properties"]["CorsConfiguration"]["CorsRules"].as_array().expect("CORS rules");
+    let put = rules
+        .iter()
+        .find(|r| strings(&r["AllowedMethods"]).iter().any(|m| m == "PUT"))
+        .unwrap_or_else(|| panic!("{bucket_id}: no CORS rule allows PUT"));
+    assert_eq!(put["AllowedOrigins"], json!([{ "Ref": "FrontendOrigin" }]));
+    let headers = lower(&put["AllowedHeaders"]);
+    for h in ["content-type", "x-amz-checksum-sha256"] {
+        assert!(headers.contains(h), "{bucket_id}: CORS must allow {h} (the presigned PUT signs it)");
+    }
+}
+
+#[test]
+fn deploy_web_dry_run_writes_the_config_from_the_stack_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("outputs.json");
+    let pool = "eu-west-2_AbCdEf123";
+    let described = json!({ "Stacks": [{ "StackName": "qnet-test", "Outputs": [
+        { "OutputKey": "ApiUrl", "OutputValue": "https://abc123.execute-api.eu-west-2.amazonaws.com" },
+        { "OutputKey": "PublicApiUrl", "OutputValue": "https://api.qnet.example.nhs.uk" },
+        { "OutputKey": "UserPoolId", "OutputValue": pool },
+        { "OutputKey": "UserPoolClientId", "OutputValue": "1example23456789" },
+        { "OutputKey": "CognitoAuthority", "OutputValue": format!("https://cognito-idp.eu-west-2.amazonaws.com/{pool}") },
+        { "OutputKey": "CognitoDomainUrl", "OutputValue": "https://qnet-example.auth.eu-west-2.amazoncognito.com" },
+        { "OutputKey": "WebBaseUrl", "OutputValue": "https://qnet.example.nhs.uk" },
+        { "OutputKey": "WebBucketName", "OutputValue": "qnet-test-webbucket-1abc" },
+        { "OutputKey": "WebDistributionId", "OutputValue": "E2EXAMPLE" },
+        { "OutputKey": "WebDistributionDomainName", "OutputValue": "d111111abcdef8.cloudfront.net" }
+    ]}]});
+    std::fs::write(&outputs, described.to_string()).unwrap();
+    let script = workspace_root().join("scripts").join("deploy-web");
+    let out = std::process::Command::new(&script)
+        .args(["--dry-run", "--stack", "qnet-test", "--region", "eu-west-2", "--outputs-file"])
+        .arg(&outputs)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "deploy-web --dry-run failed: {stderr}");
+    let config: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("deploy-web --dry-run must print the config.json on stdout ({e}): {stderr}"));
+    assert_eq!(
+        config,
+        json!({
+            "apiBaseUrl": "https://api.qnet.example.nhs.uk",
+            "signIn": "cognito",
+            "cognito": {
+                "authority": format!("https://cognito-idp.eu-west-2.amazonaws.com/{pool}"),
+                "domain": "https://qnet-example.auth.eu-west-2.amazoncognito.com",
+                "clientId": "1example23456789",
+                "redirectUri": "https://qnet.example.nhs.uk/auth/callback",
+                "logoutUri": "https://qnet.example.nhs.uk/"
+            }
+        })
+    );
+    for step in [
+        "npm --prefix",
+        "aws s3 sync",
+        "s3://qnet-test-webbucket-1abc",
+        "--delete",
+        "immutable",
+        "no-cache",
+        "create-invalidation --distribution-id E2EXAMPLE",
+        "/index.html /config.json",
+    ] {
+        assert!(stderr.contains(step), "deploy-web --dry-run does not say it would {step:?}: {stderr}");
+    }
+
+    // Outputs of a stack without the web resources: a clear refusal, no config.
+    std::fs::write(&outputs, json!({ "Stacks": [{ "Outputs": [] }] }).to_string()).unwrap();
+    let out = std::process::Command::new(&script).args(["--dry-run", "--outputs-file"]).arg(&outputs).output().unwrap();
+    assert!(!out.status.success(), "deploy-web must refuse outputs without the web bucket");
+    assert!(out.stdout.is_empty(), "no config.json for a stack without the web resources");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WebBucketName"));
 }
