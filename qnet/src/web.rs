@@ -4,15 +4,37 @@
 //! In AWS the same files are served by CloudFront from a private bucket.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::hosts::{self, AllowedHosts};
+
+/// The security headers every page of the app carries: the very file the SAM
+/// template's CloudFront response headers policy is checked against, so the
+/// browser tests meet production's policy.
+const SECURITY_HEADERS: &str = include_str!("../../web/security-headers.json");
+
+/// The headers with their origins filled in: `{api}` and `{uploads}` are the
+/// API (local uploads go to its `/_local/blobs`), and there is no Cognito.
+pub fn security_headers(api_base_url: &str) -> Vec<(HeaderName, HeaderValue)> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(SECURITY_HEADERS).expect("web/security-headers.json is a JSON object");
+    let origin = api_base_url.split('/').take(3).collect::<Vec<_>>().join("/");
+    map.into_iter()
+        .map(|(name, value)| {
+            let v = value.as_str().expect("header values are strings");
+            let v = v.replace("{api}", &origin).replace("{uploads}", &origin).replace(" {cognito}", "").replace("{cognito}", "");
+            let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+            (HeaderName::from_bytes(name.as_bytes()).expect("a header name"), HeaderValue::from_str(&v).expect("a header value"))
+        })
+        .collect()
+}
 
 /// What the app learns at start from `/config.json`: where the API is and how
 /// to sign in. `scripts/deploy-web` writes the AWS one (Cognito).
@@ -24,6 +46,7 @@ pub fn local_config(api_base_url: &str) -> serde_json::Value {
 /// file), with `config` at `/config.json`.
 pub fn router(dir: &Path, allowed: AllowedHosts, config: serde_json::Value) -> Router {
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let api = config["apiBaseUrl"].as_str().unwrap_or_default().to_string();
     let config = config.to_string();
     Router::new()
         .route(
@@ -34,7 +57,16 @@ pub fn router(dir: &Path, allowed: AllowedHosts, config: serde_json::Value) -> R
         )
         .fallback_service(files)
         .layer(middleware::from_fn_with_state(dir.to_path_buf(), built))
+        .layer(middleware::from_fn_with_state(Arc::new(security_headers(&api)), with_headers))
         .layer(middleware::from_fn_with_state(allowed, hosts::check))
+}
+
+async fn with_headers(State(headers): State<Arc<Vec<(HeaderName, HeaderValue)>>>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    for (name, value) in headers.iter() {
+        resp.headers_mut().insert(name.clone(), value.clone());
+    }
+    resp
 }
 
 /// Until the app is built, every path says how to build it (and nothing else).

@@ -142,6 +142,10 @@ async fn world() -> World {
         .await)
         .await;
     }
+    for who in ["sam@qnet.test", "kim@qnet.test"] {
+        let grant = json!({"email": who, "role": "moderator"});
+        ok(t.send(reqwest::Method::PUT, "/admin/roles", Some(&boss), Some(grant), &[]).await).await;
+    }
     World {
         t,
         boss,

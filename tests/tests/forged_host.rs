@@ -189,6 +189,13 @@ async fn the_web_listener_serves_the_app_on_every_path_to_its_own_host_only() {
         let a = read(client.get(format!("{base}{path}")).send().await.unwrap()).await;
         assert_eq!((a.status, a.text.contains("<title>Qnet</title>")), (StatusCode::OK, true), "{path}");
     }
+    // One set of security headers, the file CloudFront's policy is checked against.
+    let page = client.get(format!("{base}/settings/digest")).send().await.unwrap();
+    let csp = page.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(csp.contains("script-src 'self';") && !csp.contains("unsafe-inline") && !csp.contains('{'), "{csp}");
+    assert!(csp.contains("connect-src 'self' http://127.0.0.1:8080") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers().get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
+    assert!(page.headers().get("strict-transport-security").is_some());
     let config = read(client.get(format!("{base}/config.json")).send().await.unwrap()).await;
     assert_eq!(config.body, json!({"apiBaseUrl": "http://127.0.0.1:8080", "signIn": "local"}));
     let js = read(client.get(format!("{base}/assets/app.js")).send().await.unwrap()).await;

@@ -37,6 +37,10 @@ const TABLE: &[(&str, [u16; 8])] = &[
     // Organisations: admins manage them.
     ("GET /organisations",                              [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST /organisations",                             [401, 403, 403, 403, 403, 403, 403, 201]),
+    // Roles: admins grant and revoke them (moderators included: 403).
+    ("GET /admin/roles",                                [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("PUT /admin/roles",                                [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("DELETE /admin/roles",                             [401, 403, 403, 403, 403, 403, 403, 204]),
     ("PATCH /organisations/{id}",                       [401, 403, 403, 403, 403, 403, 403, 200]),
     // Admins hold every moderator power (`Claims::is_moderator`). Pending work is
     // seen by its submitter and moderators only: anyone else gets 404, even for
@@ -459,6 +463,14 @@ async fn prepare(
         }
         "POST /mentoring-requests" => body = Some(mentoring_request()),
         "POST /events" => body = Some(event_body(&w.home, "workshop")),
+        "PUT /admin/roles" => body = Some(json!({"email": format!("granted{}@{HOME}", w.n.get()), "role": "moderator"})),
+        "DELETE /admin/roles" => {
+            // A grant to revoke, made by another admin.
+            let admin = w.person("granter", HOME, &[Role::Admin]).await;
+            let email = format!("revoked{}@{HOME}", w.n.get());
+            w.ok(Method::PUT, "/admin/roles", &admin, Some(json!({"email": email, "role": "organiser"}))).await;
+            path.push_str(&format!("?email={}&role=organiser", email.replace('@', "%40")));
+        }
         "POST /events/{id}/cancel" => body = Some(json!({"reason": "Room flooded"})),
         "DELETE /me/calendar-feed" | "GET /me/calendar-feed" => {
             if let Some(c) = caller {
