@@ -115,11 +115,13 @@ impl App {
         }
     }
 
-    /// Publishes a pending item (moderator); refused while a hold stands.
+    /// Publishes a pending item (moderator); refused while a hold stands. Like
+    /// reject and release, it needs the version the moderator reviewed
+    /// (If-Match), so a submitter's later edit is never published unseen.
     pub(crate) async fn publish_item<T: Moderated>(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<T> {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if let Some(h) = old.hold() {
             return Err(AppError::Conflict(format!(
                 "a hold stands on this {} ({}); edit it and release the hold first",
@@ -158,7 +160,7 @@ impl App {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
         let reason = parse_rejection(body)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if old.status() == Status::Rejected {
             return Err(AppError::Conflict(format!("this {} has already been rejected", T::NOUN)));
         }
@@ -175,7 +177,7 @@ impl App {
     pub(crate) async fn release_item_hold<T: Moderated>(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<T> {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if old.hold().is_none() {
             return Err(AppError::Conflict(format!("there is no hold on this {}", T::NOUN)));
         }
