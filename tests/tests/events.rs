@@ -731,3 +731,49 @@ async fn scheduled_events_are_searchable_until_cancelled() {
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
     assert_eq!(t.get("/search?q=charts&type=event", None).await.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn the_join_link_is_only_for_confirmed_attendees_the_organiser_and_moderators() {
+    let (t, org) = network().await;
+    let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let attendee = t.token("ann@leedsth.nhs.uk", &[]).await;
+    let waiting = t.token("wes@leedsth.nhs.uk", &[]).await;
+    let stranger = t.token("sue@leedsth.nhs.uk", &[]).await;
+    let join = "https://meet.example.nhs.uk/run-charts-4711";
+    let mut online = workshop(&org, 1);
+    online["online_url"] = json!(join);
+    let created = create(&t, &organiser, online).await;
+    assert_eq!(created["online_url"], join);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(book(&t, id, &attendee).await.body["status"], "confirmed");
+    assert_eq!(book(&t, id, &waiting).await.body["status"], "waitlisted");
+
+    let path = format!("/events/{id}");
+    for (who, token) in
+        [("anonymous", None), ("a member without a booking", Some(&stranger)), ("a waitlisted member", Some(&waiting))]
+    {
+        let a = t.get(&path, token.map(String::as_str)).await;
+        assert_eq!(a.status, StatusCode::OK, "{who}: {}", a.text);
+        assert_eq!(a.body["online_url"], Value::Null, "{who}");
+        assert_eq!(a.body["online"], true, "{who}");
+        assert!(!a.text.contains(join), "{who}: {}", a.text);
+    }
+    for (who, token) in [("the attendee", &attendee), ("the organiser", &organiser), ("a moderator", &moderator)] {
+        let a = t.get(&path, Some(token)).await;
+        assert_eq!(a.body["online_url"], join, "{who}: {}", a.text);
+    }
+    // Never in the public lists, search or the public calendar.
+    for public in ["/events".to_string(), "/search?q=charts".to_string(), format!("{path}/calendar.ics")] {
+        let a = t.get(&public, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{public}: {}", a.text);
+        assert!(!a.text.contains("meet.example.nhs.uk"), "{public}: {}", a.text);
+    }
+    // The confirmed attendee's invitation and personal feed carry it.
+    let invitation = mails_to(&t, "ann@leedsth.nhs.uk");
+    assert!(invitation.iter().any(|m| m.text.contains(join) && m.ics.as_deref().is_some_and(|i| i.contains("meet.example"))));
+    assert!(mails_to(&t, "wes@leedsth.nhs.uk").iter().all(|m| !m.text.contains(join)));
+    let feed = t.post("/me/calendar-feed", Some(&attendee), Value::Null).await;
+    let url = feed.body["url"].as_str().unwrap().strip_prefix(&t.base).unwrap().to_string();
+    assert!(t.get(&url, None).await.text.contains("meet.example.nhs.uk"));
+}

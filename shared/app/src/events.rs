@@ -157,6 +157,10 @@ pub struct EventView {
     pub starts_local: String,
     pub ends_local: String,
     pub location: Option<String>,
+    /// Whether it can be joined online.
+    pub online: bool,
+    /// The join link: only for the organiser, moderators and members with a
+    /// confirmed place; null for everyone else.
     pub online_url: Option<String>,
     pub capacity: u64,
     pub places: Places,
@@ -451,6 +455,7 @@ impl App {
             host: e.host,
             status: e.status,
             created_by: e.created_by,
+            online: e.online_url.is_some(),
             created_at: e.created_at,
             updated_at: e.updated_at,
             version: e.version,
@@ -527,15 +532,35 @@ impl App {
         Ok(answer)
     }
 
-    /// `GET /events/{id}`: public.
-    pub async fn get_event(&self, id: &str) -> AppResult<EventView> {
-        let (e, _) = self.load_event(id).await?;
-        self.event_view(e).await
+    /// Whether `viewer` may have the event's join link: its organiser
+    /// (creator), moderators and members with a confirmed place. Everyone
+    /// else, signed in or not, sees only that it can be joined online.
+    async fn may_join_online(&self, e: &Event, viewer: Option<&Claims>) -> AppResult<bool> {
+        let Some(c) = viewer else { return Ok(false) };
+        if e.may_manage(c) {
+            return Ok(true);
+        }
+        let booking = self.get_record::<Booking>(keys::booking(&e.id, &c.sub)).await?;
+        Ok(booking.is_some_and(|(b, _)| b.status == BookingStatus::Confirmed))
     }
 
-    /// `GET /events/{id}/calendar.ics`: the event as a published iCalendar.
-    pub async fn event_calendar(&self, id: &str) -> AppResult<String> {
+    /// `GET /events/{id}`: public; the join link only for those who may join.
+    pub async fn get_event(&self, viewer: Option<&Claims>, id: &str) -> AppResult<EventView> {
         let (e, _) = self.load_event(id).await?;
+        let shown = self.may_join_online(&e, viewer).await?;
+        let mut v = self.event_view(e).await?;
+        if !shown {
+            v.online_url = None;
+        }
+        Ok(v)
+    }
+
+    /// `GET /events/{id}/calendar.ics`: the event as a published iCalendar,
+    /// for anyone: never with the join link (confirmed attendees have it in
+    /// their invitation and their calendar feed).
+    pub async fn event_calendar(&self, id: &str) -> AppResult<String> {
+        let (mut e, _) = self.load_event(id).await?;
+        e.online_url = None;
         Ok(calendar::event_ics(&e, IcsMethod::Publish, None, &organiser_address(&self.mail_from), &self.mail_from, self.now()))
     }
 
@@ -1297,6 +1322,14 @@ impl App {
                 vec!["A place came free and it is yours. The invitation is attached: add it to your calendar.".to_string()],
                 Some(IcsMethod::Request),
             ),
+        // The join link goes only to members with a place.
+        let unconfirmed;
+        let e = if confirmed {
+            e
+        } else {
+            unconfirmed = Event { online_url: None, ..e.clone() };
+            &unconfirmed
+        };
             Notice::Updated => (
                 format!("Changed: {}", e.title),
                 "The time or place has changed",
