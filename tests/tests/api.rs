@@ -1,6 +1,7 @@
 //! End-to-end: HTTP request in, record in the store, answer out, through the same
 //! router `qnet serve` and the Lambda run.
 
+use qnet_app::Claims;
 use qnet_domain::Role;
 use qnet_tests::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -356,11 +357,12 @@ async fn lists_page_through_every_item_once() {
 async fn members_get_their_organisation_from_their_email_and_can_change_it() {
     let t = spawn_app().await;
     let (member, org) = member_with_org(&t).await;
-    let other_org = t.organisation("Leeds City Council", &["leeds.gov.uk"]).await;
     let me = t.get("/me", Some(&member)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["organisation_id"], org.as_str());
     assert_eq!(me.body["organisation_name"], "Leeds Teaching Hospitals");
+    // A member may move to another organisation that lists their domain.
+    let other_org = t.organisation("Leeds City Council", &["leeds.gov.uk", "leedsth.nhs.uk"]).await;
     let changed = t
         .send(
             Method::PATCH,
@@ -646,6 +648,91 @@ async fn patient_data_in_a_text_attachment_holds_the_case_study() {
     );
     assert_eq!(t.publish(&id).await.status, StatusCode::OK);
     t.get(&format!("/case-studies/{id}/attachments/{att}"), None).await.assert_problem(404);
+}
+
+#[tokio::test]
+async fn a_member_joins_only_an_organisation_that_lists_their_domain_or_an_admin_assigns() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let north = t.organisation("North Trust", &["nhs.net"]).await;
+    let south = t.organisation("South Trust", &["nhs.net"]).await;
+    let group = t.organisation("Carers Together", &[]).await;
+    let jo = t.token("jo@nhs.net", &[]).await;
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    // nhs.net is shared: the member chooses among the organisations listing it.
+    let me = t.get("/me", Some(&jo)).await;
+    assert_eq!(me.body["organisation_id"], Value::Null);
+    for other in [&leeds, &group] {
+        let a = t.patch("/me", &jo, 1, json!({"organisation_id": other, "job_title": "Nurse"})).await;
+        a.assert_problem(422);
+        assert_eq!(a.problem_fields(), ["organisation_id"]);
+    }
+    let me = t.get("/me", Some(&jo)).await;
+    assert_eq!(
+        (me.body["organisation_id"].clone(), me.body["job_title"].clone(), me.body["version"].as_u64()),
+        (Value::Null, Value::Null, Some(1))
+    );
+    let a = t.patch("/me", &jo, 1, json!({"organisation_id": south})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], south.as_str());
+
+    // An admin assigns any organisation, including one that lists no domain.
+    let jo_id = me.body["id"].as_str().unwrap().to_string();
+    let path = format!("/members/{jo_id}/organisation");
+    t.send(Method::PUT, &path, Some(&jo), Some(json!({"organisation_id": group})), &[]).await.assert_problem(403);
+    t.send(Method::PUT, &path, None, Some(json!({"organisation_id": group})), &[]).await.assert_problem(401);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": "01NOSUCHORGANISATION000000"})), &[]).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": 7, "extra": 1})), &[]).await;
+    a.assert_problem(422);
+    assert_eq!(t.get("/me", Some(&jo)).await.body["organisation_id"], south.as_str());
+    t.send(Method::PUT, "/members/nobody/organisation", Some(&admin), Some(json!({"organisation_id": group})), &[])
+        .await
+        .assert_problem(404);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": group})), &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], group.as_str());
+    // Keeping the assigned organisation while editing the profile is fine;
+    // moving back to one listing the domain too.
+    let v = a.body["version"].as_u64().unwrap();
+    let a = t.patch("/me", &jo, v, json!({"organisation_id": group, "job_title": "Carer lead"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = t.patch("/me", &jo, v + 1, json!({"organisation_id": north})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+
+    // `qnet token --organisation` is the operator's assignment: any organisation.
+    let kim = Claims::new("m-kim".into(), "kim@gmail.com".into(), "Kim".into(), vec![]);
+    let m = t.app.set_member_organisation(&kim, &group).await.unwrap();
+    assert_eq!(m.organisation_id.as_deref(), Some(group.as_str()));
+}
+
+#[tokio::test]
+async fn a_case_study_names_its_submitters_organisation_unless_a_moderator_sets_another() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let bradford = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let moderator = t.token("moderator@qnet.test", &[Role::Moderator]).await;
+    let cs = json!({"title": "Fewer falls", "body": "Hourly rounding.", "organisation_id": bradford});
+    let a = t.post("/case-studies", Some(&jo), cs.clone()).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    assert_eq!(t.get("/me/case-studies", Some(&jo)).await.body["items"], json!([]));
+    let own = t.submit(&jo, json!({"title": "Fewer falls", "body": "Hourly rounding.", "organisation_id": leeds})).await;
+    let id = own["id"].as_str().unwrap();
+    let a = t.patch(&format!("/case-studies/{id}"), &jo, 1, json!({"organisation_id": bradford, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let got = t.get(&format!("/case-studies/{id}"), Some(&jo)).await;
+    assert_eq!((got.body["organisation_id"].as_str(), got.body["title"].as_str()), (Some(leeds.as_str()), Some("Fewer falls")));
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    // A moderator may name any organisation.
+    let a = t.patch(&format!("/case-studies/{id}"), &moderator, 1, json!({"organisation_id": bradford})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], bradford.as_str());
+    let by_moderator = t.submit(&moderator, cs).await;
+    assert_eq!(by_moderator["organisation_id"], bradford.as_str());
 }
 
 #[tokio::test]

@@ -234,6 +234,7 @@ async fn upcoming_events_soonest_first_with_filters_pages_and_london_times() {
     let (t, org) = network().await;
     let other = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
     let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let other_organiser = t.token("bea@bradford.gov.uk", &[Role::Organiser]).await;
     let mut ids = Vec::new();
     for (days, kind, host, topic) in
         [(30, "training", &org, "measurement"), (10, "workshop", &other, "flow"), (20, "meeting", &org, "measurement")]
@@ -243,7 +244,8 @@ async fn upcoming_events_soonest_first_with_filters_pages_and_london_times() {
         b["topics"] = json!([topic]);
         b["starts_at"] = json!(text(in_days(days, 9)));
         b["ends_at"] = json!(text(in_days(days, 10)));
-        ids.push(create(&t, &organiser, b).await["id"].as_str().unwrap().to_string());
+        let by = if host == &other { &other_organiser } else { &organiser };
+        ids.push(create(&t, by, b).await["id"].as_str().unwrap().to_string());
     }
     let all = t.get("/events", None).await;
     let order: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -730,6 +732,34 @@ async fn scheduled_events_are_searchable_until_cancelled() {
     let cancelled = t.post(&format!("/events/{id}/cancel"), Some(&organiser), Value::Null).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
     assert_eq!(t.get("/search?q=charts&type=event", None).await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn an_events_host_is_its_organisers_organisation_unless_a_moderator_sets_another() {
+    let (t, leeds) = network().await;
+    let bradford = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+    let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let a = t.post("/events", Some(&organiser), workshop(&bradford, 5)).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["host_organisation_id"]);
+    assert_eq!(t.get("/events", None).await.body["items"], json!([]));
+    let e = create(&t, &organiser, workshop(&leeds, 5)).await;
+    let path = format!("/events/{}", e["id"].as_str().unwrap());
+    let a = t.patch(&path, &organiser, 1, json!({"host_organisation_id": bradford, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["host_organisation_id"]);
+    let got = t.get(&path, None).await;
+    assert_eq!(got.body["host_organisation"]["id"], leeds.as_str());
+    assert_eq!((got.body["title"].as_str(), got.header("etag")), (Some("Run charts for beginners"), Some("\"1\"")));
+    // A moderator may set another host, and create an event for any.
+    let a = t.patch(&path, &moderator, 1, json!({"host_organisation_id": bradford})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["host_organisation"]["id"], bradford.as_str());
+    // The organiser keeps the host a moderator set when changing something else.
+    let a = t.patch(&path, &organiser, 2, json!({"host_organisation_id": bradford, "title": "Run charts, part 1"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    create(&t, &moderator, workshop(&bradford, 5)).await;
 }
 
 #[tokio::test]

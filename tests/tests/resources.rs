@@ -341,6 +341,40 @@ async fn published_resources_are_searchable_and_leave_the_answers_when_withdrawn
 }
 
 #[tokio::test]
+async fn a_resource_names_its_submitters_organisation_unless_a_moderator_sets_another() {
+    let t = spawn_app().await;
+    let (sam, own) = member(&t).await;
+    let moderator = moderator(&t).await;
+    let other = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let mut claimed = link();
+    claimed["organisation_id"] = json!(other);
+    let a = t.post("/resources", Some(&sam), claimed.clone()).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    assert_eq!(t.get("/moderation/resources", Some(&moderator)).await.body["items"], json!([]));
+    let created = t.post("/resources", Some(&sam), link()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let path = format!("/resources/{}", created.body["id"].as_str().unwrap());
+    let a = t.patch(&path, &sam, 1, json!({"organisation_id": other, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let got = t.get(&path, Some(&sam)).await;
+    assert_eq!(
+        (got.body["organisation_id"].as_str(), got.body["title"].as_str()),
+        (Some(own.as_str()), Some("Run chart rules explained"))
+    );
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    // Naming their own organisation is fine; a moderator may name any.
+    let a = t.patch(&path, &sam, 1, json!({"organisation_id": own})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = t.patch(&path, &moderator, 2, json!({"organisation_id": other})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], other.as_str());
+    let by_moderator = t.post("/resources", Some(&moderator), claimed).await;
+    assert_eq!(by_moderator.status, StatusCode::CREATED, "{}", by_moderator.text);
+}
+
+#[tokio::test]
 async fn a_resource_is_published_only_at_the_version_the_moderator_reviewed() {
     let t = spawn_app().await;
     let (sam, _) = member(&t).await;

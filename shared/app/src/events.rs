@@ -401,6 +401,14 @@ fn version_conflict(e: StoreError, current: u64) -> AppError {
 }
 
 /// The domain of the address system emails come from.
+const NOT_YOUR_ORGANISATION: &str = "must be your own organisation (see GET /me); only a moderator may name another host";
+
+/// An event's host is its organiser's organisation (or the one it already
+/// has); a moderator may name any.
+fn may_host(claims: &Claims, organiser: &qnet_domain::member::Member, current: Option<&str>, named: &str) -> bool {
+    claims.is_moderator() || organiser.organisation_id.as_deref() == Some(named) || current == Some(named)
+}
+
 fn mail_domain(from: &str) -> &str {
     from.rsplit_once('@').map(|(_, d)| d).unwrap_or("qnet.localhost")
 }
@@ -447,6 +455,7 @@ impl App {
             starts_at: e.starts_at,
             ends_at: e.ends_at,
             location: e.location,
+            online: e.online_url.is_some(),
             online_url: e.online_url,
             capacity: e.capacity,
             topics: e.topics,
@@ -455,7 +464,6 @@ impl App {
             host: e.host,
             status: e.status,
             created_by: e.created_by,
-            online: e.online_url.is_some(),
             created_at: e.created_at,
             updated_at: e.updated_at,
             version: e.version,
@@ -483,17 +491,20 @@ impl App {
             Ok(_) => FieldErrors::new(),
             Err(e) => e.clone(),
         };
+        let creator = self.member(claims).await?;
         if let Some(org) = body.get("host_organisation_id").and_then(|v| v.as_str())
             && !errors.0.iter().any(|e| e.field == "host_organisation_id")
-            && self.organisation(org).await?.is_none()
         {
-            errors.push("host_organisation_id", "is not a known organisation");
+            if self.organisation(org).await?.is_none() {
+                errors.push("host_organisation_id", "is not a known organisation");
+            } else if !may_host(claims, &creator, None, org) {
+                errors.push("host_organisation_id", NOT_YOUR_ORGANISATION);
+            }
         }
         let fields = match fields {
             Ok(f) if errors.is_empty() => f,
             _ => return Err(AppError::Invalid(errors)),
         };
-        let creator = self.member(claims).await?;
         let now = self.now_text();
         let mut e = Event {
             id: self.new_id(),
@@ -652,10 +663,12 @@ impl App {
         let new_fields = patch.clone().apply(&old_fields);
         let mut errors = FieldErrors::new();
         new_fields.check(self.now(), moved, &mut errors);
-        if let Some(o) = &patch.host_organisation_id
-            && self.organisation(o).await?.is_none()
-        {
-            errors.push("host_organisation_id", "is not a known organisation");
+        if let Some(o) = &patch.host_organisation_id {
+            if self.organisation(o).await?.is_none() {
+                errors.push("host_organisation_id", "is not a known organisation");
+            } else if !may_host(claims, &self.member(claims).await?, Some(&old.host_organisation_id), o) {
+                errors.push("host_organisation_id", NOT_YOUR_ORGANISATION);
+            }
         }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
@@ -1309,6 +1322,14 @@ impl App {
     async fn event_mail(&self, e: &Event, b: &Booking, notice: Notice, link: Option<&str>) -> AppResult<OutgoingMail> {
         let m = self.member_by_id(&b.member_id).await?.ok_or(AppError::NotFound("member"))?;
         let confirmed = b.status == BookingStatus::Confirmed;
+        // The join link goes only to members with a place.
+        let unconfirmed;
+        let e = if confirmed {
+            e
+        } else {
+            unconfirmed = Event { online_url: None, ..e.clone() };
+            &unconfirmed
+        };
         let (subject, headline, lines, ics) = match notice {
             Notice::Confirmed => (
                 format!("Booked: {}", e.title),
@@ -1322,14 +1343,6 @@ impl App {
                 vec!["A place came free and it is yours. The invitation is attached: add it to your calendar.".to_string()],
                 Some(IcsMethod::Request),
             ),
-        // The join link goes only to members with a place.
-        let unconfirmed;
-        let e = if confirmed {
-            e
-        } else {
-            unconfirmed = Event { online_url: None, ..e.clone() };
-            &unconfirmed
-        };
             Notice::Updated => (
                 format!("Changed: {}", e.title),
                 "The time or place has changed",

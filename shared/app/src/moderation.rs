@@ -78,6 +78,19 @@ pub(crate) fn require_moderator(claims: &Claims) -> AppResult<()> {
     if claims.is_moderator() { Ok(()) } else { Err(AppError::Forbidden("only a moderator may do this")) }
 }
 
+/// A case study or resource names its submitter's organisation (`own`), or
+/// the one it already has (`current`); a moderator may name any.
+pub(crate) fn require_own_organisation(claims: &Claims, own: Option<&str>, current: Option<&str>, named: &str) -> AppResult<()> {
+    if claims.is_moderator() || own == Some(named) || current == Some(named) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "organisation_id",
+            "must be your own organisation (see GET /me); only a moderator may name another",
+        ))
+    }
+}
+
 pub(crate) fn check_version(current: u64, if_match: Option<u64>, required: bool) -> AppResult<()> {
     match if_match {
         None if required => Err(AppError::VersionRequired),
