@@ -47,7 +47,7 @@ async fn main() {
         });
         let created = app.create_case_study(&author, &body, None).await.expect("create");
         let id = created.body["id"].as_str().unwrap().to_string();
-        app.publish_case_study(&moderator, &id, None).await.expect("publish");
+        app.publish_case_study(&moderator, &id, created.body["version"].as_u64()).await.expect("publish");
     }
     let now_text = qnet_domain::timestamp(time::OffsetDateTime::now_utc());
     let mut writes = Vec::new();

@@ -35,7 +35,7 @@ async fn main() {
         });
         let created = app.create_case_study(&author, &body, None).await.expect("create");
         last = created.body["id"].as_str().unwrap().to_string();
-        app.publish_case_study(&moderator, &last, None).await.expect("publish");
+        app.publish_case_study(&moderator, &last, created.body["version"].as_u64()).await.expect("publish");
     }
     println!("{last}");
 }

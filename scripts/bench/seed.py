@@ -54,8 +54,8 @@ class Client:
             self.local.conn = c
         return c
 
-    def call(self, method, path, body=None, token=None, expect=(200,)):
-        headers = {"Accept": "application/json"}
+    def call(self, method, path, body=None, token=None, expect=(200,), headers=None):
+        headers = {"Accept": "application/json", **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -393,10 +393,13 @@ def main():
 
     def seed_one(i):
         body = case_study_body(a.seed * 1_000_003 + i, topics, org_ids)
-        _, cs = api.call("POST", "/case-studies", body, token=tok["member"], expect=(201,))
+        # Submitted by the moderator: only a moderator may name any organisation.
+        _, cs = api.call("POST", "/case-studies", body, token=tok["moderator"], expect=(201,))
         if cs.get("hold"):
             raise ApiError(f"case study {i} was held by the patient data guard: {cs['hold']}")
-        api.call("POST", f"/case-studies/{cs['id']}/publish", token=tok["moderator"], expect=(200,))
+        # Publishing names the version reviewed (If-Match is required).
+        api.call("POST", f"/case-studies/{cs['id']}/publish", token=tok["moderator"], expect=(200,),
+                 headers={"If-Match": f'"{cs["version"]}"'})
         with lock:
             done[0] += 1
             if done[0] % 1000 == 0:

@@ -234,10 +234,22 @@ impl TestApp {
         a.body
     }
 
-    /// Publishes as a moderator.
+    /// Publishes as a moderator, with the version the moderator reads first.
     pub async fn publish(&self, id: &str) -> Answer {
         let m = self.token("moderator@qnet.test", &[Role::Moderator]).await;
-        self.post(&format!("/case-studies/{id}/publish"), Some(&m), Value::Null).await
+        self.moderate(&format!("/case-studies/{id}/publish"), Some(&m), Value::Null).await
+    }
+
+    /// A moderation action (`…/{id}/publish`, `…/reject`, `…/release-hold`),
+    /// which requires If-Match: reads the item as `token` and sends the version
+    /// it read (no If-Match when the caller cannot read it, so the answer is
+    /// the refusal that comes first: 401, 403 or 404).
+    pub async fn moderate(&self, action: &str, token: Option<&str>, body: Value) -> Answer {
+        let item = action.rsplit_once('/').expect("an action path").0;
+        let read = self.get(item, token).await;
+        let etag = read.header("etag").map(String::from);
+        let headers: Vec<(&str, &str)> = etag.as_deref().map(|v| ("if-match", v)).into_iter().collect();
+        self.send(Method::POST, action, token, Some(body), &headers).await
     }
 }
 

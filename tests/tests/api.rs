@@ -1,6 +1,7 @@
 //! End-to-end: HTTP request in, record in the store, answer out, through the same
 //! router `qnet serve` and the Lambda run.
 
+use qnet_app::Claims;
 use qnet_domain::Role;
 use qnet_tests::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
@@ -48,7 +49,7 @@ async fn a_case_study_goes_from_submission_to_publication() {
     let my_list = t.get("/me/case-studies", Some(&member)).await;
     assert_eq!(my_list.body["items"][0]["id"], id.as_str());
 
-    let published = t.post(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await;
+    let published = t.moderate(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.text);
     assert_eq!(published.body["status"], "published");
     assert!(published.body["published_at"].is_string());
@@ -72,7 +73,7 @@ async fn a_case_study_goes_from_submission_to_publication() {
     assert_eq!(t.get("/case-studies?topic=digital", None).await.body["items"], json!([]));
     assert_eq!(t.get("/moderation/case-studies", Some(&moderator)).await.body["items"], json!([]));
     // Published twice is a conflict.
-    t.post(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
+    t.moderate(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
 }
 
 #[tokio::test]
@@ -96,11 +97,11 @@ async fn every_role_that_must_be_refused_is_refused() {
         t.get("/moderation/case-studies", Some(who)).await.assert_problem(403);
         t.post("/organisations", Some(who), json!({"name": "X", "type": "nhs"})).await.assert_problem(403);
     }
-    t.post(&format!("/case-studies/{id}/publish"), Some(&member), Value::Null).await.assert_problem(403);
-    t.post(&format!("/case-studies/{id}/reject"), Some(&member), json!({"reason": "no"})).await.assert_problem(403);
-    t.post(&format!("/case-studies/{id}/release-hold"), Some(&member), Value::Null).await.assert_problem(403);
+    t.moderate(&format!("/case-studies/{id}/publish"), Some(&member), Value::Null).await.assert_problem(403);
+    t.moderate(&format!("/case-studies/{id}/reject"), Some(&member), json!({"reason": "no"})).await.assert_problem(403);
+    t.moderate(&format!("/case-studies/{id}/release-hold"), Some(&member), Value::Null).await.assert_problem(403);
     // Someone else's pending case study does not exist as far as they know.
-    t.post(&format!("/case-studies/{id}/publish"), Some(&organiser), Value::Null).await.assert_problem(404);
+    t.moderate(&format!("/case-studies/{id}/publish"), Some(&organiser), Value::Null).await.assert_problem(404);
     t.patch(&format!("/case-studies/{id}"), &organiser, 1, json!({"title": "Mine now"})).await.assert_problem(404);
     // Moderators are not admins.
     t.post("/organisations", Some(&moderator), json!({"name": "X", "type": "nhs"})).await.assert_problem(403);
@@ -272,7 +273,7 @@ async fn patient_data_holds_a_case_study_until_a_moderator_releases_it() {
     let edited = t.patch(&path, &moderator, 2, json!({"body": "A patient waited four days."})).await;
     assert_eq!(edited.status, StatusCode::OK);
     assert!(edited.body["hold"].is_object(), "the hold stays until released");
-    let released = t.post(&format!("{path}/release-hold"), Some(&moderator), Value::Null).await;
+    let released = t.moderate(&format!("{path}/release-hold"), Some(&moderator), Value::Null).await;
     assert_eq!(released.status, StatusCode::OK, "{}", released.text);
     assert_eq!(released.body["hold"], Value::Null);
     assert!(t.app.case_study_history(id).await.unwrap().is_empty(), "earlier versions are purged");
@@ -282,7 +283,7 @@ async fn patient_data_holds_a_case_study_until_a_moderator_releases_it() {
         .submit(&member, json!({"title": "t", "body": "b", "sections": {"background": "Mrs Jane Smith, DOB 12/03/1946, fell."}}))
         .await;
     assert!(dob["hold"]["reason"].as_str().unwrap().contains("date of birth"));
-    t.post(&format!("/case-studies/{}/release-hold", cs["id"].as_str().unwrap()), Some(&moderator), Value::Null)
+    t.moderate(&format!("/case-studies/{}/release-hold", cs["id"].as_str().unwrap()), Some(&moderator), Value::Null)
         .await
         .assert_problem(409);
 }
@@ -293,17 +294,18 @@ async fn rejection_needs_a_reason() {
     let (member, _) = member_with_org(&t).await;
     let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
     let id = t.submit(&member, case_study()).await["id"].as_str().unwrap().to_string();
-    let no_reason = t.post(&format!("/case-studies/{id}/reject"), Some(&moderator), json!({})).await;
+    let no_reason = t.moderate(&format!("/case-studies/{id}/reject"), Some(&moderator), json!({})).await;
     no_reason.assert_problem(422);
     assert_eq!(no_reason.problem_fields(), ["reason"]);
-    let r = t.post(&format!("/case-studies/{id}/reject"), Some(&moderator), json!({"reason": "Please add your measures."})).await;
+    let r =
+        t.moderate(&format!("/case-studies/{id}/reject"), Some(&moderator), json!({"reason": "Please add your measures."})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "rejected");
     assert_eq!(r.body["rejection_reason"], "Please add your measures.");
     // The submitter still sees it, with the reason; it has left the queue.
     assert_eq!(t.get(&format!("/case-studies/{id}"), Some(&member)).await.body["rejection_reason"], "Please add your measures.");
     assert_eq!(t.get("/moderation/case-studies", Some(&moderator)).await.body["items"], json!([]));
-    t.post(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
+    t.moderate(&format!("/case-studies/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
 }
 
 #[tokio::test]
@@ -355,11 +357,12 @@ async fn lists_page_through_every_item_once() {
 async fn members_get_their_organisation_from_their_email_and_can_change_it() {
     let t = spawn_app().await;
     let (member, org) = member_with_org(&t).await;
-    let other_org = t.organisation("Leeds City Council", &["leeds.gov.uk"]).await;
     let me = t.get("/me", Some(&member)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["organisation_id"], org.as_str());
     assert_eq!(me.body["organisation_name"], "Leeds Teaching Hospitals");
+    // A member may move to another organisation that lists their domain.
+    let other_org = t.organisation("Leeds City Council", &["leeds.gov.uk", "leedsth.nhs.uk"]).await;
     let changed = t
         .send(
             Method::PATCH,
@@ -566,7 +569,10 @@ async fn releasing_a_hold_purges_the_stored_first_answer_too() {
         t.patch(&format!("/case-studies/{id}"), &moderator, 1, json!({"body": "NHS number removed"})).await.status,
         StatusCode::OK
     );
-    assert_eq!(t.post(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(
+        t.moderate(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status,
+        StatusCode::OK
+    );
     assert!(t.app.records.get(&pk, &sk).await.unwrap().is_none(), "the stored answer quoted the NHS number");
     let stored = t.get(&format!("/case-studies/{id}"), Some(&moderator)).await;
     assert!(!stored.text.contains("943 476 5919"));
@@ -636,7 +642,131 @@ async fn patient_data_in_a_text_attachment_holds_the_case_study() {
     assert_eq!(cs.body["attachments"][0]["status"], "rejected");
     let att = cs.body["attachments"][0]["id"].as_str().unwrap();
     let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
-    assert_eq!(t.post(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(
+        t.moderate(&format!("/case-studies/{id}/release-hold"), Some(&moderator), Value::Null).await.status,
+        StatusCode::OK
+    );
     assert_eq!(t.publish(&id).await.status, StatusCode::OK);
     t.get(&format!("/case-studies/{id}/attachments/{att}"), None).await.assert_problem(404);
+}
+
+#[tokio::test]
+async fn a_member_joins_only_an_organisation_that_lists_their_domain_or_an_admin_assigns() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let north = t.organisation("North Trust", &["nhs.net"]).await;
+    let south = t.organisation("South Trust", &["nhs.net"]).await;
+    let group = t.organisation("Carers Together", &[]).await;
+    let jo = t.token("jo@nhs.net", &[]).await;
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    // nhs.net is shared: the member chooses among the organisations listing it.
+    let me = t.get("/me", Some(&jo)).await;
+    assert_eq!(me.body["organisation_id"], Value::Null);
+    for other in [&leeds, &group] {
+        let a = t.patch("/me", &jo, 1, json!({"organisation_id": other, "job_title": "Nurse"})).await;
+        a.assert_problem(422);
+        assert_eq!(a.problem_fields(), ["organisation_id"]);
+    }
+    let me = t.get("/me", Some(&jo)).await;
+    assert_eq!(
+        (me.body["organisation_id"].clone(), me.body["job_title"].clone(), me.body["version"].as_u64()),
+        (Value::Null, Value::Null, Some(1))
+    );
+    let a = t.patch("/me", &jo, 1, json!({"organisation_id": south})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], south.as_str());
+
+    // An admin assigns any organisation, including one that lists no domain.
+    let jo_id = me.body["id"].as_str().unwrap().to_string();
+    let path = format!("/members/{jo_id}/organisation");
+    t.send(Method::PUT, &path, Some(&jo), Some(json!({"organisation_id": group})), &[]).await.assert_problem(403);
+    t.send(Method::PUT, &path, None, Some(json!({"organisation_id": group})), &[]).await.assert_problem(401);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": "01NOSUCHORGANISATION000000"})), &[]).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": 7, "extra": 1})), &[]).await;
+    a.assert_problem(422);
+    assert_eq!(t.get("/me", Some(&jo)).await.body["organisation_id"], south.as_str());
+    t.send(Method::PUT, "/members/nobody/organisation", Some(&admin), Some(json!({"organisation_id": group})), &[])
+        .await
+        .assert_problem(404);
+    let a = t.send(Method::PUT, &path, Some(&admin), Some(json!({"organisation_id": group})), &[]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], group.as_str());
+    // Keeping the assigned organisation while editing the profile is fine;
+    // moving back to one listing the domain too.
+    let v = a.body["version"].as_u64().unwrap();
+    let a = t.patch("/me", &jo, v, json!({"organisation_id": group, "job_title": "Carer lead"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = t.patch("/me", &jo, v + 1, json!({"organisation_id": north})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+
+    // `qnet token --organisation` is the operator's assignment: any organisation.
+    let kim = Claims::new("m-kim".into(), "kim@gmail.com".into(), "Kim".into(), vec![]);
+    let m = t.app.set_member_organisation(&kim, &group).await.unwrap();
+    assert_eq!(m.organisation_id.as_deref(), Some(group.as_str()));
+}
+
+#[tokio::test]
+async fn a_case_study_names_its_submitters_organisation_unless_a_moderator_sets_another() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let bradford = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let moderator = t.token("moderator@qnet.test", &[Role::Moderator]).await;
+    let cs = json!({"title": "Fewer falls", "body": "Hourly rounding.", "organisation_id": bradford});
+    let a = t.post("/case-studies", Some(&jo), cs.clone()).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    assert_eq!(t.get("/me/case-studies", Some(&jo)).await.body["items"], json!([]));
+    let own = t.submit(&jo, json!({"title": "Fewer falls", "body": "Hourly rounding.", "organisation_id": leeds})).await;
+    let id = own["id"].as_str().unwrap();
+    let a = t.patch(&format!("/case-studies/{id}"), &jo, 1, json!({"organisation_id": bradford, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let got = t.get(&format!("/case-studies/{id}"), Some(&jo)).await;
+    assert_eq!((got.body["organisation_id"].as_str(), got.body["title"].as_str()), (Some(leeds.as_str()), Some("Fewer falls")));
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    // A moderator may name any organisation.
+    let a = t.patch(&format!("/case-studies/{id}"), &moderator, 1, json!({"organisation_id": bradford})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], bradford.as_str());
+    let by_moderator = t.submit(&moderator, cs).await;
+    assert_eq!(by_moderator["organisation_id"], bradford.as_str());
+}
+
+#[tokio::test]
+async fn moderators_publish_reject_and_release_only_the_version_they_reviewed() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let moderator = t.token("moderator@qnet.test", &[Role::Moderator]).await;
+    let cs = t.submit(&jo, json!({"title": "Fewer falls", "body": "Hourly rounding."})).await;
+    let id = cs["id"].as_str().unwrap();
+    let path = format!("/case-studies/{id}");
+    // The moderator reads version 1; the submitter then edits it.
+    assert_eq!(t.get(&path, Some(&moderator)).await.header("etag"), Some("\"1\""));
+    let edited = t.patch(&path, &jo, 1, json!({"body": "Hourly rounding, and something unseen."})).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    for action in ["publish", "release-hold"] {
+        let p = format!("{path}/{action}");
+        t.send(Method::POST, &p, Some(&moderator), None, &[]).await.assert_problem(428);
+        let stale = t.send(Method::POST, &p, Some(&moderator), None, &[("if-match", "\"1\"")]).await;
+        stale.assert_problem(412);
+        assert_eq!(stale.header("etag"), Some("\"2\""), "{}", stale.text);
+    }
+    let reason = json!({"reason": "Please add your measures."});
+    t.send(Method::POST, &format!("{path}/reject"), Some(&moderator), Some(reason.clone()), &[]).await.assert_problem(428);
+    t.send(Method::POST, &format!("{path}/reject"), Some(&moderator), Some(reason), &[("if-match", "\"1\"")])
+        .await
+        .assert_problem(412);
+    // Nothing was published or rejected.
+    let got = t.get(&path, Some(&moderator)).await;
+    assert_eq!((got.body["status"].as_str(), got.header("etag")), (Some("pending"), Some("\"2\"")));
+    assert_eq!(t.get("/case-studies", None).await.body["items"], json!([]));
+    t.get(&path, None).await.assert_problem(404);
+    // With the version just reviewed, it is published.
+    let a = t.send(Method::POST, &format!("{path}/publish"), Some(&moderator), None, &[("if-match", "\"2\"")]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(t.get(&path, None).await.body["body"], "Hourly rounding, and something unseen.");
 }

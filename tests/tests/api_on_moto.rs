@@ -84,7 +84,7 @@ async fn moto_holds_erasure_and_attachments() {
     t.publish(id).await.assert_problem(409);
     let path = format!("/case-studies/{id}");
     assert_eq!(t.patch(&path, &moderator, 1, json!({"body": "A patient waited."})).await.status, StatusCode::OK);
-    assert_eq!(t.post(&format!("{path}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("{path}/release-hold"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
     assert_eq!(t.publish(id).await.status, StatusCode::OK);
 
     // Presigned upload to S3, then the check the S3 event triggers.
@@ -155,7 +155,7 @@ async fn moto_resources_with_every_list_entry_a_checked_file_and_counted_downloa
     let key = format!("uploads/resources/{id}/{file}");
     let event = qnet_attachment_check::object_created_event("qnet-e2e-files", &key, bytes.len() as u64);
     qnet_attachment_check::handle(&t.app, event).await.unwrap();
-    let published = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    let published = t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.text);
     for q in ["", "?topic=measurement", "?kind=dataset", "?topic=flow&kind=dataset"] {
         assert_eq!(t.get(&format!("/resources{q}"), None).await.body["items"][0]["id"], id, "{q}");
@@ -170,7 +170,7 @@ async fn moto_resources_with_every_list_entry_a_checked_file_and_counted_downloa
     }
     assert_eq!(t.get(&format!("/resources/{id}"), None).await.body["download_count"], 3);
     // Rejecting removes all 44 entries in one transaction.
-    let rejected = t.post(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Superseded"})).await;
+    let rejected = t.moderate(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Superseded"})).await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
     assert_eq!(t.get("/resources?topic=measurement", None).await.body["items"], json!([]));
 }

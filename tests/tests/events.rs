@@ -234,6 +234,7 @@ async fn upcoming_events_soonest_first_with_filters_pages_and_london_times() {
     let (t, org) = network().await;
     let other = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
     let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let other_organiser = t.token("bea@bradford.gov.uk", &[Role::Organiser]).await;
     let mut ids = Vec::new();
     for (days, kind, host, topic) in
         [(30, "training", &org, "measurement"), (10, "workshop", &other, "flow"), (20, "meeting", &org, "measurement")]
@@ -243,7 +244,8 @@ async fn upcoming_events_soonest_first_with_filters_pages_and_london_times() {
         b["topics"] = json!([topic]);
         b["starts_at"] = json!(text(in_days(days, 9)));
         b["ends_at"] = json!(text(in_days(days, 10)));
-        ids.push(create(&t, &organiser, b).await["id"].as_str().unwrap().to_string());
+        let by = if host == &other { &other_organiser } else { &organiser };
+        ids.push(create(&t, by, b).await["id"].as_str().unwrap().to_string());
     }
     let all = t.get("/events", None).await;
     let order: Vec<&str> = all.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
@@ -736,4 +738,78 @@ async fn scheduled_events_are_searchable_until_cancelled() {
     let cancelled = t.post(&format!("/events/{id}/cancel"), Some(&organiser), Value::Null).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
     assert_eq!(t.get("/search?q=charts&type=event", None).await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn an_events_host_is_its_organisers_organisation_unless_a_moderator_sets_another() {
+    let (t, leeds) = network().await;
+    let bradford = t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
+    let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let a = t.post("/events", Some(&organiser), workshop(&bradford, 5)).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["host_organisation_id"]);
+    assert_eq!(t.get("/events", None).await.body["items"], json!([]));
+    let e = create(&t, &organiser, workshop(&leeds, 5)).await;
+    let path = format!("/events/{}", e["id"].as_str().unwrap());
+    let a = t.patch(&path, &organiser, 1, json!({"host_organisation_id": bradford, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["host_organisation_id"]);
+    let got = t.get(&path, None).await;
+    assert_eq!(got.body["host_organisation"]["id"], leeds.as_str());
+    assert_eq!((got.body["title"].as_str(), got.header("etag")), (Some("Run charts for beginners"), Some("\"1\"")));
+    // A moderator may set another host, and create an event for any.
+    let a = t.patch(&path, &moderator, 1, json!({"host_organisation_id": bradford})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["host_organisation"]["id"], bradford.as_str());
+    // The organiser keeps the host a moderator set when changing something else.
+    let a = t.patch(&path, &organiser, 2, json!({"host_organisation_id": bradford, "title": "Run charts, part 1"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    create(&t, &moderator, workshop(&bradford, 5)).await;
+}
+
+#[tokio::test]
+async fn the_join_link_is_only_for_confirmed_attendees_the_organiser_and_moderators() {
+    let (t, org) = network().await;
+    let organiser = t.token("olu@leedsth.nhs.uk", &[Role::Organiser]).await;
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+    let attendee = t.token("ann@leedsth.nhs.uk", &[]).await;
+    let waiting = t.token("wes@leedsth.nhs.uk", &[]).await;
+    let stranger = t.token("sue@leedsth.nhs.uk", &[]).await;
+    let join = "https://meet.example.nhs.uk/run-charts-4711";
+    let mut online = workshop(&org, 1);
+    online["online_url"] = json!(join);
+    let created = create(&t, &organiser, online).await;
+    assert_eq!(created["online_url"], join);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(book(&t, id, &attendee).await.body["status"], "confirmed");
+    assert_eq!(book(&t, id, &waiting).await.body["status"], "waitlisted");
+
+    let path = format!("/events/{id}");
+    for (who, token) in
+        [("anonymous", None), ("a member without a booking", Some(&stranger)), ("a waitlisted member", Some(&waiting))]
+    {
+        let a = t.get(&path, token.map(String::as_str)).await;
+        assert_eq!(a.status, StatusCode::OK, "{who}: {}", a.text);
+        assert_eq!(a.body["online_url"], Value::Null, "{who}");
+        assert_eq!(a.body["online"], true, "{who}");
+        assert!(!a.text.contains(join), "{who}: {}", a.text);
+    }
+    for (who, token) in [("the attendee", &attendee), ("the organiser", &organiser), ("a moderator", &moderator)] {
+        let a = t.get(&path, Some(token)).await;
+        assert_eq!(a.body["online_url"], join, "{who}: {}", a.text);
+    }
+    // Never in the public lists, search or the public calendar.
+    for public in ["/events".to_string(), "/search?q=charts".to_string(), format!("{path}/calendar.ics")] {
+        let a = t.get(&public, None).await;
+        assert_eq!(a.status, StatusCode::OK, "{public}: {}", a.text);
+        assert!(!a.text.contains("meet.example.nhs.uk"), "{public}: {}", a.text);
+    }
+    // The confirmed attendee's invitation and personal feed carry it.
+    let invitation = mails_to(&t, "ann@leedsth.nhs.uk");
+    assert!(invitation.iter().any(|m| m.text.contains(join) && m.ics.as_deref().is_some_and(|i| i.contains("meet.example"))));
+    assert!(mails_to(&t, "wes@leedsth.nhs.uk").iter().all(|m| !m.text.contains(join)));
+    let feed = t.post("/me/calendar-feed", Some(&attendee), Value::Null).await;
+    let url = feed.body["url"].as_str().unwrap().strip_prefix(&t.base).unwrap().to_string();
+    assert!(t.get(&url, None).await.text.contains("meet.example.nhs.uk"));
 }

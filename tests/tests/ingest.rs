@@ -20,9 +20,25 @@ fn opts(dry_run: bool) -> IngestOptions {
 
 async fn setup() -> (TestApp, Outbox, String) {
     let t = spawn_app().await;
-    let org = t.organisation("Leeds Teaching Hospitals NHS Trust", &["leedsth.nhs.uk"]).await;
+    // Its staff use NHSmail too, as many trusts' do (decision 0003).
+    let org = t.organisation("Leeds Teaching Hospitals NHS Trust", &["leedsth.nhs.uk", "nhs.net"]).await;
     let outbox = Outbox::open(&t.data_dir).unwrap();
     (t, outbox, org)
+}
+
+#[tokio::test]
+async fn a_sender_gets_only_an_organisation_that_lists_their_domain() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals NHS Trust", &["leedsth.nhs.uk"]).await;
+    t.organisation("Calderdale and Huddersfield NHS Foundation Trust", &["nhs.net"]).await;
+    t.organisation("Bradford District Care NHS Foundation Trust", &["nhs.net"]).await;
+    let outbox = Outbox::open(&t.data_dir).unwrap();
+    // The display name names Leeds, which does not list nhs.net: it claims
+    // nothing, and two organisations share nhs.net, so none is taken.
+    let raw = fixture("email/01-outlook-nhsmail-disclaimer.eml");
+    let report = t.app.ingest(&Inbound::local(raw, Verdicts::default()), &opts(false), &outbox).await.unwrap();
+    assert_eq!(report.outcome, "accept", "{report:?}");
+    assert_eq!(report.case_study.unwrap().organisation, None);
 }
 
 #[tokio::test]

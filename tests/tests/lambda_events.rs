@@ -67,6 +67,7 @@ async fn api_gateway_authorizer_claims_reach_the_handlers() {
     publish["rawPath"] = json!(format!("/case-studies/{id}/publish"));
     publish["requestContext"]["http"]["method"] = json!("POST");
     publish["requestContext"]["http"]["path"] = publish["rawPath"].clone();
+    publish["headers"]["if-match"] = json!(format!("\"{}\"", cs["version"]));
     let (status, _, published) = call(router.clone(), &publish.to_string()).await;
     assert_eq!(status, 200, "{published}");
     // Without the moderator group the same request is refused.
@@ -212,7 +213,7 @@ mod digests {
                 .unwrap();
             let id = created.body["id"].as_str().unwrap().to_string();
             let moderator = claims(("mod-1", "mod@qnet.test", "Mo"), &[Role::Moderator]);
-            app.publish_case_study(&moderator, &id, None).await.unwrap();
+            app.publish_case_study(&moderator, &id, created.body["version"].as_u64()).await.unwrap();
         }
     }
 

@@ -72,14 +72,14 @@ async fn a_link_resource_is_shared_moderated_listed_and_counted() {
     assert_eq!(queue.body["items"][0]["format"], "link");
 
     // Only moderators publish or reject.
-    t.post(&format!("/resources/{id}/publish"), None, Value::Null).await.assert_problem(401);
-    t.post(&format!("/resources/{id}/publish"), Some(&sam), Value::Null).await.assert_problem(403);
-    t.post(&format!("/resources/{id}/publish"), Some(&organiser), Value::Null).await.assert_problem(404);
-    t.post(&format!("/resources/{id}/reject"), Some(&sam), json!({"reason": "no"})).await.assert_problem(403);
-    let published = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    t.moderate(&format!("/resources/{id}/publish"), None, Value::Null).await.assert_problem(401);
+    t.moderate(&format!("/resources/{id}/publish"), Some(&sam), Value::Null).await.assert_problem(403);
+    t.moderate(&format!("/resources/{id}/publish"), Some(&organiser), Value::Null).await.assert_problem(404);
+    t.moderate(&format!("/resources/{id}/reject"), Some(&sam), json!({"reason": "no"})).await.assert_problem(403);
+    let published = t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.text);
     assert_eq!(published.body["status"], "published");
-    t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
+    t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
     assert_eq!(t.get("/moderation/resources", Some(&moderator)).await.body["items"], json!([]));
 
     // Public now, without the submitter's email.
@@ -142,7 +142,7 @@ async fn a_link_resource_is_shared_moderated_listed_and_counted() {
 
     // Rejection takes it out of every list.
     let rejected =
-        t.post(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Duplicate of another guide"})).await;
+        t.moderate(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Duplicate of another guide"})).await;
     assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
     assert_eq!(t.get("/resources", None).await.body["items"], json!([]));
     assert_eq!(t.get(&format!("/resources/{id}"), Some(&sam)).await.body["rejection_reason"], "Duplicate of another guide");
@@ -162,7 +162,7 @@ async fn a_file_resource_is_published_only_once_its_file_is_checked() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let early = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    let early = t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
     early.assert_problem(409);
     assert!(early.text.contains("neither a file nor a url"), "{}", early.text);
 
@@ -185,7 +185,7 @@ async fn a_file_resource_is_published_only_once_its_file_is_checked() {
     let again = t.send(Method::POST, &format!("/resources/{id}/file"), Some(&sam), Some(body), &key).await;
     assert_eq!(again.body["attachment"]["id"], declared.body["attachment"]["id"]);
     assert_eq!(declared.body["attachment"]["status"], "pending");
-    let pending = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    let pending = t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
     pending.assert_problem(409);
     assert!(pending.text.contains("not been uploaded and checked"), "{}", pending.text);
 
@@ -197,7 +197,7 @@ async fn a_file_resource_is_published_only_once_its_file_is_checked() {
         .await
         .assert_problem(422);
 
-    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
     let d = t.get(&format!("/resources/{id}/download"), None).await;
     assert_eq!(d.status, StatusCode::FOUND);
     let location = d.header("location").unwrap().to_string();
@@ -221,17 +221,17 @@ async fn patient_data_holds_a_resource_until_a_moderator_releases_it() {
     let created = t.post("/resources", Some(&sam), body).await;
     assert!(created.body["hold"]["reason"].as_str().unwrap().contains("NHS number"), "{}", created.text);
     let id = created.body["id"].as_str().unwrap().to_string();
-    let refused = t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
+    let refused = t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await;
     refused.assert_problem(409);
     assert!(refused.text.contains("a hold stands on this resource"), "{}", refused.text);
     assert_eq!(
         t.patch(&format!("/resources/{id}"), &moderator, 1, json!({"description": "Worked example, anonymised."})).await.status,
         StatusCode::OK
     );
-    let released = t.post(&format!("/resources/{id}/release-hold"), Some(&moderator), Value::Null).await;
+    let released = t.moderate(&format!("/resources/{id}/release-hold"), Some(&moderator), Value::Null).await;
     assert_eq!(released.status, StatusCode::OK, "{}", released.text);
     assert_eq!(released.body["hold"], Value::Null);
-    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
 
     // A file with patient data is refused and holds its resource, which leaves the lists.
     let r2 = t
@@ -244,7 +244,7 @@ async fn patient_data_holds_a_resource_until_a_moderator_releases_it() {
     let held = t.get(&format!("/resources/{id2}"), Some(&sam)).await;
     assert_eq!(held.body["file"]["status"], "rejected", "{}", held.text);
     assert!(held.body["hold"]["reason"].as_str().unwrap().starts_with("Attachment audit.csv"), "{}", held.text);
-    t.post(&format!("/resources/{id2}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
+    t.moderate(&format!("/resources/{id2}/publish"), Some(&moderator), Value::Null).await.assert_problem(409);
 }
 
 #[tokio::test]
@@ -286,7 +286,7 @@ async fn erasing_a_member_keeps_their_resources_anonymous() {
     let created = t.post("/resources", Some(&sam), link()).await;
     let id = created.body["id"].as_str().unwrap().to_string();
     let moderator = moderator(&t).await;
-    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
     assert_eq!(t.send(Method::DELETE, "/me", Some(&sam), None, &[]).await.status, StatusCode::NO_CONTENT);
     let r = t.get(&format!("/resources/{id}"), None).await;
     assert_eq!(r.status, StatusCode::OK);
@@ -305,7 +305,7 @@ async fn new_resources_have_their_own_digest_section_filtered_by_topic() {
     let reader = t.token("reader@bdct.nhs.uk", &[]).await;
     let before = t.get("/me/digest/preview", Some(&reader)).await;
     assert!(!before.text.contains("Run chart rules explained"), "{}", before.text);
-    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
     let preview = t.get("/me/digest/preview", Some(&reader)).await;
     assert_eq!(preview.status, StatusCode::OK);
     assert!(preview.text.contains("New resources"), "{}", preview.text);
@@ -327,7 +327,7 @@ async fn published_resources_are_searchable_and_leave_the_answers_when_withdrawn
     let created = t.post("/resources", Some(&sam), link()).await;
     let id = created.body["id"].as_str().unwrap().to_string();
     assert_eq!(t.get("/search?q=run+charts", None).await.body["items"], json!([]), "pending resources are not found");
-    assert_eq!(t.post(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
+    assert_eq!(t.moderate(&format!("/resources/{id}/publish"), Some(&moderator), Value::Null).await.status, StatusCode::OK);
     let found = t.get("/search?q=trends&type=resource", None).await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.text);
     assert_eq!(found.body["items"][0]["id"], id.as_str(), "{}", found.text);
@@ -335,7 +335,62 @@ async fn published_resources_are_searchable_and_leave_the_answers_when_withdrawn
     assert_eq!(found.body["items"][0]["title"], "Run chart rules explained");
     assert!(found.body["items"][0]["highlights"].to_string().contains("<mark>trends</mark>"), "{}", found.text);
     assert_eq!(t.get("/search?q=trends&type=case_study", None).await.body["items"], json!([]));
-    let rejected = t.post(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Out of date"})).await;
+    let rejected = t.moderate(&format!("/resources/{id}/reject"), Some(&moderator), json!({"reason": "Out of date"})).await;
     assert_eq!(rejected.status, StatusCode::OK);
     assert_eq!(t.get("/search?q=trends", None).await.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn a_resource_names_its_submitters_organisation_unless_a_moderator_sets_another() {
+    let t = spawn_app().await;
+    let (sam, own) = member(&t).await;
+    let moderator = moderator(&t).await;
+    let other = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let mut claimed = link();
+    claimed["organisation_id"] = json!(other);
+    let a = t.post("/resources", Some(&sam), claimed.clone()).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    assert_eq!(t.get("/moderation/resources", Some(&moderator)).await.body["items"], json!([]));
+    let created = t.post("/resources", Some(&sam), link()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let path = format!("/resources/{}", created.body["id"].as_str().unwrap());
+    let a = t.patch(&path, &sam, 1, json!({"organisation_id": other, "title": "Moved"})).await;
+    a.assert_problem(422);
+    assert_eq!(a.problem_fields(), ["organisation_id"]);
+    let got = t.get(&path, Some(&sam)).await;
+    assert_eq!(
+        (got.body["organisation_id"].as_str(), got.body["title"].as_str()),
+        (Some(own.as_str()), Some("Run chart rules explained"))
+    );
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    // Naming their own organisation is fine; a moderator may name any.
+    let a = t.patch(&path, &sam, 1, json!({"organisation_id": own})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let a = t.patch(&path, &moderator, 2, json!({"organisation_id": other})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["organisation_id"], other.as_str());
+    let by_moderator = t.post("/resources", Some(&moderator), claimed).await;
+    assert_eq!(by_moderator.status, StatusCode::CREATED, "{}", by_moderator.text);
+}
+
+#[tokio::test]
+async fn a_resource_is_published_only_at_the_version_the_moderator_reviewed() {
+    let t = spawn_app().await;
+    let (sam, _) = member(&t).await;
+    let moderator = moderator(&t).await;
+    let created = t.post("/resources", Some(&sam), link()).await;
+    let path = format!("/resources/{}", created.body["id"].as_str().unwrap());
+    let edited = t.patch(&path, &sam, 1, json!({"description": "A longer guide, edited after the moderator looked."})).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    t.send(Method::POST, &format!("{path}/publish"), Some(&moderator), None, &[]).await.assert_problem(428);
+    t.send(Method::POST, &format!("{path}/publish"), Some(&moderator), None, &[("if-match", "\"1\"")]).await.assert_problem(412);
+    t.send(Method::POST, &format!("{path}/reject"), Some(&moderator), Some(json!({"reason": "No"})), &[])
+        .await
+        .assert_problem(428);
+    t.send(Method::POST, &format!("{path}/release-hold"), Some(&moderator), None, &[]).await.assert_problem(428);
+    assert_eq!(t.get(&path, Some(&moderator)).await.body["status"], "pending");
+    assert_eq!(t.get("/resources", None).await.body["items"], json!([]));
+    let a = t.send(Method::POST, &format!("{path}/publish"), Some(&moderator), None, &[("if-match", "\"2\"")]).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
 }

@@ -78,6 +78,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(people::my_case_studies))
         .routes(routes!(people::moderation_queue))
         .routes(routes!(routes::directory::list))
+        .routes(routes!(people::assign_organisation))
         .routes(routes!(digest::preview))
         .routes(routes!(routes::search::search))
         .routes(routes!(routes::resources::list, routes::resources::create))

@@ -121,6 +121,15 @@ pub enum OrganisationKind {
     Other,
 }
 
+/// An admin's assignment of a member to an organisation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberOrganisationInput {
+    /// Any organisation, whether or not it lists the member's email domain.
+    #[schema(min_length = 1, max_length = 64)]
+    pub organisation_id: String,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatchInput {

@@ -8,7 +8,7 @@ use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
     Moderated, ModerationFields, check_version, list_entry_writes, next_version, purge_copies, require_editor,
-    unpublish_while_held,
+    require_own_organisation, unpublish_while_held,
 };
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
@@ -180,6 +180,9 @@ impl App {
         let parsed = NewCaseStudy::parse(body);
         let member = self.member(claims).await?;
         let mut input = parsed?;
+        if let Some(o) = &input.organisation_id {
+            require_own_organisation(claims, member.organisation_id.as_deref(), None, o)?;
+        }
         let org = input.organisation_id.take().or(member.organisation_id.clone());
         let organisation_id = match org {
             Some(o) if self.organisation(&o).await?.is_some() => o,
@@ -247,10 +250,12 @@ impl App {
         require_editor(&old, claims)?;
         check_version(old.version, if_match, true)?;
         let patch = CaseStudyPatch::parse(body)?;
-        if let Some(o) = &patch.organisation_id
-            && self.organisation(o).await?.is_none()
-        {
-            return Err(AppError::invalid("organisation_id", "is not a known organisation"));
+        if let Some(o) = &patch.organisation_id {
+            if self.organisation(o).await?.is_none() {
+                return Err(AppError::invalid("organisation_id", "is not a known organisation"));
+            }
+            let own = if claims.is_moderator() { None } else { self.member(claims).await?.organisation_id };
+            require_own_organisation(claims, own.as_deref(), old.organisation_id.as_deref(), o)?;
         }
         let mut new = next_version(&old, &self.now_text());
         patch.apply(&mut new);

@@ -157,6 +157,10 @@ pub struct EventView {
     pub starts_local: String,
     pub ends_local: String,
     pub location: Option<String>,
+    /// Whether it can be joined online.
+    pub online: bool,
+    /// The join link: only for the organiser, moderators and members with a
+    /// confirmed place; null for everyone else.
     pub online_url: Option<String>,
     pub capacity: u64,
     pub places: Places,
@@ -401,6 +405,14 @@ fn version_conflict(e: StoreError, current: u64) -> AppError {
 }
 
 /// The domain of the address system emails come from.
+const NOT_YOUR_ORGANISATION: &str = "must be your own organisation (see GET /me); only a moderator may name another host";
+
+/// An event's host is its organiser's organisation (or the one it already
+/// has); a moderator may name any.
+fn may_host(claims: &Claims, organiser: &qnet_domain::member::Member, current: Option<&str>, named: &str) -> bool {
+    claims.is_moderator() || organiser.organisation_id.as_deref() == Some(named) || current == Some(named)
+}
+
 fn mail_domain(from: &str) -> &str {
     from.rsplit_once('@').map(|(_, d)| d).unwrap_or("qnet.localhost")
 }
@@ -447,6 +459,7 @@ impl App {
             starts_at: e.starts_at,
             ends_at: e.ends_at,
             location: e.location,
+            online: e.online_url.is_some(),
             online_url: e.online_url,
             capacity: e.capacity,
             topics: e.topics,
@@ -482,17 +495,20 @@ impl App {
             Ok(_) => FieldErrors::new(),
             Err(e) => e.clone(),
         };
+        let creator = self.member(claims).await?;
         if let Some(org) = body.get("host_organisation_id").and_then(|v| v.as_str())
             && !errors.0.iter().any(|e| e.field == "host_organisation_id")
-            && self.organisation(org).await?.is_none()
         {
-            errors.push("host_organisation_id", "is not a known organisation");
+            if self.organisation(org).await?.is_none() {
+                errors.push("host_organisation_id", "is not a known organisation");
+            } else if !may_host(claims, &creator, None, org) {
+                errors.push("host_organisation_id", NOT_YOUR_ORGANISATION);
+            }
         }
         let fields = match fields {
             Ok(f) if errors.is_empty() => f,
             _ => return Err(AppError::Invalid(errors)),
         };
-        let creator = self.member(claims).await?;
         let now = self.now_text();
         let mut e = Event {
             id: self.new_id(),
@@ -531,15 +547,35 @@ impl App {
         Ok(answer)
     }
 
-    /// `GET /events/{id}`: public.
-    pub async fn get_event(&self, id: &str) -> AppResult<EventView> {
-        let (e, _) = self.load_event(id).await?;
-        self.event_view(e).await
+    /// Whether `viewer` may have the event's join link: its organiser
+    /// (creator), moderators and members with a confirmed place. Everyone
+    /// else, signed in or not, sees only that it can be joined online.
+    async fn may_join_online(&self, e: &Event, viewer: Option<&Claims>) -> AppResult<bool> {
+        let Some(c) = viewer else { return Ok(false) };
+        if e.may_manage(c) {
+            return Ok(true);
+        }
+        let booking = self.get_record::<Booking>(keys::booking(&e.id, &c.sub)).await?;
+        Ok(booking.is_some_and(|(b, _)| b.status == BookingStatus::Confirmed))
     }
 
-    /// `GET /events/{id}/calendar.ics`: the event as a published iCalendar.
-    pub async fn event_calendar(&self, id: &str) -> AppResult<String> {
+    /// `GET /events/{id}`: public; the join link only for those who may join.
+    pub async fn get_event(&self, viewer: Option<&Claims>, id: &str) -> AppResult<EventView> {
         let (e, _) = self.load_event(id).await?;
+        let shown = self.may_join_online(&e, viewer).await?;
+        let mut v = self.event_view(e).await?;
+        if !shown {
+            v.online_url = None;
+        }
+        Ok(v)
+    }
+
+    /// `GET /events/{id}/calendar.ics`: the event as a published iCalendar,
+    /// for anyone: never with the join link (confirmed attendees have it in
+    /// their invitation and their calendar feed).
+    pub async fn event_calendar(&self, id: &str) -> AppResult<String> {
+        let (mut e, _) = self.load_event(id).await?;
+        e.online_url = None;
         Ok(calendar::event_ics(&e, IcsMethod::Publish, None, &organiser_address(&self.mail_from), &self.mail_from, self.now()))
     }
 
@@ -631,10 +667,12 @@ impl App {
         let new_fields = patch.clone().apply(&old_fields);
         let mut errors = FieldErrors::new();
         new_fields.check(self.now(), moved, &mut errors);
-        if let Some(o) = &patch.host_organisation_id
-            && self.organisation(o).await?.is_none()
-        {
-            errors.push("host_organisation_id", "is not a known organisation");
+        if let Some(o) = &patch.host_organisation_id {
+            if self.organisation(o).await?.is_none() {
+                errors.push("host_organisation_id", "is not a known organisation");
+            } else if !may_host(claims, &self.member(claims).await?, Some(&old.host_organisation_id), o) {
+                errors.push("host_organisation_id", NOT_YOUR_ORGANISATION);
+            }
         }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
@@ -1286,6 +1324,14 @@ impl App {
     async fn event_mail(&self, e: &Event, b: &Booking, notice: Notice, link: Option<&str>) -> AppResult<OutgoingMail> {
         let m = self.member_by_id(&b.member_id).await?.ok_or(AppError::NotFound("member"))?;
         let confirmed = b.status == BookingStatus::Confirmed;
+        // The join link goes only to members with a place.
+        let unconfirmed;
+        let e = if confirmed {
+            e
+        } else {
+            unconfirmed = Event { online_url: None, ..e.clone() };
+            &unconfirmed
+        };
         let (subject, headline, lines, ics) = match notice {
             Notice::Confirmed => (
                 format!("Booked: {}", e.title),

@@ -397,12 +397,16 @@ impl App {
     }
 
     /// The member's organisation; else one named in the display name or
-    /// signature; else the only organisation listing the address's domain.
+    /// signature; else the only organisation listing the address's domain. A
+    /// sender only ever gets an organisation that lists their domain (as on
+    /// `PATCH /me`): naming another in a signature claims nothing.
     async fn recognise_organisation(&self, a: &Analysis, sender: &Person, member: Option<&Member>) -> AppResult<Option<String>> {
         if let Some(o) = member.and_then(|m| m.organisation_id.clone()) {
             return Ok(Some(o));
         }
-        let orgs = self.organisations().await?;
+        let Some(domain) = email_domain(&sender.email) else { return Ok(None) };
+        let all = self.organisations().await?;
+        let orgs: Vec<_> = all.iter().filter(|o| o.email_domains.contains(&domain)).collect();
         if let Some(hint) = &a.organisation_hint {
             let h = hint.trim().to_lowercase();
             let found = orgs.iter().find(|o| o.name.to_lowercase() == h).or_else(|| {
@@ -416,11 +420,9 @@ impl App {
                 return Ok(Some(o.id.clone()));
             }
         }
-        if email_domain(&sender.email).is_some() {
-            let by_domain = self.organisations_for_email(&sender.email).await?;
-            if by_domain.len() == 1 {
-                return Ok(by_domain.into_iter().next());
-            }
+        let by_domain = self.organisations_for_email(&sender.email).await?;
+        if by_domain.len() == 1 {
+            return Ok(by_domain.into_iter().next());
         }
         Ok(None)
     }

@@ -95,20 +95,51 @@ impl App {
         Ok(v)
     }
 
+    /// `PATCH /me`. A member joins an organisation that lists their email
+    /// domain (decision 0003); any other, such as a group that lists no domain,
+    /// only by an admin's assignment ([`App::assign_member_organisation`]).
     pub async fn update_member(&self, claims: &Claims, body: &serde_json::Value, if_match: Option<u64>) -> AppResult<Member> {
         let patch = MemberPatch::parse(body)?;
-        if let Some(o) = &patch.organisation_id
-            && self.organisation(o).await?.is_none()
-        {
-            return Err(AppError::invalid("organisation_id", "is not a known organisation"));
-        }
+        self.change_member(Some(claims), &claims.sub, patch, if_match, false).await
+    }
+
+    /// Applies `patch` to the member `id` (created on first sign-in when
+    /// `claims` are the member's own). `assigned`: an admin or the operator
+    /// sets the organisation, so it need not list the member's email domain.
+    async fn change_member(
+        &self,
+        claims: Option<&Claims>,
+        id: &str,
+        patch: MemberPatch,
+        if_match: Option<u64>,
+        assigned: bool,
+    ) -> AppResult<Member> {
+        let org = match &patch.organisation_id {
+            Some(o) => Some(
+                self.organisation(o).await?.ok_or_else(|| AppError::invalid("organisation_id", "is not a known organisation"))?,
+            ),
+            None => None,
+        };
         let mut expected = if_match;
         for attempt in 0..directory::ATTEMPTS {
-            let old = self.member(claims).await?;
+            let old = match claims {
+                Some(c) => self.member(c).await?,
+                None => self.member_by_id(id).await?.ok_or(AppError::NotFound("member"))?,
+            };
             if let Some(v) = expected
                 && v != old.version
             {
                 return Err(AppError::VersionMismatch { current: old.version });
+            }
+            if let Some(o) = &org
+                && !assigned
+                && old.organisation_id.as_deref() != Some(o.id.as_str())
+                && !qnet_domain::organisation::email_domain(&old.email).is_some_and(|d| o.email_domains.contains(&d))
+            {
+                return Err(AppError::invalid(
+                    "organisation_id",
+                    "does not list your email domain: choose an organisation that does, or ask an admin to assign you to this one",
+                ));
             }
             let mut m = old.clone();
             patch.clone().apply(&mut m);
@@ -144,9 +175,27 @@ impl App {
     }
 
     /// Sets a member's organisation directly (the local token command's
-    /// `--organisation`).
+    /// `--organisation`, an operator's command): an assignment, like an admin's.
     pub async fn set_member_organisation(&self, claims: &Claims, organisation_id: &str) -> AppResult<Member> {
-        self.update_member(claims, &serde_json::json!({ "organisation_id": organisation_id }), None).await
+        let patch = MemberPatch { organisation_id: Some(organisation_id.to_string()), ..Default::default() };
+        self.change_member(Some(claims), &claims.sub, patch, None, true).await
+    }
+
+    /// `PUT /members/{id}/organisation` (admin): assigns a member to any
+    /// organisation, whatever domains it lists (small groups often use
+    /// personal addresses).
+    pub async fn assign_member_organisation(
+        &self,
+        claims: &Claims,
+        member_id: &str,
+        body: &serde_json::Value,
+    ) -> AppResult<Member> {
+        crate::organisations::require_admin(claims)?;
+        let mut i = qnet_domain::text::Input::new(body, &["organisation_id"]);
+        let organisation_id = i.text("organisation_id", qnet_domain::text::Presence::Required, 1, 64);
+        let organisation_id = i.errors.into_result(organisation_id)?.unwrap_or_default();
+        let patch = MemberPatch { organisation_id: Some(organisation_id), ..Default::default() };
+        self.change_member(None, member_id, patch, None, true).await
     }
 
     /// A member by id, if there is one.

@@ -78,6 +78,19 @@ pub(crate) fn require_moderator(claims: &Claims) -> AppResult<()> {
     if claims.is_moderator() { Ok(()) } else { Err(AppError::Forbidden("only a moderator may do this")) }
 }
 
+/// A case study or resource names its submitter's organisation (`own`), or
+/// the one it already has (`current`); a moderator may name any.
+pub(crate) fn require_own_organisation(claims: &Claims, own: Option<&str>, current: Option<&str>, named: &str) -> AppResult<()> {
+    if claims.is_moderator() || own == Some(named) || current == Some(named) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "organisation_id",
+            "must be your own organisation (see GET /me); only a moderator may name another",
+        ))
+    }
+}
+
 pub(crate) fn check_version(current: u64, if_match: Option<u64>, required: bool) -> AppResult<()> {
     match if_match {
         None if required => Err(AppError::VersionRequired),
@@ -115,11 +128,13 @@ impl App {
         }
     }
 
-    /// Publishes a pending item (moderator); refused while a hold stands.
+    /// Publishes a pending item (moderator); refused while a hold stands. Like
+    /// reject and release, it needs the version the moderator reviewed
+    /// (If-Match), so a submitter's later edit is never published unseen.
     pub(crate) async fn publish_item<T: Moderated>(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<T> {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if let Some(h) = old.hold() {
             return Err(AppError::Conflict(format!(
                 "a hold stands on this {} ({}); edit it and release the hold first",
@@ -158,7 +173,7 @@ impl App {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
         let reason = parse_rejection(body)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if old.status() == Status::Rejected {
             return Err(AppError::Conflict(format!("this {} has already been rejected", T::NOUN)));
         }
@@ -175,7 +190,7 @@ impl App {
     pub(crate) async fn release_item_hold<T: Moderated>(&self, claims: &Claims, id: &str, if_match: Option<u64>) -> AppResult<T> {
         let old: T = self.visible(Some(claims), id).await?;
         require_moderator(claims)?;
-        check_version(old.version(), if_match, false)?;
+        check_version(old.version(), if_match, true)?;
         if old.hold().is_none() {
             return Err(AppError::Conflict(format!("there is no hold on this {}", T::NOUN)));
         }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
     Moderated, ModerationFields, check_version, list_entry_writes, next_version, purge_copies, require_editor, require_moderator,
-    unpublish_while_held,
+    require_own_organisation, unpublish_while_held,
 };
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
 use crate::views::SubmittedByView;
@@ -276,6 +276,9 @@ impl App {
         let parsed = NewResource::parse(body);
         let member = self.member(claims).await?;
         let input = parsed?;
+        if let Some(o) = &input.organisation_id {
+            require_own_organisation(claims, member.organisation_id.as_deref(), None, o)?;
+        }
         let organisation_id = match input.organisation_id.or(member.organisation_id.clone()) {
             Some(o) => {
                 self.known_organisation(&o).await?;
@@ -338,6 +341,8 @@ impl App {
         let patch = ResourcePatch::parse(body)?;
         if let Some(o) = &patch.organisation_id {
             self.known_organisation(o).await?;
+            let own = if claims.is_moderator() { None } else { self.member(claims).await?.organisation_id };
+            require_own_organisation(claims, own.as_deref(), Some(&old.resource.organisation_id), o)?;
         }
         if let Some(Some(_)) = &patch.url
             && old.resource.file_id.is_some()

@@ -92,7 +92,7 @@ pub async fn update(
 /// Publishes a pending case study (moderator); refused while a hold stands.
 #[utoipa::path(post, path = "/case-studies/{id}/publish", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Case study id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     responses((status = 200, description = "Published", body = CaseStudyView)))]
 pub async fn publish(
     State(s): State<ApiState>,
@@ -107,7 +107,7 @@ pub async fn publish(
 /// Rejects a case study with a reason for the submitter (moderator).
 #[utoipa::path(post, path = "/case-studies/{id}/reject", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Case study id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     request_body = RejectionInput,
     responses((status = 200, description = "Rejected", body = CaseStudyView)))]
 pub async fn reject(
@@ -124,7 +124,7 @@ pub async fn reject(
 /// versions are purged.
 #[utoipa::path(post, path = "/case-studies/{id}/release-hold", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Case study id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     responses((status = 200, description = "Hold released", body = CaseStudyView)))]
 pub async fn release_hold(
     State(s): State<ApiState>,

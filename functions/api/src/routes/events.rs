@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::{create_once, html, with_etag};
 use crate::ApiState;
-use crate::auth::Auth;
+use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
 
@@ -117,13 +117,14 @@ pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHe
     create_once(&s, &c, key, "/events", &body, async |idem| s.app.create_event(&c, &body.value, idem.as_ref()).await).await
 }
 
-/// One event, with the places left.
-#[utoipa::path(get, path = "/events/{id}", tag = "events",
+/// One event, with the places left. `online_url` (the join link) is shown
+/// only to the organiser, moderators and members with a confirmed place.
+#[utoipa::path(get, path = "/events/{id}", tag = "events", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Event id")),
     responses((status = 200, description = "The event", body = EventView,
                headers(("ETag" = String, description = "The version, for If-Match")))))]
-pub async fn get(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let v = s.app.get_event(&id).await?;
+pub async fn get(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    let v = s.app.get_event(c.as_deref(), &id).await?;
     let version = v.version;
     Ok(with_etag(v, version))
 }
@@ -155,7 +156,8 @@ pub async fn cancel(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Str
     Ok(axum::Json(s.app.cancel_event(&c, &id).await?))
 }
 
-/// The event as iCalendar (`METHOD:PUBLISH`), to add to a calendar.
+/// The event as iCalendar (`METHOD:PUBLISH`), to add to a calendar; without
+/// the join link, which confirmed attendees get in their invitation.
 #[utoipa::path(get, path = "/events/{id}/calendar.ics", tag = "events",
     params(("id" = String, Path, description = "Event id")),
     responses((status = 200, description = "RFC 5545 iCalendar", content_type = "text/calendar", body = String)))]

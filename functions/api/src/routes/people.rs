@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::views::{CaseStudyList, MemberView};
@@ -8,7 +8,7 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
-use crate::schemas::MemberPatchInput;
+use crate::schemas::{MemberOrganisationInput, MemberPatchInput};
 
 /// The signed-in member's profile (created on first sign-in).
 #[utoipa::path(get, path = "/me", tag = "members", security(("bearer" = [])),
@@ -27,6 +27,25 @@ pub async fn me(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response>
     responses((status = 200, description = "The updated profile", body = MemberView)))]
 pub async fn update_me(State(s): State<ApiState>, Auth(c): Auth, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
     let m = s.app.update_member(&c, &body.value, v).await?;
+    let v = s.app.member_view(m).await?;
+    let version = v.version;
+    Ok(with_etag(v, version))
+}
+
+/// Assigns a member to an organisation (admin): the way into an organisation
+/// that does not list the member's email domain, such as a small group whose
+/// members use personal addresses.
+#[utoipa::path(put, path = "/members/{id}/organisation", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id")),
+    request_body = MemberOrganisationInput,
+    responses((status = 200, description = "The member's updated profile", body = MemberView)))]
+pub async fn assign_organisation(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let m = s.app.assign_member_organisation(&c, &id, &body.value).await?;
     let v = s.app.member_view(m).await?;
     let version = v.version;
     Ok(with_etag(v, version))

@@ -117,7 +117,7 @@ pub async fn update(
 /// before its file has passed the check.
 #[utoipa::path(post, path = "/resources/{id}/publish", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Resource id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     responses((status = 200, description = "Published", body = ResourceView)))]
 pub async fn publish(
     State(s): State<ApiState>,
@@ -132,7 +132,7 @@ pub async fn publish(
 /// Rejects a resource with a reason for the submitter (moderator).
 #[utoipa::path(post, path = "/resources/{id}/reject", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Resource id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     request_body = RejectionInput,
     responses((status = 200, description = "Rejected", body = ResourceView)))]
 pub async fn reject(
@@ -149,7 +149,7 @@ pub async fn reject(
 /// versions are purged.
 #[utoipa::path(post, path = "/resources/{id}/release-hold", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Resource id"),
-           ("If-Match" = Option<String>, Header, description = "The version you read; checked when sent")),
+           ("If-Match" = String, Header, description = "The version you reviewed (ETag); required")),
     responses((status = 200, description = "Hold released", body = ResourceView)))]
 pub async fn release_hold(
     State(s): State<ApiState>,
