@@ -74,6 +74,8 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("PATCH /me",                                       [401, 200, 200, 200, 200, 200, 200, 200]),
     ("DELETE /me",                                      [401, 204, 204, 204, 204, 204, 204, 204]),
     ("GET /members",                                    [401, 200, 200, 200, 200, 200, 200, 200]),
+    // Only admins assign a member to an organisation that does not list their domain.
+    ("PUT /members/{id}/organisation",                  [401, 403, 403, 403, 403, 403, 403, 200]),
     ("GET /me/digest/preview",                          [401, 200, 200, 200, 200, 200, 200, 200]),
     // Asking for a confirmation link: only a suppressed address has one to ask for.
     ("POST /me/email/confirm",                          [401, 409, 409, 409, 409, 409, 409, 409]),
@@ -276,6 +278,12 @@ async fn prepare(
     let first = template.split('/').nth(1).unwrap_or("");
     if template.contains("{id}") {
         match first {
+            "members" => {
+                // The owner moves to an organisation that lists no domain.
+                let org = t.organisation(&format!("Voluntary group {}", owner.email), &[]).await;
+                path = path.replace("{id}", &owner.id);
+                body = Some(json!({"organisation_id": org}));
+            }
             "organisations" => {
                 let id = t.organisation(&format!("Org {}", owner.email), &[]).await;
                 path = path.replace("{id}", &id);
