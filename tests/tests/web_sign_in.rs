@@ -113,3 +113,18 @@ async fn browsers_may_call_the_api_from_the_web_origin_only() {
     let exposed = get.headers().get("access-control-expose-headers").and_then(|v| v.to_str().ok()).unwrap_or("").to_lowercase();
     assert!(exposed.contains("etag") && exposed.contains("retry-after"), "{exposed}");
 }
+
+#[tokio::test]
+async fn pages_behind_email_links_wear_the_web_apps_stylesheet() {
+    let t = spawn_app().await;
+    for path in ["/unsubscribe/not-a-token", "/email-confirmations/not-a-token", "/mentoring/offers/nope", "/visit-requests/nope"]
+    {
+        let a = t.get(path, None).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(a.header("content-type").unwrap().starts_with("text/html"));
+        // The web app's own stylesheet, from its configured origin; no scripts.
+        assert!(a.text.contains(r#"<link rel="stylesheet" href="http://127.0.0.1:8081/qnet.css">"#), "{path}: {}", a.text);
+        assert!(a.text.contains(r#"class="nhsuk-header""#) && !a.text.contains("<script"), "{path}");
+        assert_eq!(a.text.matches("<h1>").count(), 1, "{path}: one h1");
+    }
+}

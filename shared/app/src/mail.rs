@@ -51,6 +51,9 @@ pub struct Page<'a> {
     pub actions: &'a [(&'a str, &'a str)],
     /// A hidden field the form posts, e.g. `List-Unsubscribe=One-Click`.
     pub field: Option<(&'a str, &'a str)>,
+    /// The web app's origin, whose stylesheet (`/qnet.css`) gives the page the
+    /// NHS.UK look of the rest of the service, and whose home the header links.
+    pub site: &'a str,
 }
 
 pub fn page(p: &Page<'_>) -> String {
@@ -62,6 +65,7 @@ pub fn page(p: &Page<'_>) -> String {
     ctx.insert("actions", &actions);
     ctx.insert("field_name", &p.field.map(|f| f.0));
     ctx.insert("field_value", &p.field.map(|f| f.1));
+    ctx.insert("site", p.site.trim_end_matches('/'));
     render("pages/page.html.tera", &ctx).expect("the page template renders with these variables")
 }
 

@@ -25,12 +25,13 @@ pub struct UnsubscribeForm {
 }
 
 /// A page with a message and no action.
-pub(crate) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    html(status, page(&Page { title, message, actions: &[], field: None }))
+pub(crate) fn message_page(site: &str, status: StatusCode, title: &str, message: &str) -> Response {
+    html(status, page(&Page { title, message, actions: &[], field: None, site }))
 }
 
-fn bad_link() -> Response {
+fn bad_link(site: &str) -> Response {
     message_page(
+        site,
         StatusCode::BAD_REQUEST,
         "This unsubscribe link does not work",
         "The link is incomplete, was changed, or has been withdrawn, so nothing was changed. \
@@ -46,7 +47,7 @@ fn bad_link() -> Response {
         (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
 pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     if !s.app.unsubscribe_token_is_valid(&token).await? {
-        return Ok(bad_link());
+        return Ok(bad_link(&s.app.web_base_url));
     }
     Ok(html(
         StatusCode::OK,
@@ -57,6 +58,7 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
             // Back to this page's own URL, whatever stage or base path serves it.
             actions: &[("", "Unsubscribe")],
             field: Some(("List-Unsubscribe", "One-Click")),
+            site: &s.app.web_base_url,
         }),
     ))
 }
@@ -74,8 +76,9 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
         (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
 pub async fn unsubscribe(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     match s.app.unsubscribe(&token).await? {
-        None => Ok(bad_link()),
+        None => Ok(bad_link(&s.app.web_base_url)),
         Some(_) => Ok(message_page(
+            &s.app.web_base_url,
             StatusCode::OK,
             "You have unsubscribed",
             "You will not receive the Qnet digest any more. To start again, choose how often you want it \
@@ -111,8 +114,9 @@ pub async fn request_confirmation(State(s): State<ApiState>, Auth(c): Auth) -> A
     Ok((StatusCode::ACCEPTED, axum::Json(ConfirmationSent { sent_to })).into_response())
 }
 
-fn bad_confirmation() -> Response {
+fn bad_confirmation(site: &str) -> Response {
     message_page(
+        site,
         StatusCode::BAD_REQUEST,
         "This confirmation link does not work",
         "The link is incomplete, was changed, or is more than 24 hours old, so nothing was changed. \
@@ -128,7 +132,7 @@ fn bad_confirmation() -> Response {
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     if !s.app.address_confirmation_is_valid(&token) {
-        return Ok(bad_confirmation());
+        return Ok(bad_confirmation(&s.app.web_base_url));
     }
     Ok(html(
         StatusCode::OK,
@@ -137,6 +141,7 @@ pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<Stri
             message: "Press the button to confirm that this address works, so that Qnet emails reach you again.",
             actions: &[("", "Confirm my address")],
             field: None,
+            site: &s.app.web_base_url,
         }),
     ))
 }
@@ -150,7 +155,12 @@ pub async fn confirmation_page(State(s): State<ApiState>, Path(token): Path<Stri
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn confirm(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     match s.app.confirm_address(&token).await? {
-        None => Ok(bad_confirmation()),
-        Some(()) => Ok(message_page(StatusCode::OK, "Your address is confirmed", "Qnet emails will reach you again.")),
+        None => Ok(bad_confirmation(&s.app.web_base_url)),
+        Some(()) => Ok(message_page(
+            &s.app.web_base_url,
+            StatusCode::OK,
+            "Your address is confirmed",
+            "Qnet emails will reach you again.",
+        )),
     }
 }

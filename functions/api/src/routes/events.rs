@@ -247,7 +247,7 @@ pub async fn my_bookings(State(s): State<ApiState>, Auth(c): Auth, q: QueryParam
     Ok(axum::Json(s.app.my_bookings(&c, &q.whole_page()?).await?))
 }
 
-fn visit_page(status: &VisitLinkStatus, token: &str) -> Response {
+fn visit_page(site: &str, status: &VisitLinkStatus, token: &str) -> Response {
     let accept = format!("{token}/accept");
     let decline = format!("{token}/decline");
     let (code, title, message, buttons): (StatusCode, &str, String, bool) = match status {
@@ -279,7 +279,7 @@ fn visit_page(status: &VisitLinkStatus, token: &str) -> Response {
     };
     let actions: Vec<(&str, &str)> =
         if buttons { vec![(accept.as_str(), "Accept"), (decline.as_str(), "Decline")] } else { vec![] };
-    html(code, page(&Page { title, message: &message, actions: &actions, field: None }))
+    html(code, page(&Page { title, message: &message, actions: &actions, field: None, site }))
 }
 
 /// The page a host's visit-request link opens: the request and Accept /
@@ -291,7 +291,7 @@ fn visit_page(status: &VisitLinkStatus, token: &str) -> Response {
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn visit_request(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.visit_link(&token).await?;
-    Ok(visit_page(&status, &token))
+    Ok(visit_page(&s.app.web_base_url, &status, &token))
 }
 
 /// Accepts the visit request; accepting again changes nothing.
@@ -302,7 +302,7 @@ pub async fn visit_request(State(s): State<ApiState>, Path(token): Path<String>)
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn accept_visit(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.answer_visit_link(&token, true).await?;
-    Ok(visit_page(&status, &token))
+    Ok(visit_page(&s.app.web_base_url, &status, &token))
 }
 
 /// Declines the visit request; declining again changes nothing.
@@ -313,5 +313,5 @@ pub async fn accept_visit(State(s): State<ApiState>, Path(token): Path<String>) 
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn decline_visit(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.answer_visit_link(&token, false).await?;
-    Ok(visit_page(&status, &token))
+    Ok(visit_page(&s.app.web_base_url, &status, &token))
 }

@@ -213,7 +213,7 @@ pub async fn close_pairing(
 }
 
 /// The page for each state an offer link can find.
-fn offer_page(status: &OfferStatus, token: &str) -> Response {
+fn offer_page(site: &str, status: &OfferStatus, token: &str) -> Response {
     let accept = format!("{token}/accept");
     let decline = format!("{token}/decline");
     let (code, title, message, form): (StatusCode, &str, String, Option<(&str, &str)>) = match status {
@@ -259,7 +259,7 @@ fn offer_page(status: &OfferStatus, token: &str) -> Response {
         Some(accept) => vec![accept, (decline.as_str(), "Decline")],
         None => vec![],
     };
-    html(code, page(&Page { title, message: &message, actions: &actions, field: None }))
+    html(code, page(&Page { title, message: &message, actions: &actions, field: None, site }))
 }
 
 /// The page an offer link opens: the request and Accept / Decline buttons.
@@ -271,7 +271,7 @@ fn offer_page(status: &OfferStatus, token: &str) -> Response {
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn offer(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.offer(&token).await?;
-    Ok(offer_page(&status, &token))
+    Ok(offer_page(&s.app.web_base_url, &status, &token))
 }
 
 /// Accepts the offer: the pairing becomes active and one email introduces both.
@@ -283,7 +283,7 @@ pub async fn offer(State(s): State<ApiState>, Path(token): Path<String>) -> ApiR
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn accept(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.answer_offer(&token, true, &s.app.api_base_url).await?;
-    Ok(offer_page(&status, &token))
+    Ok(offer_page(&s.app.web_base_url, &status, &token))
 }
 
 /// Declines the offer: the next candidate is proposed. Declining again changes
@@ -295,5 +295,5 @@ pub async fn accept(State(s): State<ApiState>, Path(token): Path<String>) -> Api
         (status = 400, description = "The link is bad, changed or expired; nothing changed", content_type = "text/html", body = String)))]
 pub async fn decline(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
     let status = s.app.answer_offer(&token, false, &s.app.api_base_url).await?;
-    Ok(offer_page(&status, &token))
+    Ok(offer_page(&s.app.web_base_url, &status, &token))
 }
