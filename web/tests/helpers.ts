@@ -1,4 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
+import path from 'node:path';
 import { expect, type Page, type TestInfo } from '@playwright/test';
 
 export const DOMAIN = 'leedsth.nhs.uk';
@@ -54,7 +55,14 @@ export async function checkPage(page: Page, info: TestInfo, name: string): Promi
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, `${name} scrolls sideways at ${width}px`).toBeLessThanOrEqual(0);
   }
-  await page.screenshot({ path: info.outputPath(`../screens/${info.project.name}/${name}.png`), fullPage: true });
+  await page.screenshot({ path: screenPath(info, name), fullPage: true });
+}
+
+/** web/test-results/screens/<project>/<name>.png, from the config's directory
+ *  (outputPath refuses paths outside the test's own output folder). */
+export function screenPath(info: TestInfo, name: string): string {
+  const root = path.dirname(info.config.configFile ?? path.resolve('playwright.config.ts'));
+  return path.join(root, 'test-results', 'screens', info.project.name, `${name}.png`);
 }
 
 /** A link in the main navigation (at phone width it may sit under "More"). */

@@ -4,6 +4,25 @@
  */
 
 export interface paths {
+    "/admin/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every role granted through the API, by address (admins). */
+        get: operations["list"];
+        /** Grants a role to an address (admins); granting it again changes nothing. */
+        put: operations["grant"];
+        post?: never;
+        /** Revokes a role from an address (admins). */
+        delete: operations["revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/calendar-feeds/{token}": {
         parameters: {
             query?: never;
@@ -225,7 +244,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One event, with the places left. */
+        /**
+         * One event, with the places left. `online_url` (the join link) is shown
+         *     only to the organiser, moderators and members with a confirmed place.
+         */
         get: operations["get"];
         put?: never;
         post?: never;
@@ -244,8 +266,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The event's bookings, confirmed first then the waitlist in order: its
-         *     organiser and moderators only, with names and email addresses (to reach
+         * The event's bookings, a page at a time (by member; within a page confirmed
+         *     first, then the waitlist in order): its organiser and moderators only, with names and email addresses (to reach
          *     attendees). Other members, and other organisers, are refused.
          */
         get: operations["bookings"];
@@ -326,7 +348,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The event as iCalendar (`METHOD:PUBLISH`), to add to a calendar. */
+        /**
+         * The event as iCalendar (`METHOD:PUBLISH`), to add to a calendar; without
+         *     the join link, which confirmed attendees get in their invitation.
+         */
         get: operations["calendar"];
         put?: never;
         post?: never;
@@ -402,7 +427,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's bookings, soonest event first. */
+        /** The caller's bookings, soonest event first, a page at a time. */
         get: operations["my_bookings"];
         put?: never;
         post?: never;
@@ -529,7 +554,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed-in member's mentoring requests, newest first. */
+        /** The signed-in member's mentoring requests, newest first, a page at a time. */
         get: operations["my_requests"];
         put?: never;
         post?: never;
@@ -552,6 +577,27 @@ export interface paths {
          */
         get: operations["list"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/members/{id}/organisation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Assigns a member to an organisation (admin): the way into an organisation
+         *     that does not list the member's email domain, such as a small group whose
+         *     members use personal addresses.
+         */
+        put: operations["assign_organisation"];
         post?: never;
         delete?: never;
         options?: never;
@@ -782,7 +828,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every organisation in the system, by name. */
+        /** Every organisation in the system, by name, a page at a time. */
         get: operations["list"];
         put?: never;
         /** Adds an organisation (admin). */
@@ -892,7 +938,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's measures. */
+        /** The project's measures, a page at a time. */
         get: operations["list_measures"];
         put?: never;
         /** Adds a measure (team members and moderators). */
@@ -1006,7 +1052,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's PDSA cycles, oldest first. */
+        /** The project's PDSA cycles, oldest first, a page at a time. */
         get: operations["list_pdsa"];
         put?: never;
         /** Records a PDSA cycle (team members and moderators). */
@@ -1024,7 +1070,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's discussion board: posts, newest first, each with its replies. */
+        /**
+         * The project's discussion board: posts, newest first, each with its replies;
+         *     a page holds `limit` threads.
+         */
         get: operations["board"];
         put?: never;
         /** Posts on the board; followers (not the author) get an email they can reply to. */
@@ -1366,6 +1415,8 @@ export interface components {
         };
         /** @description `GET /projects/{id}/posts`: threads, newest post first. */
         Board: {
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
             threads: components["schemas"]["BoardThread"][];
         };
         /** @description A post or a reply on a project's board. */
@@ -1387,6 +1438,8 @@ export interface components {
         };
         BookingList: {
             items: components["schemas"]["BookingView"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         /**
          * @description A booking's state: `confirmed` (a place), `waitlisted` (in line for one),
@@ -1755,6 +1808,12 @@ export interface components {
             id: string;
             kind: components["schemas"]["EventKind"];
             location?: string | null;
+            /** @description Whether it can be joined online. */
+            online: boolean;
+            /**
+             * @description The join link: only for the organiser, moderators and members with a
+             *     confirmed place; null for everyone else.
+             */
             online_url?: string | null;
             places: components["schemas"]["Places"];
             /** @description UTC, RFC 3339. */
@@ -1863,12 +1922,19 @@ export interface components {
         };
         MeasureList: {
             items: components["schemas"]["Measure"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         /**
          * @description The family of measures a measure belongs to.
          * @enum {string}
          */
         MeasureType: "outcome" | "process" | "balancing";
+        /** @description An admin's assignment of a member to an organisation. */
+        MemberOrganisationInput: {
+            /** @description Any organisation, whether or not it lists the member's email domain. */
+            organisation_id: string;
+        };
         MemberPatchInput: {
             coffee?: components["schemas"]["CoffeePatchInput"] | null;
             digest?: components["schemas"]["DigestPatchInput"] | null;
@@ -1959,6 +2025,8 @@ export interface components {
         };
         MentoringRequestList: {
             items: components["schemas"]["MentoringRequestView"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         /** @description A mentoring request (`GET /mentoring-requests/{id}`). */
         MentoringRequestView: {
@@ -1988,6 +2056,8 @@ export interface components {
         };
         MyBookingList: {
             items: components["schemas"]["MyBooking"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         Organisation: {
             created_at: string;
@@ -2009,7 +2079,7 @@ export interface components {
         };
         OrganisationList: {
             items: components["schemas"]["OrganisationWithCount"][];
-            /** @description Always null: the whole list fits one answer. */
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
         };
         OrganisationPatchInput: {
@@ -2080,6 +2150,8 @@ export interface components {
         PdsaList: {
             /** @description Oldest first. */
             items: components["schemas"]["Pdsa"][];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
         };
         /** @description Places taken and left. */
         Places: {
@@ -2331,6 +2403,39 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description One granted role. */
+        RoleGrant: {
+            /** @description The address the role belongs to (lower case). */
+            email: string;
+            /** @description When it was granted (RFC 3339). */
+            granted_at: string;
+            /** @description The admin who granted it (their member id). */
+            granted_by: string;
+            /**
+             * @description organiser, moderator or admin.
+             * @example moderator
+             */
+            role: string;
+        };
+        /** @description A role to grant. */
+        RoleGrantInput: {
+            /**
+             * @description The address to grant it to.
+             * @example sam.moderator@leedsth.nhs.uk
+             */
+            email: string;
+            /**
+             * @description organiser, moderator or admin.
+             * @example moderator
+             */
+            role: string;
+        };
+        /** @description A page of grants, by address. */
+        RoleGrantList: {
+            items: components["schemas"]["RoleGrant"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            next_cursor?: string | null;
+        };
         /** @description One answer of `GET /search`. */
         SearchItem: {
             /**
@@ -2414,6 +2519,303 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list: {
+        parameters: {
+            query?: {
+                /** @description Page size (default 20) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of grants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleGrantList"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleGrantInput"];
+            };
+        };
+        responses: {
+            /** @description The grant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoleGrant"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke: {
+        parameters: {
+            query: {
+                /** @description The address */
+                email: string;
+                /** @description organiser, moderator or admin */
+                role: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     feed: {
         parameters: {
             query?: never;
@@ -3188,9 +3590,9 @@ export interface operations {
     publish: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Case study id */
@@ -3322,9 +3724,9 @@ export interface operations {
     reject: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Case study id */
@@ -3460,9 +3862,9 @@ export interface operations {
     release_hold: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Case study id */
@@ -3972,6 +4374,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such record, or the caller may not know it exists */
             404: {
                 headers: {
@@ -4150,7 +4561,12 @@ export interface operations {
     };
     bookings: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Event id */
@@ -4160,7 +4576,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bookings */
+            /** @description A page of the bookings */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5226,14 +5642,19 @@ export interface operations {
     };
     my_bookings: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The caller's bookings */
+            /** @description A page of the caller's bookings */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6171,14 +6592,19 @@ export interface operations {
     };
     my_requests: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every request of the member */
+            /** @description A page of the member's requests */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6308,6 +6734,123 @@ export interface operations {
             };
             /** @description No such record, or the caller may not know it exists */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assign_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Member id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberOrganisationInput"];
+            };
+        };
+        responses: {
+            /** @description The member's updated profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7463,14 +8006,19 @@ export interface operations {
     };
     list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description All organisations */
+            /** @description A page of organisations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8486,7 +9034,12 @@ export interface operations {
     };
     list_measures: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Project id */
@@ -8496,7 +9049,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Measures */
+            /** @description A page of measures */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9354,7 +9907,12 @@ export interface operations {
     };
     list_pdsa: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Project id */
@@ -9364,7 +9922,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PDSA cycles */
+            /** @description A page of PDSA cycles */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9560,7 +10118,12 @@ export interface operations {
     };
     board: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Threads per page (default 100) */
+                limit?: number;
+                /** @description next_cursor from the previous page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Project id */
@@ -9570,7 +10133,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The board */
+            /** @description A page of the board */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10498,9 +11061,9 @@ export interface operations {
     publish: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Resource id */
@@ -10632,9 +11195,9 @@ export interface operations {
     reject: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Resource id */
@@ -10770,9 +11333,9 @@ export interface operations {
     release_hold: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The version you read; checked when sent */
-                "If-Match"?: string | null;
+            header: {
+                /** @description The version you reviewed (ETag); required */
+                "If-Match": string;
             };
             path: {
                 /** @description Resource id */
