@@ -41,8 +41,12 @@ export function token(): string | null {
   return currentSession()?.token ?? null;
 }
 
+/** Whether the signed-in person may act in role r. As in the API
+ *  (Claims::is_moderator), an admin may also moderate. */
 export function hasRole(r: Role): boolean {
-  return currentSession()?.roles.includes(r) ?? false;
+  const roles = currentSession()?.roles ?? [];
+  if (r === 'moderator' && roles.includes('admin')) return true;
+  return roles.includes(r);
 }
 
 function decodeClaims(jwt: string): Record<string, unknown> {
