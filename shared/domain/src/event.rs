@@ -327,7 +327,7 @@ impl EventPatch {
             ..EventPatch::default()
         };
         if i.has("location") {
-            p.location = Some(i.patch_free_text("location", LOCATION_MAX).map(|t| t.map(String::from)).flatten());
+            p.location = Some(i.patch_free_text("location", LOCATION_MAX).and_then(|t| t.map(String::from)));
         }
         if i.has("online_url") {
             p.online_url = Some(match v.get("online_url") {
@@ -341,11 +341,10 @@ impl EventPatch {
         p.topics = topic_list(&mut i);
         p.booking_closes_at = time_field(&mut i, v, "booking_closes_at", Presence::Optional);
         if i.has("what_you_will_see") {
-            p.what_you_will_see =
-                Some(i.patch_free_text("what_you_will_see", VISIT_TEXT_MAX).map(|t| t.map(String::from)).flatten());
+            p.what_you_will_see = Some(i.patch_free_text("what_you_will_see", VISIT_TEXT_MAX).and_then(|t| t.map(String::from)));
         }
         if i.has("host") {
-            p.host = Some(i.patch_free_text("host", HOST_MAX).map(|t| t.map(String::from)).flatten());
+            p.host = Some(i.patch_free_text("host", HOST_MAX).and_then(|t| t.map(String::from)));
         }
         i.errors.into_result(p)
     }
