@@ -103,6 +103,31 @@ fn board_mail_key(delivery_id: &str) -> (String, String) {
     (format!("BOARDMAIL#{delivery_id}"), "BOARDMAIL".into())
 }
 
+/// One explanation per refused delivery.
+fn refused_reply_key(delivery_id: &str) -> (String, String) {
+    (format!("BOARDREFUSED#{delivery_id}"), "BOARDREFUSED".into())
+}
+
+/// The plain explanation sent to the author of a refused emailed reply. It
+/// never quotes the reply (which holds what looks like an NHS number).
+fn refused_reply_email(from: &str, to_name: &str, to_email: &str, project_title: &str) -> Result<OutgoingMail, String> {
+    let subject = format!("Your reply was not posted: {project_title}");
+    let text = format!(
+        "Hello {to_name},\n\nYour emailed reply to the board of \"{project_title}\" was not posted, because it contains \
+what looks like an NHS number. Qnet does not store NHS numbers or other patient identifiers.\n\n\
+Please remove it and reply again.\n\nQnet\n"
+    );
+    let raw = MessageBuilder::new()
+        .from(("Qnet projects", from))
+        .to((to_name, to_email))
+        .subject(subject)
+        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .text_body(text)
+        .write_to_vec()
+        .map_err(|er| er.to_string())?;
+    Ok(OutgoingMail { from: from.to_string(), to: vec![to_email.to_string()], raw })
+}
+
 fn message_key(m: &BoardMessage) -> (String, String) {
     match &m.reply_to {
         None => keys::board_post(&m.project_id, &m.id),
@@ -201,7 +226,7 @@ impl App {
             reply_to: reply_to.map(String::from),
             author_id: author.id.clone(),
             author_name: author.name.clone(),
-            body: text,
+            body: text.into_string(),
             source: PostSource::Web,
             created_at: self.now_text(),
         };
@@ -428,8 +453,20 @@ impl App {
             (Err(AppError::NotFound(_)), _) | (_, Err(AppError::NotFound(_))) => return Ok(unknown()),
             (Err(e), _) | (_, Err(e)) => return Err(e),
         };
-        let Some(body) = post_from_email(&a.body) else {
-            return Ok(report(Outcome::Reject, "nothing_to_keep", "The reply has no text of its own to add."));
+        let body = match post_from_email(&a.body) {
+            Ok(Some(body)) => body.into_string(),
+            Ok(None) => return Ok(report(Outcome::Reject, "nothing_to_keep", "The reply has no text of its own to add.")),
+            Err(_) => {
+                let refused = report(
+                    Outcome::Reject,
+                    "patient_identifier",
+                    "The reply contains what looks like an NHS number, so it was not added; the sender was told why.",
+                );
+                if !opts.dry_run {
+                    self.explain_refused_reply(&inbound.delivery_id, &member, &p.title, mailer, &opts.mail_from).await?;
+                }
+                return Ok(refused);
+            }
         };
         if opts.dry_run {
             return Ok(added(&p.id));
@@ -465,6 +502,38 @@ impl App {
         tracing::info!(project = %p.id, reply = %m.id, "board reply by email added");
         self.notify_followers(&p, &m, mailer, &opts.mail_from).await?;
         Ok(added(&p.id))
+    }
+
+    /// Tells the sender, once per delivery, why their emailed reply was not
+    /// posted. Claimed before sending (as the follower emails are), so a retried
+    /// delivery never sends it twice; released if the send fails and may pass.
+    async fn explain_refused_reply(
+        &self,
+        delivery_id: &str,
+        member: &Member,
+        project_title: &str,
+        mailer: &dyn MailSender,
+        from: &str,
+    ) -> AppResult<()> {
+        let (pk, sk) = refused_reply_key(delivery_id);
+        let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
+        let claim = Item::new(pk.clone(), sk.clone(), serde_json::json!({"claimed_at": self.now_text()})).expiring_at(expires);
+        match self.records.put(claim, Condition::NotExists).await {
+            Ok(()) => {}
+            Err(e) if e.is_conflict() => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let mail = refused_reply_email(from, &member.name, &member.email, project_title)
+            .map_err(|e| AppError::Unavailable(format!("the explanation email could not be built: {e}")))?;
+        match self.deliver(mailer, &mail).await {
+            Ok(_) | Err(DeliveryError::Mail(MailError::Refused(_))) => {}
+            Err(e) => {
+                let _ = self.records.delete(&pk, &sk, Condition::None).await;
+                return Err(AppError::Unavailable(format!("the explanation email could not be sent: {e}")));
+            }
+        }
+        tracing::info!("board reply by email refused by the patient data guard; sender told");
+        Ok(())
     }
 
     async fn load_reply(&self, project_id: &str, reply_id: &str) -> AppResult<BoardMessage> {

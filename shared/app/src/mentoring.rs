@@ -461,8 +461,8 @@ impl App {
                 active,
                 held,
                 availability: input.availability.clone(),
-                bio: input.bio.clone(),
-                coaching_accreditation: input.coaching_accreditation.clone(),
+                bio: input.bio.clone().map(String::from),
+                coaching_accreditation: input.coaching_accreditation.clone().map(String::from),
                 accepting: input.accepting,
                 created_at,
                 updated_at: now,
@@ -617,7 +617,7 @@ impl App {
             organisation_id,
             kind: input.kind,
             topics: input.topics,
-            goals: input.goals,
+            goals: input.goals.into_string(),
             cross_organisation: input.cross_organisation,
             availability: input.availability,
             requested_mentor: input.mentor_id,
@@ -806,7 +806,7 @@ impl App {
             if let Some(text) = &feedback {
                 let p = r.pairing.as_mut().expect("checked above");
                 if !p.feedback.iter().any(|f| f.from == side) {
-                    p.feedback.push(Feedback { from: side.into(), text: text.clone(), at: now.clone() });
+                    p.feedback.push(Feedback { from: side.into(), text: text.to_string(), at: now.clone() });
                 }
             }
             r.version += 1;

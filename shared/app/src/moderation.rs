@@ -180,7 +180,7 @@ impl App {
         let mut new = next_version(&old, &self.now_text());
         let f = new.fields();
         *f.status = Status::Rejected;
-        *f.rejection_reason = Some(reason);
+        *f.rejection_reason = Some(reason.into_string());
         T::save(self, &old, &new, old.hold().is_none()).await?;
         Ok(new)
     }

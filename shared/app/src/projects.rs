@@ -457,9 +457,9 @@ impl App {
         let now = self.now_text();
         let p = Project {
             id: self.new_id(),
-            title: input.title,
-            aim: input.aim,
-            problem: input.problem,
+            title: input.title.into_string(),
+            aim: input.aim.into_string(),
+            problem: input.problem.map(String::from),
             organisation_ids: input.organisation_ids,
             lead_id: creator.id.clone(),
             team,
@@ -512,13 +512,13 @@ impl App {
         }
         let mut new = old.clone();
         if let Some(v) = patch.title {
-            new.title = v;
+            new.title = v.into_string();
         }
         if let Some(v) = patch.aim {
-            new.aim = v;
+            new.aim = v.into_string();
         }
         if let Some(v) = patch.problem {
-            new.problem = v;
+            new.problem = v.map(String::from);
         }
         if let Some(v) = patch.organisation_ids {
             new.organisation_ids = v;
@@ -649,12 +649,12 @@ impl App {
         let pdsa = Pdsa {
             id: self.new_id(),
             project_id: project_id.to_string(),
-            title: input.title,
-            plan: input.plan,
-            prediction: input.prediction,
-            do_: input.do_,
-            study: input.study,
-            act: input.act,
+            title: input.title.map(String::from),
+            plan: input.plan.into_string(),
+            prediction: input.prediction.map(String::from),
+            do_: input.do_.map(String::from),
+            study: input.study.map(String::from),
+            act: input.act.map(String::from),
             started_on: input.started_on.map(format_date),
             ended_on: input.ended_on.map(format_date),
             points: input.points.iter().map(|(m, d)| PointRef { measure_id: m.clone(), date: format_date(*d) }).collect(),
@@ -717,13 +717,13 @@ impl App {
         let m = Measure {
             id: self.new_id(),
             project_id: project_id.to_string(),
-            name: input.name.expect("required when creating"),
+            name: input.name.expect("required when creating").into_string(),
             measure_type: input.measure_type.expect("required when creating"),
-            unit: input.unit.flatten(),
+            unit: input.unit.flatten().map(String::from),
             improvement_direction: input.improvement_direction.expect("required when creating"),
             target: input.target.flatten(),
             frequency: input.frequency.flatten(),
-            definition: input.definition.flatten(),
+            definition: input.definition.flatten().map(String::from),
             point_count: 0,
             first_date: None,
             last_date: None,
@@ -769,7 +769,7 @@ impl App {
         let input = MeasureInput::parse(body, false)?;
         let mut m = old;
         if let Some(v) = input.name {
-            m.name = v;
+            m.name = v.into_string();
         }
         if let Some(v) = input.measure_type {
             m.measure_type = v;
@@ -778,7 +778,7 @@ impl App {
             m.improvement_direction = v;
         }
         if let Some(v) = input.unit {
-            m.unit = v;
+            m.unit = v.map(String::from);
         }
         if let Some(v) = input.target {
             m.target = v;
@@ -787,7 +787,7 @@ impl App {
             m.frequency = v;
         }
         if let Some(v) = input.definition {
-            m.definition = v;
+            m.definition = v.map(String::from);
         }
         m.version = version + 1;
         m.updated_at = self.now_text();
@@ -907,7 +907,7 @@ impl App {
             id: self.new_id(),
             measure_id: measure_id.to_string(),
             date: format_date(date),
-            text,
+            text: text.into_string(),
             created_by: claims.sub.clone(),
             created_at: self.now_text(),
         };

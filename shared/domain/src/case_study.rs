@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::FieldErrors;
 use crate::attachment::Attachment;
 use crate::patient_data;
-use crate::text::{Input, Presence, excerpt};
+use crate::text::{FreeText, Input, Presence, excerpt};
 use crate::topics;
 
 pub const TITLE_MAX: usize = 200;
@@ -284,9 +284,9 @@ pub fn derive_summary(body: &str) -> String {
 }
 
 /// A moderator's reason for rejecting a case study.
-pub fn parse_rejection(value: &serde_json::Value) -> Result<String, FieldErrors> {
+pub fn parse_rejection(value: &serde_json::Value) -> Result<FreeText, FieldErrors> {
     let mut i = Input::new(value, &["reason"]);
-    let r = i.text("reason", Presence::Required, 1, REASON_MAX);
+    let r = i.free_text("reason", Presence::Required, 1, REASON_MAX);
     let errors = i.errors;
     match r {
         Some(r) if errors.is_empty() => Ok(r),

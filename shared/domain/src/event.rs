@@ -165,18 +165,18 @@ impl EventFields {
         if !i.has("kind") {
             i.errors.push("kind", "is required");
         }
-        let title = i.text("title", Presence::Required, 1, TITLE_MAX);
-        let description = i.text("description", Presence::Required, 1, DESCRIPTION_MAX);
+        let title = i.free_text("title", Presence::Required, 1, TITLE_MAX).map(String::from);
+        let description = i.free_text("description", Presence::Required, 1, DESCRIPTION_MAX).map(String::from);
         let starts_at = time_field(&mut i, v, "starts_at", Presence::Required);
         let ends_at = time_field(&mut i, v, "ends_at", Presence::Required);
-        let location = i.text("location", Presence::Optional, 1, LOCATION_MAX);
+        let location = i.free_text("location", Presence::Optional, 1, LOCATION_MAX).map(String::from);
         let online_url = url_field(&mut i);
         let capacity = i.integer("capacity", Presence::Required, 1, CAPACITY_MAX);
         let host_organisation_id = id_field(&mut i, "host_organisation_id", Presence::Required);
         let topics = topic_list(&mut i).unwrap_or_default();
         let booking_closes_at = time_field(&mut i, v, "booking_closes_at", Presence::Optional);
-        let what_you_will_see = i.text("what_you_will_see", Presence::Optional, 1, VISIT_TEXT_MAX);
-        let host = i.text("host", Presence::Optional, 1, HOST_MAX);
+        let what_you_will_see = i.free_text("what_you_will_see", Presence::Optional, 1, VISIT_TEXT_MAX).map(String::from);
+        let host = i.free_text("host", Presence::Optional, 1, HOST_MAX).map(String::from);
         let mut errors = i.errors;
         let (Some(kind), Some(title), Some(description), Some(starts_at), Some(ends_at), Some(capacity), Some(org)) =
             (kind, title, description, starts_at, ends_at, capacity, host_organisation_id)
@@ -320,14 +320,14 @@ impl EventPatch {
             }
         }
         let mut p = EventPatch {
-            title: i.text("title", Presence::Optional, 1, TITLE_MAX),
-            description: i.text("description", Presence::Optional, 1, DESCRIPTION_MAX),
+            title: i.free_text("title", Presence::Optional, 1, TITLE_MAX).map(String::from),
+            description: i.free_text("description", Presence::Optional, 1, DESCRIPTION_MAX).map(String::from),
             starts_at: time_field(&mut i, v, "starts_at", Presence::Optional),
             ends_at: time_field(&mut i, v, "ends_at", Presence::Optional),
             ..EventPatch::default()
         };
         if i.has("location") {
-            p.location = Some(i.patch_text("location", LOCATION_MAX).flatten());
+            p.location = Some(i.patch_free_text("location", LOCATION_MAX).and_then(|t| t.map(String::from)));
         }
         if i.has("online_url") {
             p.online_url = Some(match v.get("online_url") {
@@ -341,10 +341,10 @@ impl EventPatch {
         p.topics = topic_list(&mut i);
         p.booking_closes_at = time_field(&mut i, v, "booking_closes_at", Presence::Optional);
         if i.has("what_you_will_see") {
-            p.what_you_will_see = Some(i.patch_text("what_you_will_see", VISIT_TEXT_MAX).flatten());
+            p.what_you_will_see = Some(i.patch_free_text("what_you_will_see", VISIT_TEXT_MAX).and_then(|t| t.map(String::from)));
         }
         if i.has("host") {
-            p.host = Some(i.patch_text("host", HOST_MAX).flatten());
+            p.host = Some(i.patch_free_text("host", HOST_MAX).and_then(|t| t.map(String::from)));
         }
         i.errors.into_result(p)
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
 use crate::digest::{DigestPatch, DigestPrefs};
-use crate::text::{Input, Presence};
+use crate::text::{FreeText, Input, Presence};
 use crate::topics;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +31,9 @@ pub struct Member {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberPatch {
-    pub name: Option<String>,
+    pub name: Option<FreeText>,
     pub organisation_id: Option<String>,
-    pub job_title: Option<Option<String>>,
+    pub job_title: Option<Option<FreeText>>,
     pub topics: Option<Vec<String>>,
     pub digest: Option<DigestPatch>,
     /// `coffee.opt_in`.
@@ -54,12 +54,12 @@ impl MemberPatch {
         let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest", "coffee", "listed"]);
         let mut p = MemberPatch::default();
         if i.has("name") {
-            p.name = i.text("name", Presence::Required, 1, 200);
+            p.name = i.free_text("name", Presence::Required, 1, 200);
         }
         if i.has("organisation_id") {
             p.organisation_id = i.text("organisation_id", Presence::Required, 1, 64);
         }
-        p.job_title = i.patch_text("job_title", 200);
+        p.job_title = i.patch_free_text("job_title", 200);
         p.topics = i.id_list("topics", 20, |t| if topics::is_known(t) { Ok(()) } else { Err("unknown topic".into()) });
         p.digest = DigestPatch::parse_in(&mut i);
         p.coffee_opt_in = i
@@ -77,13 +77,13 @@ impl MemberPatch {
 
     pub fn apply(self, m: &mut Member) {
         if let Some(n) = self.name {
-            m.name = n;
+            m.name = n.into();
         }
         if let Some(o) = self.organisation_id {
             m.organisation_id = Some(o);
         }
         if let Some(j) = self.job_title {
-            m.job_title = j;
+            m.job_title = j.map(String::from);
         }
         if let Some(t) = self.topics {
             m.topics = t;

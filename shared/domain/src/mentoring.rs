@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldErrors;
-use crate::text::{Input, Presence};
+use crate::text::{FreeText, Input, Presence};
 use crate::topics;
 
 pub const KINDS: &[&str] = &["mentoring", "coaching"];
@@ -36,7 +36,7 @@ fn parse_availability(i: &mut Input<'_>) -> Option<Availability> {
                 |m| if MODES.contains(&m) { Ok(()) } else { Err(format!("must be one of {}", MODES.join(", "))) },
             )
             .unwrap_or_default(),
-        note: o.text("note", Presence::Optional, 1, 500),
+        note: o.free_text("note", Presence::Optional, 1, 500).map(String::from),
     })
 }
 
@@ -52,8 +52,8 @@ pub struct MentorInput {
     pub skills: Vec<String>,
     pub capacity: u32,
     pub availability: Availability,
-    pub bio: Option<String>,
-    pub coaching_accreditation: Option<String>,
+    pub bio: Option<FreeText>,
+    pub coaching_accreditation: Option<FreeText>,
     pub accepting: bool,
 }
 
@@ -82,11 +82,11 @@ impl MentorInput {
         } else if topics.as_ref().is_some_and(Vec::is_empty) {
             i.errors.push("topics", "must name at least one topic");
         }
-        let skills = i.id_list("skills", 20, |s| crate::text::check_text(s, 1, 60).map(|_| ()));
+        let skills = i.id_list("skills", 20, |s| FreeText::parse(s, 1, 60).map(|_| ()).map_err(|e| e.to_string()));
         let capacity = i.integer("capacity", Presence::Required, 1, MAX_CAPACITY);
         let availability = parse_availability(&mut i);
-        let bio = i.text("bio", Presence::Optional, 1, 2000);
-        let coaching_accreditation = i.text("coaching_accreditation", Presence::Optional, 1, 200);
+        let bio = i.free_text("bio", Presence::Optional, 1, 2000);
+        let coaching_accreditation = i.free_text("coaching_accreditation", Presence::Optional, 1, 200);
         let accepting = i.boolean("accepting");
         if !i.has("accepting") {
             i.errors.push("accepting", "is required");
@@ -110,7 +110,7 @@ impl MentorInput {
 pub struct RequestInput {
     pub kind: String,
     pub topics: Vec<String>,
-    pub goals: String,
+    pub goals: FreeText,
     pub cross_organisation: String,
     pub availability: Availability,
     /// A mentor the member would like to be asked first.
@@ -130,14 +130,15 @@ impl RequestInput {
         } else if topics.as_ref().is_some_and(Vec::is_empty) {
             i.errors.push("topics", "must name at least one topic");
         }
-        let goals = i.text("goals", Presence::Required, 1, 4000);
+        let goals = i.free_text("goals", Presence::Required, 1, 4000);
         let cross = i.choice("cross_organisation", CROSS_ORGANISATION);
         let availability = parse_availability(&mut i);
         let mentor_id = i.text("mentor_id", Presence::Optional, 1, 128);
+        let Some(goals) = goals else { return Err(i.errors) };
         let input = RequestInput {
             kind: kind.unwrap_or_default(),
             topics: topics.unwrap_or_default(),
-            goals: goals.unwrap_or_default(),
+            goals,
             cross_organisation: cross.unwrap_or_else(|| "no_preference".into()),
             availability: availability.unwrap_or_default(),
             mentor_id,
@@ -147,12 +148,12 @@ impl RequestInput {
 }
 
 /// Optional feedback when a pairing is closed.
-pub fn parse_close(value: &serde_json::Value) -> Result<Option<String>, FieldErrors> {
+pub fn parse_close(value: &serde_json::Value) -> Result<Option<FreeText>, FieldErrors> {
     if value.is_null() {
         return Ok(None);
     }
     let mut i = Input::new(value, &["feedback"]);
-    let feedback = i.text("feedback", Presence::Optional, 1, 4000);
+    let feedback = i.free_text("feedback", Presence::Optional, 1, 4000);
     i.errors.into_result(feedback)
 }
 

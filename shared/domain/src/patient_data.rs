@@ -8,10 +8,9 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 
 const MONTHS: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
-
-static NHS_NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{3}[ -]?\d{3}[ -]?\d{4}").expect("valid regex"));
 
 fn date_pattern() -> String {
     format!(r"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:19|20)?\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?,?\s+(?:19|20)\d{{2}})")
@@ -49,29 +48,103 @@ pub fn is_valid_nhs_number(digits: &[u8; 10]) -> bool {
     check == u32::from(digits[9])
 }
 
-fn contains_nhs_number(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    NHS_NUMBER.find_iter(text).any(|m| {
-        let before = m.start().checked_sub(1).map(|i| bytes[i]);
-        let after = bytes.get(m.end()).copied();
-        if before.is_some_and(|b| b.is_ascii_digit()) || after.is_some_and(|b| b.is_ascii_digit()) {
-            return false;
+/// What the guard found in one text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    /// A ten-digit candidate in an NHS number's shape that passes Modulus 11:
+    /// unmoderated text is refused, moderated text is held.
+    NhsNumber,
+    /// A weaker signal (a date of birth, a titled name beside a date): moderated
+    /// text is held as before; unmoderated text only warns, it is never refused.
+    NameBesideDate,
+}
+
+/// Characters that render as nothing; removed so they cannot split a number.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// A separator allowed, singly, between the digit groups of a candidate. NFKC has
+/// already turned no-break, figure, thin and narrow spaces into a plain space.
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '.' | '/' | '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2212}')
+}
+
+/// The text the guard reads: Unicode NFKC (full-width digits become ASCII, odd
+/// spaces become plain ones) without invisible characters.
+pub fn normalise(text: &str) -> String {
+    text.nfkc().filter(|c| !is_invisible(*c)).collect()
+}
+
+/// Every run of ASCII digit groups joined by single separators, as the digit
+/// counts of its groups and its digits. A run is maximal: it is never part of a
+/// longer run, so "3 4 5 6 7 8 9 10 11 12" is one run of ten groups and "12, 15"
+/// two runs (a comma and a space are two characters).
+fn digit_runs(text: &str) -> Vec<(Vec<usize>, Vec<u8>)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut runs = vec![];
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
         }
-        let s = m.as_str();
-        // Spaced forms must be 3-3-4 exactly, with one kind of separator.
-        let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
-        if !(seps.is_empty() || (seps.len() == 2 && seps[0] == seps[1])) {
-            return false;
+        let mut groups = vec![];
+        let mut digits = vec![];
+        loop {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                digits.push(chars[i] as u8 - b'0');
+                i += 1;
+            }
+            groups.push(i - start);
+            if i + 1 < chars.len() && is_separator(chars[i]) && chars[i + 1].is_ascii_digit() {
+                i += 1;
+            } else {
+                break;
+            }
         }
-        let mut d = [0u8; 10];
-        for (slot, c) in d.iter_mut().zip(s.bytes().filter(u8::is_ascii_digit)) {
-            *slot = c - b'0';
+        runs.push((groups, digits));
+    }
+    runs
+}
+
+/// Whether `text` holds an NHS number: after [`normalise`], a group of exactly
+/// ten digits, or a whole run of groups of 3, 3 and 4 digits joined by single
+/// separators, that passes the Modulus 11 check.
+pub fn contains_nhs_number(text: &str) -> bool {
+    digit_runs(&normalise(text)).into_iter().any(|(groups, digits)| {
+        if groups == [3, 3, 4] {
+            return is_valid_nhs_number(&digits.try_into().expect("ten digits"));
         }
-        is_valid_nhs_number(&d)
+        let mut at = 0;
+        groups.iter().any(|&n| {
+            let group = &digits[at..at + n];
+            at += n;
+            n == 10 && is_valid_nhs_number(group.try_into().expect("ten digits"))
+        })
     })
 }
 
-/// Returns why the texts must be held, or `None` when nothing looks like patient data.
+/// Whether `text` carries a weaker signal: a date of birth, or a name beside a date.
+pub fn has_name_beside_date(text: &str) -> bool {
+    let t = normalise(text);
+    DOB_KEYWORD.is_match(&t) || TITLED_NAME_DATE.is_match(&t) || NAME_THEN_DATE.is_match(&t)
+}
+
+/// The strongest finding in `text`, if any.
+pub fn inspect(text: &str) -> Option<Finding> {
+    if contains_nhs_number(text) {
+        Some(Finding::NhsNumber)
+    } else if has_name_beside_date(text) {
+        Some(Finding::NameBesideDate)
+    } else {
+        None
+    }
+}
+
+/// Why moderated texts (case studies, resources) must be held, or `None` when
+/// nothing looks like patient data. Uses the same detector as [`crate::text::FreeText`].
 pub fn scan(texts: &[&str]) -> Option<String> {
     if texts.iter().any(|t| contains_nhs_number(t)) {
         return Some(
@@ -79,7 +152,7 @@ pub fn scan(texts: &[&str]) -> Option<String> {
                 .into(),
         );
     }
-    if texts.iter().any(|t| DOB_KEYWORD.is_match(t) || TITLED_NAME_DATE.is_match(t) || NAME_THEN_DATE.is_match(t)) {
+    if texts.iter().any(|t| has_name_beside_date(t)) {
         return Some("The text contains what looks like a date of birth next to a name. Remove it before publishing.".into());
     }
     None
@@ -100,7 +173,42 @@ mod tests {
         // Part of a longer number (a phone number or an order id).
         assert!(scan(&["call 09434765919"]).is_none());
         assert!(scan(&["943 4765 919"]).is_none());
-        assert!(scan(&["943 476-5919"]).is_none());
+        assert!(scan(&["943  476 5919"]).is_none());
+        // Separators may differ from group to group.
+        assert!(scan(&["943 476-5919"]).is_some());
+    }
+
+    #[test]
+    fn normalised_forms_are_caught() {
+        for t in [
+            "ref 943.476.5919 seen",
+            "NHS no. 943/476/5919",
+            "NHS no: ９４３ ４７６ ５９１９",
+            "NHS no: ９４３４７６５９１９",
+            "943\u{a0}476\u{a0}5919",
+            "943\u{202f}476\u{2007}5919",
+            "943\t476\t5919",
+            "NHS9434765919",
+            "seen 9434765919 1 time",
+            "943\u{200b}476\u{200b}5919",
+            "943\u{2011}476\u{2011}5919",
+        ] {
+            assert_eq!(inspect(t), Some(Finding::NhsNumber), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn lists_of_numbers_do_not_join() {
+        for t in [
+            "Falls per month: 12, 15, 9, 11, 943, 476, 5919",
+            "Cycles 3 4 5 6 7 8 9 10 11 12 were run",
+            "943 476 5919 2",
+            "1 943 476 5919",
+            "943.476.5919.1",
+            "Beds 943 - 476 - 5919",
+        ] {
+            assert_eq!(inspect(t), None, "{t:?}");
+        }
     }
 
     #[test]

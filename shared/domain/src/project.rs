@@ -7,7 +7,7 @@ use serde_json::Value;
 use time::Date;
 
 use crate::FieldErrors;
-use crate::text::{Input, Presence, check_text};
+use crate::text::{FreeText, FreeTextError, Input, Presence, check_text};
 use crate::topics;
 
 pub const TITLE_MAX: usize = 200;
@@ -269,9 +269,9 @@ fn id_check(s: &str) -> Result<(), String> {
 /// A new project, as `POST /projects` takes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewProject {
-    pub title: String,
-    pub aim: String,
-    pub problem: Option<String>,
+    pub title: FreeText,
+    pub aim: FreeText,
+    pub problem: Option<FreeText>,
     pub organisation_ids: Vec<String>,
     /// Other team members (the creator is added as lead).
     pub team: Vec<String>,
@@ -298,9 +298,9 @@ const PROJECT_FIELDS: &[&str] = &[
 impl NewProject {
     pub fn parse(v: &Value, today: Date) -> Result<NewProject, FieldErrors> {
         let mut i = Input::new(v, PROJECT_FIELDS);
-        let title = i.text("title", Presence::Required, 1, TITLE_MAX);
-        let aim = i.text("aim", Presence::Required, 1, AIM_MAX);
-        let problem = i.text("problem", Presence::Optional, 1, LONG_TEXT_MAX);
+        let title = i.free_text("title", Presence::Required, 1, TITLE_MAX);
+        let aim = i.free_text("aim", Presence::Required, 1, AIM_MAX);
+        let problem = i.free_text("problem", Presence::Optional, 1, LONG_TEXT_MAX);
         let organisation_ids = i.id_list("organisation_ids", MAX_ORGANISATIONS, id_check);
         match &organisation_ids {
             Some(o) if o.is_empty() => i.errors.push("organisation_ids", "name at least one organisation"),
@@ -336,9 +336,9 @@ impl NewProject {
 /// Changes to a project: absent fields stay; null clears an optional one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectPatch {
-    pub title: Option<String>,
-    pub aim: Option<String>,
-    pub problem: Option<Option<String>>,
+    pub title: Option<FreeText>,
+    pub aim: Option<FreeText>,
+    pub problem: Option<Option<FreeText>>,
     pub organisation_ids: Option<Vec<String>>,
     pub team: Option<Vec<String>>,
     pub topics: Option<Vec<String>>,
@@ -357,9 +357,9 @@ impl ProjectPatch {
                 i.errors.push(required, "cannot be cleared");
             }
         }
-        p.title = i.text("title", Presence::Optional, 1, TITLE_MAX);
-        p.aim = i.text("aim", Presence::Optional, 1, AIM_MAX);
-        p.problem = i.patch_text("problem", LONG_TEXT_MAX);
+        p.title = i.free_text("title", Presence::Optional, 1, TITLE_MAX);
+        p.aim = i.free_text("aim", Presence::Optional, 1, AIM_MAX);
+        p.problem = i.patch_free_text("problem", LONG_TEXT_MAX);
         p.organisation_ids = i.id_list("organisation_ids", MAX_ORGANISATIONS, id_check);
         if matches!(&p.organisation_ids, Some(o) if o.is_empty()) {
             i.errors.push("organisation_ids", "name at least one organisation");
@@ -392,12 +392,12 @@ pub struct PointRef {
 /// A new PDSA cycle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPdsa {
-    pub title: Option<String>,
-    pub plan: String,
-    pub prediction: Option<String>,
-    pub do_: Option<String>,
-    pub study: Option<String>,
-    pub act: Option<String>,
+    pub title: Option<FreeText>,
+    pub plan: FreeText,
+    pub prediction: Option<FreeText>,
+    pub do_: Option<FreeText>,
+    pub study: Option<FreeText>,
+    pub act: Option<FreeText>,
     pub started_on: Option<Date>,
     pub ended_on: Option<Date>,
     pub points: Vec<(String, Date)>,
@@ -406,12 +406,12 @@ pub struct NewPdsa {
 impl NewPdsa {
     pub fn parse(v: &Value, today: Date) -> Result<NewPdsa, FieldErrors> {
         let mut i = Input::new(v, &["title", "plan", "prediction", "do", "study", "act", "started_on", "ended_on", "points"]);
-        let title = i.text("title", Presence::Optional, 1, TITLE_MAX);
-        let plan = i.text("plan", Presence::Required, 1, LONG_TEXT_MAX);
-        let prediction = i.text("prediction", Presence::Optional, 1, LONG_TEXT_MAX);
-        let do_ = i.text("do", Presence::Optional, 1, LONG_TEXT_MAX);
-        let study = i.text("study", Presence::Optional, 1, LONG_TEXT_MAX);
-        let act = i.text("act", Presence::Optional, 1, LONG_TEXT_MAX);
+        let title = i.free_text("title", Presence::Optional, 1, TITLE_MAX);
+        let plan = i.free_text("plan", Presence::Required, 1, LONG_TEXT_MAX);
+        let prediction = i.free_text("prediction", Presence::Optional, 1, LONG_TEXT_MAX);
+        let do_ = i.free_text("do", Presence::Optional, 1, LONG_TEXT_MAX);
+        let study = i.free_text("study", Presence::Optional, 1, LONG_TEXT_MAX);
+        let act = i.free_text("act", Presence::Optional, 1, LONG_TEXT_MAX);
         let started_on = date_field(&mut i, v, "started_on", Presence::Optional, None);
         let ended_on = date_field(&mut i, v, "ended_on", Presence::Optional, Some(today));
         if let (Some(s), Some(e)) = (started_on, ended_on)
@@ -443,13 +443,13 @@ impl NewPdsa {
 /// A new measure, or (with every field optional) a change to one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MeasureInput {
-    pub name: Option<String>,
+    pub name: Option<FreeText>,
     pub measure_type: Option<MeasureType>,
-    pub unit: Option<Option<String>>,
+    pub unit: Option<Option<FreeText>>,
     pub improvement_direction: Option<ImprovementDirection>,
     pub target: Option<Option<f64>>,
     pub frequency: Option<Option<Frequency>>,
-    pub definition: Option<Option<String>>,
+    pub definition: Option<Option<FreeText>>,
 }
 
 const MEASURE_FIELDS: &[&str] = &["name", "type", "unit", "improvement_direction", "target", "frequency", "definition"];
@@ -466,7 +466,7 @@ impl MeasureInput {
                 }
             }
         }
-        let mut m = MeasureInput { name: i.text("name", req, 1, TITLE_MAX), ..Default::default() };
+        let mut m = MeasureInput { name: i.free_text("name", req, 1, TITLE_MAX), ..Default::default() };
         m.measure_type = word(&mut i, "type", MeasureType::WORDS, MeasureType::parse);
         m.improvement_direction = word(&mut i, "improvement_direction", ImprovementDirection::WORDS, ImprovementDirection::parse);
         if creating {
@@ -478,10 +478,10 @@ impl MeasureInput {
             }
         }
         if i.has("unit") {
-            m.unit = i.patch_text("unit", 50);
+            m.unit = i.patch_free_text("unit", 50);
         }
         if i.has("definition") {
-            m.definition = i.patch_text("definition", LONG_TEXT_MAX);
+            m.definition = i.patch_free_text("definition", LONG_TEXT_MAX);
         }
         if i.has("target") {
             m.target = Some(number_field(&mut i, v, "target"));
@@ -625,10 +625,10 @@ pub fn parse_points_csv(text: &str, today: Date) -> Result<Vec<NewPoint>, FieldE
 }
 
 /// A note on a date of a measure's chart (a change tested, a new process).
-pub fn parse_annotation(v: &Value) -> Result<(Date, String), FieldErrors> {
+pub fn parse_annotation(v: &Value) -> Result<(Date, FreeText), FieldErrors> {
     let mut i = Input::new(v, &["date", "text"]);
     let date = date_field(&mut i, v, "date", Presence::Required, None);
-    let text = i.text("text", Presence::Required, 1, ANNOTATION_MAX);
+    let text = i.free_text("text", Presence::Required, 1, ANNOTATION_MAX);
     match (date, text) {
         (Some(d), Some(t)) if i.errors.is_empty() => Ok((d, t)),
         _ => Err(i.errors),
@@ -636,19 +636,23 @@ pub fn parse_annotation(v: &Value) -> Result<(Date, String), FieldErrors> {
 }
 
 /// A post or a reply on a project's board.
-pub fn parse_post(v: &Value) -> Result<String, FieldErrors> {
+pub fn parse_post(v: &Value) -> Result<FreeText, FieldErrors> {
     let mut i = Input::new(v, &["body"]);
-    let body = i.text("body", Presence::Required, 1, POST_MAX);
+    let body = i.free_text("body", Presence::Required, 1, POST_MAX);
     match body {
         Some(b) if i.errors.is_empty() => Ok(b),
         _ => Err(i.errors),
     }
 }
 
-/// A post body that came by email: cut to the longest a post may be.
-pub fn post_from_email(body: &str) -> Option<String> {
+/// A post body that came by email: cut to the longest a post may be, then
+/// guarded. `Ok(None)`: nothing to post; `Err`: the patient data guard refused it.
+pub fn post_from_email(body: &str) -> Result<Option<FreeText>, FreeTextError> {
     let cut: String = body.trim().chars().take(POST_MAX).collect();
-    check_text(&cut, 1, POST_MAX).ok()
+    if check_text(&cut, 1, POST_MAX).is_err() {
+        return Ok(None);
+    }
+    FreeText::parse(&cut, 1, POST_MAX).map(Some)
 }
 
 #[cfg(test)]

@@ -90,6 +90,31 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Free text that people write and others read: trimmed, bounded and passed
+    /// through the patient data guard ([`FreeText::parse`]).
+    pub fn free_text(&mut self, field: &str, presence: Presence, min: usize, max: usize) -> Option<FreeText> {
+        let name = self.name(field);
+        let t = self.text(field, presence, min, max)?;
+        match FreeText::guard(t) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.errors.push(name, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// [`Input::patch_text`] for free text: `None` when absent, `Some(None)` when
+    /// null or empty, else the guarded text.
+    pub fn patch_free_text(&mut self, field: &str, max: usize) -> Option<Option<FreeText>> {
+        match self.raw(field) {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Some(None),
+            Some(_) => self.free_text(field, Presence::Optional, 1, max).map(Some),
+        }
+    }
+
     /// One of a fixed set of words (an enum); absent or null is `None`.
     pub fn choice(&mut self, field: &str, allowed: &[&str]) -> Option<String> {
         match self.raw(field) {
@@ -210,6 +235,87 @@ pub fn check_text(s: &str, min: usize, max: usize) -> Result<String, String> {
         return Err(format!("must be at most {max} characters"));
     }
     Ok(t.to_string())
+}
+
+/// Why a text was refused by the patient data guard. Never quotes the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FreeTextError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "must not contain an NHS number or other patient identifier (it holds 10 digits that pass the NHS number check); remove it and send again"
+    )]
+    PatientIdentifier,
+}
+
+/// Text that people write and Qnet stores, shows or emails to others. It cannot
+/// be built without passing the patient data guard: parse, don't validate.
+/// Unmoderated content takes this type; a hit is refused, never stored or sent.
+/// The weaker signals (a name beside a date) are kept in [`FreeText::warns`]:
+/// they never refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FreeText(String);
+
+impl FreeText {
+    /// Trims, bounds (`min..=max` characters) and guards `s`.
+    pub fn parse(s: &str, min: usize, max: usize) -> Result<FreeText, FreeTextError> {
+        Self::guard(check_text(s, min, max).map_err(FreeTextError::Invalid)?)
+    }
+
+    fn guard(s: String) -> Result<FreeText, FreeTextError> {
+        if crate::patient_data::contains_nhs_number(&s) { Err(FreeTextError::PatientIdentifier) } else { Ok(FreeText(s)) }
+    }
+
+    /// Whether the text carries a weaker signal (a name beside a date): worth a
+    /// warning, never a refusal.
+    pub fn warns(&self) -> bool {
+        crate::patient_data::has_name_beside_date(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for FreeText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for FreeText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for FreeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<FreeText> for String {
+    fn from(t: FreeText) -> String {
+        t.0
+    }
+}
+
+impl PartialEq<str> for FreeText {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for FreeText {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
 }
 
 /// The first `max` characters of `text` cut at a word boundary, with an ellipsis
