@@ -2,7 +2,7 @@
 // (the binary from $QNET_BIN, default ../target/debug/qnet), and removes the
 // directory when Playwright stops it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,14 @@ if (!existsSync(path.join(web, 'dist/index.html'))) {
   console.error('web/dist is missing: run npm run build first');
   process.exit(1);
 }
-const data = mkdtempSync(path.join(tmpdir(), 'qnet-web-tests-'));
+// $QNET_TEST_DATA (set by playwright.config.ts) starts empty; else a new temp dir.
+let data = process.env.QNET_TEST_DATA;
+if (data) {
+  rmSync(data, { recursive: true, force: true });
+  mkdirSync(data, { recursive: true });
+} else {
+  data = mkdtempSync(path.join(tmpdir(), 'qnet-web-tests-'));
+}
 const api = `127.0.0.1:${process.env.QNET_API_PORT ?? 18580}`;
 const site = `127.0.0.1:${process.env.QNET_WEB_PORT ?? 18581}`;
 const child = spawn(bin, ['serve', '--addr', api, '--web-addr', site, '--data-dir', data], { cwd: path.resolve(web, '..'), stdio: 'inherit' });
