@@ -160,6 +160,25 @@ impl TestApp {
         base
     }
 
+    /// The bare API (as [`TestApp::bare_api`]) serving the same app stopped at
+    /// `now`, as a `TestApp` to send requests to: limits' windows, expiry.
+    /// Tokens are still judged by the real time.
+    pub async fn api_at(&self, now: time::OffsetDateTime) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = self.app.at(now);
+        let router = qnet_api::router(app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone())));
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
+        TestApp {
+            base,
+            client: self.client.clone(),
+            app,
+            tokens: self.tokens.clone(),
+            _dir: self._dir.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+
     /// Every message in the outbox, raw.
     pub fn outbox_texts(&self) -> Vec<String> {
         let o = qnet_embedded::Outbox::open(&self.data_dir).expect("the outbox");

@@ -195,6 +195,7 @@ impl App {
         }
         let text = project::parse_post(body)?;
         let author = self.member(claims).await?;
+        self.take_allowance(&author.id, crate::limits::Action::BoardMessage).await?;
         let m = BoardMessage {
             id: self.new_id(),
             project_id: project_id.to_string(),

@@ -16,6 +16,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ingest;
 pub mod keys;
+pub mod limits;
 pub mod links;
 pub mod logging;
 pub mod mail;
