@@ -34,6 +34,8 @@ pub async fn handle_record(app: &App, record: &SqsMessage) -> Result<(BoardJob, 
     let job = job(record)?;
     match app.process_board_job(&job).await {
         Ok(sent) => Ok((job, sent)),
+        // The reason names the kind of failure, never the mail service's text.
+        Err(qnet_app::AppError::Unavailable(why)) => Err(RecordFailure::RetryLater(why)),
         Err(e) => Err(RecordFailure::RetryLater(e.to_string())),
     }
 }
