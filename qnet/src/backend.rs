@@ -20,6 +20,8 @@ pub struct Backend {
     pub outbox: Option<Outbox>,
     /// The case study address acknowledgements come from.
     pub mail_from: String,
+    /// The in-process board queue (board follower emails run on it).
+    pub jobs: Arc<qnet_app::jobs::LocalJobs>,
 }
 
 /// The local case study address, unless `QNET_MAIL_FROM` names another.
@@ -89,6 +91,7 @@ impl Backend {
             .with_api_base_url(base_url)
             .with_link_key(&link_key(&secret))
             .with_mailer(Arc::new(outbox.clone()), &mail_from());
+        let (app, jobs) = app.with_local_jobs();
         Ok(Backend {
             kind: "embedded",
             app,
@@ -97,6 +100,7 @@ impl Backend {
             mailer: Arc::new(outbox.clone()),
             outbox: Some(outbox),
             mail_from: mail_from(),
+            jobs,
         })
     }
 
@@ -149,8 +153,8 @@ impl Backend {
                 let configuration_set = std::env::var("QNET_SES_CONFIGURATION_SET").ok().filter(|v| !v.is_empty());
                 let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), configuration_set);
                 let mailer: Arc<dyn MailSender> = Arc::new(mailer);
-                let app = app.with_mailer(mailer.clone(), &mail_from());
-                Ok(Backend { kind: "aws", app, tokens, local_blobs: None, mailer, outbox: None, mail_from: mail_from() })
+                let (app, jobs) = app.with_mailer(mailer.clone(), &mail_from()).with_local_jobs();
+                Ok(Backend { kind: "aws", app, tokens, local_blobs: None, mailer, outbox: None, mail_from: mail_from(), jobs })
             }
             other => anyhow::bail!("QNET_BACKEND={other} is not one of embedded, aws"),
         }

@@ -295,6 +295,8 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     let backend = backend::Backend::open(&dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
     let opts = IngestOptions { dry_run, mail_from: backend.mail_from.clone() };
     let report = backend.app.ingest(&inbound, &opts, backend.mailer.as_ref()).await?;
+    // A reply to a board email queues its follower emails: send them before exiting.
+    backend.jobs.finish().await;
     if dir != data_dir {
         let _ = std::fs::remove_dir_all(&dir);
     }

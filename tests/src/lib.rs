@@ -48,6 +48,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub app: App,
     tokens: qnet_app::LocalTokens,
+    jobs: Arc<qnet_app::jobs::LocalJobs>,
     _dir: Arc<tempfile::TempDir>,
     pub data_dir: std::path::PathBuf,
 }
@@ -120,7 +121,8 @@ pub async fn spawn_app_on_moto_with(
     );
     let tokens = qnet_app::LocalTokens::new(&[42u8; 32]);
     let outbox = qnet_embedded::Outbox::open(dir.path()).expect("an outbox");
-    let app = app.with_api_base_url(&base).with_mailer(Arc::new(outbox.clone()), "case-studies@qnet.test");
+    let (app, jobs) =
+        app.with_api_base_url(&base).with_mailer(Arc::new(outbox.clone()), "case-studies@qnet.test").with_local_jobs();
     let backend = Backend {
         kind: "aws",
         app,
@@ -129,6 +131,7 @@ pub async fn spawn_app_on_moto_with(
         mailer: Arc::new(outbox.clone()),
         outbox: Some(outbox),
         mail_from: "case-studies@qnet.test".into(),
+        jobs,
     };
     serve(backend, listener, dir, base)
 }
@@ -141,6 +144,7 @@ fn serve(backend: Backend, listener: tokio::net::TcpListener, dir: Arc<tempfile:
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         app: backend.app.clone(),
         tokens: backend.tokens.clone(),
+        jobs: backend.jobs.clone(),
         data_dir: dir.path().to_path_buf(),
         _dir: dir,
     }
@@ -158,6 +162,37 @@ impl TestApp {
         let router = qnet_api::router(self.app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone())));
         tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
         base
+    }
+
+    /// The bare API (as [`TestApp::bare_api`]) serving the same app stopped at
+    /// `now`, as a `TestApp` to send requests to: limits' windows, expiry.
+    /// Tokens are still judged by the real time.
+    pub async fn api_at(&self, now: time::OffsetDateTime) -> TestApp {
+        self.serving(self.app.at(now)).await
+    }
+
+    /// The bare API serving `app` (this app changed: another clock, queue or
+    /// mailer), as a `TestApp` with the same data directory and token key.
+    pub async fn serving(&self, app: qnet_app::App) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = qnet_api::router(app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone())));
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
+        TestApp {
+            base,
+            client: self.client.clone(),
+            app,
+            tokens: self.tokens.clone(),
+            jobs: self.jobs.clone(),
+            _dir: self._dir.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+
+    /// Waits until the in-process queue has run every job enqueued so far
+    /// (board follower emails are sent there, after the request answered).
+    pub async fn jobs_done(&self) {
+        self.jobs.finish().await
     }
 
     /// Every message in the outbox, raw.

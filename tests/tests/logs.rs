@@ -89,8 +89,9 @@ async fn mail_service_errors_are_logged_by_kind_and_board_lines_have_one_message
     let claims = qnet_app::Claims::new(ann_id, "ann@leedsth.nhs.uk".into(), "ann".into(), vec![Role::Member]);
     let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
     let token = tokens.sign(&claims, now, 600);
-    let app = t.app.clone().with_mailer(Arc::new(Failing), "projects@qnet.test");
-    let router = qnet_api::router(app, Arc::new(qnet_api::Authenticator::Local(tokens)));
+    let queue = Arc::new(qnet_app::digest::MemoryQueue::default());
+    let app = t.app.clone().with_mailer(Arc::new(Failing), "projects@qnet.test").with_board_queue(queue.clone());
+    let router = qnet_api::router(app.clone(), Arc::new(qnet_api::Authenticator::Local(tokens)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -102,9 +103,17 @@ async fn mail_service_errors_are_logged_by_kind_and_board_lines_have_one_message
         .send()
         .await
         .unwrap();
-    assert_eq!(a.status(), 503);
+    // The request only enqueues; the worker meets the failing mail service.
+    assert_eq!(a.status(), 201);
+    let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+    record.message_id = Some("m1".into());
+    record.body = queue.take().pop();
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = vec![record];
+    assert_eq!(qnet_board_notifier::handle(&app, event).await.batch_item_failures.len(), 1);
     let ok = t.post(&format!("/projects/{pid}/posts"), Some(&ann), json!({"body": "Second post"})).await;
     assert_eq!(ok.status, 201, "{}", ok.text);
+    t.jobs_done().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("the mail service is unavailable"), "the kind is logged: {logs}");

@@ -21,7 +21,9 @@ fn outbox(t: &TestApp) -> Vec<String> {
     o.list().unwrap().iter().map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap()).collect()
 }
 
-fn board_mails(t: &TestApp) -> Vec<String> {
+/// The board emails sent, once the in-process queue has run every job.
+async fn board_mails(t: &TestApp) -> Vec<String> {
+    t.jobs_done().await;
     outbox(t).into_iter().filter(|m| m.contains("From: \"Qnet projects\"")).collect()
 }
 
@@ -454,7 +456,7 @@ async fn the_board_threads_posts_and_emails_each_follower_once_with_a_reply_addr
         .send(Method::POST, &format!("/projects/{pid}/posts"), Some(&w.ann), Some(body.clone()), &[("idempotency-key", "p1")])
         .await;
     assert_eq!(post.status, StatusCode::CREATED, "{}", post.text);
-    let mails = board_mails(t);
+    let mails = board_mails(t).await;
     let mut to: Vec<String> = mails.iter().map(|m| to_of(m)).collect();
     to.sort();
     assert_eq!(to.len(), 2, "{to:?}");
@@ -468,7 +470,7 @@ async fn the_board_threads_posts_and_emails_each_follower_once_with_a_reply_addr
     let again =
         t.send(Method::POST, &format!("/projects/{pid}/posts"), Some(&w.ann), Some(body), &[("idempotency-key", "p1")]).await;
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
-    assert_eq!(board_mails(t).len(), 2);
+    assert_eq!(board_mails(t).await.len(), 2);
 
     // Cat unfollows; Bob replies: only Ann hears of it.
     let u = t.send(Method::DELETE, &format!("/projects/{pid}/follow"), Some(&w.cat), None, &[]).await;
@@ -476,7 +478,7 @@ async fn the_board_threads_posts_and_emails_each_follower_once_with_a_reply_addr
     let post_id = post.body["id"].as_str().unwrap();
     let reply = t.post(&format!("/projects/{pid}/posts/{post_id}/replies"), Some(&w.bob), json!({"body": "Count me in."})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    let mails = board_mails(t);
+    let mails = board_mails(t).await;
     assert_eq!(mails.len(), 3);
     let newest = mails.iter().find(|m| m.contains("Count me in.")).unwrap();
     assert!(to_of(newest).contains("ann@leedsth.nhs.uk"));
@@ -505,7 +507,7 @@ async fn a_reply_by_email_lands_on_the_board_once_from_the_token_member_only() {
     let pid = p["id"].as_str().unwrap();
     t.post(&format!("/projects/{pid}/follow"), Some(&w.cat), Value::Null).await;
     let post = t.post(&format!("/projects/{pid}/posts"), Some(&w.ann), json!({"body": "Huddle on Monday?"})).await;
-    let bob_mail = board_mails(t).into_iter().find(|m| to_of(m).contains("bob@")).unwrap();
+    let bob_mail = board_mails(t).await.into_iter().find(|m| to_of(m).contains("bob@")).unwrap();
     let reply_to = header(&bob_mail, "Reply-To").unwrap();
     let address = reply_to.trim_matches(['<', '>']).to_string();
 
@@ -520,11 +522,11 @@ async fn a_reply_by_email_lands_on_the_board_once_from_the_token_member_only() {
     let report = t.app.ingest(&delivery, &opts, &ob).await.unwrap();
     assert_eq!(report.outcome, "accept", "{report:?}");
     assert_eq!(report.reason.as_deref(), Some("board_reply"));
-    let sent = board_mails(t).len();
+    let sent = board_mails(t).await.len();
     // The same delivery again adds nothing and emails nobody twice.
     let again = t.app.ingest(&delivery, &opts, &ob).await.unwrap();
     assert_eq!(again.reason.as_deref(), Some("board_reply"));
-    assert_eq!(board_mails(t).len(), sent);
+    assert_eq!(board_mails(t).await.len(), sent);
 
     let board = t.get(&format!("/projects/{pid}/posts"), Some(&w.cat)).await;
     let replies = board.body["threads"][0]["replies"].as_array().unwrap().clone();
@@ -534,7 +536,8 @@ async fn a_reply_by_email_lands_on_the_board_once_from_the_token_member_only() {
     assert_eq!(replies[0]["author_id"], w.bob_id);
     assert_eq!(replies[0]["reply_to"], post.body["id"]);
     // Ann (the author of the post) and Cat hear of it; Bob does not.
-    let about: Vec<String> = board_mails(t).into_iter().filter(|m| m.contains("8am suits ward 6")).map(|m| to_of(&m)).collect();
+    let about: Vec<String> =
+        board_mails(t).await.into_iter().filter(|m| m.contains("8am suits ward 6")).map(|m| to_of(&m)).collect();
     assert_eq!(about.len(), 2, "{about:?}");
     assert!(about.iter().all(|to| !to.contains("bob@")));
 
@@ -578,7 +581,8 @@ async fn a_throttled_follower_email_is_sent_by_the_retry_and_no_email_goes_twice
     let pid = p["id"].as_str().unwrap();
     t.post(&format!("/projects/{pid}/follow"), Some(&w.cat), Value::Null).await;
     let mailer = std::sync::Arc::new(ThrottlingMailer { accept: 1.into(), sent: Default::default() });
-    let app = t.app.clone().with_mailer(mailer.clone(), "projects@qnet.test");
+    let queue = std::sync::Arc::new(qnet_app::digest::MemoryQueue::default());
+    let app = t.app.clone().with_mailer(mailer.clone(), "projects@qnet.test").with_board_queue(queue.clone());
     let ann_id = t.app.member_id_for_email("ann@leedsth.nhs.uk").await.unwrap().unwrap();
     let ann = qnet_app::Claims::new(ann_id.clone(), "ann@leedsth.nhs.uk".into(), "ann".into(), vec![Role::Member]);
     let body = json!({"body": "Huddle at 8am?"});
@@ -586,19 +590,25 @@ async fn a_throttled_follower_email_is_sent_by_the_retry_and_no_email_goes_twice
     let path = format!("/projects/{pid}/posts");
     let key = || qnet_app::idempotency::IdempotencyKey::new(&ann_id, "post-1", &[b"POST", path.as_bytes(), &raw]).unwrap();
 
-    // One follower's email goes, the other's is throttled: the request fails
-    // (so the client retries), the post stays.
-    let first = app.create_board_message(&ann, pid, None, &body, Some(&key())).await;
+    // The request only enqueues; a retried request enqueues again (a job may
+    // be lost between the post and the queue) and adds no post.
+    app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap();
+    assert!(app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap().replayed);
+    let jobs: Vec<qnet_app::boards::BoardJob> = queue.take().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0], jobs[1]);
+    assert!(mailer.sent.lock().unwrap().is_empty(), "nothing is sent in the request");
+
+    // One follower's email goes, the other's is throttled: the job fails (so
+    // the queue retries it).
+    let first = app.process_board_job(&jobs[0]).await;
     assert!(matches!(first, Err(qnet_app::AppError::Unavailable(_))), "{first:?}");
     assert_eq!(mailer.sent.lock().unwrap().len(), 1);
-    assert_eq!(t.get(&path, Some(&w.cat)).await.body["threads"].as_array().unwrap().len(), 1);
 
-    // The retry answers the same post and sends only the email still owed.
+    // The retry, and the duplicate job, send only the email still owed.
     mailer.accept.store(10, std::sync::atomic::Ordering::SeqCst);
-    let retry = app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap();
-    assert!(retry.replayed);
-    let again = app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap();
-    assert!(again.replayed);
+    app.process_board_job(&jobs[0]).await.unwrap();
+    app.process_board_job(&jobs[1]).await.unwrap();
     let mut sent = mailer.sent.lock().unwrap().clone();
     sent.sort();
     assert_eq!(sent, ["bob@leedsth.nhs.uk", "cat@leedscommunity.nhs.uk"]);
@@ -620,8 +630,8 @@ async fn erasing_a_member_detaches_their_board_messages_and_ends_their_follows()
     assert!(text.contains("How did you staff the huddle?"), "the discussion keeps its text: {text}");
     assert!(!text.contains("cat"), "but not the author's name: {text}");
     // Cat no longer follows: a new post emails the team only.
-    let before = board_mails(t).len();
+    let before = board_mails(t).await.len();
     t.post(&format!("/projects/{pid}/posts"), Some(&w.ann), json!({"body": "We used the bank staff."})).await;
-    let new: Vec<String> = board_mails(t).into_iter().skip(before).collect();
+    let new: Vec<String> = board_mails(t).await.into_iter().skip(before).collect();
     assert!(new.iter().all(|m| !m.contains("cat@leedscommunity.nhs.uk")), "no email to an erased member");
 }

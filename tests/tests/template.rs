@@ -252,13 +252,23 @@ fn expiry_days(bucket: &Value, prefix: &str) -> Option<u64> {
 
 /// The queue DigestSenderFunction reads: the logical id its one SQS event names.
 fn digest_queue(t: &Template) -> String {
+    queue_of(t, "DigestSenderFunction")
+}
+
+/// The queue BoardNotifierFunction reads (board follower-email jobs).
+fn board_queue(t: &Template) -> String {
+    queue_of(t, "BoardNotifierFunction")
+}
+
+/// The queue a function's one SQS event names.
+fn queue_of(t: &Template, function: &str) -> String {
     let functions = t.functions();
-    let sender = functions.get("DigestSenderFunction").expect("the template has DigestSenderFunction");
+    let sender = functions.get(function).unwrap_or_else(|| panic!("the template has {function}"));
     let sqs: Vec<&Value> = sender.events().into_iter().filter(|(_, e)| e["Type"] == "SQS").map(|(_, e)| e).collect();
-    assert_eq!(sqs.len(), 1, "DigestSenderFunction: one SQS event expected");
+    assert_eq!(sqs.len(), 1, "{function}: one SQS event expected");
     sqs[0]["Properties"]["Queue"]["Fn::GetAtt"][0]
         .as_str()
-        .expect("DigestSenderFunction's SQS event names its queue with !GetAtt <Queue>.Arn")
+        .unwrap_or_else(|| panic!("{function}'s SQS event names its queue with !GetAtt <Queue>.Arn"))
         .to_string()
 }
 
@@ -337,6 +347,7 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("EmailIngestFunction", EMAIL_INGEST_VARIABLES),
         ("DigestPlannerFunction", DIGEST_PLANNER_VARIABLES),
         ("DigestSenderFunction", DIGEST_SENDER_VARIABLES),
+        ("BoardNotifierFunction", qnet_app::config::BOARD_NOTIFIER_VARIABLES),
         ("SesEventsFunction", SES_EVENTS_VARIABLES),
         ("SearchIndexerFunction", qnet_app::config::SEARCH_INDEXER_VARIABLES),
         ("MentoringFunction", MENTORING_VARIABLES),
@@ -492,6 +503,9 @@ fn environment_values_point_at_this_stacks_resources() {
                 "QNET_PUBLIC_API_URL" => {
                     assert_eq!(value, &json!({ "Ref": "PublicApiUrl" }), "{}: {name} must be the configured API origin", f.id)
                 }
+                "QNET_BOARD_QUEUE_URL" => {
+                    assert_eq!(value, &json!({ "Ref": board_queue(&t) }), "{}: {name} must be the queue the notifier reads", f.id)
+                }
                 "QNET_DIGEST_QUEUE_URL" => {
                     assert_eq!(value, &json!({ "Ref": digest_queue(&t) }), "{}: {name} must be the queue the sender reads", f.id)
                 }
@@ -592,7 +606,13 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
         json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/GSI1") }),
         json!({ "Fn::Sub": format!("${{{table_id}.Arn}}/index/GSI2") }),
     ];
-    let queue_resource = json!({ "Fn::GetAtt": [digest_queue(t), "Arn"] });
+    // The digest planner sends to the digest queue; the API and the email
+    // ingest to the board queue (every_function_… checks who has sqs at all).
+    let queue_resource = if f.id == "DigestPlannerFunction" {
+        json!({ "Fn::GetAtt": [digest_queue(t), "Arn"] })
+    } else {
+        json!({ "Fn::GetAtt": [board_queue(t), "Arn"] })
+    };
     let bucket_itself = |r: &Value| -> bool {
         r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
             || r == &json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{bucket_name}") })
@@ -649,7 +669,7 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
                         "{}: {a} on {r}: only the mail domain's identity and this stack's configuration set",
                         f.id
                     ),
-                    "sqs" => assert_eq!(*r, &queue_resource, "{}: {a} on {r}: only the digest queue", f.id),
+                    "sqs" => assert_eq!(*r, &queue_resource, "{}: {a} on {r}: only the queue it feeds", f.id),
                     other => panic!("{}: unexpected service {other} in {a}", f.id),
                 }
             }
@@ -681,10 +701,15 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     let sender: BTreeSet<String> = set(SENDER_RECORD_ACTIONS).union(&mail).cloned().collect();
     let ses_events = set(SES_EVENTS_RECORD_ACTIONS);
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
-    // The API also sends address confirmations.
-    let api: BTreeSet<String> = both.union(&mail).cloned().collect();
-    let ingest: BTreeSet<String> =
-        records.iter().cloned().chain(INGEST_BLOB_ACTIONS.iter().map(|a| a.to_string())).chain(mail.iter().cloned()).collect();
+    // The API also sends address confirmations, and enqueues board jobs.
+    let api: BTreeSet<String> = both.union(&mail).cloned().chain(job_queue_actions()).collect();
+    let ingest: BTreeSet<String> = records
+        .iter()
+        .cloned()
+        .chain(INGEST_BLOB_ACTIONS.iter().map(|a| a.to_string()))
+        .chain(mail.iter().cloned())
+        .chain(job_queue_actions())
+        .collect();
 
     let none: ObjectGrants = &[];
     let expected: BTreeMap<&str, (&BTreeSet<String>, ObjectGrants)> = BTreeMap::from([
@@ -695,6 +720,8 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         ("EmailIngestFunction", (&ingest, INGEST_OBJECTS)),
         ("DigestPlannerFunction", (&planner, none)),
         ("DigestSenderFunction", (&sender, none)),
+        // Claims and reply tokens: the digest sender's actions.
+        ("BoardNotifierFunction", (&sender, none)),
         ("SesEventsFunction", (&ses_events, none)),
         // Like the sender: get, query, put, delete and transactions of puts and
         // deletes only (no `Write::Check`).
@@ -1079,6 +1106,45 @@ fn the_digest_planner_runs_on_monday_mornings_in_london_and_reads_gsi1_only() {
                 "DigestPlannerFunction: DynamoDB on GSI1 only"
             );
         }
+    }
+}
+
+#[test]
+fn the_board_notifier_reports_batch_item_failures_from_a_queue_with_a_dead_letter_queue() {
+    let t = Template::load();
+    let functions = t.functions();
+    let notifier = &functions["BoardNotifierFunction"];
+    let events = notifier.events();
+    assert_eq!(events.len(), 1, "BoardNotifierFunction: one event, its queue");
+    let (name, event) = events[0];
+    assert_eq!(event["Type"], "SQS");
+    let p = &event["Properties"];
+    assert_eq!(
+        strings(&p["FunctionResponseTypes"]),
+        vec!["ReportBatchItemFailures".to_string()],
+        "BoardNotifierFunction.{name}: only the failed records come back, never the whole batch"
+    );
+    assert!(p["BatchSize"].as_u64().is_some_and(|n| (1..=10).contains(&n)), "BoardNotifierFunction.{name}: BatchSize 1..=10");
+    let queue_id = board_queue(&t);
+    let queue = t.resource(&queue_id);
+    assert_eq!(queue["Type"], "AWS::SQS::Queue");
+    let q = &queue["Properties"];
+    assert!(q["SqsManagedSseEnabled"] == json!(true) || !q["KmsMasterKeyId"].is_null(), "{queue_id}: encryption at rest");
+    let timeout = notifier.prop("Timeout").as_u64().unwrap();
+    let visibility = q["VisibilityTimeout"].as_u64().expect("an explicit VisibilityTimeout");
+    assert!(visibility >= 6 * timeout, "{queue_id}: VisibilityTimeout {visibility} must be at least 6 × Timeout {timeout}");
+    let redrive = &q["RedrivePolicy"];
+    let max_receives = redrive["maxReceiveCount"].as_u64().expect("RedrivePolicy.maxReceiveCount");
+    assert!((3..=10).contains(&max_receives), "{queue_id}: maxReceiveCount {max_receives}");
+    let dlq_id = arn_of(&redrive["deadLetterTargetArn"]).expect("RedrivePolicy.deadLetterTargetArn is !GetAtt <Queue>.Arn");
+    let dlq = t.resource(dlq_id);
+    assert_eq!(dlq["Type"], "AWS::SQS::Queue", "{dlq_id}");
+    let retention = |r: &Value| r["Properties"]["MessageRetentionPeriod"].as_u64().unwrap_or(345_600);
+    assert_eq!(retention(dlq), 14 * 86_400, "{dlq_id}: dead letters are kept 14 days");
+    assert!(retention(dlq) > retention(queue), "{dlq_id}: a message keeps its first enqueue time in the dead-letter queue");
+    // The API (posts, replies) and the email ingest (replies by email) write to this very queue.
+    for f in ["ApiFunction", "EmailIngestFunction"] {
+        assert_eq!(functions[f].environment()["QNET_BOARD_QUEUE_URL"], json!({ "Ref": queue_id }), "{f}");
     }
 }
 

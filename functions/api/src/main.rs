@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     .with_api_base_url(&config.public_api_url)
     .with_link_key(config.link_signing_key.as_bytes())
     .with_mentoring(config.mentoring)
+    .with_board_queue(Arc::new(qnet_aws::from_env::job_queue(&sdk, config.board_queue_url.clone())))
     .with_mailer(
         Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
         &config.mail_from,

@@ -156,6 +156,11 @@ impl From<AppError> for Problem {
                 "Too large to store",
                 "shorten the text or move it to an attachment",
             ),
+            AppError::TooManyRequests { detail, retry_after } => {
+                let mut p = Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many at once", detail);
+                p.headers.push((header::RETRY_AFTER, HeaderValue::from(retry_after)));
+                p
+            }
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "storage failure");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is unavailable", "try again shortly")

@@ -19,7 +19,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name.clone())),
         Arc::new(SystemClock),
     )
-    .with_web_base_url(&config.web_base_url);
+    .with_web_base_url(&config.web_base_url)
+    .with_board_queue(Arc::new(qnet_aws::from_env::job_queue(&sdk, config.board_queue_url.clone())));
     let mailer = qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone());
     let opts = IngestOptions { dry_run: false, mail_from: config.mail_from.clone() };
     let (app, mailer, opts, prefix) = (&app, &mailer, &opts, config.raw_mail_prefix.as_str());

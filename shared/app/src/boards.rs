@@ -92,6 +92,17 @@ struct NotificationClaim {
     claimed_at: String,
 }
 
+/// One board message whose followers are to be emailed: a board queue
+/// message's body (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardJob {
+    pub project_id: String,
+    pub message_id: String,
+    /// The post a reply answers; absent for a post.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+}
+
 /// The record of an emailed reply, written with the reply.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct BoardMail {
@@ -208,10 +219,12 @@ impl App {
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
     ) -> AppResult<StoredResponse> {
-        let (p, _) = self.load_project(project_id).await?;
+        self.load_project(project_id).await?;
         if let Some(r) = self.replay(idem).await? {
+            // The first attempt may have stopped before enqueuing: enqueue again
+            // (the worker's claims make a second job send nothing twice).
             if let Ok(m) = serde_json::from_value::<BoardMessage>(r.body.clone()) {
-                self.notify_followers(&p, &m, self.mailer.as_ref(), &self.mail_from).await?;
+                self.enqueue_board_job(&m).await?;
             }
             return Ok(r);
         }
@@ -220,6 +233,7 @@ impl App {
         }
         let text = project::parse_post(body)?;
         let author = self.member(claims).await?;
+        self.take_allowance(&author.id, crate::limits::Action::BoardMessage).await?;
         let m = BoardMessage {
             id: self.new_id(),
             project_id: project_id.to_string(),
@@ -238,7 +252,7 @@ impl App {
         let location = format!("/projects/{project_id}/posts");
         let r = self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await?;
         let stored: BoardMessage = serde_json::from_value(r.body.clone()).unwrap_or(m);
-        self.notify_followers(&p, &stored, self.mailer.as_ref(), &self.mail_from).await?;
+        self.enqueue_board_job(&stored).await?;
         Ok(r)
     }
 
@@ -313,6 +327,33 @@ impl App {
             self.records.delete(&pk, &sk, Condition::None).await?;
         }
         Ok(FollowState { project_id: project_id.to_string(), following: follow })
+    }
+
+    /// Puts the job that emails `m`'s followers on the board queue: the
+    /// request never sends them itself (a post with many followers would be
+    /// slow, and one member could make it send many emails at once).
+    async fn enqueue_board_job(&self, m: &BoardMessage) -> AppResult<()> {
+        let job = BoardJob { project_id: m.project_id.clone(), message_id: m.id.clone(), reply_to: m.reply_to.clone() };
+        let body = serde_json::to_string(&job).expect("jobs serialise");
+        self.board_queue.enqueue(vec![body]).await.map_err(|e| AppError::Unavailable(e.to_string()))
+    }
+
+    /// The board worker's part (`functions/board-notifier`, or the in-process
+    /// queue locally): emails the followers of one message, each at most once,
+    /// from this app's mail address. A message or project deleted since is
+    /// nothing to do. An error is one that may pass: retry the job.
+    pub async fn process_board_job(&self, job: &BoardJob) -> AppResult<usize> {
+        let p = match self.load_project(&job.project_id).await {
+            Ok((p, _)) => p,
+            Err(AppError::NotFound(_)) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let key = match &job.reply_to {
+            None => keys::board_post(&job.project_id, &job.message_id),
+            Some(post) => keys::board_reply(&job.project_id, post, &job.message_id),
+        };
+        let Some((m, _)) = self.get_record::<BoardMessage>(key).await? else { return Ok(0) };
+        self.notify_followers(&p, &m, self.mailer.as_ref(), &self.mail_from).await
     }
 
     /// Emails every follower but the author about `m`, each at most once.
@@ -393,7 +434,7 @@ impl App {
         a: &Analysis,
         token: &str,
         opts: &IngestOptions,
-        mailer: &dyn MailSender,
+        _mailer: &dyn MailSender,
     ) -> AppResult<IngestReport> {
         let report = |outcome: Outcome, reason: &str, detail: &str| IngestReport {
             outcome: outcome.as_str().into(),
@@ -418,7 +459,7 @@ impl App {
             // The same delivery again: finish the emails, add nothing.
             let (p, _) = self.load_project(&done.project_id).await?;
             let m = self.load_reply(&p.id, &done.reply_id).await?;
-            self.notify_followers(&p, &m, mailer, &opts.mail_from).await?;
+            self.enqueue_board_job(&m).await?;
             return Ok(added(&p.id));
         }
         let unknown = || {
@@ -500,7 +541,7 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(project = %p.id, reply = %m.id, "board reply by email added");
-        self.notify_followers(&p, &m, mailer, &opts.mail_from).await?;
+        self.enqueue_board_job(&m).await?;
         Ok(added(&p.id))
     }
 

@@ -66,6 +66,7 @@ impl App {
     /// previous feed, if any, stops working in the same transaction.
     pub async fn create_calendar_feed(&self, claims: &Claims, api_base: &str) -> AppResult<CalendarFeedLink> {
         self.member(claims).await?;
+        self.take_allowance(&claims.sub, crate::limits::Action::CalendarFeed).await?;
         let (pk, sk) = keys::calendar_feed(&claims.sub);
         for attempt in 0..ATTEMPTS {
             let current = self.feed_pointer(&claims.sub).await?;

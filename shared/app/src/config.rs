@@ -19,6 +19,7 @@ pub mod vars {
     pub const DIGEST_FROM: &str = "QNET_DIGEST_FROM";
     pub const INBOUND_DOMAIN: &str = "QNET_INBOUND_DOMAIN";
     pub const DIGEST_QUEUE_URL: &str = "QNET_DIGEST_QUEUE_URL";
+    pub const BOARD_QUEUE_URL: &str = "QNET_BOARD_QUEUE_URL";
     pub const SES_MAX_PER_SECOND: &str = "QNET_SES_MAX_PER_SECOND";
     pub const LINK_SIGNING_KEY: &str = "QNET_LINK_SIGNING_KEY";
     pub const MATCHING_WEIGHTS: &str = "QNET_MATCHING_WEIGHTS";
@@ -38,6 +39,7 @@ pub const API_VARIABLES: &[&str] = &[
     vars::LINK_SIGNING_KEY,
     vars::MATCHING_WEIGHTS,
     vars::MENTORING_OFFER_DAYS,
+    vars::BOARD_QUEUE_URL,
     vars::LOG_LEVEL,
 ];
 pub const PRE_SIGNUP_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
@@ -49,6 +51,7 @@ pub const EMAIL_INGEST_VARIABLES: &[&str] = &[
     vars::RAW_MAIL_PREFIX,
     vars::SES_CONFIGURATION_SET,
     vars::WEB_BASE_URL,
+    vars::BOARD_QUEUE_URL,
     vars::LOG_LEVEL,
 ];
 
@@ -63,6 +66,8 @@ pub const DIGEST_SENDER_VARIABLES: &[&str] = &[
     vars::SES_MAX_PER_SECOND,
     vars::LOG_LEVEL,
 ];
+pub const BOARD_NOTIFIER_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::MAIL_FROM, vars::WEB_BASE_URL, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 pub const SES_EVENTS_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::LOG_LEVEL];
 pub const SEARCH_INDEXER_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::BUCKET_NAME, vars::LOG_LEVEL];
 pub const MENTORING_VARIABLES: &[&str] = &[
@@ -174,6 +179,8 @@ pub struct ApiConfig {
     pub link_signing_key: String,
     /// Mentor matching weights and offer days (defaults when absent).
     pub mentoring: crate::mentoring::MentoringSettings,
+    /// The board queue: follower emails for posts and replies.
+    pub board_queue_url: String,
     pub log_level: String,
 }
 
@@ -190,6 +197,7 @@ impl ApiConfig {
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             link_signing_key: r.required(vars::LINK_SIGNING_KEY),
             mentoring: r.mentoring(),
+            board_queue_url: r.url(vars::BOARD_QUEUE_URL),
             log_level: r.log_level(),
         };
         if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
@@ -248,6 +256,8 @@ pub struct IngestConfig {
     pub configuration_set: Option<String>,
     /// The front end that project board emails (sent for replies by email) link to.
     pub web_base_url: String,
+    /// The board queue: follower emails for replies by email.
+    pub board_queue_url: String,
     pub log_level: String,
 }
 
@@ -260,6 +270,7 @@ impl IngestConfig {
             raw_mail_prefix: r.required(vars::RAW_MAIL_PREFIX),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
+            board_queue_url: r.url(vars::BOARD_QUEUE_URL),
             log_level: r.log_level(),
         };
         if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
@@ -268,6 +279,10 @@ impl IngestConfig {
         r.finish().map(|_| c)
     }
 }
+
+/// Configuration of the board notifier (`functions/board-notifier`): the
+/// same addresses as the API's board emails.
+pub type BoardNotifierConfig = EventRemindersConfig;
 
 /// Configuration of the digest planner.
 #[derive(Debug, Clone)]

@@ -25,6 +25,9 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("the record is too large to store")]
     TooLarge,
+    /// Over a per-member limit ([`crate::limits`]); `retry_after` is in seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
     #[error("storage is unavailable")]
     Unavailable(String),
 }

@@ -844,6 +844,9 @@ impl App {
                 return Ok(BookingOutcome { booking: self.own_booking_view(&b, &member.name).await?, created: false });
             }
             self.bookable(&e)?;
+            if attempt == 0 {
+                self.take_allowance(&member.id, crate::limits::Action::Booking).await?;
+            }
             let now = self.now_text();
             let mut b = Booking {
                 id: self.new_id(),

@@ -321,3 +321,12 @@ pub fn calendar_feed(member_id: &str) -> (String, String) {
 pub fn event_reminder_claim(event_id: &str, london_date: &str, member_id: &str) -> (String, String) {
     event_mail_claim(event_id, &format!("reminder-{london_date}-{member_id}"))
 }
+/// One member's count of one limited action in the fixed window starting at
+/// `window_start` (unix seconds); expires at the window's end.
+pub fn rate_limit(member_id: &str, action: &str, window_start: i64) -> (String, String) {
+    (format!("LIMIT#{member_id}"), format!("{action}#{window_start}"))
+}
+/// How many mentoring requests a member holds open (open, proposed or active).
+pub fn open_mentoring_requests(member_id: &str) -> (String, String) {
+    (format!("MEMBER#{member_id}"), "MREQCOUNT".into())
+}

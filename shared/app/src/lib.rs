@@ -15,7 +15,9 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod ingest;
+pub mod jobs;
 pub mod keys;
+pub mod limits;
 pub mod links;
 pub mod logging;
 pub mod mail;
@@ -37,7 +39,7 @@ use std::sync::Arc;
 
 pub use auth::{Claims, LocalTokens, TokenError};
 pub use error::{AppError, AppResult};
-use qnet_ports::{BlobStore, Clock, Cursor, Item, MailSender, Query, RecordStore};
+use qnet_ports::{BlobStore, Clock, Cursor, Item, JobQueue, MailSender, Query, RecordStore};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -67,6 +69,9 @@ pub struct App {
     pub mail_from: Arc<str>,
     /// Signs the one-off links in emails.
     pub links: Arc<links::LinkSigner>,
+    /// Where board follower-email jobs go ([`boards::BoardJob`]): SQS in AWS,
+    /// [`jobs::LocalJobs`] locally; by default nowhere ([`jobs::NoQueue`]).
+    pub board_queue: Arc<dyn JobQueue>,
     /// The full-text index, where this process has one (`qnet serve`).
     pub search: Option<Arc<dyn search::TextSearch>>,
     /// Mentor matching's weights and how long offers stay open.
@@ -87,6 +92,7 @@ impl App {
             mailer: Arc::new(NoMail),
             mail_from: Arc::from("qnet@qnet.localhost"),
             links: Arc::new(links::LinkSigner::ephemeral()),
+            board_queue: Arc::new(jobs::NoQueue),
             search: None,
             mentoring: Arc::new(mentoring::MentoringSettings::default()),
             orgs: Arc::new(organisations::Directory::default()),
@@ -129,6 +135,12 @@ impl App {
     /// One-off links are signed with this key (32 bytes or more).
     pub fn with_link_key(mut self, key: &[u8]) -> App {
         self.links = Arc::new(links::LinkSigner::new(key));
+        self
+    }
+
+    /// Board follower-email jobs go to `queue`.
+    pub fn with_board_queue(mut self, queue: Arc<dyn JobQueue>) -> App {
+        self.board_queue = queue;
         self
     }
 

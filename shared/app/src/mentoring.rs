@@ -33,6 +33,23 @@ pub const DEFAULT_OFFER_DAYS: u32 = 7;
 /// How many times a state change is retried when another change won the race.
 const ATTEMPTS: usize = 8;
 
+/// How many mentoring requests one member may hold at once (open, proposed or
+/// active): 3 is usual in mentoring tools, and it stops one member holding
+/// every mentor's places. Withdrawing or closing one frees its slot. Counted
+/// on `MEMBER#<id>/MREQCOUNT`, moved in the same transaction as the request.
+pub const MAX_OPEN_MENTORING_REQUESTS: i64 = 3;
+
+/// A request in one of these states takes one of its member's slots.
+fn holds_a_slot(state: RequestState) -> bool {
+    matches!(state, RequestState::Open | RequestState::Proposed | RequestState::Active)
+}
+
+/// The write that frees the slot a request held.
+fn free_slot(member_id: &str) -> Write {
+    let (pk, sk) = keys::open_mentoring_requests(member_id);
+    Write::Increment { pk, sk, field: "open".into(), by: -1, at_least: Some(0), at_most: None }
+}
+
 /// Matching configuration: the score's weights (`QNET_MATCHING_WEIGHTS`, the
 /// JSON of `qnet_matching::Weights`; a missing field takes its default) and the
 /// days a mentor has to answer (`QNET_MENTORING_OFFER_DAYS`).
@@ -610,6 +627,14 @@ impl App {
                 return Err(AppError::invalid("mentor_id", &format!("does not offer {}", input.kind)));
             }
         }
+        if let Some(answer) = self.replay(idem).await? {
+            if let Some(id) = answer.body["id"].as_str() {
+                self.propose_best(id, links_base).await?;
+            }
+            return self.current_answer(answer).await;
+        }
+        self.take_allowance(&member.id, crate::limits::Action::MentoringRequest).await?;
+        self.ensure_open_request_count(&member.id).await?;
         let now = self.now_text();
         let r = MentoringRequest {
             id: self.new_id(),
@@ -633,13 +658,65 @@ impl App {
         };
         let body = serde_json::to_value(self.request_view(r.clone()).await?).expect("views serialise");
         let stored = StoredResponse::created(format!("/mentoring-requests/{}", r.id), body);
-        let answer =
-            self.commit(vec![Write::Put { item: request_item(&r), condition: Condition::NotExists }], stored, idem).await?;
+        let (cpk, csk) = keys::open_mentoring_requests(&member.id);
+        let take_slot = Write::Increment {
+            pk: cpk.clone(),
+            sk: csk.clone(),
+            field: "open".into(),
+            by: 1,
+            at_least: None,
+            at_most: Some(MAX_OPEN_MENTORING_REQUESTS),
+        };
+        let writes = vec![Write::Put { item: request_item(&r), condition: Condition::NotExists }, take_slot];
+        let answer = match self.commit(writes, stored, idem).await {
+            Ok(a) => a,
+            Err(AppError::Conflict(why)) => {
+                let open = self.records.get(&cpk, &csk).await?.and_then(|i| i.data["open"].as_i64()).unwrap_or(0);
+                if open >= MAX_OPEN_MENTORING_REQUESTS {
+                    return Err(conflict(&format!(
+                        "you already have {MAX_OPEN_MENTORING_REQUESTS} open mentoring requests, the most one member may \
+                         hold at once; withdraw one (DELETE /mentoring-requests/{{id}}) or close a pairing first"
+                    )));
+                }
+                return Err(AppError::Conflict(why));
+            }
+            Err(e) => return Err(e),
+        };
         // The first answer may be a replay of a concurrent twin; either way the
         // request exists: propose it (nothing happens unless it is still open).
         let id = answer.body["id"].as_str().unwrap_or(&r.id).to_string();
         self.propose_best(&id, links_base).await?;
         self.current_answer(answer).await
+    }
+
+    /// Makes sure the member's count of open requests exists, counting the
+    /// requests they hold when it does not (a member from before the limit).
+    async fn ensure_open_request_count(&self, member_id: &str) -> AppResult<()> {
+        let (pk, sk) = keys::open_mentoring_requests(member_id);
+        if self.records.get(&pk, &sk).await?.is_some() {
+            return Ok(());
+        }
+        let mut open = 0;
+        let mut cursor = None;
+        loop {
+            let q = Query::new(Index::Gsi2, keys::members_mentoring_requests(member_id)).limit(100).after(cursor);
+            let page = self.records.query(q).await?;
+            for item in &page.items {
+                let r: MentoringRequest = crate::decode(item)?;
+                if holds_a_slot(r.state) {
+                    open += 1;
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        match self.records.put(Item::new(pk, sk, serde_json::json!({"open": open})), Condition::NotExists).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_conflict() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A creating answer with the request as it is now (after proposing), for a
@@ -721,6 +798,10 @@ impl App {
                 return Err(AppError::Forbidden("only the member who asked may withdraw a request"));
             }
             let mut writes = Vec::new();
+            if holds_a_slot(r.state) {
+                self.ensure_open_request_count(&r.member_id).await?;
+                writes.push(free_slot(&r.member_id));
+            }
             match r.state {
                 RequestState::Withdrawn => return Ok(()),
                 RequestState::Closed => return Err(conflict("this mentoring has already closed")),
@@ -790,6 +871,8 @@ impl App {
                         m.version += 1;
                         writes.push(Write::Put { item: mentor_item(&m), condition: Condition::VersionIs(mitem.version) });
                     }
+                    self.ensure_open_request_count(&r.member_id).await?;
+                    writes.push(free_slot(&r.member_id));
                     r.state = RequestState::Closed;
                     let p = r.pairing.as_mut().expect("checked above");
                     p.closed_at = Some(now.clone());

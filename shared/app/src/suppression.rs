@@ -207,6 +207,7 @@ impl App {
         if self.suppression(&m.email).await?.is_none() {
             return Err(AppError::Conflict("your address is not suppressed: there is nothing to confirm".into()));
         }
+        self.take_allowance(&m.id, crate::limits::Action::ConfirmationEmail).await?;
         let expires = self.now().unix_timestamp() + CONFIRMATION_HOURS * 3600;
         let token = self.links.sign(CONFIRM_ADDRESS, &format!("{}|{}", m.id, m.email), expires);
         let mut ctx = tera::Context::new();
