@@ -66,10 +66,15 @@ fn project_body(w: &World, title: &str, topics: &[&str], status: &str) -> Value 
            "progress_score": 2.5})
 }
 
+/// Ann creates the project and invites Bob, who accepts: both are on the team.
 async fn create_project(w: &World, title: &str, topics: &[&str], status: &str) -> Value {
     let a = w.t.post("/projects", Some(&w.ann), project_body(w, title, topics, status)).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
-    a.body
+    assert_eq!(a.body["invited"], json!([w.bob_id]), "named members are invited, not added: {}", a.text);
+    let id = a.body["id"].as_str().unwrap();
+    let joined = w.t.post(&format!("/projects/{id}/invitation/accept"), Some(&w.bob), Value::Null).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+    joined.body
 }
 
 fn ids(a: &Answer) -> Vec<String> {
@@ -132,7 +137,7 @@ async fn members_register_list_filter_and_read_projects_and_anonymous_callers_ar
     let id = falls["id"].as_str().unwrap();
     let got = t.get(&format!("/projects/{id}"), Some(&w.cat)).await;
     assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(got.header("etag"), Some("\"1\""));
+    assert_eq!(got.header("etag"), Some("\"2\""), "created, then Bob joined");
     assert_eq!(got.body["following"], false, "Cat is not on the team");
     assert_eq!(t.get(&format!("/projects/{id}"), Some(&w.bob)).await.body["following"], true, "team members follow");
     t.get("/projects/01J00000000000000000000000", Some(&w.cat)).await.assert_problem(404);
@@ -177,26 +182,65 @@ async fn only_the_team_and_moderators_change_a_project() {
     let path = format!("/projects/{}", p["id"].as_str().unwrap());
     let organiser = t.token("org@leedsth.nhs.uk", &[Role::Organiser]).await;
     let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
-    t.patch(&path, &w.cat, 1, json!({"status": "active"})).await.assert_problem(403);
-    t.patch(&path, &organiser, 1, json!({"status": "active"})).await.assert_problem(403);
-    t.send(Method::PATCH, &path, None, Some(json!({"status": "active"})), &[("if-match", "\"1\"")]).await.assert_problem(401);
+    t.patch(&path, &w.cat, 2, json!({"status": "active"})).await.assert_problem(403);
+    t.patch(&path, &organiser, 2, json!({"status": "active"})).await.assert_problem(403);
+    t.send(Method::PATCH, &path, None, Some(json!({"status": "active"})), &[("if-match", "\"2\"")]).await.assert_problem(401);
     t.send(Method::PATCH, &path, Some(&w.bob), Some(json!({"status": "active"})), &[]).await.assert_problem(428);
     t.patch(&path, &w.bob, 9, json!({"status": "active"})).await.assert_problem(412);
-    t.patch(&path, &w.bob, 1, json!({"progress_score": 4.2})).await.assert_problem(422);
-    assert_eq!(t.get(&path, Some(&w.cat)).await.body["version"], 1, "refusals changed nothing");
+    t.patch(&path, &w.bob, 2, json!({"progress_score": 4.2})).await.assert_problem(422);
+    // A team member edits the project but may not rewrite its team: that is the lead's.
+    t.patch(&path, &w.bob, 2, json!({"team": []})).await.assert_problem(403);
+    assert_eq!(t.get(&path, Some(&w.cat)).await.body["version"], 2, "refusals changed nothing");
 
-    let by_team = t.patch(&path, &w.bob, 1, json!({"status": "active", "progress_score": 3.5, "team": []})).await;
+    let by_team = t.patch(&path, &w.bob, 2, json!({"status": "active", "progress_score": 3.5})).await;
     assert_eq!(by_team.status, StatusCode::OK, "{}", by_team.text);
     assert_eq!(by_team.body["progress_label"], "Improvement");
-    assert_eq!(by_team.body["team"], json!([p["lead_id"]]), "the lead stays on the team");
     assert_eq!(ids(&t.get("/projects?status=active", Some(&w.cat)).await), ["Fewer falls"]);
     assert!(ids(&t.get("/projects?status=idea", Some(&w.cat)).await).is_empty(), "it left the old status list");
+    let by_lead = t.patch(&path, &w.ann, 3, json!({"team": []})).await;
+    assert_eq!(by_lead.status, StatusCode::OK, "{}", by_lead.text);
+    assert_eq!(by_lead.body["team"], json!([p["lead_id"]]), "the lead stays on the team");
     // Bob left the team: he may no longer change it; a moderator may.
-    t.patch(&path, &w.bob, 2, json!({"status": "sustaining"})).await.assert_problem(403);
-    let by_mod = t.patch(&path, &moderator, 2, json!({"status": "sustaining", "classification": "research"})).await;
+    t.patch(&path, &w.bob, 4, json!({"status": "sustaining"})).await.assert_problem(403);
+    let by_mod = t.patch(&path, &moderator, 4, json!({"status": "sustaining", "classification": "research"})).await;
     assert_eq!(by_mod.status, StatusCode::OK, "{}", by_mod.text);
     assert_eq!(by_mod.body["ethics_approval_required"], true);
-    assert_eq!(by_mod.header("etag"), Some("\"3\""));
+    assert_eq!(by_mod.header("etag"), Some("\"5\""));
+}
+
+#[tokio::test]
+async fn team_members_join_by_accepting_an_invitation() {
+    let w = world().await;
+    let t = &w.t;
+    let a = t.post("/projects", Some(&w.ann), project_body(&w, "Fewer falls", &["patient-safety"], "idea")).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let path = format!("/projects/{id}");
+    // Invited, not yet on the team or following; the invitation email links the project page.
+    assert_eq!(a.body["team"].as_array().unwrap().len(), 1);
+    assert_eq!(t.get(&path, Some(&w.bob)).await.body["following"], false);
+    t.patch(&path, &w.bob, 1, json!({"status": "active"})).await.assert_problem(403);
+    let mails = t.outbox_texts();
+    let invite: Vec<_> = mails.iter().filter(|m| m.contains("bob@leedsth.nhs.uk") && m.contains("invited you")).collect();
+    assert_eq!(invite.len(), 1, "one invitation");
+    assert!(invite[0].contains(&format!("/projects/{id}")));
+    // Only the invited member answers; others get 404.
+    t.post(&format!("{path}/invitation/accept"), Some(&w.cat), Value::Null).await.assert_problem(404);
+    let joined = t.post(&format!("{path}/invitation/accept"), Some(&w.bob), Value::Null).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+    assert_eq!(joined.body["team"].as_array().unwrap().len(), 2);
+    assert_eq!(joined.body["invited"], json!([]));
+    assert_eq!(joined.body["following"], true, "joining follows the board");
+    t.post(&format!("{path}/invitation/accept"), Some(&w.bob), Value::Null).await.assert_problem(404);
+    // The lead invites Cat, who declines: she never joins.
+    let cat_id = t.get("/me", Some(&w.cat)).await.body["id"].as_str().unwrap().to_string();
+    let team = json!([a.body["lead_id"], w.bob_id, cat_id]);
+    let inv = t.patch(&path, &w.ann, 2, json!({"team": team})).await;
+    assert_eq!(inv.body["invited"], json!([cat_id]), "{}", inv.text);
+    let declined = t.post(&format!("{path}/invitation/decline"), Some(&w.cat), Value::Null).await;
+    assert_eq!(declined.status, StatusCode::OK, "{}", declined.text);
+    assert_eq!(declined.body["team"].as_array().unwrap().len(), 2);
+    assert_eq!(declined.body["invited"], json!([]));
 }
 
 const WEEKS: [&str; 9] = [

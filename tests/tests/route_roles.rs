@@ -108,6 +108,9 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /projects/{id}/posts",                       [401, 201, 201, 201, 201, 201, 201, 201]),
     ("POST /projects/{id}/posts/{post_id}/replies",     [401, 201, 201, 201, 201, 201, 201, 201]),
     ("POST /projects/{id}/follow",                      [401, 200, 200, 200, 200, 200, 200, 200]),
+    // Only the invited member (the team column, not yet accepted) answers an invitation.
+    ("POST /projects/{id}/invitation/accept",           [401, 404, 404, 404, 200, 404, 404, 404]),
+    ("POST /projects/{id}/invitation/decline",          [401, 404, 404, 404, 200, 404, 404, 404]),
     ("DELETE /projects/{id}/follow",                    [401, 200, 200, 200, 200, 200, 200, 200]),
     // Mentoring: a request is its requester's; moderators may look, not act.
     ("GET /me/mentor",                                  [401, 200, 200, 200, 200, 200, 200, 200]),
@@ -330,6 +333,12 @@ async fn prepare(
                 let id = p.body["id"].as_str().unwrap().to_string();
                 path = path.replace("{id}", &id);
                 etag = Some(p.body["version"].to_string());
+                // The team member was invited; they join by accepting (except on
+                // the invitation routes themselves, where the invitation is the point).
+                if !template.contains("/invitation/") {
+                    let joined = w.ok(Method::POST, &format!("/projects/{id}/invitation/accept"), &team, None).await;
+                    etag = Some(joined.body["version"].to_string());
+                }
                 if template.contains("{mid}") {
                     let m = w
                         .ok(

@@ -74,6 +74,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::projects::board, routes::projects::create_post))
         .routes(routes!(routes::projects::create_reply))
         .routes(routes!(routes::projects::follow, routes::projects::unfollow))
+        .routes(routes!(routes::projects::accept_invitation))
+        .routes(routes!(routes::projects::decline_invitation))
         .routes(routes!(people::me, people::update_me, people::erase_me))
         .routes(routes!(people::my_case_studies))
         .routes(routes!(people::moderation_queue))

@@ -434,7 +434,7 @@ impl App {
         a: &Analysis,
         token: &str,
         opts: &IngestOptions,
-        _mailer: &dyn MailSender,
+        mailer: &dyn MailSender,
     ) -> AppResult<IngestReport> {
         let report = |outcome: Outcome, reason: &str, detail: &str| IngestReport {
             outcome: outcome.as_str().into(),

@@ -26,6 +26,8 @@ static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
         ("email/confirm-address.html.tera", include_str!("../../../templates/email/confirm-address.html.tera")),
         ("email/confirm-address.txt.tera", include_str!("../../../templates/email/confirm-address.txt.tera")),
         ("email/board-post.html.tera", include_str!("../../../templates/email/board-post.html.tera")),
+        ("email/project-invitation.html.tera", include_str!("../../../templates/email/project-invitation.html.tera")),
+        ("email/project-invitation.txt.tera", include_str!("../../../templates/email/project-invitation.txt.tera")),
         ("email/board-post.txt.tera", include_str!("../../../templates/email/board-post.txt.tera")),
         ("email/mentoring-offer.html.tera", include_str!("../../../templates/email/mentoring-offer.html.tera")),
         ("email/mentoring-offer.txt.tera", include_str!("../../../templates/email/mentoring-offer.txt.tera")),

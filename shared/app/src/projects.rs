@@ -31,6 +31,10 @@ pub struct Project {
     pub organisation_ids: Vec<String>,
     /// Member ids; the lead is always one of them.
     pub team: Vec<String>,
+    /// Member ids invited to the team who have not accepted yet: not on the
+    /// team, not following.
+    #[serde(default)]
+    pub invited: Vec<String>,
     pub lead_id: String,
     pub topics: Vec<String>,
     pub status: ProjectStatus,
@@ -61,6 +65,8 @@ pub struct ProjectView {
     pub organisations: Vec<OrganisationRef>,
     /// Member ids of the team; `lead_id` is one of them.
     pub team: Vec<String>,
+    /// Member ids invited to the team who have not accepted yet.
+    pub invited: Vec<String>,
     pub lead_id: String,
     pub topics: Vec<String>,
     pub status: ProjectStatus,
@@ -332,6 +338,16 @@ fn follow_write(project_id: &str, member_id: &str, at: &str) -> Write {
     Write::Put { item, condition: Condition::None }
 }
 
+/// Who joins the team is the lead's decision (or a moderator's): any team
+/// member may edit the project, but not silently rewrite its team.
+fn require_lead(p: &Project, claims: &Claims) -> AppResult<()> {
+    if claims.is_moderator() || p.lead_id == claims.sub {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only the project lead or a moderator may change the team"))
+    }
+}
+
 pub(crate) fn require_team(p: &Project, claims: &Claims) -> AppResult<()> {
     if claims.is_moderator() || p.team.contains(&claims.sub) {
         Ok(())
@@ -407,6 +423,7 @@ impl App {
             aim: p.aim,
             problem: p.problem,
             team: p.team,
+            invited: p.invited,
             lead_id: p.lead_id,
             topics: p.topics,
             status: p.status,
@@ -452,8 +469,14 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let mut team = vec![creator.id.clone()];
-        team.extend(input.team.into_iter().filter(|m| *m != creator.id));
+        // The creator leads; everyone else named is invited and joins on accepting.
+        let team = vec![creator.id.clone()];
+        let mut invited: Vec<String> = Vec::new();
+        for m in input.team.into_iter().filter(|m| *m != creator.id) {
+            if !invited.contains(&m) {
+                invited.push(m);
+            }
+        }
         let now = self.now_text();
         let p = Project {
             id: self.new_id(),
@@ -463,6 +486,7 @@ impl App {
             organisation_ids: input.organisation_ids,
             lead_id: creator.id.clone(),
             team,
+            invited,
             topics: input.topics,
             status: input.status,
             started_on: input.started_on.map(format_date),
@@ -478,10 +502,69 @@ impl App {
         // Team members follow the board automatically.
         writes.extend(p.team.iter().map(|m| follow_write(&p.id, m, &now)));
         let location = format!("/projects/{}", p.id);
-        let view = self.project_view(claims, p).await?;
+        let view = self.project_view(claims, p.clone()).await?;
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
-        self.commit(writes, StoredResponse::created(location, body), idem).await
+        let stored = self.commit(writes, StoredResponse::created(location, body), idem).await?;
+        self.send_invitations(&p, &creator.name, &p.invited).await;
+        Ok(stored)
+    }
+
+    /// Emails each newly invited member a link to the project's page, where they
+    /// accept or decline. A failure is logged (the invitation stands and shows
+    /// on the page), never the reason the project was not saved.
+    async fn send_invitations(&self, p: &Project, lead: &str, ids: &[String]) {
+        for id in ids {
+            let Ok(Some(m)) = self.member_by_id(id).await else { continue };
+            let mut ctx = tera::Context::new();
+            ctx.insert("name", &m.name);
+            ctx.insert("lead", lead);
+            ctx.insert("title", &p.title);
+            ctx.insert("project_url", &format!("{}/projects/{}", self.web_base_url, p.id));
+            let render = |name: &str| crate::mail::render(name, &ctx);
+            let (Ok(text), Ok(html)) =
+                (render("email/project-invitation.txt.tera"), render("email/project-invitation.html.tera"))
+            else {
+                tracing::error!("the project invitation templates did not render");
+                continue;
+            };
+            let raw = mail_builder::MessageBuilder::new()
+                .from(("Qnet", &*self.mail_from))
+                .to((m.name.as_str(), m.email.as_str()))
+                .subject(format!("Join the team of \"{}\" on Qnet?", p.title))
+                .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
+                .text_body(text)
+                .html_body(html)
+                .write_to_vec();
+            let Ok(raw) = raw else { continue };
+            let mail = qnet_ports::OutgoingMail { from: self.mail_from.to_string(), to: vec![m.email.clone()], raw };
+            if let Err(e) = self.deliver(&*self.mailer, &mail).await {
+                tracing::warn!(error = %e, project = %p.id, "a project invitation was not sent");
+            }
+        }
+    }
+
+    /// `POST /projects/{id}/invitation/accept|decline`: the invited member joins
+    /// the team (and follows its board), or declines. 404 when not invited.
+    pub async fn answer_invitation(&self, claims: &Claims, id: &str, accept: bool) -> AppResult<ProjectView> {
+        let (old, version) = self.load_project(id).await?;
+        if !old.invited.contains(&claims.sub) {
+            return Err(AppError::NotFound("invitation"));
+        }
+        let mut new = old.clone();
+        new.invited.retain(|m| *m != claims.sub);
+        if accept && !new.team.contains(&claims.sub) {
+            new.team.push(claims.sub.clone());
+        }
+        new.version = version + 1;
+        new.updated_at = self.now_text();
+        let mut writes = vec![Write::Put { item: project_item(&new), condition: Condition::VersionIs(version) }];
+        writes.extend(list_writes(Some(&old), &new));
+        if accept {
+            writes.push(follow_write(&new.id, &claims.sub, &new.updated_at));
+        }
+        self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
+        self.project_view(claims, new).await
     }
 
     pub async fn get_project(&self, claims: &Claims, id: &str) -> AppResult<ProjectView> {
@@ -504,8 +587,20 @@ impl App {
         if let Some(o) = &patch.organisation_ids {
             self.check_organisations(o, &mut errors).await?;
         }
-        let added: Vec<String> =
-            patch.team.as_ref().map(|t| t.iter().filter(|m| !old.team.contains(m)).cloned().collect()).unwrap_or_default();
+        if let Some(t) = &patch.team {
+            let mut asked: Vec<&String> = t.iter().filter(|m| **m != old.lead_id).collect();
+            asked.sort();
+            let mut now: Vec<&String> = old.team.iter().chain(&old.invited).filter(|m| **m != old.lead_id).collect();
+            now.sort();
+            if asked != now {
+                require_lead(&old, claims)?;
+            }
+        }
+        let added: Vec<String> = patch
+            .team
+            .as_ref()
+            .map(|t| t.iter().filter(|m| !old.team.contains(m) && !old.invited.contains(m)).cloned().collect())
+            .unwrap_or_default();
         self.check_team(&added, &mut errors).await?;
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
@@ -524,8 +619,17 @@ impl App {
             new.organisation_ids = v;
         }
         if let Some(t) = patch.team {
-            // The lead stays on the team.
-            new.team = std::iter::once(old.lead_id.clone()).chain(t.into_iter().filter(|m| *m != old.lead_id)).collect();
+            // The lead stays on the team; those already on it stay if named; the
+            // rest named are invited (and join when they accept).
+            new.team = std::iter::once(old.lead_id.clone())
+                .chain(old.team.iter().filter(|m| **m != old.lead_id && t.contains(m)).cloned())
+                .collect();
+            new.invited = Vec::new();
+            for m in t.into_iter().filter(|m| !new.team.contains(m)) {
+                if !new.invited.contains(&m) {
+                    new.invited.push(m);
+                }
+            }
         }
         if let Some(v) = patch.topics {
             new.topics = v;
@@ -546,8 +650,9 @@ impl App {
         new.updated_at = self.now_text();
         let mut writes = vec![Write::Put { item: project_item(&new), condition: Condition::VersionIs(version) }];
         writes.extend(list_writes(Some(&old), &new));
-        writes.extend(added.iter().map(|m| follow_write(&new.id, m, &new.updated_at)));
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
+        let lead = self.member_by_id(&new.lead_id).await?.map(|m| m.name).unwrap_or_else(|| "The project lead".into());
+        self.send_invitations(&new, &lead, &added).await;
         self.project_view(claims, new).await
     }
 

@@ -579,6 +579,31 @@ pub async fn create_reply(
     Ok(created(s.app.create_board_message(&c, &id, Some(&post_id), &body.value, idem.as_ref()).await?))
 }
 
+/// Accepts an invitation to the project's team: the caller joins the team and
+/// follows its board. 404 when the caller is not invited.
+#[utoipa::path(post, path = "/projects/{id}/invitation/accept", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "On the team; the project as it is now", body = ProjectView)))]
+pub async fn accept_invitation(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ProjectView>> {
+    Ok(axum::Json(s.app.answer_invitation(&c, &id, true).await?))
+}
+
+/// Declines an invitation to the project's team. 404 when the caller is not invited.
+#[utoipa::path(post, path = "/projects/{id}/invitation/decline", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses((status = 200, description = "Declined; the project as it is now", body = ProjectView)))]
+pub async fn decline_invitation(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ProjectView>> {
+    Ok(axum::Json(s.app.answer_invitation(&c, &id, false).await?))
+}
+
 /// Follows the project's board: an email for each new post and reply.
 #[utoipa::path(post, path = "/projects/{id}/follow", tag = "boards", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id")),
