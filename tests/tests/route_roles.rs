@@ -107,6 +107,12 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("GET /projects/{id}/posts",                        [401, 200, 200, 200, 200, 200, 200, 200]),
     ("POST /projects/{id}/posts",                       [401, 201, 201, 201, 201, 201, 201, 201]),
     ("POST /projects/{id}/posts/{post_id}/replies",     [401, 201, 201, 201, 201, 201, 201, 201]),
+    // Take-downs: the author, the project's team and moderators (issue 15).
+    ("DELETE /projects/{id}/posts/{post_id}",           [401, 403, 403, 204, 204, 403, 204, 204]),
+    ("DELETE /projects/{id}/posts/{post_id}/replies/{reply_id}", [401, 403, 403, 204, 204, 403, 204, 204]),
+    ("DELETE /projects/{id}/pdsa/{pdsa_id}",            [401, 403, 403, 204, 204, 403, 204, 204]),
+    ("DELETE /projects/{id}/measures/{mid}/annotations/{annotation_id}", [401, 403, 403, 204, 204, 403, 204, 204]),
+    ("DELETE /projects/{id}/measures/{mid}/points/{date}", [401, 403, 403, 204, 204, 403, 204, 204]),
     ("POST /projects/{id}/follow",                      [401, 200, 200, 200, 200, 200, 200, 200]),
     // Only the invited member (the team column, not yet accepted) answers an invitation.
     ("POST /projects/{id}/invitation/accept",           [401, 404, 404, 404, 200, 404, 404, 404]),
@@ -367,7 +373,36 @@ async fn prepare(
                 if template.contains("{post_id}") {
                     let post =
                         w.ok(Method::POST, &format!("/projects/{id}/posts"), owner, Some(json!({"body": "Huddle?"}))).await;
-                    path = path.replace("{post_id}", post.body["id"].as_str().unwrap());
+                    let post_id = post.body["id"].as_str().unwrap().to_string();
+                    path = path.replace("{post_id}", &post_id);
+                    if template.contains("{reply_id}") {
+                        let reply = w
+                            .ok(
+                                Method::POST,
+                                &format!("/projects/{id}/posts/{post_id}/replies"),
+                                owner,
+                                Some(json!({"body": "Yes"})),
+                            )
+                            .await;
+                        path = path.replace("{reply_id}", reply.body["id"].as_str().unwrap());
+                    }
+                }
+                if template.contains("{pdsa_id}") {
+                    let body = json!({"title": "Cycle 1", "plan": "Try a huddle"});
+                    let pdsa = w.ok(Method::POST, &format!("/projects/{id}/pdsa"), owner, Some(body)).await;
+                    path = path.replace("{pdsa_id}", pdsa.body["id"].as_str().unwrap());
+                }
+                if template.contains("{annotation_id}") {
+                    let mid = path.split('/').nth(4).unwrap().to_string();
+                    let body = json!({"date": "2025-01-06", "text": "Huddle starts"});
+                    let a = w.ok(Method::POST, &format!("/projects/{id}/measures/{mid}/annotations"), owner, Some(body)).await;
+                    path = path.replace("{annotation_id}", a.body["id"].as_str().unwrap());
+                }
+                if template.contains("{date}") {
+                    let mid = path.split('/').nth(4).unwrap().to_string();
+                    let body = json!({"points": [{"date": "2025-01-06", "value": 3}]});
+                    w.ok(Method::POST, &format!("/projects/{id}/measures/{mid}/points"), owner, Some(body)).await;
+                    path = path.replace("{date}", "2025-01-06");
                 }
                 if method == "DELETE"
                     && let Some(c) = caller

@@ -21,6 +21,9 @@ pub async fn handle(app: &App, event: S3Event) -> Result<Vec<CheckOutcome>, qnet
             CheckOutcome::Rejected(reason) => {
                 tracing::info!(key = %key, outcome = "rejected", reason = %reason, "attachment checked")
             }
+            CheckOutcome::Held(reason) => {
+                tracing::info!(key = %key, outcome = "held", reason = %reason, "attachment checked")
+            }
             CheckOutcome::Ignored(why) => tracing::info!(key = %key, outcome = "ignored", why, "attachment checked"),
         }
         outcomes.push(outcome);

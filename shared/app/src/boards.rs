@@ -246,7 +246,7 @@ impl App {
         };
         let (ppk, psk) = keys::project(project_id);
         let writes = vec![
-            Write::Put { item: message_item(&m), condition: Condition::NotExists },
+            Write::Put { item: crate::idempotency::naming_record(message_item(&m), idem), condition: Condition::NotExists },
             Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
         ];
         let location = format!("/projects/{project_id}/posts");
@@ -254,6 +254,57 @@ impl App {
         let stored: BoardMessage = serde_json::from_value(r.body.clone()).unwrap_or(m);
         self.enqueue_board_job(&stored).await?;
         Ok(r)
+    }
+
+    /// Takes a post (with its replies) or one reply down: its author, the
+    /// project's team or a moderator. The text leaves the store, with the
+    /// idempotency record that kept the created body; board messages are not
+    /// in the search index, and follower claims and emailed-reply records hold
+    /// only ids.
+    pub async fn delete_board_message(
+        &self,
+        claims: &Claims,
+        project_id: &str,
+        post_id: &str,
+        reply_id: Option<&str>,
+    ) -> AppResult<()> {
+        let (p, _) = self.load_project(project_id).await?;
+        let post = self.load_post(project_id, post_id).await?;
+        let (m, item) = match reply_id {
+            None => (
+                post.clone(),
+                self.records.get(&keys::board_post(project_id, post_id).0, &keys::board_post(project_id, post_id).1).await?,
+            ),
+            Some(r) => {
+                if ulid::Ulid::from_string(r).is_err() {
+                    return Err(AppError::NotFound("reply"));
+                }
+                match self.get_record::<BoardMessage>(keys::board_reply(project_id, post_id, r)).await? {
+                    Some((m, item)) => (m, Some(item)),
+                    None => return Err(AppError::NotFound("reply")),
+                }
+            }
+        };
+        if m.author_id != claims.sub {
+            crate::projects::require_team(&p, claims)
+                .map_err(|_| AppError::Forbidden("only its author, the project's team and moderators may take it down"))?;
+        }
+        let mut items: Vec<Item> = item.into_iter().collect();
+        if m.reply_to.is_none() {
+            // The replies go with their post.
+            let prefix = format!("{}#REPLY#", keys::board_post(project_id, post_id).1);
+            items.extend(self.query_all(keys::project_partition(project_id), &prefix).await?);
+        }
+        let mut writes = vec![];
+        for i in &items {
+            writes.push(Write::Delete { pk: i.pk.clone(), sk: i.sk.clone(), condition: Condition::None });
+            writes.extend(crate::idempotency::delete_named_record(i));
+        }
+        for chunk in writes.chunks(50) {
+            self.records.transact(chunk.to_vec()).await?;
+        }
+        tracing::info!(project = %project_id, message = %m.id, removed = items.len(), "board message taken down");
+        Ok(())
     }
 
     /// `GET /projects/{id}/posts`: a page of `limit` threads, newest post

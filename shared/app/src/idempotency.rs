@@ -18,6 +18,22 @@ pub struct IdempotencyKey {
     request_hash: String,
 }
 
+/// A create's idempotency record keeps the created body (its text) for a day;
+/// the created item names that record so that a take-down removes it too.
+pub(crate) fn naming_record(mut item: Item, idem: Option<&IdempotencyKey>) -> Item {
+    if let (Some(k), Some(data)) = (idem, item.data.as_object_mut()) {
+        data.insert("idempotency_record".into(), serde_json::json!([k.pk, k.sk]));
+    }
+    item
+}
+
+/// The delete of the idempotency record an item names, if it names one.
+pub(crate) fn delete_named_record(item: &Item) -> Option<Write> {
+    let key = item.data.get("idempotency_record")?.as_array()?;
+    let (pk, sk) = (key.first()?.as_str()?, key.get(1)?.as_str()?);
+    Some(Write::Delete { pk: pk.to_string(), sk: sk.to_string(), condition: Condition::None })
+}
+
 impl IdempotencyKey {
     /// `request` identifies the request: method, path and body bytes.
     pub fn new(member_id: &str, key: &str, request: &[&[u8]]) -> Result<IdempotencyKey, AppError> {

@@ -32,6 +32,7 @@ pub mod roles;
 pub mod search;
 pub mod suppression;
 pub mod tokens;
+pub mod upload_text;
 pub mod uploads;
 pub mod views;
 

@@ -768,7 +768,10 @@ impl App {
         };
         let (pk, sk) = keys::pdsa(project_id, &pdsa.id);
         let writes = vec![
-            Write::Put { item: Item::new(pk, sk, encode(&pdsa)), condition: Condition::NotExists },
+            Write::Put {
+                item: crate::idempotency::naming_record(Item::new(pk, sk, encode(&pdsa)), idem),
+                condition: Condition::NotExists,
+            },
             Write::Check { pk: keys::project(project_id).0, sk: keys::project(project_id).1, condition: Condition::Exists },
         ];
         let location = format!("/projects/{project_id}/pdsa");
@@ -1019,11 +1022,110 @@ impl App {
         let (pk, sk) = keys::annotation(measure_id, &a.date, &a.id);
         let (mpk, msk) = keys::measure(project_id, measure_id);
         let writes = vec![
-            Write::Put { item: Item::new(pk, sk, encode(&a)), condition: Condition::NotExists },
+            Write::Put {
+                item: crate::idempotency::naming_record(Item::new(pk, sk, encode(&a)), idem),
+                condition: Condition::NotExists,
+            },
             Write::Check { pk: mpk, sk: msk, condition: Condition::Exists },
         ];
         let location = format!("/projects/{project_id}/measures/{measure_id}");
         self.commit(writes, StoredResponse::created(location, encode(&a)), idem).await
+    }
+
+    // Take-downs: the author of the record, the project's team or a moderator.
+
+    fn require_author_or_team(p: &Project, claims: &Claims, author: &str) -> AppResult<()> {
+        if author == claims.sub {
+            return Ok(());
+        }
+        require_team(p, claims)
+            .map_err(|_| AppError::Forbidden("only its author, the project's team and moderators may take it down"))
+    }
+
+    /// Deletes a PDSA cycle and the idempotency record that kept its text.
+    pub async fn delete_pdsa(&self, claims: &Claims, project_id: &str, pdsa_id: &str) -> AppResult<()> {
+        let (p, _) = self.load_project(project_id).await?;
+        if !is_ulid(pdsa_id) {
+            return Err(AppError::NotFound("PDSA cycle"));
+        }
+        let Some((pdsa, item)) = self.get_record::<Pdsa>(keys::pdsa(project_id, pdsa_id)).await? else {
+            return Err(AppError::NotFound("PDSA cycle"));
+        };
+        Self::require_author_or_team(&p, claims, &pdsa.created_by)?;
+        let mut writes = vec![Write::Delete { pk: item.pk.clone(), sk: item.sk.clone(), condition: Condition::None }];
+        writes.extend(crate::idempotency::delete_named_record(&item));
+        self.records.transact(writes).await?;
+        tracing::info!(project = %project_id, pdsa = %pdsa_id, "PDSA cycle taken down");
+        Ok(())
+    }
+
+    /// Deletes an annotation and the idempotency record that kept its text.
+    pub async fn delete_annotation(
+        &self,
+        claims: &Claims,
+        project_id: &str,
+        measure_id: &str,
+        annotation_id: &str,
+    ) -> AppResult<()> {
+        let (p, _) = self.load_project(project_id).await?;
+        self.load_measure(project_id, measure_id).await?;
+        let items = self.query_all(keys::measure_partition(measure_id), keys::ANNOTATION_PREFIX).await?;
+        let Some(item) = items.into_iter().find(|i| i.sk.ends_with(&format!("#{annotation_id}")) && is_ulid(annotation_id))
+        else {
+            return Err(AppError::NotFound("annotation"));
+        };
+        let a: Annotation = decode(&item)?;
+        Self::require_author_or_team(&p, claims, &a.created_by)?;
+        let mut writes = vec![Write::Delete { pk: item.pk.clone(), sk: item.sk.clone(), condition: Condition::None }];
+        writes.extend(crate::idempotency::delete_named_record(&item));
+        self.records.transact(writes).await?;
+        tracing::info!(measure = %measure_id, annotation = %annotation_id, "annotation taken down");
+        Ok(())
+    }
+
+    /// Deletes a measure's point on `date` (points are the team's: the team or a moderator).
+    pub async fn delete_point(&self, claims: &Claims, project_id: &str, measure_id: &str, date: &str) -> AppResult<Measure> {
+        let (p, _) = self.load_project(project_id).await?;
+        let (mut m, version) = self.load_measure(project_id, measure_id).await?;
+        require_team(&p, claims)?;
+        let Some(day) = parse_date(date) else { return Err(AppError::NotFound("point")) };
+        let mut chunks = self.load_chunks(measure_id).await?;
+        let year = day.year();
+        let Some((chunk, chunk_version)) = chunks.get_mut(&year) else { return Err(AppError::NotFound("point")) };
+        let Ok(i) = chunk.points.binary_search_by(|pt| pt.date.cmp(&day)) else { return Err(AppError::NotFound("point")) };
+        chunk.points.remove(i);
+        let (pk, sk) = keys::measure_points(measure_id, year);
+        let chunk_write = if chunk.points.is_empty() {
+            Write::Delete { pk, sk, condition: Condition::VersionIs(*chunk_version) }
+        } else {
+            Write::Put {
+                item: Item::new(pk, sk, encode(&*chunk)).with_version(*chunk_version + 1),
+                condition: Condition::VersionIs(*chunk_version),
+            }
+        };
+        let all: Vec<&StoredPoint> = chunks.values().flat_map(|(c, _)| c.points.iter()).collect();
+        m.point_count = all.len();
+        m.first_date = all.first().map(|pt| format_date(pt.date));
+        m.last_date = all.last().map(|pt| format_date(pt.date));
+        m.version = version + 1;
+        m.updated_at = self.now_text();
+        let (mpk, msk) = keys::measure(project_id, measure_id);
+        let writes = vec![
+            Write::Put {
+                item: Item::new(mpk, msk, encode(&m)).with_version(m.version),
+                condition: Condition::VersionIs(version),
+            },
+            chunk_write,
+        ];
+        self.records.transact(writes).await.map_err(|e| {
+            if e.is_conflict() {
+                AppError::Conflict("the measure's points changed at the same time; try again".into())
+            } else {
+                e.into()
+            }
+        })?;
+        tracing::info!(measure = %measure_id, "point taken down");
+        Ok(m)
     }
 
     async fn annotations(&self, measure_id: &str) -> AppResult<Vec<Annotation>> {

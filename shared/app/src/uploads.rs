@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::require_editor;
+use crate::upload_text::{self, PDF_TIME_LIMIT, UploadText};
 use crate::views::AttachmentCreated;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
@@ -25,6 +26,9 @@ pub const MAX_ATTACHMENTS: usize = 20;
 pub enum CheckOutcome {
     Ready,
     Rejected(String),
+    /// Kept, but its case study or resource is held: the file could not be read
+    /// within the bounds, so a moderator must check it.
+    Held(String),
     /// Not an upload we know of, or already checked (a retried event).
     Ignored(&'static str),
 }
@@ -85,6 +89,13 @@ fn content_mismatch(declared: &str, bytes: &[u8]) -> Option<String> {
 }
 
 impl App {
+    async fn hold_owner(&self, owner: &UploadOwner, why: &str) -> AppResult<()> {
+        match owner {
+            UploadOwner::CaseStudy(id) => self.hold_item::<qnet_domain::case_study::CaseStudy>(id, why).await,
+            UploadOwner::Resource(id) => self.hold_item::<crate::resources::LoadedResource>(id, why).await,
+        }
+    }
+
     pub async fn create_attachment(
         &self,
         claims: &Claims,
@@ -184,23 +195,40 @@ impl App {
             }
         };
         let outcome = match verdict {
-            Ok(bytes) if readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).is_some() => {
-                // Never served (the moderator sees why); its owner is held too.
-                let reason = readable_text(&a.content_type, &bytes).and_then(|t| patient_data::scan(&[&t])).unwrap_or_default();
-                let why = format!("Attachment {}: {reason}", a.filename);
-                match &owner {
-                    UploadOwner::CaseStudy(id) => self.hold_item::<qnet_domain::case_study::CaseStudy>(id, &why).await?,
-                    UploadOwner::Resource(id) => self.hold_item::<crate::resources::LoadedResource>(id, &why).await?,
+            Ok(bytes) => match read_upload(a.content_type.clone(), bytes).await {
+                UploadText::Text(text) => match patient_data::scan(&[&text]) {
+                    Some(reason) => {
+                        // Never served (the moderator sees why); its owner is held too.
+                        self.hold_owner(&owner, &format!("Attachment {}: {reason}", a.filename)).await?;
+                        a.status = AttachmentStatus::Rejected;
+                        a.rejection_reason = Some(reason.clone());
+                        CheckOutcome::Rejected(reason)
+                    }
+                    None => {
+                        self.blobs.copy(key, &owner.ready_blob(&att_id)).await?;
+                        a.status = AttachmentStatus::Ready;
+                        CheckOutcome::Ready
+                    }
+                },
+                UploadText::NotRead => {
+                    self.blobs.copy(key, &owner.ready_blob(&att_id)).await?;
+                    a.status = AttachmentStatus::Ready;
+                    CheckOutcome::Ready
                 }
-                a.status = AttachmentStatus::Rejected;
-                a.rejection_reason = Some(reason.clone());
-                CheckOutcome::Rejected(reason)
-            }
-            Ok(_) => {
-                self.blobs.copy(key, &owner.ready_blob(&att_id)).await?;
-                a.status = AttachmentStatus::Ready;
-                CheckOutcome::Ready
-            }
+                UploadText::Unreadable(why) => {
+                    // Kept for the moderator to open, but nobody else sees it until
+                    // they release the hold on its owner.
+                    self.hold_owner(&owner, &format!("Attachment {}: {why}", a.filename)).await?;
+                    self.blobs.copy(key, &owner.ready_blob(&att_id)).await?;
+                    a.status = AttachmentStatus::Ready;
+                    CheckOutcome::Held(why)
+                }
+                UploadText::Refused(reason) => {
+                    a.status = AttachmentStatus::Rejected;
+                    a.rejection_reason = Some(reason.clone());
+                    CheckOutcome::Rejected(reason)
+                }
+            },
             Err(reason) => {
                 a.status = AttachmentStatus::Rejected;
                 a.rejection_reason = Some(reason.clone());
@@ -217,11 +245,18 @@ impl App {
     }
 }
 
-/// The text of attachments the guard can read (plain text and CSV).
-fn readable_text(content_type: &str, bytes: &[u8]) -> Option<String> {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let readable = essence.starts_with("text/") || essence == "application/csv";
-    readable.then(|| String::from_utf8_lossy(bytes).into_owned())
+/// The text of an upload by what its bytes are, read off the async runtime
+/// and within [`PDF_TIME_LIMIT`]; a file not read in time is unreadable (held).
+async fn read_upload(declared: String, bytes: Vec<u8>) -> UploadText {
+    let read = tokio::task::spawn_blocking(move || upload_text::extract(&declared, &bytes));
+    match tokio::time::timeout(PDF_TIME_LIMIT, read).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(_panicked)) => UploadText::Unreadable("the file could not be read".into()),
+        Err(_elapsed) => UploadText::Unreadable(format!(
+            "the file could not be read within {} seconds, so it was not checked for patient data; a moderator must check it",
+            PDF_TIME_LIMIT.as_secs()
+        )),
+    }
 }
 
 fn expires_text(unix: i64) -> String {

@@ -602,6 +602,83 @@ pub async fn decline_invitation(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ProjectView>> {
     Ok(axum::Json(s.app.answer_invitation(&c, &id, false).await?))
+
+/// Takes a post down, with its replies: its author, the project's team or a moderator.
+#[utoipa::path(delete, path = "/projects/{id}/posts/{post_id}", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("post_id" = String, Path, description = "Post id")),
+    responses((status = 204, description = "Deleted, with its replies"),
+        (status = 403, description = "Not its author, on the team or a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or post", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_post(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, post_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_board_message(&c, &id, &post_id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a reply down: its author, the project's team or a moderator.
+#[utoipa::path(delete, path = "/projects/{id}/posts/{post_id}/replies/{reply_id}", tag = "boards", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("post_id" = String, Path, description = "Post id"),
+        ("reply_id" = String, Path, description = "Reply id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not its author, on the team or a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, post or reply", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_reply(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, post_id, reply_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_board_message(&c, &id, &post_id, Some(&reply_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a PDSA cycle: its author, the project's team or a moderator.
+#[utoipa::path(delete, path = "/projects/{id}/pdsa/{pdsa_id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("pdsa_id" = String, Path, description = "PDSA cycle id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not its author, on the team or a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or cycle", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_pdsa(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, pdsa_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_pdsa(&c, &id, &pdsa_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an annotation: its author, the project's team or a moderator.
+#[utoipa::path(delete, path = "/projects/{id}/measures/{mid}/annotations/{annotation_id}", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+        ("annotation_id" = String, Path, description = "Annotation id")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not its author, on the team or a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, measure or annotation", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_annotation(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, mid, annotation_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_annotation(&c, &id, &mid, &annotation_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a measure's point on a date: the project's team or a moderator.
+#[utoipa::path(delete, path = "/projects/{id}/measures/{mid}/points/{date}", tag = "measures", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
+        ("date" = String, Path, description = "The point's date, YYYY-MM-DD")),
+    responses((status = 204, description = "Deleted"),
+        (status = 403, description = "Not on the team or a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, measure or point", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_point(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, mid, date)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    s.app.delete_point(&c, &id, &mid, &date).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Follows the project's board: an email for each new post and reply.
