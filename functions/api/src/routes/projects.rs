@@ -602,6 +602,7 @@ pub async fn decline_invitation(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ProjectView>> {
     Ok(axum::Json(s.app.answer_invitation(&c, &id, false).await?))
+}
 
 /// Takes a post down, with its replies: its author, the project's team or a moderator.
 #[utoipa::path(delete, path = "/projects/{id}/posts/{post_id}", tag = "boards", security(("bearer" = [])),
