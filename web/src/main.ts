@@ -135,7 +135,11 @@ async function start(): Promise<void> {
   shell = mountShell(root);
   onAuthChange(() => shell.refreshHeader());
   interceptLinks();
-  await render(false);
+  try {
+    await render(false);
+  } finally {
+    shell.showFooter();
+  }
 }
 
 void start();

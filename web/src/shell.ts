@@ -40,6 +40,8 @@ export interface Shell {
   alerts: HTMLElement;
   content: HTMLElement;
   refreshHeader(): void;
+  /** Adds the footer (once): after the first page has rendered. */
+  showFooter(): void;
 }
 
 function navLinks(): [string, string][] {
@@ -187,11 +189,18 @@ export function mountShell(root: HTMLElement): Shell {
     { class: 'nhsuk-main-wrapper', id: 'maincontent', role: 'main', tabindex: '-1' },
     h('div', { class: 'nhsuk-grid-row' }, h('div', { class: 'nhsuk-grid-column-full' }, alerts, content)),
   );
-  root.append(skip, head, h('div', { class: 'nhsuk-width-container' }, main), footer());
+  // The footer joins once the first page has rendered: appended with an empty
+  // page, it would be pushed down the screen when the content arrives (a layout
+  // shift Lighthouse counts against the page).
+  root.append(skip, head, h('div', { class: 'nhsuk-width-container' }, main));
+  let foot: HTMLElement | null = null;
   return {
     main,
     alerts,
     content,
+    showFooter() {
+      if (!foot) root.append((foot = footer()));
+    },
     refreshHeader() {
       const next = header();
       head.replaceWith(next);

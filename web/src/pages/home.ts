@@ -5,11 +5,13 @@ import type { PageContext } from '../router';
 import { card, cardList, heading, topicNames, topicTags } from '../ui/common';
 
 export default async function home(ctx: PageContext): Promise<void> {
-  const [latest, events, names] = await Promise.all([
+  const loading = Promise.all([
     getJson<CaseStudyList>('/case-studies', { limit: 5 }),
     getJson<EventList>('/events', { limit: 5 }).catch(() => ({ items: [] }) as EventList),
     topicNames(),
   ]);
+  // The heading, introduction and search box need no data: show them while the
+  // lists load (the heading is the page's largest paint).
   heading(ctx, 'Qnet: learn from improvement work across the system');
   ctx.main.append(
     h('p', { class: 'nhsuk-lede-text' }, 'Case studies, resources, events and mentoring for NHS, council and voluntary-sector staff improving care.'),
@@ -33,6 +35,9 @@ export default async function home(ctx: PageContext): Promise<void> {
         h('span', { class: 'nhsuk-action-link__text' }, 'Share a case study'),
       ),
     ),
+  );
+  const [latest, events, names] = await loading;
+  ctx.main.append(
     h('h2', null, 'Latest case studies'),
     cardList(
       latest.items.map((cs) =>
