@@ -18,6 +18,24 @@ function nhsukAssets(): Plugin {
   };
 }
 
+/** The app's stylesheet also under a stable name, `/qnet.css`, so that the API's
+ *  own pages behind links in emails (unsubscribe, offers, visit requests) wear
+ *  the same NHS.UK look from the same file. */
+function stableStylesheet(): Plugin {
+  return {
+    name: 'qnet-stable-stylesheet',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const css = Object.values(bundle).filter(
+        (f) => f.type === 'asset' && f.fileName.startsWith('assets/index-') && f.fileName.endsWith('.css'),
+      );
+      if (css.length !== 1) this.error(`expected one entry stylesheet, found ${css.length}`);
+      const asset = css[0] as { source: string | Uint8Array };
+      this.emitFile({ type: 'asset', fileName: 'qnet.css', source: asset.source });
+    },
+  };
+}
+
 /** In `vite dev` only: the runtime settings that `qnet serve --web-addr` (or the
  *  deploy script) serves at /config.json. */
 function devConfig(): Plugin {
@@ -33,7 +51,7 @@ function devConfig(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [nhsukAssets(), devConfig()],
+  plugins: [nhsukAssets(), stableStylesheet(), devConfig()],
   css: {
     preprocessorOptions: {
       scss: { quietDeps: true, silenceDeprecations: ['import'] },

@@ -177,7 +177,7 @@ async fn the_web_listener_serves_the_app_on_every_path_to_its_own_host_only() {
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(dist.path().join("index.html"), "<!doctype html><title>Qnet</title>").unwrap();
     std::fs::create_dir(dist.path().join("assets")).unwrap();
-    std::fs::write(dist.path().join("assets/app.js"), "console.log('qnet')").unwrap();
+    std::fs::write(dist.path().join("assets/app.js"), "console.log('qnet');\n".repeat(200)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let allowed = qnet::hosts::AllowedHosts::new([base.as_str()]);
@@ -198,6 +198,8 @@ async fn the_web_listener_serves_the_app_on_every_path_to_its_own_host_only() {
     assert!(page.headers().get("strict-transport-security").is_some());
     let config = read(client.get(format!("{base}/config.json")).send().await.unwrap()).await;
     assert_eq!(config.body, json!({"apiBaseUrl": "http://127.0.0.1:8080", "signIn": "local"}));
+    let gz = client.get(format!("{base}/assets/app.js")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gz.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"), "compressed like CloudFront");
     let js = read(client.get(format!("{base}/assets/app.js")).send().await.unwrap()).await;
     assert!(js.text.contains("console.log"));
     let evil = read(client.get(format!("{base}/")).header("host", EVIL).send().await.unwrap()).await;
