@@ -95,7 +95,7 @@ fn text_like(bytes: &[u8]) -> Option<String> {
 }
 
 fn utf16(bytes: &[u8], word: fn([u8; 2]) -> u16) -> Option<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let words: Vec<u16> = bytes.chunks_exact(2).map(|c| word([c[0], c[1]])).collect();
