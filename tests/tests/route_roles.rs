@@ -342,7 +342,7 @@ async fn prepare(
                 // The team member was invited; they join by accepting (except on
                 // the invitation routes themselves, where the invitation is the point).
                 if !template.contains("/invitation/") {
-                    let joined = w.ok(Method::POST, &format!("/projects/{id}/invitation/accept"), &team, None).await;
+                    let joined = w.ok(Method::POST, &format!("/projects/{id}/invitation/accept"), team, None).await;
                     etag = Some(joined.body["version"].to_string());
                 }
                 if template.contains("{mid}") {
