@@ -320,7 +320,16 @@ async fn an_emailed_board_reply_with_an_nhs_number_is_not_posted_and_its_sender_
     assert_eq!(t.post(&format!("/projects/{pid}/follow"), Some(&bob), Value::Null).await.status, StatusCode::OK);
     let post = t.post(&format!("/projects/{pid}/posts"), Some(&w.ann), json!({"body": "Who saw the fall?"})).await;
     assert_eq!(post.status, StatusCode::CREATED);
-    let bob_mail = t.outbox_texts().into_iter().find(|m| m.contains("To: ") && m.contains("bob@leedsth.nhs.uk")).unwrap();
+    // Follower emails go through the queue, after the answer: wait for Bob's.
+    let mut bob_mail = None;
+    for _ in 0..100 {
+        bob_mail = t.outbox_texts().into_iter().find(|m| m.contains("To: ") && m.contains("bob@leedsth.nhs.uk"));
+        if bob_mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let bob_mail = bob_mail.expect("the board queue emails Bob the post");
     let start = bob_mail.find("reply+").unwrap();
     let address: String = bob_mail[start..].chars().take_while(|c| !matches!(c, '>' | '\r' | '\n' | ' ')).collect();
 

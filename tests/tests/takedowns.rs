@@ -43,6 +43,9 @@ async fn authors_team_and_moderators_take_down_what_was_posted_and_others_cannot
         .await;
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
     let pid = p.body["id"].as_str().unwrap().to_string();
+    // Bob was invited to the team; he joins by accepting.
+    let joined = t.post(&format!("/projects/{pid}/invitation/accept"), Some(&bob), serde_json::Value::Null).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
     let m = t
         .post(
             &format!("/projects/{pid}/measures"),
