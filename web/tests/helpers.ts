@@ -76,8 +76,27 @@ export async function openNav(page: Page, name: string): Promise<void> {
   await link.click();
 }
 
-/** A tiny PDF to attach. */
+
+/** A small, well-formed PDF with one page of text (the upload check reads a
+ *  PDF's text and holds one it cannot parse), with a correct cross-reference table. */
 export function pdf(name = 'run-chart.pdf'): { name: string; mimeType: string; buffer: Buffer } {
-  const body = '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n';
-  return { name, mimeType: 'application/pdf', buffer: Buffer.from(body) };
+  const text = 'BT /F1 18 Tf 72 720 Td (Falls per week, run chart) Tj ET';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((o, i) => {
+    offsets.push(body.length);
+    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const off of offsets) body += `${String(off).padStart(10, '0')} 00000 n \n`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return { name, mimeType: 'application/pdf', buffer: Buffer.from(body, 'latin1') };
 }
