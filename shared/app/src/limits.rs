@@ -83,7 +83,7 @@ impl App {
         let start = now - now.rem_euclid(window);
         let end = start + window;
         let (pk, sk) = keys::rate_limit(member_id, action.name(), start);
-        for _ in 0..3 {
+        for _ in 0..8 {
             let take = Write::Increment {
                 pk: pk.clone(),
                 sk: sk.clone(),
@@ -97,8 +97,14 @@ impl App {
                 Err(e) if e.is_conflict() => {}
                 Err(e) => return Err(e.into()),
             }
-            // Either the window is full or its counter does not exist yet.
-            if self.records.get(&pk, &sk).await?.is_some() {
+            // The window is full, its counter does not exist yet, or another
+            // request moved or created it at the same moment (then try again).
+            let full = self
+                .records
+                .get(&pk, &sk)
+                .await?
+                .map(|c| c.data.get("count").and_then(serde_json::Value::as_i64).unwrap_or(0) >= max);
+            if full == Some(true) {
                 tracing::warn!(member = %member_id, action = action.name(), "rate limit reached");
                 return Err(AppError::TooManyRequests {
                     detail: format!(
@@ -108,6 +114,9 @@ impl App {
                     ),
                     retry_after: (end - now).max(1) as u64,
                 });
+            }
+            if full.is_some() {
+                continue;
             }
             let counter = Item::new(pk.clone(), sk.clone(), serde_json::json!({"count": 0})).expiring_at(end);
             match self.records.put(counter, Condition::NotExists).await {
