@@ -465,17 +465,12 @@ fn environment_values_point_at_this_stacks_resources() {
                     assert_eq!(value, &json!({ "Ref": "CaseStudyAddress" }), "{}: {name}", f.id)
                 }
                 "QNET_MAIL_FROM" => assert_eq!(value, &json!({ "Ref": "DigestFromAddress" }), "{}: {name}", f.id),
-                // The stack's own generated secret, resolved at deployment.
-                "QNET_LINK_SIGNING_KEY" => {
+                // The stack's own generated secret, by ARN: the function reads it on
+                // first need, so the key is never in its environment.
+                "QNET_LINK_SIGNING_KEY_ARN" => {
                     let (secret_id, secret) = t.only("AWS::SecretsManager::Secret");
                     assert!(secret["Properties"]["GenerateSecretString"]["PasswordLength"].as_u64() >= Some(32), "a long key");
-                    assert!(
-                        strings(&value["Fn::Sub"])
-                            .iter()
-                            .any(|s| s.contains(&format!("{{{{resolve:secretsmanager:${{{secret_id}}}:SecretString}}}}"))),
-                        "{}: {name} must resolve the stack's secret",
-                        f.id
-                    );
+                    assert_eq!(value, &json!({ "Ref": secret_id }), "{}: {name} must be the stack's secret's ARN", f.id);
                 }
                 "QNET_RAW_MAIL_PREFIX" => {
                     assert_eq!(value, &json!(RAW_MAIL_PREFIX), "{}: {name}", f.id);
@@ -613,6 +608,7 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
     } else {
         json!({ "Fn::GetAtt": [board_queue(t), "Arn"] })
     };
+    let secret_resource = json!({ "Ref": t.only("AWS::SecretsManager::Secret").0 });
     let bucket_itself = |r: &Value| -> bool {
         r == &json!({ "Fn::GetAtt": [bucket_id, "Arn"] })
             || r == &json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{bucket_name}") })
@@ -670,6 +666,7 @@ fn grants(t: &Template, f: &Function, objects: ObjectGrants) -> Grants {
                         f.id
                     ),
                     "sqs" => assert_eq!(*r, &queue_resource, "{}: {a} on {r}: only the queue it feeds", f.id),
+                    "secretsmanager" => assert_eq!(*r, &secret_resource, "{}: {a} on {r}: only the link-signing key", f.id),
                     other => panic!("{}: unexpected service {other} in {a}", f.id),
                 }
             }
@@ -701,8 +698,12 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     let sender: BTreeSet<String> = set(SENDER_RECORD_ACTIONS).union(&mail).cloned().collect();
     let ses_events = set(SES_EVENTS_RECORD_ACTIONS);
     let both: BTreeSet<String> = records.union(&blobs).cloned().collect();
-    // The API also sends address confirmations, and enqueues board jobs.
-    let api: BTreeSet<String> = both.union(&mail).cloned().chain(job_queue_actions()).collect();
+    // The API also sends address confirmations and enqueues board jobs; it and
+    // the mentoring pass sign links with the key they read from Secrets Manager.
+    let secret = set(qnet_aws::SECRET_VALUE_IAM_ACTIONS);
+    let api: BTreeSet<String> =
+        both.union(&mail).cloned().chain(job_queue_actions()).chain(secret.iter().cloned()).collect();
+    let mentoring: BTreeSet<String> = sender.union(&secret).cloned().collect();
     let ingest: BTreeSet<String> = records
         .iter()
         .cloned()
@@ -725,7 +726,7 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         ("SesEventsFunction", (&ses_events, none)),
         // Like the sender: get, query, put, delete and transactions of puts and
         // deletes only (no `Write::Check`).
-        ("MentoringFunction", (&sender, none)),
+        ("MentoringFunction", (&mentoring, none)),
         ("CoffeeRoundFunction", (&sender, none)),
         ("EventRemindersFunction", (&sender, none)),
     ]);
@@ -1836,4 +1837,227 @@ fn deploy_web_dry_run_writes_the_config_from_the_stack_outputs() {
     assert!(!out.status.success(), "deploy-web must refuse outputs without the web bucket");
     assert!(out.stdout.is_empty(), "no config.json for a stack without the web resources");
     assert!(String::from_utf8_lossy(&out.stderr).contains("WebBucketName"));
+}
+
+// ---------------------------------------------------------------------------
+// Issue 19: secrets stay out of environments, alarms reach someone, the SES
+// identity is declared, and the guides name what the template deploys
+// ---------------------------------------------------------------------------
+
+#[test]
+fn no_function_environment_holds_a_resolved_secret() {
+    let t = Template::load();
+    for (id, f) in t.functions() {
+        for (name, value) in f.environment() {
+            for s in strings(value).iter().chain(value.as_str().map(str::to_string).as_ref()) {
+                assert!(!s.contains("{{resolve:"), "{id}: {name} resolves a secret into the environment: {s}");
+            }
+        }
+    }
+}
+
+fn alarm_topic(t: &Template) -> &str {
+    let (topic_id, _) = t
+        .of_type("AWS::SNS::Topic")
+        .into_iter()
+        .find(|(_, topic)| topic["Properties"]["DisplayName"] == "Qnet alarms")
+        .expect("an SNS topic for alarms");
+    topic_id
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_email_and_each_failure_mode_has_one() {
+    let t = Template::load();
+    let topic = alarm_topic(&t);
+    let param = &t.doc["Parameters"]["AlarmEmail"];
+    assert_eq!(param["Type"], "String", "an AlarmEmail parameter");
+    assert!(param.get("Default").is_none(), "AlarmEmail has no default: alarms must reach someone");
+    let subscribed = t.of_type("AWS::SNS::Subscription").into_iter().any(|(_, s)| {
+        let p = &s["Properties"];
+        p["TopicArn"] == json!({ "Ref": topic }) && p["Protocol"] == "email" && p["Endpoint"] == json!({ "Ref": "AlarmEmail" })
+    });
+    assert!(subscribed, "AlarmEmail subscribes to {topic}");
+
+    let alarms = t.of_type("AWS::CloudWatch::Alarm");
+    for (id, a) in &alarms {
+        let actions = a["Properties"]["AlarmActions"].as_array().unwrap_or_else(|| panic!("{id}: AlarmActions"));
+        assert!(actions.contains(&json!({ "Ref": topic })), "{id}: notifies {topic}");
+    }
+    // Each function: errors and throttles.
+    for (fid, _) in t.functions() {
+        for metric in ["Errors", "Throttles"] {
+            let found = alarms.iter().any(|(_, a)| {
+                let p = &a["Properties"];
+                p["Namespace"] == "AWS/Lambda"
+                    && p["MetricName"] == metric
+                    && p["Threshold"].as_f64() == Some(0.0)
+                    && p["ComparisonOperator"] == "GreaterThanThreshold"
+                    && p["Dimensions"] == json!([{ "Name": "FunctionName", "Value": { "Ref": fid } }])
+            });
+            assert!(found, "{fid}: an alarm on {metric} > 0");
+        }
+    }
+    // The API's 5xx rate: 5xx over requests of this HTTP API.
+    let (api_id, _) = t.only("AWS::Serverless::HttpApi");
+    let rate = alarms.iter().find(|(_, a)| {
+        a["Properties"]["Metrics"].as_array().is_some_and(|ms| {
+            ms.iter().any(|m| m["MetricStat"]["Metric"]["MetricName"] == "5xx")
+                && ms.iter().any(|m| m["MetricStat"]["Metric"]["MetricName"] == "Count")
+        })
+    });
+    let (rate_id, rate) = rate.expect("an alarm on the API's 5xx rate");
+    for m in rate["Properties"]["Metrics"].as_array().unwrap() {
+        if !m["MetricStat"].is_null() {
+            assert_eq!(m["MetricStat"]["Metric"]["Namespace"], "AWS/ApiGateway", "{rate_id}");
+            assert_eq!(
+                m["MetricStat"]["Metric"]["Dimensions"],
+                json!([{ "Name": "ApiId", "Value": { "Ref": api_id } }]),
+                "{rate_id}"
+            );
+        }
+    }
+    let expression = rate["Properties"]["Metrics"].as_array().unwrap().iter().find_map(|m| m["Expression"].as_str());
+    assert!(expression.is_some_and(|e| e.contains("errors / requests")), "{rate_id}: a rate, not a count");
+}
+
+#[test]
+fn the_mail_domain_is_a_declared_ses_identity_signed_with_dkim() {
+    let t = Template::load();
+    let (id, identity) = t.only("AWS::SES::EmailIdentity");
+    let p = &identity["Properties"];
+    assert_eq!(
+        p["EmailIdentity"],
+        json!({ "Ref": "MailDomain" }),
+        "{id}: the domain the functions send from and SES receives for"
+    );
+    assert_eq!(p["DkimAttributes"]["SigningEnabled"], json!(true), "{id}: DKIM signing");
+    assert_eq!(p["DkimSigningAttributes"]["NextSigningKeyLength"], "RSA_2048_BIT", "{id}: Easy DKIM, 2048-bit");
+    let (set_id, _) = t.only("AWS::SES::ConfigurationSet");
+    assert_eq!(
+        p["ConfigurationSetAttributes"]["ConfigurationSetName"],
+        json!({ "Ref": set_id }),
+        "{id}: default configuration set"
+    );
+    // The three DKIM records are outputs, for the domain's DNS.
+    for n in 1..=3 {
+        let v = output_value(&t, &format!("MailDkimRecord{n}"));
+        let sub = v["Fn::Sub"].as_str().unwrap_or_default();
+        assert!(
+            sub.contains(&format!("${{{id}.DkimDNSTokenName{n}}}")) && sub.contains(&format!("${{{id}.DkimDNSTokenValue{n}}}")),
+            "MailDkimRecord{n}: {v}"
+        );
+    }
+}
+
+/// Names following `prefix` in `text` (letters, digits and hyphens).
+fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.match_indices(prefix)
+        .map(|(at, _)| {
+            text[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// `SomethingFunction` names written as code (between backticks).
+fn function_mentions(text: &str) -> BTreeSet<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.ends_with("Function")
+                && s.len() > "Function".len()
+                && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && s.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_guides_name_the_functions_schedules_alarms_and_log_groups_the_template_deploys() {
+    let t = Template::load();
+    let read = |p: &str| std::fs::read_to_string(workspace_root().join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+    let (deploy, operations) = (read("docs/deploy.md"), read("docs/operations.md"));
+    let both = format!("{deploy}\n{operations}");
+    let raw = std::fs::read_to_string(template_path()).unwrap();
+    let sub = |v: &Value| v["Fn::Sub"].as_str().map(str::to_string);
+
+    // Functions: deploy.md's list of resources names every one, and neither guide names one that is not there.
+    let functions: BTreeSet<String> = t.functions().into_keys().collect();
+    let params = t.doc["Parameters"].as_object().expect("Parameters");
+    let function_mentions =
+        |text: &str| -> BTreeSet<String> { function_mentions(text).into_iter().filter(|n| !params.contains_key(n)).collect() };
+    assert_eq!(function_mentions(&deploy), functions, "docs/deploy.md's functions vs the template's");
+    let unknown: Vec<_> = function_mentions(&operations).difference(&functions).cloned().collect();
+    assert!(unknown.is_empty(), "docs/operations.md names functions the template does not deploy: {unknown:?}");
+
+    // Schedules and alarms: every one is in the guides (operations.md for alarms).
+    let stack_prefix = "${AWS::StackName}-";
+    let mut schedules = BTreeSet::new();
+    for (id, f) in t.functions() {
+        for (_, e) in f.events() {
+            if e["Type"] == "ScheduleV2" {
+                let name = sub(&e["Properties"]["Name"]).unwrap_or_else(|| panic!("{id}: a named schedule"));
+                schedules.insert(name.strip_prefix(stack_prefix).expect("schedules are named after the stack").to_string());
+            }
+        }
+    }
+    assert!(!schedules.is_empty());
+    let documented = names_after(&both, "<stack>-");
+    let missing: Vec<_> = schedules.difference(&documented).collect();
+    assert!(missing.is_empty(), "schedules the guides do not name (as <stack>-NAME): {missing:?}");
+    let alarms: BTreeSet<String> = t
+        .of_type("AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(id, a)| {
+            sub(&a["Properties"]["AlarmName"])
+                .and_then(|n| n.strip_prefix(stack_prefix).map(str::to_string))
+                .unwrap_or_else(|| panic!("{id}: AlarmName is ${{AWS::StackName}}-NAME"))
+        })
+        .collect();
+    let in_operations = names_after(&operations, "<stack>-");
+    let missing: Vec<_> = alarms.difference(&in_operations).collect();
+    assert!(missing.is_empty(), "alarms docs/operations.md does not name (as <stack>-NAME): {missing:?}");
+    // And every <stack>-NAME the guides mention is a name the template gives.
+    let given = names_after(&raw, stack_prefix);
+    let stale: Vec<_> = documented.difference(&given).collect();
+    assert!(stale.is_empty(), "the guides name <stack>-… resources the template does not have: {stale:?}");
+
+    // Log groups: operations.md names exactly the template's.
+    let log_prefix = "/qnet/${Stage}/${AWS::StackName}/";
+    let groups: BTreeSet<String> = t
+        .of_type("AWS::Logs::LogGroup")
+        .into_iter()
+        .map(|(id, g)| {
+            sub(&g["Properties"]["LogGroupName"])
+                .and_then(|n| n.strip_prefix(log_prefix).map(str::to_string))
+                .unwrap_or_else(|| panic!("{id}: LogGroupName is {log_prefix}NAME"))
+        })
+        .collect();
+    let mut named = names_after(&operations, "/qnet/<stage>/<stack>/");
+    named.extend(names_after(&operations, ".../"));
+    assert_eq!(named, groups, "docs/operations.md's log groups vs the template's");
+}
+
+#[test]
+fn samconfig_has_a_non_interactive_pipeline_profile_like_the_default() {
+    let text = std::fs::read_to_string(workspace_root().join("samconfig.toml")).expect("samconfig.toml");
+    let doc: toml::Table = toml::from_str(&text).expect("samconfig.toml is TOML");
+    let section = |env: &str, cmd: &str| -> toml::Table {
+        doc[env][cmd]["parameters"].as_table().unwrap_or_else(|| panic!("[{env}.{cmd}.parameters]")).clone()
+    };
+    assert_eq!(section("default", "deploy")["confirm_changeset"].as_bool(), Some(true), "the default asks before it changes");
+    let mut pipeline_deploy = section("pipeline", "deploy");
+    assert_eq!(pipeline_deploy.remove("confirm_changeset").and_then(|v| v.as_bool()), Some(false), "the pipeline does not ask");
+    pipeline_deploy.remove("no_progressbar");
+    let mut default_deploy = section("default", "deploy");
+    default_deploy.remove("confirm_changeset");
+    assert_eq!(pipeline_deploy, default_deploy, "otherwise the pipeline deploys as the default does");
+    for cmd in ["global", "build", "validate"] {
+        assert_eq!(section("pipeline", cmd), section("default", cmd), "[pipeline.{cmd}] as [default.{cmd}]");
+    }
 }

@@ -224,6 +224,31 @@ pub fn router(app: App, auth: Arc<Authenticator>) -> Router {
         }))
 }
 
+/// `router` for a deferred link-signing key (AWS: a Secrets Manager secret):
+/// the first request a process serves waits for the key's one fetch, so no
+/// handler ever meets an unloaded key; if the fetch fails that request is
+/// answered 503 and the next one tries again.
+pub fn with_link_key_loaded(router: Router, links: Arc<qnet_app::links::LinkSigner>) -> Router {
+    router.layer(middleware::from_fn(move |req: Request, next: Next| {
+        let links = links.clone();
+        async move {
+            match links.ensure_loaded().await {
+                Ok(()) => next.run(req).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "no link signing key");
+                    Problem::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "The service is unavailable",
+                        "try again shortly",
+                    )
+                    .into_response()
+                }
+            }
+        }
+    }))
+}
+
 async fn not_found() -> Problem {
     Problem::new(
         axum::http::StatusCode::NOT_FOUND,

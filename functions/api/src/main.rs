@@ -19,7 +19,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     )
     .with_web_base_url(&config.web_base_url)
     .with_api_base_url(&config.public_api_url)
-    .with_link_key(config.link_signing_key.as_bytes())
+    // Read from Secrets Manager on first need, not during init.
+    .with_link_signer(qnet_app::links::LinkSigner::deferred(qnet_aws::from_env::link_key_loader(
+        &sdk,
+        &config.link_signing_key_arn,
+    )))
     .with_mentoring(config.mentoring)
     .with_board_queue(Arc::new(qnet_aws::from_env::job_queue(&sdk, config.board_queue_url.clone())))
     .with_mailer(
@@ -39,5 +43,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         }
     };
     let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
-    lambda_http::run(qnet_api::router(app, auth)).await
+    let links = app.links.clone();
+    lambda_http::run(qnet_api::with_link_key_loaded(qnet_api::router(app, auth), links)).await
 }

@@ -18,7 +18,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Arc::new(qnet_app::NoBlobs),
         Arc::new(SystemClock),
     )
-    .with_link_key(config.link_signing_key.as_bytes())
+    // Read from Secrets Manager on first need, not during init.
+    .with_link_signer(qnet_app::links::LinkSigner::deferred(qnet_aws::from_env::link_key_loader(
+        &sdk,
+        &config.link_signing_key_arn,
+    )))
     .with_mentoring(config.mentoring)
     .with_mailer(
         Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
@@ -26,6 +30,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let (app, url) = (&app, config.public_api_url.trim_end_matches('/'));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        // The link key (Secrets Manager) is fetched by the first invocation, then kept.
+        app.links.ensure_loaded().await?;
         qnet_mentoring::handle(app, url, event.payload).await.map_err(lambda_runtime::Error::from)
     }))
     .await

@@ -21,7 +21,7 @@ pub mod vars {
     pub const DIGEST_QUEUE_URL: &str = "QNET_DIGEST_QUEUE_URL";
     pub const BOARD_QUEUE_URL: &str = "QNET_BOARD_QUEUE_URL";
     pub const SES_MAX_PER_SECOND: &str = "QNET_SES_MAX_PER_SECOND";
-    pub const LINK_SIGNING_KEY: &str = "QNET_LINK_SIGNING_KEY";
+    pub const LINK_SIGNING_KEY_ARN: &str = "QNET_LINK_SIGNING_KEY_ARN";
     pub const MATCHING_WEIGHTS: &str = "QNET_MATCHING_WEIGHTS";
     pub const MENTORING_OFFER_DAYS: &str = "QNET_MENTORING_OFFER_DAYS";
 }
@@ -36,7 +36,7 @@ pub const API_VARIABLES: &[&str] = &[
     vars::PUBLIC_API_URL,
     vars::MAIL_FROM,
     vars::SES_CONFIGURATION_SET,
-    vars::LINK_SIGNING_KEY,
+    vars::LINK_SIGNING_KEY_ARN,
     vars::MATCHING_WEIGHTS,
     vars::MENTORING_OFFER_DAYS,
     vars::BOARD_QUEUE_URL,
@@ -75,7 +75,7 @@ pub const MENTORING_VARIABLES: &[&str] = &[
     vars::MAIL_FROM,
     vars::PUBLIC_API_URL,
     vars::SES_CONFIGURATION_SET,
-    vars::LINK_SIGNING_KEY,
+    vars::LINK_SIGNING_KEY_ARN,
     vars::MATCHING_WEIGHTS,
     vars::MENTORING_OFFER_DAYS,
     vars::LOG_LEVEL,
@@ -175,8 +175,9 @@ pub struct ApiConfig {
     /// The address emails the API sends come from.
     pub mail_from: String,
     pub configuration_set: Option<String>,
-    /// Signs one-off links in emails (32 bytes or more).
-    pub link_signing_key: String,
+    /// The Secrets Manager secret whose value (32 bytes or more) signs one-off
+    /// links in emails: read on first need, never through the environment.
+    pub link_signing_key_arn: String,
     /// Mentor matching weights and offer days (defaults when absent).
     pub mentoring: crate::mentoring::MentoringSettings,
     /// The board queue: follower emails for posts and replies.
@@ -195,13 +196,13 @@ impl ApiConfig {
             public_api_url: r.url(vars::PUBLIC_API_URL),
             mail_from: r.required(vars::MAIL_FROM),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
-            link_signing_key: r.required(vars::LINK_SIGNING_KEY),
+            link_signing_key_arn: r.required(vars::LINK_SIGNING_KEY_ARN),
             mentoring: r.mentoring(),
             board_queue_url: r.url(vars::BOARD_QUEUE_URL),
             log_level: r.log_level(),
         };
-        if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
-            r.problems.push(format!("{} must be at least 32 characters", vars::LINK_SIGNING_KEY));
+        if !c.link_signing_key_arn.is_empty() && !c.link_signing_key_arn.starts_with("arn:") {
+            r.problems.push(format!("{} must be a secret's ARN", vars::LINK_SIGNING_KEY_ARN));
         }
         if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
             r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
@@ -360,8 +361,8 @@ pub struct MentoringConfig {
     /// The HTTP API, which serves the offer pages the emails link to.
     pub public_api_url: String,
     pub configuration_set: Option<String>,
-    /// The API's link key: offer links signed here are checked there.
-    pub link_signing_key: String,
+    /// The secret holding the API's link key: offer links signed here are checked there.
+    pub link_signing_key_arn: String,
     pub mentoring: crate::mentoring::MentoringSettings,
     pub log_level: String,
 }
@@ -373,12 +374,12 @@ impl MentoringConfig {
             mail_from: r.required(vars::MAIL_FROM),
             public_api_url: r.url(vars::PUBLIC_API_URL),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
-            link_signing_key: r.required(vars::LINK_SIGNING_KEY),
+            link_signing_key_arn: r.required(vars::LINK_SIGNING_KEY_ARN),
             mentoring: r.mentoring(),
             log_level: r.log_level(),
         };
-        if !c.link_signing_key.is_empty() && c.link_signing_key.len() < 32 {
-            r.problems.push(format!("{} must be at least 32 characters", vars::LINK_SIGNING_KEY));
+        if !c.link_signing_key_arn.is_empty() && !c.link_signing_key_arn.starts_with("arn:") {
+            r.problems.push(format!("{} must be a secret's ARN", vars::LINK_SIGNING_KEY_ARN));
         }
         if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
             r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));

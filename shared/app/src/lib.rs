@@ -145,6 +145,12 @@ impl App {
         self
     }
 
+    /// One-off links are signed by `signer` (a deferred key: [`links::LinkSigner::deferred`]).
+    pub fn with_link_signer(mut self, signer: links::LinkSigner) -> App {
+        self.links = Arc::new(signer);
+        self
+    }
+
     /// Mentor matching uses these weights and offer days.
     pub fn with_mentoring(mut self, settings: mentoring::MentoringSettings) -> App {
         self.mentoring = Arc::new(settings);

@@ -2,21 +2,35 @@
 //! answer a mentoring offer): `base64url(payload).base64url(HMAC-SHA256)`. The
 //! payload names the purpose, the subject (a record id) and the expiry; nothing
 //! is stored, a changed byte fails the MAC, and a link for one purpose is never
-//! accepted for another. The key comes from configuration (`QNET_LINK_SIGNING_KEY`
-//! in AWS, a file in the data directory locally).
+//! accepted for another. The key is a file in the data directory locally; in AWS it
+//! is a Secrets Manager secret (`QNET_LINK_SIGNING_KEY_ARN`) read when first needed
+//! and kept for the life of the process ([`LinkSigner::deferred`]), so it is never
+//! in a function's environment and never fetched during init.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Fetches the key (the secret's value) once, on first need.
+pub type KeyLoader = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send>> + Send + Sync>;
+
 #[derive(Clone)]
 pub struct LinkSigner {
-    key: Vec<u8>,
+    key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    loader: Option<KeyLoader>,
 }
+
+/// The deferred key could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the link signing key could not be loaded: {0}")]
+pub struct LinkKeyError(pub String);
 
 impl std::fmt::Debug for LinkSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,7 +57,33 @@ impl LinkSigner {
     /// A signer with this key (at least 32 bytes).
     pub fn new(key: &[u8]) -> LinkSigner {
         assert!(key.len() >= 32, "a link signing key has at least 32 bytes");
-        LinkSigner { key: key.to_vec() }
+        LinkSigner { key: Arc::new(tokio::sync::OnceCell::new_with(Some(key.to_vec()))), loader: None }
+    }
+
+    /// A signer whose key `load` fetches on the first [`LinkSigner::ensure_loaded`]
+    /// (then kept; a failed load is tried again next time). Links are signed and
+    /// checked only after it succeeded.
+    pub fn deferred(load: KeyLoader) -> LinkSigner {
+        LinkSigner { key: Arc::new(tokio::sync::OnceCell::new()), loader: Some(load) }
+    }
+
+    /// Loads a deferred key if it is not loaded yet (a fixed key: nothing to do).
+    pub async fn ensure_loaded(&self) -> Result<(), LinkKeyError> {
+        let Some(load) = &self.loader else { return Ok(()) };
+        self.key
+            .get_or_try_init(|| async {
+                let key = load().await.map_err(LinkKeyError)?;
+                if key.len() < 32 {
+                    return Err(LinkKeyError("a link signing key has at least 32 bytes".into()));
+                }
+                Ok(key)
+            })
+            .await
+            .map(|_| ())
+    }
+
+    fn key(&self) -> &[u8] {
+        self.key.get().expect("the link signing key is loaded (LinkSigner::ensure_loaded) before links are used")
     }
 
     /// A signer with a random key: links verify only in this process (tests, and
@@ -56,7 +96,7 @@ impl LinkSigner {
     }
 
     fn mac(&self, payload: &str) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = HmacSha256::new_from_slice(self.key()).expect("HMAC takes any key length");
         mac.update(payload.as_bytes());
         mac
     }
@@ -106,5 +146,26 @@ mod tests {
         for bad in ["", ".", "abc", "a.b", &format!("{t}x")] {
             assert!(s.verify("confirm-email", bad, 1).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_deferred_key_is_loaded_once_on_first_need() {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = calls.clone();
+        let s = LinkSigner::deferred(Arc::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async { Ok(vec![7u8; 32]) })
+        }));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing fetched before first need");
+        s.ensure_loaded().await.unwrap();
+        s.clone().ensure_loaded().await.unwrap();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "fetched once, shared by clones");
+        let t = s.sign("confirm-email", "member-1", 1_000);
+        assert_eq!(LinkSigner::new(&[7u8; 32]).verify("confirm-email", &t, 1), Ok("member-1".into()));
+
+        let short = LinkSigner::deferred(Arc::new(|| Box::pin(async { Ok(b"short".to_vec()) })));
+        assert!(short.ensure_loaded().await.is_err(), "a short key is refused");
+        let failing = LinkSigner::deferred(Arc::new(|| Box::pin(async { Err("AccessDenied".to_string()) })));
+        assert_eq!(failing.ensure_loaded().await, Err(LinkKeyError("AccessDenied".into())));
     }
 }

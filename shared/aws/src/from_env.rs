@@ -167,3 +167,19 @@ pub async fn ensure_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<St
         .map_err(|e| EnsureError(format!("CreateQueue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))))?;
     out.queue_url.ok_or_else(|| EnsureError(format!("CreateQueue {name} answered no queue URL")))
 }
+
+/// Fetches a key on first need (the shape of `qnet_app::links::KeyLoader`).
+pub type KeyLoader = std::sync::Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + Send>> + Send + Sync,
+>;
+
+/// The link-signing key: the Secrets Manager secret `arn` (the template's
+/// `QNET_LINK_SIGNING_KEY_ARN`), as a loader for `qnet_app::links::LinkSigner::deferred`:
+/// fetched on first need, then kept.
+pub fn link_key_loader(config: &SdkConfig, arn: impl Into<String>) -> KeyLoader {
+    let secret = std::sync::Arc::new(crate::SecretValue::new(aws_sdk_secretsmanager::Client::new(config), arn));
+    std::sync::Arc::new(move || {
+        let secret = secret.clone();
+        Box::pin(async move { secret.get().await.map(|v| v.as_bytes().to_vec()) })
+    })
+}

@@ -7,17 +7,20 @@
 mod dynamo;
 pub mod from_env;
 mod s3;
+mod secrets;
 mod ses;
 mod sqs;
 
 pub use dynamo::{DynamoRecordStore, GSI1, GSI2};
 pub use s3::S3BlobStore;
+pub use secrets::SecretValue;
 pub use ses::SesMailSender;
 pub use sqs::SqsJobQueue;
 
 pub use aws_config;
 pub use aws_sdk_dynamodb;
 pub use aws_sdk_s3;
+pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sesv2;
 pub use aws_sdk_sqs;
 
@@ -53,6 +56,9 @@ pub const MAIL_SENDER_IAM_ACTIONS: &[&str] = &["ses:SendEmail"];
 /// IAM action of its own: it is authorised as `sqs:SendMessage`.
 pub const JOB_QUEUE_IAM_ACTIONS: &[&str] = &["sqs:SendMessage"];
 
+/// IAM actions [`SecretValue`] calls (on the one secret: the link-signing key).
+pub const SECRET_VALUE_IAM_ACTIONS: &[&str] = &["secretsmanager:GetSecretValue"];
+
 #[cfg(test)]
 mod iam_tests {
     use std::collections::BTreeSet;
@@ -77,6 +83,7 @@ mod iam_tests {
         ("send_email", &["ses:SendEmail"]),
         ("send_message", &["sqs:SendMessage"]),
         ("send_message_batch", &["sqs:SendMessage"]),
+        ("get_secret_value", &["secretsmanager:GetSecretValue"]),
     ];
 
     /// Every `client.<operation>(` in `source`, whitespace (line breaks) allowed
@@ -135,6 +142,11 @@ mod iam_tests {
     #[test]
     fn job_queue_actions_match_its_calls() {
         check(include_str!("sqs.rs"), super::JOB_QUEUE_IAM_ACTIONS, 1);
+    }
+
+    #[test]
+    fn secret_value_actions_match_its_calls() {
+        check(include_str!("secrets.rs"), super::SECRET_VALUE_IAM_ACTIONS, 1);
     }
 
     #[test]
