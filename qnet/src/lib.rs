@@ -1,6 +1,7 @@
 //! The local runner as a library: the binary `qnet` and the end-to-end tests build
 //! the same server from it.
 
+pub mod admin;
 pub mod backend;
 pub mod community;
 pub mod dev;

@@ -131,6 +131,14 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// Operator commands, on the embedded store or (QNET_BACKEND=aws) the deployed
+    /// table and user pool: organisations, granted roles, the first admin.
+    Admin {
+        #[arg(long, default_value = "./qnet-data", global = true)]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: qnet::admin::AdminCommand,
+    },
     /// Print a bearer token that `qnet serve` accepts (stands in for Cognito).
     Token {
         #[arg(long)]
@@ -179,6 +187,21 @@ fn main() -> ExitCode {
                 if report.failed > 0 {
                     anyhow::bail!("{} reminder(s) failed (listed in failures); running again retries them", report.failed);
                 }
+                Ok(())
+            }
+            Command::Admin { data_dir, command } => {
+                let backend = backend::Backend::open(&data_dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
+                let invited = match &command {
+                    qnet::admin::AdminCommand::InviteAdmin { email } => Some(email.clone()),
+                    _ => None,
+                };
+                let mut out = qnet::admin::run(&backend.app, command).await?;
+                if let Some(email) = invited
+                    && backend.kind == "aws"
+                {
+                    out["cognito"] = qnet::admin::invite_in_user_pool(&email).await?;
+                }
+                println!("{}", serde_json::to_string_pretty(&out)?);
                 Ok(())
             }
             Command::Token { email, roles, name, organisation, data_dir, hours } => {

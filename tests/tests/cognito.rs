@@ -170,3 +170,36 @@ async fn a_token_signed_with_a_new_key_is_accepted_after_a_refresh() {
     assert_eq!(status(&router, "/me", &new_key).await, 200);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
+
+/// `QNET_JWKS_URL`: an issuer whose own key set cannot be fetched (moto's, offline)
+/// is verified against the configured URL, and the issuer claim is still checked.
+#[tokio::test]
+async fn the_key_set_comes_from_the_configured_jwks_url_when_given() {
+    let jwks =
+        axum::Router::new().route("/keys", get(|| async { ([("content-type", "application/json")], fixture("jwks.json")) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_url = format!("http://{}/keys", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, jwks).await.unwrap() });
+    // Nothing listens at the issuer: fetching from it would fail.
+    let issuer = "http://127.0.0.1:9/eu-west-2_Unreachable".to_string();
+
+    let t = spawn_app().await;
+    let config = qnet_app::config::ApiConfig::read(qnet_app::config::Reader::from_map(&std::collections::BTreeMap::from([
+        ("QNET_TABLE_NAME".to_string(), "t".to_string()),
+        ("QNET_BUCKET_NAME".to_string(), "b".to_string()),
+        ("QNET_JWT_ISSUER".to_string(), "https://cognito-idp.eu-west-2.amazonaws.com/pool".to_string()),
+        ("QNET_JWT_AUDIENCE".to_string(), AUDIENCE.to_string()),
+        ("QNET_WEB_BASE_URL".to_string(), "https://qnet.example.nhs.uk".to_string()),
+        ("QNET_PUBLIC_API_URL".to_string(), "https://api.qnet.example.nhs.uk".to_string()),
+        ("QNET_MAIL_FROM".to_string(), "digest@example.nhs.uk".to_string()),
+        ("QNET_LINK_SIGNING_KEY_ARN".to_string(), "arn:aws:secretsmanager:eu-west-2:1:secret:k".to_string()),
+        ("QNET_JWKS_URL".to_string(), jwks_url.clone()),
+    ])))
+    .expect("a configuration with QNET_JWKS_URL");
+    assert_eq!(config.jwks_url.as_deref(), Some(jwks_url.as_str()));
+
+    let verifier = CognitoVerifier::new(issuer.clone(), AUDIENCE.into()).with_jwks_url(config.jwks_url);
+    let router = qnet_api::router(t.app.clone(), Arc::new(Authenticator::Cognito(verifier)));
+    assert_eq!(status(&router, "/me", &id_token(&issuer, json!({}))).await, 200, "verified with the configured key set");
+    assert_eq!(status(&router, "/me", &id_token("https://elsewhere.example", json!({}))).await, 401, "the issuer still counts");
+}

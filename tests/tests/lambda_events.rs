@@ -97,6 +97,22 @@ async fn pre_signup_admits_known_domains_only() {
     assert_eq!(admitted.request.user_attributes["email"], "jo.bloggs@leedsth.nhs.uk");
 }
 
+/// An operator's `AdminCreateUser` (`qnet admin invite-admin`) is admitted on an
+/// empty system, where no organisation lists the address's domain; a sign-up by
+/// the person themselves with the same address is still refused.
+#[tokio::test]
+async fn pre_signup_admits_accounts_an_operator_creates_on_an_empty_system() {
+    let t = spawn_app().await;
+    let event: CognitoEventUserPoolsPreSignup =
+        serde_json::from_str(&fixture("cognito-pre-signup-admin-create-user.json")).unwrap();
+    let admitted = qnet_pre_signup::handle(&t.app, event.clone()).await.expect("an operator's account is admitted");
+    assert_eq!(admitted, event, "answered unchanged, as Cognito expects");
+    let mut self_sign_up = event;
+    self_sign_up.cognito_event_user_pools_header.trigger_source =
+        Some(aws_lambda_events::event::cognito::CognitoEventUserPoolsPreSignupTriggerSource::SignUp);
+    assert!(qnet_pre_signup::handle(&t.app, self_sign_up).await.is_err(), "self sign-up still needs a known domain");
+}
+
 #[tokio::test]
 async fn attachment_check_marks_uploads_from_the_s3_event() {
     use sha2::{Digest, Sha256};

@@ -34,6 +34,9 @@ pub struct CognitoVerifier {
     issuer: String,
     audience: String,
     jwks: Mutex<KeySet>,
+    /// Where the key set is fetched: the issuer's `/.well-known/jwks.json` unless
+    /// configured (`QNET_JWKS_URL`).
+    jwks_url: String,
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
 }
@@ -70,7 +73,17 @@ impl CognitoVerifier {
             .timeout(std::time::Duration::from_secs(5))
             .build()
             .expect("an HTTP client with default TLS builds");
-        CognitoVerifier { issuer, audience, jwks: Mutex::new(KeySet::default()), http, clock: Arc::new(SystemClock) }
+        let jwks_url = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
+        CognitoVerifier { issuer, audience, jwks: Mutex::new(KeySet::default()), jwks_url, http, clock: Arc::new(SystemClock) }
+    }
+
+    /// Fetches the key set from `url` instead of the issuer's (`QNET_JWKS_URL`:
+    /// an issuer whose own URL cannot be reached, such as moto's).
+    pub fn with_jwks_url(mut self, url: Option<String>) -> CognitoVerifier {
+        if let Some(url) = url {
+            self.jwks_url = url;
+        }
+        self
     }
 
     /// Measures the refresh interval with this clock (the app's, or a test's).
@@ -125,7 +138,7 @@ impl CognitoVerifier {
     }
 
     async fn fetch(&self) -> Result<JwkSet, String> {
-        let url = format!("{}/.well-known/jwks.json", self.issuer.trim_end_matches('/'));
+        let url = &self.jwks_url;
         let r = self.http.get(url).send().await.and_then(|r| r.error_for_status()).map_err(|e| e.to_string())?;
         r.json::<JwkSet>().await.map_err(|e| e.to_string())
     }

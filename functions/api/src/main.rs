@@ -42,7 +42,9 @@ async fn main() -> Result<(), lambda_http::Error> {
             app
         }
     };
-    let auth = Arc::new(Authenticator::Cognito(CognitoVerifier::new(config.jwt_issuer, config.jwt_audience)));
+    let auth = Arc::new(Authenticator::Cognito(
+        CognitoVerifier::new(config.jwt_issuer, config.jwt_audience).with_jwks_url(config.jwks_url),
+    ));
     let links = app.links.clone();
     lambda_http::run(qnet_api::with_link_key_loaded(qnet_api::router(app, auth), links)).await
 }

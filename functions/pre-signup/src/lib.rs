@@ -1,7 +1,10 @@
 //! The Cognito pre-sign-up trigger: only staff of a known organisation may join,
-//! recognised by their email domain.
+//! recognised by their email domain. Accounts an operator creates through the
+//! user pool's admin API (`AdminCreateUser`, as `qnet admin invite-admin` does for
+//! the first admin of an empty system) are admitted whatever their domain: only
+//! an IAM principal allowed `cognito-idp:AdminCreateUser` can make one.
 
-use aws_lambda_events::event::cognito::CognitoEventUserPoolsPreSignup;
+use aws_lambda_events::event::cognito::{CognitoEventUserPoolsPreSignup, CognitoEventUserPoolsPreSignupTriggerSource};
 use qnet_app::App;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,11 @@ pub enum SignUpRefused {
 /// Admits the sign-up (returning the event unchanged, as Cognito expects) when the
 /// email's domain belongs to a known organisation; refuses it otherwise.
 pub async fn handle(app: &App, event: CognitoEventUserPoolsPreSignup) -> Result<CognitoEventUserPoolsPreSignup, SignUpRefused> {
+    if event.cognito_event_user_pools_header.trigger_source == Some(CognitoEventUserPoolsPreSignupTriggerSource::AdminCreateUser)
+    {
+        tracing::info!(outcome = "admitted", reason = "created by an operator", "pre-sign-up");
+        return Ok(event);
+    }
     let email = event.request.user_attributes.get("email").map(String::as_str).unwrap_or("");
     match app.organisations_for_email(email).await {
         Ok(orgs) if !orgs.is_empty() => {

@@ -24,6 +24,9 @@ pub mod vars {
     pub const LINK_SIGNING_KEY_ARN: &str = "QNET_LINK_SIGNING_KEY_ARN";
     pub const MATCHING_WEIGHTS: &str = "QNET_MATCHING_WEIGHTS";
     pub const MENTORING_OFFER_DAYS: &str = "QNET_MENTORING_OFFER_DAYS";
+    /// Optional, and not set by the template: where the API fetches the user
+    /// pool's key set when not at the issuer (moto in tests).
+    pub const JWKS_URL: &str = "QNET_JWKS_URL";
 }
 
 /// Variables read by each deployed function, by the SAM logical id's function name.
@@ -167,6 +170,8 @@ pub struct ApiConfig {
     pub bucket_name: String,
     pub jwt_issuer: String,
     pub jwt_audience: String,
+    /// The user pool's key set (`QNET_JWKS_URL`); `None`: the issuer's.
+    pub jwks_url: Option<String>,
     /// The web front end, which emails and previews link to.
     pub web_base_url: String,
     /// The API's public origin: links to its own pages (offers, visit requests,
@@ -192,6 +197,7 @@ impl ApiConfig {
             bucket_name: r.required(vars::BUCKET_NAME),
             jwt_issuer: r.url(vars::JWT_ISSUER),
             jwt_audience: r.required(vars::JWT_AUDIENCE),
+            jwks_url: r.optional(vars::JWKS_URL).map(|_| r.url(vars::JWKS_URL)),
             web_base_url: r.url(vars::WEB_BASE_URL),
             public_api_url: r.url(vars::PUBLIC_API_URL),
             mail_from: r.required(vars::MAIL_FROM),
