@@ -193,6 +193,7 @@ async fn the_key_set_comes_from_the_configured_jwks_url_when_given() {
         ("QNET_PUBLIC_API_URL".to_string(), "https://api.qnet.example.nhs.uk".to_string()),
         ("QNET_MAIL_FROM".to_string(), "digest@example.nhs.uk".to_string()),
         ("QNET_LINK_SIGNING_KEY_ARN".to_string(), "arn:aws:secretsmanager:eu-west-2:1:secret:k".to_string()),
+        ("QNET_BOARD_QUEUE_URL".to_string(), "https://sqs.eu-west-2.amazonaws.com/1/board".to_string()),
         ("QNET_JWKS_URL".to_string(), jwks_url.clone()),
     ])))
     .expect("a configuration with QNET_JWKS_URL");
