@@ -44,7 +44,7 @@ pub struct MemberView {
     /// In the member directory (`GET /members`).
     pub listed: bool,
     /// Set when no email can go to this address (a hard bounce or a complaint).
-    pub email_suppressed: Option<crate::suppression::SuppressionView>,
+    pub email_suppressed: Option<crate::members::suppression::SuppressionView>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::events::{Booking, BookingStatus, Event, EventStatus};
-use crate::suppression::Delivery;
+use crate::members::suppression::Delivery;
 use crate::{App, AppError, AppResult, decode, keys};
 
 /// Claims are kept this long after the event ends, then expire (TTL).

@@ -2,6 +2,8 @@
 //! URL that pins size, type and hash, then checked by content before anyone can
 //! download them.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -13,9 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::require_editor;
-use crate::upload_text::{self, PDF_TIME_LIMIT, UploadText};
 use crate::views::AttachmentCreated;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use text::{PDF_TIME_LIMIT, UploadText};
 
 pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
@@ -248,7 +250,7 @@ impl App {
 /// The text of an upload by what its bytes are, read off the async runtime
 /// and within [`PDF_TIME_LIMIT`]; a file not read in time is unreadable (held).
 async fn read_upload(declared: String, bytes: Vec<u8>) -> UploadText {
-    let read = tokio::task::spawn_blocking(move || upload_text::extract(&declared, &bytes));
+    let read = tokio::task::spawn_blocking(move || text::extract(&declared, &bytes));
     match tokio::time::timeout(PDF_TIME_LIMIT, read).await {
         Ok(Ok(text)) => text,
         Ok(Err(_panicked)) => UploadText::Unreadable("the file could not be read".into()),

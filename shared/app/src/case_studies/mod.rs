@@ -398,6 +398,21 @@ impl App {
     }
 }
 
+/// Erasure's part here: the member's name and email come off what they
+/// submitted (the case studies stay, anonymous; earlier versions are purged).
+pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
+    loop {
+        let page = app.records.query(Query::new(Index::Gsi2, keys::members_case_studies(member_id)).limit(25)).await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        for item in page.items {
+            let id = item.data.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            app.detach_submitter(&id).await?;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

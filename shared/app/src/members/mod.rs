@@ -1,12 +1,17 @@
 //! Members: created on first sign-in, with the organisation inferred from the
 //! email domain; erasable on request.
 
+pub mod directory;
+pub mod organisations;
+pub mod roles;
+pub mod suppression;
+
 use qnet_domain::digest::Cadence;
 use qnet_domain::member::{Member, MemberPatch};
-use qnet_ports::{Condition, Index, Item, Query, Write};
+use qnet_ports::{Condition, Item, Write};
 
 use crate::views::MemberView;
-use crate::{App, AppError, AppResult, Claims, directory, encode, keys};
+use crate::{App, AppError, AppResult, Claims, encode, keys};
 
 /// The stored form of a member (also used by benchmarks to seed many at once).
 pub fn member_item(m: &Member) -> Item {
@@ -85,10 +90,10 @@ impl App {
         let names = self.organisation_names().await?;
         let suppressed = self.suppression(&m.email).await?;
         let mut v = MemberView::new(m, &names);
-        v.email_suppressed = suppressed.map(|s| crate::suppression::SuppressionView {
+        v.email_suppressed = suppressed.map(|s| crate::members::suppression::SuppressionView {
             reason: match s.reason {
-                crate::suppression::SuppressionReason::HardBounce => "hard_bounce".into(),
-                crate::suppression::SuppressionReason::Complaint => "complaint".into(),
+                crate::members::suppression::SuppressionReason::HardBounce => "hard_bounce".into(),
+                crate::members::suppression::SuppressionReason::Complaint => "complaint".into(),
             },
             since: s.since,
         });
@@ -190,7 +195,7 @@ impl App {
         member_id: &str,
         body: &serde_json::Value,
     ) -> AppResult<Member> {
-        crate::organisations::require_admin(claims)?;
+        crate::members::organisations::require_admin(claims)?;
         let mut i = qnet_domain::text::Input::new(body, &["organisation_id"]);
         let organisation_id = i.text("organisation_id", qnet_domain::text::Presence::Required, 1, 64);
         let organisation_id = i.errors.into_result(organisation_id)?.unwrap_or_default();
@@ -208,47 +213,29 @@ impl App {
         let (pk, sk) = keys::member_email(&email.to_ascii_lowercase());
         Ok(self.records.get(&pk, &sk).await?.and_then(|i| i.data.get("member_id")?.as_str().map(String::from)))
     }
+}
 
-    /// Erases the profile and detaches the member's name and email from what they
-    /// contributed (the contributions stay, anonymous). Earlier versions of those
-    /// case studies, which still carry the name, are purged.
-    pub async fn erase_member(&self, claims: &Claims) -> AppResult<()> {
-        loop {
-            let page = self.records.query(Query::new(Index::Gsi2, keys::members_case_studies(&claims.sub)).limit(25)).await?;
-            if page.items.is_empty() {
-                break;
+/// Erasure's part here: the profile, its email claim, its directory entries
+/// and its organisation's count go (see `crate::erasure`).
+pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
+    let (pk, sk) = keys::member(&claims.sub);
+    let (epk, esk) = keys::member_email(&claims.email);
+    for attempt in 0..directory::ATTEMPTS {
+        let mut writes = vec![Write::Delete { pk: epk.clone(), sk: esk.clone(), condition: Condition::None }];
+        match app.get_record::<Member>((pk.clone(), sk.clone())).await? {
+            Some((m, item)) => {
+                // The directory entries and the organisation's count go with the profile.
+                writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::VersionIs(item.version) });
+                writes.extend(directory::entry_writes(Some(directory::Listing { member: &m, mentor: false }), None));
+                writes.extend(directory::count_writes(app, m.organisation_id.as_deref(), None).await?);
             }
-            for item in page.items {
-                let id = item.data.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                self.detach_submitter(&id).await?;
-            }
+            None => writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::None }),
         }
-        self.revoke_member_tokens(&claims.sub).await?;
-        crate::calendar_feeds::erase(self, &claims.sub).await?;
-        crate::boards::erase(self, &claims.sub).await?;
-        crate::digest::purge_claims(self, &claims.sub).await?;
-        crate::mentoring::erase(self, claims).await?;
-        crate::resources::erase(self, &claims.sub).await?;
-        crate::events::erase(self, claims).await?;
-        let (pk, sk) = keys::member(&claims.sub);
-        let (epk, esk) = keys::member_email(&claims.email);
-        for attempt in 0..directory::ATTEMPTS {
-            let mut writes = vec![Write::Delete { pk: epk.clone(), sk: esk.clone(), condition: Condition::None }];
-            match self.get_record::<Member>((pk.clone(), sk.clone())).await? {
-                Some((m, item)) => {
-                    // The directory entries and the organisation's count go with the profile.
-                    writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::VersionIs(item.version) });
-                    writes.extend(directory::entry_writes(Some(directory::Listing { member: &m, mentor: false }), None));
-                    writes.extend(directory::count_writes(self, m.organisation_id.as_deref(), None).await?);
-                }
-                None => writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::None }),
-            }
-            match self.records.transact(writes).await {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is_conflict() => directory::back_off(attempt).await,
-                Err(e) => return Err(e.into()),
-            }
+        match app.records.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_conflict() => directory::back_off(attempt).await,
+            Err(e) => return Err(e.into()),
         }
-        Err(AppError::Conflict("your profile is changing at this moment; try again".into()))
     }
+    Err(AppError::Conflict("your profile is changing at this moment; try again".into()))
 }

@@ -14,7 +14,7 @@ use qnet_ports::{Condition, Cursor, Index, Item, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::organisations::require_admin;
+use crate::members::organisations::require_admin;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 /// How long one process trusts what it read of an address's grants. Grants and

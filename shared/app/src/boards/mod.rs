@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::ingest::{DroppedView, Inbound, IngestOptions, IngestReport};
+use crate::members::suppression::{Delivery, DeliveryError};
 use crate::projects::Project;
-use crate::suppression::{Delivery, DeliveryError};
 use crate::tokens::TokenPurpose;
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 

@@ -12,6 +12,10 @@
 //! sent, so a retried request never sends one twice; confirmation and update
 //! emails carry an iCalendar invitation (`calendar.rs`).
 
+pub mod calendar;
+pub mod calendar_feeds;
+pub mod reminders;
+
 use std::time::Duration;
 
 use qnet_domain::event::{EventFields, EventKind, EventPatch, london_local, parse_time};
@@ -21,10 +25,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::calendar::{self, IcsMethod};
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::projects::OrganisationRef;
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
+use calendar::IcsMethod;
 
 /// The purpose signed into a host's visit-request links.
 const VISIT_PURPOSE: &str = "visit-request";

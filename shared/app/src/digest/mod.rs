@@ -32,7 +32,7 @@ use qnet_ports::{Condition, Cursor, Index, Item, JobQueue, MailError, MailSender
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::suppression::{Delivery, DeliveryError};
+use crate::members::suppression::{Delivery, DeliveryError};
 use crate::tokens::TokenPurpose;
 use crate::views::CaseStudySummary;
 use crate::{App, AppError, AppResult, decode, encode, keys, mail};

@@ -96,7 +96,7 @@ impl App {
     }
 
     /// `GET /organisations`: a page by name, each with its member count, read
-    /// fresh (one Query for all counters; see [`crate::directory`]).
+    /// fresh (one Query for all counters; see [`crate::members::directory`]).
     pub async fn list_organisations(&self, page: &PageRequest) -> AppResult<OrganisationList> {
         let (found, next_cursor) = self.list_page(Query::new(Index::Gsi1, keys::ORG_LIST), page).await?;
         let counts = self.organisation_member_counts().await?;

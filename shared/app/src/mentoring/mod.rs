@@ -12,6 +12,8 @@
 //! `functions/mentoring`) expires lapsed offers and assigns every open request at
 //! once.
 
+pub mod coffee;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use qnet_domain::member::Member;
@@ -486,7 +488,7 @@ impl App {
                 version,
             };
             // The mentor badge in the member directory changes with the profile.
-            let badge_before = existing.as_ref().is_some_and(|(_, item)| crate::directory::offers_mentoring(item));
+            let badge_before = existing.as_ref().is_some_and(|(_, item)| crate::members::directory::offers_mentoring(item));
             let mut writes = vec![Write::Put { item: mentor_item(&p), condition }];
             writes.extend(badge_writes(&member, badge_before, !p.offers.is_empty()));
             match self.records.transact(writes).await {
@@ -510,7 +512,7 @@ impl App {
         let (pk, sk) = keys::mentor(&claims.sub);
         let member = self.member(claims).await?;
         let mut writes = vec![Write::Delete { pk, sk, condition: Condition::VersionIs(item.version) }];
-        writes.extend(badge_writes(&member, crate::directory::offers_mentoring(&item), false));
+        writes.extend(badge_writes(&member, crate::members::directory::offers_mentoring(&item), false));
         match self.records.transact(writes).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_conflict() => Err(conflict("your mentor profile changed at this moment; try again")),
@@ -1488,7 +1490,7 @@ impl App {
 /// The directory entries of a listed member whose mentor badge changes, on
 /// condition that the profile they were built from is still current.
 fn badge_writes(member: &Member, before: bool, after: bool) -> Vec<Write> {
-    use crate::directory::{Listing, entry_writes};
+    use crate::members::directory::{Listing, entry_writes};
     let mut w = entry_writes(Some(Listing { member, mentor: before }), Some(Listing { member, mentor: after }));
     if !w.is_empty() {
         // The profile written back unchanged: the entries were built from it.

@@ -626,7 +626,7 @@ impl App {
         })
         .map_err(|e| AppError::Unavailable(format!("the acknowledgement could not be built: {e}")))?;
         let delivery = self.deliver(mailer, &mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
-        if let crate::suppression::Delivery::Suppressed(_) = delivery {
+        if let crate::members::suppression::Delivery::Suppressed(_) = delivery {
             // Nothing goes to a suppressed address; the acknowledgement is done.
             tracing::info!(case_study = %cs.id, "acknowledgement not sent: the address is suppressed");
         }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::calendar::{IcsMethod, vevent};
+use crate::events::calendar::{IcsMethod, vevent};
 use crate::events::{Booking, BookingStatus, Event, organiser_address};
 use crate::tokens::TokenPurpose;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
