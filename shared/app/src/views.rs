@@ -215,3 +215,10 @@ pub struct AttachmentCreated {
     /// RFC 3339 UTC.
     pub expires_at: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationRef {
+    pub id: String,
+    /// Null when the organisation is no longer in the directory.
+    pub name: Option<String>,
+}

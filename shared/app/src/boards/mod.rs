@@ -9,6 +9,7 @@
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::raw::Raw;
+pub use qnet_domain::board::{BoardMessage, PostSource};
 use qnet_domain::member::Member;
 use qnet_domain::project::{self, post_from_email};
 use qnet_mail::{Analysis, Outcome};
@@ -25,34 +26,6 @@ use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys}
 
 /// How long a (message, follower) claim and an emailed reply's delivery record are kept.
 const CLAIM_RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
-
-/// Where a board message came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PostSource {
-    Web,
-    Email,
-}
-
-/// A post or a reply on a project's board.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BoardMessage {
-    pub id: String,
-    pub project_id: String,
-    /// The post a reply answers; null for a post.
-    pub reply_to: Option<String>,
-    pub author_id: String,
-    pub author_name: String,
-    pub body: String,
-    pub source: PostSource,
-    pub created_at: String,
-}
-
-impl BoardMessage {
-    fn thread_id(&self) -> &str {
-        self.reply_to.as_deref().unwrap_or(&self.id)
-    }
-}
 
 /// A post with its replies, oldest reply first.
 #[derive(Debug, Clone, Serialize, ToSchema)]

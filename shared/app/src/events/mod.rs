@@ -18,15 +18,15 @@ pub mod reminders;
 
 use std::time::Duration;
 
-use qnet_domain::event::{EventFields, EventKind, EventPatch, london_local, parse_time};
+pub use qnet_domain::event::{Booking, BookingStatus, Event, EventStatus};
+use qnet_domain::event::{EventFields, EventKind, EventPatch, london_local};
 use qnet_domain::{FieldErrors, topics};
 use qnet_ports::{Condition, Cursor, Index, Item, OutgoingMail, Query, StoreError, Write};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
-use crate::projects::OrganisationRef;
+use crate::views::OrganisationRef;
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 use calendar::IcsMethod;
 
@@ -36,107 +36,6 @@ const VISIT_PURPOSE: &str = "visit-request";
 /// contention (DynamoDB cancels transactions that touch an item another
 /// transaction holds) or the event changed in between.
 const ATTEMPTS: u32 = 30;
-
-/// Whether the event still takes place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventStatus {
-    Scheduled,
-    Cancelled,
-}
-
-/// A booking's state: `confirmed` (a place), `waitlisted` (in line for one),
-/// `requested` (a go-and-see visit waiting for the host), `declined` (the host
-/// said no).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BookingStatus {
-    Confirmed,
-    Waitlisted,
-    Requested,
-    Declined,
-}
-
-/// An event as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Event {
-    pub id: String,
-    pub kind: EventKind,
-    pub title: String,
-    pub description: String,
-    /// UTC, `qnet_domain::timestamp` form.
-    pub starts_at: String,
-    pub ends_at: String,
-    pub location: Option<String>,
-    pub online_url: Option<String>,
-    pub capacity: u64,
-    pub host_organisation_id: String,
-    pub topics: Vec<String>,
-    pub booking_closes_at: String,
-    pub what_you_will_see: Option<String>,
-    pub host: Option<String>,
-    pub status: EventStatus,
-    /// The iCalendar SEQUENCE: bumped each time the time or place changes and
-    /// when the event is cancelled.
-    pub sequence: u32,
-    pub created_by: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
-}
-
-impl Event {
-    fn fields(&self) -> EventFields {
-        let t = |s: &str| parse_time(s).expect("stored times parse");
-        EventFields {
-            kind: self.kind,
-            title: self.title.clone(),
-            description: self.description.clone(),
-            starts_at: t(&self.starts_at),
-            ends_at: t(&self.ends_at),
-            location: self.location.clone(),
-            online_url: self.online_url.clone(),
-            capacity: self.capacity,
-            host_organisation_id: self.host_organisation_id.clone(),
-            topics: self.topics.clone(),
-            booking_closes_at: t(&self.booking_closes_at),
-            what_you_will_see: self.what_you_will_see.clone(),
-            host: self.host.clone(),
-        }
-    }
-
-    fn set_fields(&mut self, f: EventFields) {
-        self.title = f.title;
-        self.description = f.description;
-        self.starts_at = qnet_domain::timestamp(f.starts_at);
-        self.ends_at = qnet_domain::timestamp(f.ends_at);
-        self.location = f.location;
-        self.online_url = f.online_url;
-        self.capacity = f.capacity;
-        self.host_organisation_id = f.host_organisation_id;
-        self.topics = f.topics;
-        self.booking_closes_at = qnet_domain::timestamp(f.booking_closes_at);
-        self.what_you_will_see = f.what_you_will_see;
-        self.host = f.host;
-    }
-
-    pub fn starts(&self) -> OffsetDateTime {
-        parse_time(&self.starts_at).expect("stored times parse")
-    }
-
-    pub fn ends(&self) -> OffsetDateTime {
-        parse_time(&self.ends_at).expect("stored times parse")
-    }
-
-    fn closes(&self) -> OffsetDateTime {
-        parse_time(&self.booking_closes_at).expect("stored times parse")
-    }
-
-    /// Who may change it: its creator and moderators.
-    fn may_manage(&self, claims: &Claims) -> bool {
-        claims.is_moderator() || self.created_by == claims.sub
-    }
-}
 
 /// Places taken and left.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -216,22 +115,6 @@ pub struct EventListRequest {
     pub organisation: Option<String>,
     pub limit: u32,
     pub cursor: Option<String>,
-}
-
-/// A booking as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Booking {
-    pub id: String,
-    pub event_id: String,
-    pub member_id: String,
-    pub status: BookingStatus,
-    /// Set while waitlisted: the waitlist entry's time.
-    pub waitlisted_at: Option<String>,
-    /// The event's start, copied for the member's list (GSI2 sort key).
-    pub event_starts_at: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
 }
 
 /// A booking, as the member and the event's organisers see it.

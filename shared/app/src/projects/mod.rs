@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::views::OrganisationRef;
 use qnet_charts::{Analysis, AnalysisError, Chart, ChartMeta, Direction, Options, Point};
 use qnet_domain::project::{
-    self, Classification, Frequency, ImprovementDirection, MeasureInput, MeasureType, NewPdsa, NewPoint, NewProject, PointRef,
-    ProjectPatch, ProjectStatus, format_date, parse_date,
+    self, Classification, ImprovementDirection, MeasureInput, NewPdsa, NewPoint, NewProject, PointRef, ProjectPatch,
+    ProjectStatus, format_date, parse_date,
 };
+pub use qnet_domain::project::{Annotation, Measure, Pdsa, Project};
 use qnet_domain::{FieldErrors, topics};
 use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 use serde::{Deserialize, Serialize};
@@ -20,39 +22,6 @@ use utoipa::ToSchema;
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
-
-/// A project as stored (and, with names filled in, as answered).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Project {
-    pub id: String,
-    pub title: String,
-    pub aim: String,
-    pub problem: Option<String>,
-    pub organisation_ids: Vec<String>,
-    /// Member ids; the lead is always one of them.
-    pub team: Vec<String>,
-    /// Member ids invited to the team who have not accepted yet: not on the
-    /// team, not following.
-    #[serde(default)]
-    pub invited: Vec<String>,
-    pub lead_id: String,
-    pub topics: Vec<String>,
-    pub status: ProjectStatus,
-    pub started_on: Option<String>,
-    pub classification: Option<Classification>,
-    pub progress_score: Option<f64>,
-    pub created_by: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrganisationRef {
-    pub id: String,
-    /// Null when the organisation is no longer in the directory.
-    pub name: Option<String>,
-}
 
 /// A project, as `GET /projects/{id}` answers it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -117,54 +86,12 @@ pub struct ProjectListRequest {
     pub cursor: Option<String>,
 }
 
-/// A PDSA cycle.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Pdsa {
-    pub id: String,
-    pub project_id: String,
-    pub title: Option<String>,
-    pub plan: String,
-    pub prediction: Option<String>,
-    #[serde(rename = "do")]
-    pub do_: Option<String>,
-    pub study: Option<String>,
-    pub act: Option<String>,
-    pub started_on: Option<String>,
-    pub ended_on: Option<String>,
-    /// The measure data points the cycle relates to.
-    pub points: Vec<PointRef>,
-    pub created_by: String,
-    pub created_at: String,
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PdsaList {
     /// Oldest first.
     pub items: Vec<Pdsa>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// A measure of a project.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Measure {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub measure_type: MeasureType,
-    pub unit: Option<String>,
-    pub improvement_direction: ImprovementDirection,
-    pub target: Option<f64>,
-    pub frequency: Option<Frequency>,
-    /// How the measure is defined (numerator, denominator, source).
-    pub definition: Option<String>,
-    pub point_count: usize,
-    pub first_date: Option<String>,
-    pub last_date: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub version: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -182,18 +109,6 @@ pub struct PointsUploaded {
     /// Points that replaced the value on a date.
     pub replaced: usize,
     pub measure: Measure,
-}
-
-/// A note on a date of a measure's chart.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Annotation {
-    pub id: String,
-    pub measure_id: String,
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    pub text: String,
-    pub created_by: String,
-    pub created_at: String,
 }
 
 /// The points of one measure in one calendar year, in date order.

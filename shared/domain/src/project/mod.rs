@@ -2,6 +2,10 @@
 //! cycles, measures, data points, annotations and discussion posts. Parsing
 //! collects every field error at once; unknown fields are refused.
 
+mod record;
+
+pub use record::{Annotation, Measure, Pdsa, Project};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Date;
