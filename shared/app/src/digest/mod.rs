@@ -18,29 +18,36 @@
 //! resources, events, mentoring and coffee later) implements [`DigestSection`]
 //! and is added to [`Digest::sections`] in the order the email shows them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod notices;
+mod queue;
+pub mod sections;
+mod store;
+mod unsubscribe;
+mod views;
+
+use queue::Pacer;
+pub use queue::{DigestJob, JobOutcome, MemoryQueue, RetryLater};
+pub use sections::{CaseStudiesSection, EventsSection, PeriodCache, ResourcesSection};
+pub(crate) use store::purge_claims;
+use store::{ClaimState, DigestClaim, is_stale};
+pub use unsubscribe::Unsubscribed;
+pub use views::{Composed, DigestRunReport, JobFailure, PlanReport, Skipped};
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use mail_builder::MessageBuilder;
-use mail_builder::headers::raw::Raw;
 use qnet_domain::digest::{Cadence, Period, issues_due};
 use qnet_domain::member::{Member, normalise_email, redact_email};
-use qnet_domain::topics;
-use qnet_ports::{Condition, Cursor, Index, Item, JobQueue, MailError, MailSender, OutgoingMail, Query, Write};
+use qnet_ports::{Condition, Index, Item, JobQueue, MailError, MailSender, Query, Write};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::members::suppression::{Delivery, DeliveryError};
 use crate::tokens::TokenPurpose;
-use crate::views::CaseStudySummary;
-use crate::{App, AppError, AppResult, decode, encode, keys, mail};
+use crate::{App, AppError, AppResult, encode, keys};
 
 /// How long a claim is kept: long after its issue can be due again.
 const CLAIM_DAYS: i64 = 90;
-/// How long a section's items for one period are reused by a warm sender.
-const SECTION_CACHE: Duration = Duration::from_secs(60);
 /// Items shown per section; the rest are counted with a link to the full list,
 /// so a busy week still gives a short email (and the subject counts them all).
 pub const ITEMS_SHOWN_PER_SECTION: usize = 8;
@@ -111,324 +118,6 @@ pub trait DigestSection: Send + Sync {
     async fn items(&self, app: &App, member: &Member, period: &Period) -> AppResult<Vec<DigestItem>>;
 }
 
-/// Case studies published in the period, newest first, on the member's digest
-/// topics (all when they chose none).
-pub struct CaseStudiesSection {
-    web_base_url: String,
-    cache: PeriodCache,
-}
-
-/// A period's items and when they were read.
-type CachedItems = (Instant, Arc<Vec<DigestItem>>);
-
-/// Each period's items for one section, kept for [`SECTION_CACHE`] in a warm
-/// sender: every member of an issue shares them, filtered by their topics.
-#[derive(Default)]
-pub struct PeriodCache(Mutex<HashMap<String, CachedItems>>);
-
-impl PeriodCache {
-    pub async fn get_or_load(
-        &self,
-        period: &Period,
-        load: impl AsyncFnOnce() -> AppResult<Vec<DigestItem>>,
-    ) -> AppResult<Arc<Vec<DigestItem>>> {
-        if let Some((at, items)) = self.0.lock().expect("lock").get(&period.id)
-            && at.elapsed() < SECTION_CACHE
-        {
-            return Ok(items.clone());
-        }
-        let items = Arc::new(load().await?);
-        let mut cache = self.0.lock().expect("lock");
-        cache.retain(|_, (at, _)| at.elapsed() < SECTION_CACHE);
-        cache.insert(period.id.clone(), (Instant::now(), items.clone()));
-        Ok(items)
-    }
-}
-
-/// Walks a published list (summary items sorted by publication time, newest
-/// first) and answers, newest first, the entries published within the period
-/// with their London publication day.
-pub(crate) async fn published_in_period<S: serde::de::DeserializeOwned>(
-    app: &App,
-    partition: String,
-    period: &Period,
-    published_at: impl Fn(&S) -> Option<&str>,
-) -> AppResult<Vec<(S, String)>> {
-    let start = qnet_domain::timestamp(period.start);
-    let end = qnet_domain::timestamp(period.end);
-    let mut out = Vec::new();
-    let mut cursor: Option<Cursor> = None;
-    loop {
-        let q = Query::new(Index::Primary, partition.clone()).descending().limit(100).after(cursor.take());
-        let page = app.records.query(q).await?;
-        for item in &page.items {
-            let s: S = decode(item)?;
-            let Some(published) = published_at(&s).map(str::to_string) else { continue };
-            if published >= end {
-                continue;
-            }
-            if published < start {
-                return Ok(out);
-            }
-            out.push((s, london_day(&published)));
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
-}
-
-impl CaseStudiesSection {
-    pub fn new(web_base_url: &str) -> CaseStudiesSection {
-        CaseStudiesSection { web_base_url: web_base_url.trim_end_matches('/').into(), cache: PeriodCache::default() }
-    }
-
-    async fn period_items(&self, app: &App, period: &Period) -> AppResult<Arc<Vec<DigestItem>>> {
-        self.cache
-            .get_or_load(period, async || {
-                let names = app.organisation_names().await?;
-                let published = published_in_period(app, keys::published_list(None, None), period, |s: &CaseStudySummary| {
-                    s.published_at.as_deref()
-                })
-                .await?;
-                Ok(published
-                    .into_iter()
-                    .map(|(s, date)| DigestItem {
-                        kind: "case_study".into(),
-                        url: format!("{}/case-studies/{}", self.web_base_url, s.id),
-                        title: s.title,
-                        summary: qnet_domain::text::excerpt(&s.summary, 180),
-                        organisation_name: s.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
-                        topics: s.topics,
-                        date,
-                    })
-                    .collect())
-            })
-            .await
-    }
-}
-
-#[async_trait]
-impl DigestSection for CaseStudiesSection {
-    fn key(&self) -> &'static str {
-        "case_studies"
-    }
-    fn heading(&self) -> &'static str {
-        "New case studies"
-    }
-    fn nouns(&self) -> (&'static str, &'static str) {
-        ("new case study", "new case studies")
-    }
-    fn list_url(&self, web_base_url: &str) -> String {
-        format!("{web_base_url}/case-studies")
-    }
-    async fn items(&self, app: &App, member: &Member, period: &Period) -> AppResult<Vec<DigestItem>> {
-        let all = self.period_items(app, period).await?;
-        Ok(all.iter().filter(|i| member.digest.wants(&i.topics)).cloned().collect())
-    }
-}
-
-/// `2026-03-02T09:00:00.000Z` → the London date `2026-03-02`.
-pub(crate) fn london_day(ts: &str) -> String {
-    let parsed = OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339);
-    match parsed {
-        Ok(t) => {
-            let z = jiff::Timestamp::from_second(t.unix_timestamp())
-                .map(|j| j.to_zoned_datetime(qnet_domain::digest::london().clone()).date().to_string());
-            z.unwrap_or_else(|_| ts.chars().take(10).collect())
-        }
-        Err(_) => ts.chars().take(10).collect(),
-    }
-}
-
-/// `2026-03-02` → `2 March`.
-fn day_label(date: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let mut parts = date.split('-');
-    let (_, m, d) = (parts.next(), parts.next(), parts.next());
-    match (m.and_then(|m| m.parse::<usize>().ok()), d.and_then(|d| d.parse::<u32>().ok())) {
-        (Some(m @ 1..=12), Some(d)) => format!("{d} {}", MONTHS[m - 1]),
-        _ => date.to_string(),
-    }
-}
-
-/// One member's digest for one issue, on the queue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DigestJob {
-    pub issue_id: String,
-    pub member_id: String,
-}
-
-/// What became of one job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobOutcome {
-    Sent,
-    NoContent,
-    /// The member unsubscribed, changed cadence or left since the job was planned.
-    Unsubscribed,
-    Suppressed,
-    AlreadySent,
-    /// Will never succeed as it stands (no valid address, the mail service refused
-    /// the message, an unknown issue): reported, not retried.
-    Failed,
-}
-
-/// A job that should be tried again later (the queue redelivers it; after the
-/// queue's limit it lands in the dead-letter queue, where it is reported).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct RetryLater(pub String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum ClaimState {
-    /// Claimed by one sender; if it died after sending, the digest is not sent again.
-    Sending,
-    Sent,
-    /// Sending failed in a way that may pass (throttling, an outage): may be claimed again.
-    Failed,
-    /// The mail service refused the message: not retried.
-    Refused,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct DigestClaim {
-    state: ClaimState,
-    attempts: u32,
-    claimed_at: String,
-    message_id: String,
-    #[serde(default)]
-    sent_at: Option<String>,
-    #[serde(default)]
-    failure: Option<String>,
-}
-
-/// A composed digest: the email and its parts (the HTML is also the preview).
-#[derive(Debug, Clone)]
-pub struct Composed {
-    pub subject: String,
-    pub html: String,
-    pub text: String,
-    pub message_id: String,
-    pub mail: OutgoingMail,
-}
-
-/// The planner's answer.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PlanReport {
-    /// The issue ids due, e.g. `weekly-2026-W10`.
-    pub issues: Vec<String>,
-    /// Jobs put on the queue: one per (issue, member of its cadence).
-    pub due: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Skipped {
-    pub no_content: usize,
-    pub unsubscribed: usize,
-    pub suppressed: usize,
-    pub already_sent: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JobFailure {
-    pub issue_id: String,
-    pub member_id: String,
-    pub reason: String,
-}
-
-/// `qnet digest`'s answer.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DigestRunReport {
-    pub issues: Vec<String>,
-    pub due: usize,
-    pub sent: usize,
-    pub skipped: Skipped,
-    /// Jobs that failed: each is named in `failures` and will be tried again by
-    /// the next run (retryable) or needs a person (refused, no valid address).
-    pub failed: usize,
-    pub failures: Vec<JobFailure>,
-    pub dry_run: bool,
-}
-
-impl DigestRunReport {
-    fn count(&mut self, job: &DigestJob, result: Result<(JobOutcome, Option<String>), RetryLater>) {
-        match result {
-            Ok((JobOutcome::Sent, _)) => self.sent += 1,
-            Ok((JobOutcome::NoContent, _)) => self.skipped.no_content += 1,
-            Ok((JobOutcome::Unsubscribed, _)) => self.skipped.unsubscribed += 1,
-            Ok((JobOutcome::Suppressed, _)) => self.skipped.suppressed += 1,
-            Ok((JobOutcome::AlreadySent, _)) => self.skipped.already_sent += 1,
-            Ok((JobOutcome::Failed, reason)) => self.fail(job, reason.unwrap_or_else(|| "failed".into())),
-            Err(RetryLater(reason)) => self.fail(job, format!("will be retried: {reason}")),
-        }
-    }
-
-    fn fail(&mut self, job: &DigestJob, reason: String) {
-        self.failed += 1;
-        self.failures.push(JobFailure { issue_id: job.issue_id.clone(), member_id: job.member_id.clone(), reason });
-    }
-}
-
-/// Spaces sends to at most `max_per_second` from this process.
-struct Pacer {
-    interval: Option<Duration>,
-    next: tokio::sync::Mutex<tokio::time::Instant>,
-}
-
-impl Pacer {
-    fn new(max_per_second: Option<f64>) -> Pacer {
-        let interval = max_per_second.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
-        Pacer { interval, next: tokio::sync::Mutex::new(tokio::time::Instant::now()) }
-    }
-
-    async fn wait(&self) {
-        let Some(interval) = self.interval else { return };
-        let at = {
-            let mut next = self.next.lock().await;
-            let at = (*next).max(tokio::time::Instant::now());
-            *next = at + interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-}
-
-/// An in-process queue: the local runner's stand-in for SQS.
-#[derive(Default)]
-pub struct MemoryQueue {
-    bodies: Mutex<Vec<String>>,
-}
-
-impl MemoryQueue {
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.bodies.lock().expect("lock"))
-    }
-}
-
-#[async_trait]
-impl JobQueue for MemoryQueue {
-    async fn enqueue(&self, bodies: Vec<String>) -> Result<(), qnet_ports::QueueError> {
-        self.bodies.lock().expect("lock").extend(bodies);
-        Ok(())
-    }
-}
-
 /// The digest: its sections in order, its settings and its templates.
 pub struct Digest {
     pub sections: Vec<Arc<dyn DigestSection>>,
@@ -442,8 +131,8 @@ impl Digest {
     pub fn new(settings: DigestSettings) -> Digest {
         let sections: Vec<Arc<dyn DigestSection>> = vec![
             Arc::new(CaseStudiesSection::new(&settings.web_base_url)),
-            Arc::new(crate::resources::ResourcesSection::new(&settings.web_base_url)),
-            Arc::new(crate::events::EventsSection::new(&settings.web_base_url)),
+            Arc::new(ResourcesSection::new(&settings.web_base_url)),
+            Arc::new(EventsSection::new(&settings.web_base_url)),
         ];
         Digest { sections, pacer: Pacer::new(settings.max_per_second), settings, templates: None }
     }
@@ -459,13 +148,6 @@ impl Digest {
     pub fn with_templates(mut self, templates: tera::Tera) -> Digest {
         self.templates = Some(Arc::new(templates));
         self
-    }
-
-    fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, tera::Error> {
-        match &self.templates {
-            Some(t) => t.render(name, ctx),
-            None => mail::render(name, ctx),
-        }
     }
 
     /// Puts one job per member due on the queue.
@@ -535,100 +217,6 @@ impl Digest {
             }
         }
         Ok(out)
-    }
-
-    /// The subject: "Qnet digest, 2–8 March: 5 new case studies".
-    pub fn subject(period: &Period, sections: &[(Arc<dyn DigestSection>, Vec<DigestItem>)]) -> String {
-        let counts: Vec<String> = sections
-            .iter()
-            .map(|(s, items)| {
-                let (one, many) = s.nouns();
-                format!("{} {}", items.len(), if items.len() == 1 { one } else { many })
-            })
-            .collect();
-        let counted = match counts.len() {
-            0 => "nothing new yet".to_string(),
-            1 => counts[0].clone(),
-            n => format!("{} and {}", counts[..n - 1].join(", "), counts[n - 1]),
-        };
-        format!("Qnet digest, {}: {counted}", period.label())
-    }
-
-    /// Composes one member's digest. `unsubscribe` is the token for the
-    /// List-Unsubscribe links; a preview has none.
-    pub fn compose(
-        &self,
-        member: &Member,
-        period: &Period,
-        sections: &[(Arc<dyn DigestSection>, Vec<DigestItem>)],
-        unsubscribe: Option<&str>,
-    ) -> Result<Composed, String> {
-        let subject = Digest::subject(period, sections);
-        let s = &self.settings;
-        let unsubscribe_url = unsubscribe.map(|t| format!("{}/unsubscribe/{t}", s.api_base_url));
-        let mut ctx = tera::Context::new();
-        ctx.insert("name", &member.name);
-        ctx.insert("subject", &subject);
-        ctx.insert("period_label", &period.label());
-        ctx.insert("cadence", period.cadence.as_str());
-        ctx.insert("settings_url", &format!("{}/settings/digest", s.web_base_url));
-        ctx.insert("unsubscribe_url", &unsubscribe_url);
-        let view: Vec<serde_json::Value> = sections
-            .iter()
-            .map(|(sec, items)| {
-                let shown: Vec<serde_json::Value> = items
-                    .iter()
-                    .take(ITEMS_SHOWN_PER_SECTION)
-                    .map(|i| {
-                        let names: Vec<&str> =
-                            i.topics.iter().map(|t| topics::find(t).map(|x| x.name).unwrap_or(t.as_str())).collect();
-                        serde_json::json!({
-                            "title": i.title, "url": i.url, "summary": i.summary,
-                            "organisation_name": i.organisation_name, "topics": i.topics,
-                            "topic_names": names, "date": day_label(&i.date),
-                        })
-                    })
-                    .collect();
-                let more = items.len().saturating_sub(ITEMS_SHOWN_PER_SECTION);
-                let (_, plural) = sec.nouns();
-                serde_json::json!({"key": sec.key(), "heading": sec.heading(), "items": shown, "more": more,
-                    "more_label": format!("See all {} {plural}", items.len()), "more_url": sec.list_url(&s.web_base_url)})
-            })
-            .collect();
-        ctx.insert("sections", &view);
-        ctx.insert("empty", &sections.is_empty());
-        // Until the member has chosen, say how the digest works (new members
-        // start on weekly).
-        ctx.insert("first", &(member.created_at == member.updated_at));
-        let text = self.render("email/digest.txt.tera", &ctx).map_err(|e| format!("the digest text did not render: {e}"))?;
-        let html = self.render("email/digest.html.tera", &ctx).map_err(|e| format!("the digest HTML did not render: {e}"))?;
-        let domain = s.domain();
-        // Stable for (issue, member): a resend after a crash would carry the same id.
-        let message_id = format!("digest.{}.{}@{domain}", period.id, member.id.to_ascii_lowercase());
-        let mut m = MessageBuilder::new()
-            .from(("Qnet digest", s.from.as_str()))
-            .to((member.name.as_str(), member.email.as_str()))
-            .subject(subject.as_str())
-            .message_id(message_id.clone())
-            .header("List-Id", Raw::new(format!("Qnet digest <digest.{domain}>")))
-            // RFC 3834: no out-of-office replies to a newsletter.
-            .header("Auto-Submitted", Raw::new("auto-generated"))
-            .header("X-Auto-Response-Suppress", Raw::new("All"))
-            .text_body(text.clone())
-            .html_body(html.clone());
-        if let (Some(url), Some(token)) = (&unsubscribe_url, unsubscribe) {
-            m = m
-                .header("List-Unsubscribe", Raw::new(format!("<{url}>, <mailto:unsubscribe+{token}@{}>", s.inbound_domain)))
-                .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
-        }
-        let raw = m.write_to_vec().map_err(|e| format!("the digest MIME could not be built: {e}"))?;
-        Ok(Composed {
-            subject,
-            html,
-            text,
-            message_id,
-            mail: OutgoingMail { from: s.from.clone(), to: vec![member.email.clone()], raw },
-        })
     }
 
     /// The member's next digest (the current period so far), composed without
@@ -772,69 +360,5 @@ impl Digest {
                 Err(RetryLater(why))
             }
         }
-    }
-}
-
-/// A `sending` claim older than this is reported as never confirmed.
-const CLAIM_STALE: time::Duration = time::Duration::minutes(15);
-
-fn is_stale(claimed_at: &str, now: OffsetDateTime) -> bool {
-    OffsetDateTime::parse(claimed_at, &time::format_description::well_known::Rfc3339).is_ok_and(|t| now - t > CLAIM_STALE)
-}
-
-/// Every member id with a digest claim, purged with the member.
-pub(crate) async fn purge_claims(app: &App, member_id: &str) -> AppResult<()> {
-    let (pk, _) = keys::digest_claim(member_id, "");
-    loop {
-        let page = app.records.query(Query::new(Index::Primary, pk.clone()).prefix("DIGEST#").limit(100)).await?;
-        if page.items.is_empty() {
-            return Ok(());
-        }
-        for item in page.items {
-            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
-        }
-    }
-}
-
-/// What an unsubscribe link did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unsubscribed {
-    /// The member is now unsubscribed from the digest.
-    Now,
-    /// They already were (a second POST, a scanner, a retry): nothing changed.
-    Already,
-}
-
-impl App {
-    /// Whether `token` is a live unsubscribe token (the confirmation page asks
-    /// this; it changes nothing).
-    pub async fn unsubscribe_token_is_valid(&self, token: &str) -> AppResult<bool> {
-        Ok(self.token_record(token, TokenPurpose::Unsubscribe).await?.is_some())
-    }
-
-    /// Unsubscribes the token's member from the digest. `None` when the token is
-    /// not a live unsubscribe token (bad, tampered, revoked); nothing changes then.
-    pub async fn unsubscribe(&self, token: &str) -> AppResult<Option<Unsubscribed>> {
-        let Some(record) = self.token_record(token, TokenPurpose::Unsubscribe).await? else { return Ok(None) };
-        for _ in 0..5 {
-            let Some((mut m, item)) = self.get_record::<Member>(keys::member(&record.member_id)).await? else {
-                return Ok(None);
-            };
-            if m.digest.unsubscribed_at.is_some() {
-                return Ok(Some(Unsubscribed::Already));
-            }
-            m.digest.unsubscribed_at = Some(self.now_text());
-            m.version = item.version + 1;
-            m.updated_at = self.now_text();
-            match self.records.put(crate::members::member_item(&m), Condition::VersionIs(item.version)).await {
-                Ok(()) => {
-                    tracing::info!(member = %m.id, "unsubscribed from the digest");
-                    return Ok(Some(Unsubscribed::Now));
-                }
-                Err(e) if e.is_conflict() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict("the profile kept changing; try again".into()))
     }
 }
