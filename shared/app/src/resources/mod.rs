@@ -231,6 +231,11 @@ fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
 }
 
 impl App {
+    /// Holds a resource for moderation (its file failed the attachment check).
+    pub(crate) async fn hold_resource(&self, id: &str, why: &str) -> AppResult<()> {
+        self.hold_item::<LoadedResource>(id, why).await
+    }
+
     pub(crate) async fn load_resource(&self, id: &str) -> AppResult<Option<LoadedResource>> {
         if ulid::Ulid::from_string(id).is_err() {
             return Ok(None);
@@ -445,20 +450,6 @@ impl App {
         Ok(self.records.transact(vec![Write::increment(pk, sk, DOWNLOADS, 1)]).await?)
     }
 
-    /// Puts a resource in the search index when published, takes it out
-    /// otherwise (best effort, as for case studies).
-    pub(crate) fn index_resource(&self, r: &Resource) {
-        let Some(index) = &self.search else { return };
-        let result = if r.status == Status::Published && r.hold.is_none() {
-            index.upsert(&[resource_document(r)])
-        } else {
-            index.remove(&[r.id.as_str()])
-        };
-        if let Err(e) = result {
-            tracing::error!(resource = %r.id, error = %e, "the search index was not updated");
-        }
-    }
-
     /// Published resources, newest first, by topic, kind and organisation.
     pub async fn list_resources(&self, req: &ResourceListRequest) -> AppResult<ResourceList> {
         let limit = page_limit(req.limit)?;
@@ -535,16 +526,6 @@ pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
             })
             .await?;
         }
-    }
-}
-
-pub(crate) fn resource_document(r: &Resource) -> crate::search::IndexDocument {
-    crate::search::IndexDocument {
-        id: r.id.clone(),
-        kind: "resource".into(),
-        title: r.title.clone(),
-        body: r.description.clone(),
-        topics: r.topics.clone(),
     }
 }
 

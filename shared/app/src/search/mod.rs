@@ -8,17 +8,19 @@
 
 use std::sync::Arc;
 
-use crate::events::{Event, EventStatus};
+mod index;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use index::{case_study_document, event_document, resource_document};
 use qnet_domain::case_study::{CaseStudy, Status};
+use qnet_domain::event::{Event, EventStatus};
 use qnet_domain::resource::Resource;
 use qnet_ports::Item;
 pub use qnet_ports::{IndexDocument, IndexQuery, MAX_SEARCH_OFFSET, SearchOffset, TextSearch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::resources::resource_document;
 use crate::{App, AppError, AppResult, decode, keys};
 
 /// One answer of `GET /search`.
@@ -116,51 +118,11 @@ fn searchable_item(kind: &str, item: &Item, now: time::OffsetDateTime) -> AppRes
     })
 }
 
-fn event_document(e: &Event) -> IndexDocument {
-    let mut body = e.description.clone();
-    for extra in [e.what_you_will_see.as_deref(), e.host.as_deref(), e.location.as_deref()].into_iter().flatten() {
-        body.push('\n');
-        body.push_str(extra);
-    }
-    IndexDocument { id: e.id.clone(), kind: "event".into(), title: e.title.clone(), body, topics: e.topics.clone() }
-}
-
-fn case_study_document(cs: &CaseStudy) -> IndexDocument {
-    let mut body = cs.summary.clone();
-    body.push('\n');
-    body.push_str(&cs.body);
-    IndexDocument { id: cs.id.clone(), kind: "case_study".into(), title: cs.title.clone(), body, topics: cs.topics.clone() }
-}
-
 impl App {
     /// Uses this index for `GET /search` and keeps it up to date.
     pub fn with_search(mut self, index: Arc<dyn TextSearch>) -> App {
         self.search = Some(index);
         self
-    }
-
-    /// Puts a case study in the index when published, takes it out otherwise.
-    /// Best effort: answers are re-checked against the record anyway, and a
-    /// rebuild repairs any drift.
-    pub(crate) fn index_event(&self, e: &Event) {
-        let Some(index) = &self.search else { return };
-        let result =
-            if e.status == EventStatus::Scheduled { index.upsert(&[event_document(e)]) } else { index.remove(&[e.id.as_str()]) };
-        if let Err(err) = result {
-            tracing::error!(event = %e.id, error = %err, "the search index was not updated");
-        }
-    }
-
-    pub(crate) fn index_case_study(&self, cs: &CaseStudy) {
-        let Some(index) = &self.search else { return };
-        let result = if cs.status == Status::Published && cs.hold.is_none() {
-            index.upsert(&[case_study_document(cs)])
-        } else {
-            index.remove(&[cs.id.as_str()])
-        };
-        if let Err(e) = result {
-            tracing::error!(case_study = %cs.id, error = %e, "the search index was not updated");
-        }
     }
 
     /// Adds every published case study to the index (a fresh index, or one from

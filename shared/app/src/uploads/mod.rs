@@ -94,7 +94,7 @@ impl App {
     async fn hold_owner(&self, owner: &UploadOwner, why: &str) -> AppResult<()> {
         match owner {
             UploadOwner::CaseStudy(id) => self.hold_item::<qnet_domain::case_study::CaseStudy>(id, why).await,
-            UploadOwner::Resource(id) => self.hold_item::<crate::resources::LoadedResource>(id, why).await,
+            UploadOwner::Resource(id) => self.hold_resource(id, why).await,
         }
     }
 
