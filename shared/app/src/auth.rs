@@ -4,34 +4,8 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use qnet_domain::Role;
+pub use qnet_domain::claims::Claims;
 use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    /// The member id.
-    pub sub: String,
-    pub email: String,
-    pub name: String,
-    /// Always contains `Role::Member`.
-    pub groups: Vec<Role>,
-}
-
-impl Claims {
-    pub fn new(sub: String, email: String, name: String, mut groups: Vec<Role>) -> Claims {
-        groups.push(Role::Member);
-        groups.sort();
-        groups.dedup();
-        Claims { sub, email: email.to_ascii_lowercase(), name, groups }
-    }
-
-    pub fn has(&self, role: Role) -> bool {
-        self.groups.contains(&role)
-    }
-
-    pub fn is_moderator(&self) -> bool {
-        self.has(Role::Moderator) || self.has(Role::Admin)
-    }
-}
 
 pub const LOCAL_ISSUER: &str = "qnet-local";
 

@@ -44,7 +44,7 @@ pub struct MemberView {
     /// In the member directory (`GET /members`).
     pub listed: bool,
     /// Set when no email can go to this address (a hard bounce or a complaint).
-    pub email_suppressed: Option<crate::suppression::SuppressionView>,
+    pub email_suppressed: Option<crate::members::suppression::SuppressionView>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -214,4 +214,11 @@ pub struct AttachmentCreated {
     pub upload_headers: BTreeMap<String, String>,
     /// RFC 3339 UTC.
     pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationRef {
+    pub id: String,
+    /// Null when the organisation is no longer in the directory.
+    pub name: Option<String>,
 }

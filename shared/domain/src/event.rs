@@ -420,6 +420,127 @@ pub fn london_offset_text(t: OffsetDateTime) -> String {
     z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+// The records an event keeps: the event itself and its bookings.
+
+/// Whether the event still takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Scheduled,
+    Cancelled,
+}
+
+/// A booking's state: `confirmed` (a place), `waitlisted` (in line for one),
+/// `requested` (a go-and-see visit waiting for the host), `declined` (the host
+/// said no).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    Confirmed,
+    Waitlisted,
+    Requested,
+    Declined,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub kind: EventKind,
+    pub title: String,
+    pub description: String,
+    /// UTC, `crate::timestamp` form.
+    pub starts_at: String,
+    pub ends_at: String,
+    pub location: Option<String>,
+    pub online_url: Option<String>,
+    pub capacity: u64,
+    pub host_organisation_id: String,
+    pub topics: Vec<String>,
+    pub booking_closes_at: String,
+    pub what_you_will_see: Option<String>,
+    pub host: Option<String>,
+    pub status: EventStatus,
+    /// The iCalendar SEQUENCE: bumped each time the time or place changes and
+    /// when the event is cancelled.
+    pub sequence: u32,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl Event {
+    pub fn fields(&self) -> EventFields {
+        let t = |s: &str| parse_time(s).expect("stored times parse");
+        EventFields {
+            kind: self.kind,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            starts_at: t(&self.starts_at),
+            ends_at: t(&self.ends_at),
+            location: self.location.clone(),
+            online_url: self.online_url.clone(),
+            capacity: self.capacity,
+            host_organisation_id: self.host_organisation_id.clone(),
+            topics: self.topics.clone(),
+            booking_closes_at: t(&self.booking_closes_at),
+            what_you_will_see: self.what_you_will_see.clone(),
+            host: self.host.clone(),
+        }
+    }
+
+    pub fn set_fields(&mut self, f: EventFields) {
+        self.title = f.title;
+        self.description = f.description;
+        self.starts_at = crate::timestamp(f.starts_at);
+        self.ends_at = crate::timestamp(f.ends_at);
+        self.location = f.location;
+        self.online_url = f.online_url;
+        self.capacity = f.capacity;
+        self.host_organisation_id = f.host_organisation_id;
+        self.topics = f.topics;
+        self.booking_closes_at = crate::timestamp(f.booking_closes_at);
+        self.what_you_will_see = f.what_you_will_see;
+        self.host = f.host;
+    }
+
+    pub fn starts(&self) -> OffsetDateTime {
+        parse_time(&self.starts_at).expect("stored times parse")
+    }
+
+    pub fn ends(&self) -> OffsetDateTime {
+        parse_time(&self.ends_at).expect("stored times parse")
+    }
+
+    pub fn closes(&self) -> OffsetDateTime {
+        parse_time(&self.booking_closes_at).expect("stored times parse")
+    }
+
+    /// Who may change it: its creator and moderators.
+    pub fn may_manage(&self, claims: &crate::Claims) -> bool {
+        claims.is_moderator() || self.created_by == claims.sub
+    }
+}
+
+/// A booking as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: String,
+    pub event_id: String,
+    pub member_id: String,
+    pub status: BookingStatus,
+    /// Set while waitlisted: the waitlist entry's time.
+    pub waitlisted_at: Option<String>,
+    /// The event's start, copied for the member's list (GSI2 sort key).
+    pub event_starts_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,9 @@
 //! reject bad input with field-level errors, so handlers never see invalid data.
 
 pub mod attachment;
+pub mod board;
 pub mod case_study;
+pub mod claims;
 pub mod digest;
 pub mod errors;
 pub mod event;
@@ -18,6 +20,7 @@ pub mod role;
 pub mod text;
 pub mod topics;
 
+pub use claims::Claims;
 pub use errors::{FieldError, FieldErrors};
 pub use role::Role;
 

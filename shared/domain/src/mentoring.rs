@@ -157,6 +157,119 @@ pub fn parse_close(value: &serde_json::Value) -> Result<Option<FreeText>, FieldE
     i.errors.into_result(feedback)
 }
 
+// ---- records: a mentor profile, and a request with its proposals and pairing ----
+
+/// A mentor profile as stored, beside the member's profile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MentorProfile {
+    pub member_id: String,
+    pub name: String,
+    pub organisation_id: String,
+    pub offers: Vec<String>,
+    pub topics: Vec<String>,
+    pub skills: Vec<String>,
+    pub capacity: u32,
+    /// Active mentees.
+    #[serde(default)]
+    pub active: u32,
+    /// Places held by live proposals.
+    #[serde(default)]
+    pub held: u32,
+    pub availability: Availability,
+    pub bio: Option<String>,
+    pub coaching_accreditation: Option<String>,
+    pub accepting: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+impl MentorProfile {
+    pub fn load(&self) -> u32 {
+        self.active + self.held
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    Open,
+    Proposed,
+    Active,
+    Closed,
+    Withdrawn,
+}
+
+/// The live (or last) proposal of a request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Proposal {
+    /// 1 for the request's first proposal, 2 for the next…: offer links name it.
+    pub seq: u32,
+    pub mentor_id: String,
+    pub score: u64,
+    pub reasons: Vec<String>,
+    pub proposed_at: String,
+    pub expires_at: String,
+    pub expires_unix: i64,
+    /// `declined` or `expired` once it has ended without acceptance.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Feedback {
+    /// `mentor` or `mentee`.
+    pub from: String,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pairing {
+    pub mentor_id: String,
+    /// The proposal that was accepted.
+    pub seq: u32,
+    pub started_at: String,
+    pub closed_at: Option<String>,
+    /// `mentor` or `mentee`.
+    pub closed_by: Option<String>,
+    #[serde(default)]
+    pub feedback: Vec<Feedback>,
+}
+
+/// A mentoring request as stored; its proposal and pairing live on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MentoringRequest {
+    pub id: String,
+    pub member_id: String,
+    pub organisation_id: String,
+    pub kind: String,
+    pub topics: Vec<String>,
+    pub goals: String,
+    pub cross_organisation: String,
+    pub availability: Availability,
+    #[serde(default)]
+    pub requested_mentor: Option<String>,
+    pub state: RequestState,
+    #[serde(default)]
+    pub proposal: Option<Proposal>,
+    #[serde(default)]
+    pub pairing: Option<Pairing>,
+    /// Earlier proposals, with their outcomes.
+    #[serde(default)]
+    pub past_proposals: Vec<Proposal>,
+    /// Mentors whose offer for this request was declined or lapsed.
+    #[serde(default)]
+    pub excluded_mentors: Vec<String>,
+    /// Why nobody is proposed (while open).
+    #[serde(default)]
+    pub unmatched_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

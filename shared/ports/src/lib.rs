@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 mod cursor;
+mod search;
 pub use cursor::{Cursor, CursorError};
+pub use search::{IndexDocument, IndexQuery, MAX_SEARCH_OFFSET, SearchOffset, TextSearch};
 
 /// One stored item. `data` is the record's JSON document; the key attributes are
 /// kept apart so that adapters can index them.

@@ -31,7 +31,7 @@ const WRITER_BYTES: usize = 30_000_000;
 const MAX_QUERY_WORDS: usize = 12;
 
 /// One searchable record, and a search: the application's own types.
-pub use qnet_app::search::{IndexDocument as SearchDoc, IndexQuery as SearchQuery};
+pub use qnet_ports::{IndexDocument as SearchDoc, IndexQuery as SearchQuery};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -597,9 +597,8 @@ mod tests {
         let by_topic = ix.search(&SearchQuery { topic: Some("flow".into()), ..q("frailty discharge") }).unwrap();
         assert_eq!(ids(&by_topic), ["cs2"]);
         let first = ix.search(&SearchQuery { limit: 1, ..q("frailty") }).unwrap();
-        let second = ix
-            .search(&SearchQuery { limit: 1, offset: qnet_app::search::SearchOffset::new(1).unwrap(), ..q("frailty") })
-            .unwrap();
+        let second =
+            ix.search(&SearchQuery { limit: 1, offset: qnet_ports::SearchOffset::new(1).unwrap(), ..q("frailty") }).unwrap();
         assert_eq!(first.total, 2);
         assert_ne!(ids(&first), ids(&second));
         ix.upsert(&[doc("cs1", "case_study", "Falls prevention", "Hourly rounding.", &[])]).unwrap();
@@ -671,7 +670,7 @@ mod tests {
 }
 
 /// The application's view of the index.
-impl qnet_app::search::TextSearch for SearchIndex {
+impl qnet_ports::TextSearch for SearchIndex {
     fn upsert(&self, docs: &[SearchDoc]) -> Result<(), String> {
         SearchIndex::upsert(self, docs).map_err(|e| e.to_string())
     }
@@ -717,15 +716,15 @@ impl SwappableIndex {
     }
 }
 
-impl qnet_app::search::TextSearch for SwappableIndex {
-    fn upsert(&self, docs: &[qnet_app::search::IndexDocument]) -> Result<(), String> {
-        qnet_app::search::TextSearch::upsert(self.get().as_ref(), docs)
+impl qnet_ports::TextSearch for SwappableIndex {
+    fn upsert(&self, docs: &[qnet_ports::IndexDocument]) -> Result<(), String> {
+        qnet_ports::TextSearch::upsert(self.get().as_ref(), docs)
     }
     fn remove(&self, ids: &[&str]) -> Result<(), String> {
-        qnet_app::search::TextSearch::remove(self.get().as_ref(), ids)
+        qnet_ports::TextSearch::remove(self.get().as_ref(), ids)
     }
-    fn search(&self, q: &qnet_app::search::IndexQuery) -> Result<(Vec<(String, String)>, usize), String> {
-        qnet_app::search::TextSearch::search(self.get().as_ref(), q)
+    fn search(&self, q: &qnet_ports::IndexQuery) -> Result<(Vec<(String, String)>, usize), String> {
+        qnet_ports::TextSearch::search(self.get().as_ref(), q)
     }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
         self.get().highlights(text, query)
