@@ -293,19 +293,17 @@ async fn shutdown() {
 }
 
 async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, message: PathBuf) -> anyhow::Result<()> {
-    use qnet_app::ingest::{Inbound, IngestOptions};
+    use qnet_app::ingest::IngestOptions;
     let raw = std::fs::read(&message).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", message.display()))?;
+    // The delivery (id and verdicts) is made as the ingest function makes it.
     let inbound = match &ses_event {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
             let event: aws_lambda_events::event::ses::SimpleEmailEvent = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not an SES receipt event: {e}", path.display()))?;
-            let record = event.records.first().ok_or_else(|| anyhow::anyhow!("{} has no Records", path.display()))?;
-            let delivery_id =
-                record.ses.mail.message_id.clone().ok_or_else(|| anyhow::anyhow!("{} has no mail.messageId", path.display()))?;
-            Inbound { delivery_id, raw, verdicts: qnet_email_ingest::verdicts(record) }
+            qnet_email_ingest::local_delivery(raw, Some(&event)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
-        None => Inbound::local(raw, qnet_mail::Verdicts::default()),
+        None => qnet_email_ingest::local_delivery(raw, None)?,
     };
     // A dry run against a data directory that does not exist yet must not create one.
     let scratch;
@@ -317,7 +315,7 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     };
     let backend = backend::Backend::open(&dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
     let opts = IngestOptions { dry_run, mail_from: backend.mail_from.clone() };
-    let report = backend.app.ingest(&inbound, &opts, backend.mailer.as_ref()).await?;
+    let report = qnet_email_ingest::ingest_delivery(&backend.app, backend.mailer.as_ref(), &inbound, &opts).await?;
     // A reply to a board email queues its follower emails: send them before exiting.
     backend.jobs.finish().await;
     if dir != data_dir {

@@ -1,14 +1,13 @@
 //! SMTP on loopback (`qnet serve --smtp 127.0.0.1:2525`), so a person can send a
 //! case study from a real mail client or `swaks`. Each message goes through the
-//! same ingest step as SES mail; the envelope sender becomes `Return-Path`, as an
-//! MTA would record it.
+//! ingest function's own step (`qnet_email_ingest`), as SES mail does; the
+//! envelope sender becomes `Return-Path`, as an MTA would record it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
-use qnet_app::ingest::{Inbound, IngestOptions};
-use qnet_mail::Verdicts;
+use qnet_app::ingest::IngestOptions;
 
 use crate::backend::Backend;
 
@@ -49,8 +48,8 @@ impl Handler for Receiver {
         let backend = self.backend.clone();
         let opts = IngestOptions { dry_run: false, mail_from: backend.mail_from.clone() };
         let result = self.runtime.block_on(async move {
-            let inbound = Inbound::local(raw, Verdicts::default());
-            backend.app.ingest(&inbound, &opts, backend.mailer.as_ref()).await
+            let inbound = qnet_email_ingest::local_delivery(raw, None)?;
+            qnet_email_ingest::ingest_delivery(&backend.app, backend.mailer.as_ref(), &inbound, &opts).await
         });
         match result {
             Ok(report) => {

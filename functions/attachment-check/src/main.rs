@@ -1,26 +1,12 @@
 //! The attachment check Lambda, triggered by S3 `ObjectCreated` under `uploads/`.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::s3::S3Event;
-use lambda_runtime::{LambdaEvent, service_fn};
-use qnet_app::App;
-use qnet_app::config::{Reader, StorageConfig};
-use qnet_ports::SystemClock;
+use qnet_app::config::StorageConfig;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    let config = StorageConfig::read(Reader::from_env())?;
-    qnet_app::logging::init(&config.log_level);
-    let sdk = qnet_aws::from_env::sdk_config().await;
-    let app = App::new(
-        Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
-        Arc::new(qnet_aws::from_env::blob_store(&sdk, config.bucket_name)),
-        Arc::new(SystemClock),
-    );
+async fn main() -> Result<(), qnet_lambda::Error> {
+    let (config, kit) = qnet_lambda::start::<StorageConfig>().await?;
+    let app = kit.app_with_bucket(&config.table_name, &config.bucket_name);
     let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        qnet_attachment_check::handle(app, event.payload).await.map(|_| ()).map_err(lambda_runtime::Error::from)
-    }))
-    .await
+    qnet_lambda::run_event(move |event: S3Event| async move { qnet_attachment_check::handle(app, event).await.map(|_| ()) }).await
 }

@@ -6,33 +6,17 @@
 
 use qnet_app::App;
 use qnet_app::coffee::CoffeeReport;
+use qnet_lambda::{RunError, ScheduleInput};
 use serde_json::Value;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RoundError {
-    #[error("the event's `now` is not an RFC 3339 time: {0}")]
-    BadNow(String),
-    #[error(transparent)]
-    App(#[from] qnet_app::AppError),
-}
-
-/// A moment in the round's week: the event's `now`, else the clock.
-pub fn round_time(app: &App, event: &Value) -> Result<OffsetDateTime, RoundError> {
-    match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock().now()),
-        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| RoundError::BadNow(format!("{s:?}: {e}"))),
-        Some(other) => Err(RoundError::BadNow(other.to_string())),
-    }
-}
-
-/// The Lambda handler: the event is the schedule's input. An error fails the
+/// The Lambda handler: the event is the schedule's input, whose `now` (a
+/// moment in the round's week) overrides the clock. An error fails the
 /// invocation, so Lambda retries it (groups already introduced are not again).
-pub async fn handle(app: &App, event: Value) -> Result<CoffeeReport, RoundError> {
-    let now = round_time(app, &event)?;
-    let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
-    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "coffee round");
+pub async fn handle(app: &App, event: Value) -> Result<CoffeeReport, RunError> {
+    let input = ScheduleInput::parse(&event)?;
+    let now = input.now_or(app.clock().as_ref());
+    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = input.execution_id, "coffee round");
     // The whole run happens at the schedule's moment, its store included.
     let app = &app.at(now);
     Ok(app.coffee_round(now, false).await?)

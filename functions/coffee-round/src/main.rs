@@ -1,30 +1,12 @@
 //! The coffee round Lambda, invoked by an EventBridge Scheduler schedule.
 
-use std::sync::Arc;
-
-use lambda_runtime::{LambdaEvent, service_fn};
-use qnet_app::App;
-use qnet_app::config::{CoffeeRoundConfig, Reader};
-use qnet_ports::SystemClock;
+use qnet_app::config::CoffeeRoundConfig;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    let config = CoffeeRoundConfig::read(Reader::from_env())?;
-    qnet_app::logging::init(&config.log_level);
-    let sdk = qnet_aws::from_env::sdk_config().await;
+async fn main() -> Result<(), qnet_lambda::Error> {
+    let (config, kit) = qnet_lambda::start::<CoffeeRoundConfig>().await?;
     // The round reads members, writes its record and claims, and sends email: no bucket.
-    let app = App::new(
-        Arc::new(qnet_aws::from_env::record_store(&sdk, config.table_name)),
-        Arc::new(qnet_app::NoBlobs),
-        Arc::new(SystemClock),
-    )
-    .with_mailer(
-        Arc::new(qnet_aws::SesMailSender::new(qnet_aws::aws_sdk_sesv2::Client::new(&sdk), config.configuration_set.clone())),
-        &config.mail_from,
-    );
+    let app = kit.app(&config.table_name).with_mailer(kit.mailer(&config.configuration_set), &config.mail_from);
     let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
-        qnet_coffee_round::handle(app, event.payload).await.map_err(lambda_runtime::Error::from)
-    }))
-    .await
+    qnet_lambda::run_event(move |event| async move { qnet_coffee_round::handle(app, event).await }).await
 }

@@ -1,7 +1,8 @@
 //! The email ingest function: an SES receipt rule has stored the raw message in
 //! S3 and invokes us with the receipt event; we read the bytes and hand them,
 //! with SES's verdicts, to the application's ingest step. The local runner
-//! (`qnet ingest`, SMTP on loopback) calls the same [`handle_record`].
+//! (`qnet ingest`, SMTP on loopback) calls the same [`ingest_delivery`], with
+//! the delivery made by [`local_delivery`] from the bytes it was given.
 
 use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailRecord};
 use qnet_app::App;
@@ -13,6 +14,8 @@ use qnet_ports::MailSender;
 pub enum IngestError {
     #[error("the SES event has no message id")]
     NoMessageId,
+    #[error("the SES event has no records")]
+    NoRecords,
     #[error("the raw message {0} could not be read: {1}")]
     Unreadable(String, String),
     #[error(transparent)]
@@ -43,8 +46,36 @@ pub fn verdicts(record: &SimpleEmailRecord) -> Verdicts {
     }
 }
 
-/// Processes one record: reads the raw message and ingests it. The SES message
-/// id is the delivery id, so a retried event creates and sends nothing new.
+/// The delivery of `raw` as SES received it: the SES message id is the
+/// delivery id, so a retried event creates and sends nothing new.
+pub fn delivery(record: &SimpleEmailRecord, raw: Vec<u8>) -> Result<Inbound, IngestError> {
+    let delivery_id = record.ses.mail.message_id.clone().ok_or(IngestError::NoMessageId)?;
+    Ok(Inbound { delivery_id, raw, verdicts: verdicts(record) })
+}
+
+/// A delivery on the local runner (`qnet ingest`, SMTP on loopback): with an
+/// SES receipt event, its first record gives the delivery id and verdicts, as
+/// in Lambda; without one the id is the hash of the bytes (the same file twice
+/// is the same delivery) and every verdict counts as PASS.
+pub fn local_delivery(raw: Vec<u8>, event: Option<&SimpleEmailEvent>) -> Result<Inbound, IngestError> {
+    match event {
+        Some(event) => delivery(event.records.first().ok_or(IngestError::NoRecords)?, raw),
+        None => Ok(Inbound::local(raw, Verdicts::default())),
+    }
+}
+
+/// The ingest step every path shares: Lambda's [`handle_record`] and the
+/// local runner.
+pub async fn ingest_delivery(
+    app: &App,
+    mailer: &dyn MailSender,
+    inbound: &Inbound,
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    Ok(app.ingest(inbound, opts, mailer).await?)
+}
+
+/// Processes one record: reads the raw message and ingests it.
 pub async fn handle_record(
     app: &App,
     mailer: &dyn MailSender,
@@ -53,10 +84,10 @@ pub async fn handle_record(
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
     let key = raw_key(record, raw_prefix)?;
-    let delivery_id = record.ses.mail.message_id.clone().ok_or(IngestError::NoMessageId)?;
+    // No message id, no delivery: refused before the bytes are read.
+    record.ses.mail.message_id.as_ref().ok_or(IngestError::NoMessageId)?;
     let raw = app.blobs.get(&key).await.map_err(|e| IngestError::Unreadable(key.clone(), e.to_string()))?;
-    let inbound = Inbound { delivery_id, raw, verdicts: verdicts(record) };
-    Ok(app.ingest(&inbound, opts, mailer).await?)
+    ingest_delivery(app, mailer, &delivery(record, raw)?, opts).await
 }
 
 /// The Lambda handler: every record of the event. An error fails the invocation

@@ -6,14 +6,14 @@
 
 use qnet_app::App;
 use qnet_app::reminders::ReminderReport;
+use qnet_lambda::{ScheduleError, ScheduleInput};
 use serde_json::Value;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReminderError {
-    #[error("the event's `now` is not an RFC 3339 time: {0}")]
-    BadNow(String),
+    #[error(transparent)]
+    Input(#[from] ScheduleError),
     /// Some reminders were not sent; their claims were released, so Lambda's
     /// retry of the invocation sends exactly those.
     #[error("{failed} reminder(s) for {date} failed; the retry sends them")]
@@ -22,21 +22,13 @@ pub enum ReminderError {
     App(#[from] qnet_app::AppError),
 }
 
-/// The moment of the run: the event's `now` (the schedule's time), else the clock.
-pub fn run_time(app: &App, event: &Value) -> Result<OffsetDateTime, ReminderError> {
-    match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock().now()),
-        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| ReminderError::BadNow(format!("{s:?}: {e}"))),
-        Some(other) => Err(ReminderError::BadNow(other.to_string())),
-    }
-}
-
-/// The Lambda handler: the event is the schedule's input. An error fails the
-/// invocation, so Lambda retries it; reminders already sent are not sent again.
+/// The Lambda handler: the event is the schedule's input, whose `now` (the
+/// schedule's time) overrides the clock. An error fails the invocation, so
+/// Lambda retries it; reminders already sent are not sent again.
 pub async fn handle(app: &App, event: Value) -> Result<ReminderReport, ReminderError> {
-    let now = run_time(app, &event)?;
-    let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
-    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "event reminders");
+    let input = ScheduleInput::parse(&event)?;
+    let now = input.now_or(app.clock().as_ref());
+    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = input.execution_id, "event reminders");
     // The whole run happens at the schedule's moment, its store included.
     let app = &app.at(now);
     let report = app.send_event_reminders(now).await?;

@@ -13,27 +13,9 @@
 
 use qnet_app::App;
 use qnet_app::mentoring::MatchReport;
+use qnet_lambda::{RunError, ScheduleInput};
 use serde_json::Value;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-
-#[derive(Debug, thiserror::Error)]
-pub enum PassError {
-    #[error("the event's `now` is not an RFC 3339 time: {0}")]
-    BadNow(String),
-    #[error(transparent)]
-    App(#[from] qnet_app::AppError),
-}
-
-/// The moment of the pass: the event's `now` (the schedule's scheduled time)
-/// when it has one, else the clock.
-pub fn pass_time(app: &App, event: &Value) -> Result<OffsetDateTime, PassError> {
-    match event.get("now") {
-        None | Some(Value::Null) => Ok(app.clock().now()),
-        Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map_err(|e| PassError::BadNow(format!("{s:?}: {e}"))),
-        Some(other) => Err(PassError::BadNow(other.to_string())),
-    }
-}
 
 /// The request ids of new mentoring requests in a DynamoDB stream event (keys
 /// only), in order; `None` when the event is not a stream event.
@@ -56,7 +38,7 @@ pub fn new_requests(event: &Value) -> Option<Vec<String>> {
 /// now. The API normally has already (in the request path); then the request
 /// is no longer open and nothing happens, so this is the safety net for a
 /// proposal the API could not make (a burst of concurrent changes).
-pub async fn propose_new(app: &App, public_api_url: &str, ids: &[String]) -> Result<usize, PassError> {
+pub async fn propose_new(app: &App, public_api_url: &str, ids: &[String]) -> Result<usize, RunError> {
     let mut proposed = 0;
     for id in ids {
         if app.propose_best(id, public_api_url).await?.is_some() {
@@ -67,17 +49,18 @@ pub async fn propose_new(app: &App, public_api_url: &str, ids: &[String]) -> Res
     Ok(proposed)
 }
 
-/// The Lambda handler: the event is the schedule's input. Offer links in the
-/// emails point at `public_api_url`. An error fails the invocation, so Lambda
-/// retries it.
-pub async fn handle(app: &App, public_api_url: &str, event: Value) -> Result<MatchReport, PassError> {
+/// The Lambda handler: the event is the schedule's input, whose `now` (the
+/// schedule's scheduled time) is the moment of the pass, else the clock; or a
+/// stream event of new requests. Offer links in the emails point at
+/// `public_api_url`. An error fails the invocation, so Lambda retries it.
+pub async fn handle(app: &App, public_api_url: &str, event: Value) -> Result<MatchReport, RunError> {
     if let Some(ids) = new_requests(&event) {
         propose_new(app, public_api_url, &ids).await?;
         return Ok(MatchReport { assignments: vec![], unmatched: vec![] });
     }
-    let now = pass_time(app, &event)?;
-    let field = |name: &str| event.get(name).and_then(Value::as_str).unwrap_or("").to_string();
-    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = field("execution_id"), "mentoring pass");
+    let input = ScheduleInput::parse(&event)?;
+    let now = input.now_or(app.clock().as_ref());
+    tracing::info!(now = %now.format(&Rfc3339).unwrap_or_default(), execution = input.execution_id, "mentoring pass");
     // The whole run happens at the schedule's moment, its store included.
     let app = &app.at(now);
     Ok(app.run_matching(now, false, public_api_url).await?)

@@ -843,3 +843,19 @@ pub fn spawn_refresher(
         }
     })
 }
+
+/// The API's app with search: the index from [`startup_index`], kept current by
+/// [`spawn_refresher`] every `period`. If no index can be had, the app is
+/// returned without one (`GET /search` answers 503 until a later start).
+pub async fn with_startup_index(app: qnet_app::App, workdir: PathBuf, period: std::time::Duration) -> qnet_app::App {
+    match startup_index(&app, &workdir).await {
+        Ok(index) => {
+            spawn_refresher(app.clone(), index.clone(), workdir, period);
+            app.with_search(index)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "no search index: GET /search answers 503 until one loads");
+            app
+        }
+    }
+}
