@@ -701,8 +701,7 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
     // The API also sends address confirmations and enqueues board jobs; it and
     // the mentoring pass sign links with the key they read from Secrets Manager.
     let secret = set(qnet_aws::SECRET_VALUE_IAM_ACTIONS);
-    let api: BTreeSet<String> =
-        both.union(&mail).cloned().chain(job_queue_actions()).chain(secret.iter().cloned()).collect();
+    let api: BTreeSet<String> = both.union(&mail).cloned().chain(job_queue_actions()).chain(secret.iter().cloned()).collect();
     let mentoring: BTreeSet<String> = sender.union(&secret).cloned().collect();
     let ingest: BTreeSet<String> = records
         .iter()
