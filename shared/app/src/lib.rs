@@ -24,6 +24,8 @@ pub mod mail;
 pub mod members;
 pub mod mentoring;
 pub mod moderation;
+pub mod my_coffee;
+pub mod my_mentoring;
 pub mod organisations;
 pub mod projects;
 pub mod reminders;

@@ -207,6 +207,11 @@ fn request_item(r: &MentoringRequest) -> Item {
         (RequestState::Proposed, Some(p)) => {
             item = item.with_gsi1(keys::PROPOSED_MENTORING_REQUESTS, format!("{}#{}", p.expires_at, r.id))
         }
+        (RequestState::Active, _) => {
+            if let Some(p) = &r.pairing {
+                item = item.with_gsi1(crate::my_mentoring::mentor_pairings(&p.mentor_id), format!("{}#{}", p.started_at, r.id))
+            }
+        }
         _ => {}
     }
     item
@@ -556,7 +561,7 @@ impl App {
         }
     }
 
-    async fn request_view(&self, r: MentoringRequest) -> AppResult<MentoringRequestView> {
+    pub(crate) async fn request_view(&self, r: MentoringRequest) -> AppResult<MentoringRequestView> {
         let name_of = |id: String| async move { self.member_by_id(&id).await.map(|m| m.map(|m| m.name)) };
         let proposal = match (&r.state, &r.proposal) {
             (RequestState::Proposed, Some(p)) => Some(ProposalView {
