@@ -113,6 +113,8 @@ pub struct ProjectListRequest {
     pub topic: Option<String>,
     pub organisation: Option<String>,
     pub status: Option<String>,
+    /// `quality_improvement`, `audit`, `service_evaluation` or `research`.
+    pub classification: Option<String>,
     pub limit: u32,
     pub cursor: Option<String>,
 }
@@ -674,6 +676,11 @@ impl App {
         {
             errors.push("status", format!("must be one of {}", ProjectStatus::WORDS.join(", ")));
         }
+        let classification = req.classification.as_deref().map(Classification::parse);
+        if classification.is_some_and(|c| c.is_none()) {
+            errors.push("classification", format!("must be one of {}", Classification::WORDS.join(", ")));
+        }
+        let classification = classification.flatten();
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -692,6 +699,7 @@ impl App {
         let wanted = |s: &ProjectSummary| {
             req.organisation.as_ref().is_none_or(|o| s.organisation_ids.contains(o))
                 && req.status.as_ref().is_none_or(|st| s.status.as_str() == st)
+                && classification.is_none_or(|c| s.classification == Some(c))
         };
         let mut found: Vec<(ProjectSummary, Cursor)> = vec![];
         'pages: loop {
