@@ -124,6 +124,9 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("DELETE /me/mentor",                               [401, 204, 204, 204, 204, 204, 204, 204]),
     ("POST /mentoring-requests",                        [401, 201, 201, 201, 201, 201, 201, 201]),
     ("GET /me/mentoring-requests",                      [401, 200, 200, 200, 200, 200, 200, 200]),
+    // A mentor's own offers and mentees; a member's own coffee rounds.
+    ("GET /me/mentees",                                 [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /me/coffee",                                  [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /mentoring-requests/{id}",                    [401, 404, 404, 200, 404, 404, 200, 200]),
     ("DELETE /mentoring-requests/{id}",                 [401, 404, 404, 204, 404, 404, 403, 403]),
     ("GET /mentoring-requests/{id}/matches",            [401, 404, 404, 200, 404, 404, 200, 200]),

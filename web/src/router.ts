@@ -50,8 +50,14 @@ export const routes: Route[] = [
   { pattern: '/events', load: () => import('./pages/events') },
   { pattern: '/events/:id', load: () => import('./pages/event') },
   { pattern: '/projects', load: () => import('./pages/projects'), auth: true },
+  { pattern: '/projects/new', load: () => import('./pages/project-new'), auth: true },
   { pattern: '/projects/:id', load: () => import('./pages/project'), auth: true },
+  { pattern: '/projects/:id/measures/:mid', load: () => import('./pages/measure'), auth: true },
   { pattern: '/mentoring', load: () => import('./pages/mentoring') },
+  { pattern: '/mentoring/offer', load: () => import('./pages/mentor-offer'), auth: true },
+  { pattern: '/mentoring/ask', load: () => import('./pages/mentoring-ask'), auth: true },
+  { pattern: '/mentoring/requests/:id', load: () => import('./pages/mentoring-request'), auth: true },
+  { pattern: '/mentoring/coffee', load: () => import('./pages/coffee'), auth: true },
 ];
 
 export function match(path: string): { route: Route; params: Record<string, string> } | null {

@@ -106,6 +106,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(mentoring::matches))
         .routes(routes!(mentoring::decline_proposal))
         .routes(routes!(mentoring::close_pairing))
+        .routes(routes!(routes::my_mentees::my_mentees))
+        .routes(routes!(routes::my_coffee::my_coffee))
         .routes(routes!(mentoring::offer))
         .routes(routes!(mentoring::accept))
         .routes(routes!(mentoring::decline))

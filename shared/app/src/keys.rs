@@ -118,6 +118,10 @@ pub const MENTORS: &str = "MENTORS";
 pub fn mentoring_request(id: &str) -> (String, String) {
     (format!("MREQ#{id}"), "MREQ".into())
 }
+/// GSI1 partition of a mentor's active pairings (sorted by when they started).
+pub fn mentor_pairings(mentor_id: &str) -> String {
+    format!("MREQ#mentor#{mentor_id}")
+}
 /// GSI2 partition of one member's mentoring requests.
 pub fn members_mentoring_requests(member_id: &str) -> String {
     format!("MEMBER#{member_id}#MREQ")

@@ -23,6 +23,9 @@ export interface CallOptions {
   /** A creating POST: sends a fresh Idempotency-Key. */
   create?: boolean;
   accept?: string;
+  /** A body sent as it is (CSV), with its content type. */
+  rawBody?: string;
+  contentType?: string;
 }
 
 export function apiUrl(path: string, query?: CallOptions['query']): string {
@@ -36,6 +39,7 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   const t = token();
   if (t) headers['authorization'] = `Bearer ${t}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.rawBody !== undefined) headers['content-type'] = opts.contentType ?? 'text/plain';
   if (opts.ifMatch !== undefined) headers['if-match'] = `"${String(opts.ifMatch).replace(/"/g, '')}"`;
   if (opts.create) headers['idempotency-key'] = crypto.randomUUID();
   let r: Response;
@@ -43,7 +47,7 @@ export async function call(method: string, path: string, opts: CallOptions = {})
     r = await fetch(apiUrl(path, opts.query), {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
       mode: 'cors',
       credentials: 'omit',
     });

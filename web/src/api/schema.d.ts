@@ -481,6 +481,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/coffee": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in member's coffee: in the pool or not, this week's pairing
+         *     (who, from which organisation, and the introduction emailed to them), and
+         *     the rounds of the 12 weeks before.
+         */
+        get: operations["my_coffee"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/digest/preview": {
         parameters: {
             query?: never;
@@ -516,6 +537,28 @@ export interface paths {
          *     following it proves the address works again.
          */
         post: operations["request_confirmation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/mentees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The requests offered to the signed-in mentor and waiting for their answer
+         *     (the offer email's link answers them), and their current mentees. Both are
+         *     bounded by the mentor's capacity; someone who is not a mentor gets two
+         *     empty lists.
+         */
+        get: operations["my_mentees"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1759,6 +1802,14 @@ export interface components {
         CloseInput: {
             feedback?: string | null;
         };
+        /** @description Someone a member was paired with. */
+        CoffeePartner: {
+            /** @description The address the introduction went to (the pair reply to each other). */
+            email: string;
+            name: string;
+            /** @description Their organisation's name. */
+            organisation?: string | null;
+        };
         /** @description Randomised coffee: `opt_in` puts the member in the pool of each new round. */
         CoffeePatchInput: {
             opt_in: boolean;
@@ -2090,6 +2141,14 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description A request as its mentor sees it: the request and who asked. */
+        MenteeView: {
+            /** @description The mentee's name (null once they have left Qnet). */
+            mentee_name?: string | null;
+            /** @description The mentee's organisation's name. */
+            mentee_organisation?: string | null;
+            request: components["schemas"]["MentoringRequestView"];
+        };
         /** @description A mentor profile, whole. */
         MentorInput: {
             accepting: boolean;
@@ -2180,6 +2239,38 @@ export interface components {
             items: components["schemas"]["MyBooking"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description `GET /me/coffee`. */
+        MyCoffee: {
+            /** @description In the pool of each new round. */
+            opt_in: boolean;
+            /** @description Earlier rounds the member was in, newest first (up to 12 weeks back). */
+            past: components["schemas"]["MyCoffeeRound"][];
+            /** @description This week's round id. */
+            round: string;
+            this_week?: components["schemas"]["MyCoffeeRound"] | null;
+        };
+        /** @description One round (an ISO week, Europe/London) as the member saw it. */
+        MyCoffeeRound: {
+            /** @description When the introduction email went out; null until it has. */
+            introduced_at?: string | null;
+            /** @description The introduction's words as emailed (plain text); null until sent. */
+            introduction?: string | null;
+            /**
+             * @description The others in the member's group (one, or two in a trio); people who
+             *     have left Qnet since are not shown.
+             */
+            partners: components["schemas"]["CoffeePartner"][];
+            /** @description The week, e.g. `2026-W10`. */
+            round: string;
+        };
+        /**
+         * @description `GET /me/mentees`: offers waiting for the mentor's answer (answered from
+         *     the link in the offer email) and current mentees, oldest first.
+         */
+        MyMentees: {
+            current: components["schemas"]["MenteeView"][];
+            offered: components["schemas"]["MenteeView"][];
         };
         Organisation: {
             created_at: string;
@@ -6234,6 +6325,89 @@ export interface operations {
             };
         };
     };
+    my_coffee: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description This week's pairing and past rounds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyCoffee"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     preview: {
         parameters: {
             query?: never;
@@ -6391,6 +6565,89 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_mentees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Offers and current mentees */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyMentees"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8462,6 +8719,8 @@ export interface operations {
                 organisation?: string;
                 /** @description idea, active, sustaining, completed or stopped */
                 status?: string;
+                /** @description quality_improvement, audit, service_evaluation or research */
+                classification?: string;
                 /** @description Page size (default 20) */
                 limit?: number;
                 /** @description next_cursor from the previous page */

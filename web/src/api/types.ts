@@ -53,3 +53,26 @@ export interface RoleGrant {
   email: string;
   role: 'organiser' | 'moderator' | 'admin';
 }
+
+// Mentoring, coffee and QI projects (issue 18).
+export type MentorView = S['MentorView'];
+export type MentoringRequestView = S['MentoringRequestView'];
+export type MentoringRequestList = S['MentoringRequestList'];
+export type MatchList = S['MatchList'];
+export type MyMentees = S['MyMentees'];
+export type MenteeView = S['MenteeView'];
+export type MyCoffee = S['MyCoffee'];
+export type MyCoffeeRound = S['MyCoffeeRound'];
+export type Classification = S['Classification'];
+export type ClassificationGuide = S['ClassificationGuide'];
+export type ProjectStatus = S['ProjectStatus'];
+export type Pdsa = S['Pdsa'];
+export type PdsaList = S['PdsaList'];
+export type Measure = S['Measure'];
+export type MeasureList = S['MeasureList'];
+export type MeasureAnalysis = S['MeasureAnalysis'];
+export type PointsUploaded = S['PointsUploaded'];
+export type Board = S['Board'];
+export type BoardMessage = S['BoardMessage'];
+export type FollowState = S['FollowState'];
+export type DirectoryMember = S['DirectoryMember'];

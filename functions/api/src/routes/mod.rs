@@ -5,6 +5,8 @@ pub mod directory;
 pub mod events;
 pub mod mentoring;
 pub mod meta;
+pub mod my_coffee;
+pub mod my_mentees;
 pub mod organisations;
 pub mod people;
 pub mod projects;

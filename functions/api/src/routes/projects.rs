@@ -298,6 +298,7 @@ pub async fn classification_questions() -> axum::Json<ClassificationGuide> {
     params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
            ("organisation" = Option<String>, Query, description = "Only projects of this organisation"),
            ("status" = Option<String>, Query, description = "idea, active, sustaining, completed or stopped"),
+           ("classification" = Option<String>, Query, description = "quality_improvement, audit, service_evaluation or research"),
            ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
            ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
     responses((status = 200, description = "A page of projects", body = ProjectList)))]
@@ -306,6 +307,7 @@ pub async fn list(State(s): State<ApiState>, Auth(_c): Auth, q: QueryParams) -> 
         topic: q.text("topic"),
         organisation: q.text("organisation"),
         status: q.text("status"),
+        classification: q.text("classification"),
         limit: q.limit()?,
         cursor: q.text("cursor"),
     };

@@ -13,6 +13,8 @@
 //! once.
 
 pub mod coffee;
+pub mod mentees;
+pub mod my_coffee;
 
 mod matching;
 mod mentors;

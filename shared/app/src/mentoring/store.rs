@@ -31,6 +31,12 @@ pub(crate) fn request_item(r: &MentoringRequest) -> Item {
         (RequestState::Proposed, Some(p)) => {
             item = item.with_gsi1(keys::PROPOSED_MENTORING_REQUESTS, format!("{}#{}", p.expires_at, r.id))
         }
+        // Active pairings, listed under their mentor ("my mentees").
+        (RequestState::Active, _) => {
+            if let Some(p) = &r.pairing {
+                item = item.with_gsi1(keys::mentor_pairings(&p.mentor_id), format!("{}#{}", p.started_at, r.id))
+            }
+        }
         _ => {}
     }
     item

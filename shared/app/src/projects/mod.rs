@@ -14,7 +14,7 @@ mod views;
 
 pub use crate::views::OrganisationRef;
 pub use qnet_domain::project::{Annotation, Measure, Pdsa, Project};
-use qnet_domain::project::{NewProject, ProjectPatch, ProjectStatus, format_date};
+use qnet_domain::project::{Classification, NewProject, ProjectPatch, ProjectStatus, format_date};
 use qnet_domain::{FieldErrors, topics};
 use qnet_ports::{Condition, Cursor, Index, Query, Write};
 use time::Date;
@@ -269,6 +269,11 @@ impl App {
         {
             errors.push("status", format!("must be one of {}", ProjectStatus::WORDS.join(", ")));
         }
+        let classification = req.classification.as_deref().map(Classification::parse);
+        if classification.is_some_and(|c| c.is_none()) {
+            errors.push("classification", format!("must be one of {}", Classification::WORDS.join(", ")));
+        }
+        let classification = classification.flatten();
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -287,6 +292,7 @@ impl App {
         let wanted = |s: &ProjectSummary| {
             req.organisation.as_ref().is_none_or(|o| s.organisation_ids.contains(o))
                 && req.status.as_ref().is_none_or(|st| s.status.as_str() == st)
+                && classification.is_none_or(|c| s.classification == Some(c))
         };
         let mut found: Vec<(ProjectSummary, Cursor)> = vec![];
         'pages: loop {

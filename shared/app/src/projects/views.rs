@@ -66,6 +66,8 @@ pub struct ProjectListRequest {
     pub topic: Option<String>,
     pub organisation: Option<String>,
     pub status: Option<String>,
+    /// `quality_improvement`, `audit`, `service_evaluation` or `research`.
+    pub classification: Option<String>,
     pub limit: u32,
     pub cursor: Option<String>,
 }
