@@ -129,7 +129,7 @@ impl Event {
     }
 
     /// Who may change it: its creator and moderators.
-    fn may_manage(&self, claims: &Claims) -> bool {
+    pub(crate) fn may_manage(&self, claims: &Claims) -> bool {
         claims.is_moderator() || self.created_by == claims.sub
     }
 }
@@ -225,6 +225,9 @@ pub struct Booking {
     pub waitlisted_at: Option<String>,
     /// The event's start, copied for the member's list (GSI2 sort key).
     pub event_starts_at: String,
+    /// Whether the member came, once the organiser marked it (`attendance.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attended: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -244,6 +247,8 @@ pub struct BookingView {
     pub status: BookingStatus,
     /// Place in the waitlist (1 = next), while waitlisted.
     pub waitlist_position: Option<u64>,
+    /// Whether the member came: null until the organiser marks it.
+    pub attended: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -348,7 +353,7 @@ fn event_item(e: &Event) -> Item {
     Item::new(pk, sk, encode(e)).with_version(e.version)
 }
 
-fn booking_item(b: &Booking) -> Item {
+pub(crate) fn booking_item(b: &Booking) -> Item {
     let (pk, sk) = keys::booking(&b.event_id, &b.member_id);
     Item::new(pk, sk, encode(b))
         .with_version(b.version)
@@ -736,7 +741,7 @@ impl App {
     }
 
     /// Every booking of an event, in member id order.
-    async fn bookings(&self, event_id: &str) -> AppResult<Vec<(Booking, Item)>> {
+    pub(crate) async fn bookings(&self, event_id: &str) -> AppResult<Vec<(Booking, Item)>> {
         let (pk, _) = keys::event(event_id);
         let mut out = Vec::new();
         let mut cursor = None;
@@ -756,7 +761,7 @@ impl App {
     }
 
     /// The waitlist, first in line first: (entry sort key, booking id, member id).
-    async fn waitlist(&self, event_id: &str, limit: u32) -> AppResult<Vec<(String, String, String)>> {
+    pub(crate) async fn waitlist(&self, event_id: &str, limit: u32) -> AppResult<Vec<(String, String, String)>> {
         let page = self.records.query(Query::new(Index::Primary, keys::waitlist(event_id)).limit(limit)).await?;
         Ok(page
             .items
@@ -809,7 +814,7 @@ impl App {
         Ok(())
     }
 
-    fn booking_view(b: &Booking, name: Option<String>, email: Option<String>, position: Option<u64>) -> BookingView {
+    pub(crate) fn booking_view(b: &Booking, name: Option<String>, email: Option<String>, position: Option<u64>) -> BookingView {
         BookingView {
             id: b.id.clone(),
             event_id: b.event_id.clone(),
@@ -818,6 +823,7 @@ impl App {
             email,
             status: b.status,
             waitlist_position: position,
+            attended: b.attended,
             created_at: b.created_at.clone(),
             updated_at: b.updated_at.clone(),
         }
@@ -855,6 +861,7 @@ impl App {
                 status: if e.kind == EventKind::GoAndSee { BookingStatus::Requested } else { BookingStatus::Confirmed },
                 waitlisted_at: None,
                 event_starts_at: e.starts_at.clone(),
+                attended: None,
                 created_at: now.clone(),
                 updated_at: now.clone(),
                 version: 1,
@@ -1049,7 +1056,7 @@ impl App {
         Ok(MyBookingList { items, next_cursor })
     }
 
-    async fn visit_booking(&self, event_id: &str, booking_id: &str) -> AppResult<Option<(Booking, Item)>> {
+    pub(crate) async fn visit_booking(&self, event_id: &str, booking_id: &str) -> AppResult<Option<(Booking, Item)>> {
         if !is_ulid(booking_id) {
             return Ok(None);
         }

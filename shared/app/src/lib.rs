@@ -2,6 +2,7 @@
 //! by every function (the HTTP API, the attachment check, the pre-sign-up trigger)
 //! and by the local runner.
 
+pub mod attendance;
 pub mod auth;
 pub mod boards;
 pub mod calendar;
