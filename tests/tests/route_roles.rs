@@ -148,6 +148,9 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("DELETE /events/{id}/bookings/me",                 [401, 204, 204, 204, 204, 204, 204, 204]),
     ("POST /events/{id}/bookings/{booking_id}/accept",  [401, 403, 403, 200, 403, 403, 200, 200]),
     ("POST /events/{id}/bookings/{booking_id}/decline", [401, 403, 403, 200, 403, 403, 200, 200]),
+    // The register: the creating organiser and moderators (an event starting soon).
+    ("PUT /events/{id}/bookings/{booking_id}/attendance", [401, 403, 403, 200, 403, 403, 200, 200]),
+    ("GET /events/{id}/bookings.csv",                   [401, 403, 403, 200, 403, 403, 200, 200]),
     ("GET /me/bookings",                                [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /visit-requests/{token}",                     [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST /visit-requests/{token}/accept",             [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -414,8 +417,19 @@ async fn prepare(
                 }
             }
             "events" => {
-                let kind = if template.contains("{booking_id}") { "go_and_see" } else { "workshop" };
-                let e = w.ok(Method::POST, "/events", owner, Some(event_body(&w.home, kind))).await;
+                let register = template.ends_with("/attendance");
+                let kind = if template.contains("{booking_id}") && !register { "go_and_see" } else { "workshop" };
+                let mut event = event_body(&w.home, kind);
+                if register {
+                    // The register opens an hour before the start.
+                    let soon = |m: i64| {
+                        let t = time::OffsetDateTime::now_utc() + time::Duration::minutes(m);
+                        t.format(&time::format_description::well_known::Rfc3339).unwrap()
+                    };
+                    event["starts_at"] = json!(soon(30));
+                    event["ends_at"] = json!(soon(90));
+                }
+                let e = w.ok(Method::POST, "/events", owner, Some(event)).await;
                 let id = e.body["id"].as_str().unwrap().to_string();
                 path = path.replace("{id}", &id);
                 etag = Some(e.body["version"].to_string());
@@ -527,6 +541,7 @@ async fn prepare(
             path.push_str(&format!("?email={}&role=organiser", email.replace('@', "%40")));
         }
         "POST /events/{id}/cancel" => body = Some(json!({"reason": "Room flooded"})),
+        "PUT /events/{id}/bookings/{booking_id}/attendance" => body = Some(json!({"attended": true})),
         "DELETE /me/calendar-feed" | "GET /me/calendar-feed" => {
             if let Some(c) = caller {
                 w.ok(Method::POST, "/me/calendar-feed", c, None).await;

@@ -52,6 +52,7 @@ function navLinks(): [string, string][] {
     ['Mentoring', '/mentoring'],
     ['Projects', '/projects'],
   ];
+  if (currentSession()) links.push(['Members', '/members']);
   if (hasRole('moderator')) links.push(['Moderation', '/moderation']);
   if (hasRole('admin')) links.push(['Admin', '/admin']);
   return links;
@@ -69,6 +70,7 @@ function header(): HTMLElement {
         ? [
             h('li', { class: 'nhsuk-header__account-item' }, s.email),
             h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/my/submissions' }, 'My submissions')),
+            h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/my/bookings' }, 'My bookings')),
             h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/settings' }, 'Settings')),
             h(
               'li',

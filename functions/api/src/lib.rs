@@ -119,6 +119,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::events::cancel_booking))
         .routes(routes!(routes::events::accept))
         .routes(routes!(routes::events::decline))
+        .routes(routes!(routes::attendance::mark))
+        .routes(routes!(routes::attendance::export))
         .routes(routes!(routes::events::my_bookings))
         .routes(routes!(routes::events::visit_request))
         .routes(routes!(routes::events::accept_visit))

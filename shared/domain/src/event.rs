@@ -536,6 +536,9 @@ pub struct Booking {
     pub waitlisted_at: Option<String>,
     /// The event's start, copied for the member's list (GSI2 sort key).
     pub event_starts_at: String,
+    /// Whether the member came, once the organiser marked it (`attendance.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attended: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,

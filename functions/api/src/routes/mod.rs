@@ -1,3 +1,4 @@
+pub mod attendance;
 pub mod calendar_feeds;
 pub mod case_studies;
 pub mod digest;

@@ -53,6 +53,7 @@ impl App {
                 status: if e.kind == EventKind::GoAndSee { BookingStatus::Requested } else { BookingStatus::Confirmed },
                 waitlisted_at: None,
                 event_starts_at: e.starts_at.clone(),
+                attended: None,
                 created_at: now.clone(),
                 updated_at: now.clone(),
                 version: 1,

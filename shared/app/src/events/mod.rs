@@ -12,6 +12,7 @@
 //! sent, so a retried request never sends one twice; confirmation and update
 //! emails carry an iCalendar invitation (`calendar.rs`).
 
+pub mod attendance;
 pub mod calendar;
 pub mod calendar_feeds;
 pub mod reminders;

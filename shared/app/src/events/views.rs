@@ -101,6 +101,8 @@ pub struct BookingView {
     pub status: BookingStatus,
     /// Place in the waitlist (1 = next), while waitlisted.
     pub waitlist_position: Option<u64>,
+    /// Whether the member came: null until the organiser marks it.
+    pub attended: Option<bool>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -209,6 +211,7 @@ impl App {
             email,
             status: b.status,
             waitlist_position: position,
+            attended: b.attended,
             created_at: b.created_at.clone(),
             updated_at: b.updated_at.clone(),
         }
