@@ -166,16 +166,6 @@ fn without_text(r: &IngestReport) -> IngestReport {
     slim
 }
 
-fn ingest_key(delivery_id: &str) -> (String, String) {
-    (format!("INGEST#{delivery_id}"), "INGEST".into())
-}
-
-/// Message-IDs of messages in a case study's thread (submissions and our
-/// acknowledgements) point at the case study, so replies find it.
-fn message_key(message_id: &str) -> (String, String) {
-    (format!("MSGID#{}", message_id.trim().trim_matches(['<', '>']).to_ascii_lowercase()), "MSGID".into())
-}
-
 /// Text attachments the patient data guard can read.
 fn readable(att: &qnet_mail::Attachment) -> Option<String> {
     let ct = att.content_type.to_ascii_lowercase();
@@ -195,7 +185,7 @@ impl App {
     /// nothing but reports exactly what would happen.
     pub async fn ingest(&self, inbound: &Inbound, opts: &IngestOptions, mailer: &dyn MailSender) -> AppResult<IngestReport> {
         if !opts.dry_run
-            && let Some((rec, item)) = self.get_record::<IngestRecord>(ingest_key(&inbound.delivery_id)).await?
+            && let Some((rec, item)) = self.get_record::<IngestRecord>(keys::ingest(&inbound.delivery_id)).await?
         {
             // A retried delivery: finish what the first one started, create nothing.
             if rec.ack == AckState::Pending {
@@ -353,7 +343,7 @@ impl App {
             attachment_count: attachments.len(),
             held: cs.hold.is_some(),
         };
-        let (ipk, isk) = ingest_key(&inbound.delivery_id);
+        let (ipk, isk) = keys::ingest(&inbound.delivery_id);
         let mut writes = vec![
             Write::Put {
                 item: Item::new(ipk, isk, encode(&record)).expiring_at(self.ingest_expiry()),
@@ -363,7 +353,7 @@ impl App {
         ];
         writes.extend(writes_attachments);
         if let Some(mid) = &a.message_id {
-            let (pk, sk) = message_key(mid);
+            let (pk, sk) = keys::message_id(mid);
             writes.push(Write::Put {
                 item: Item::new(pk, sk, serde_json::json!({"case_study_id": id})),
                 condition: Condition::None,
@@ -373,7 +363,7 @@ impl App {
             Ok(()) => {}
             Err(e) if e.is_conflict() => {
                 // Another invocation took this delivery first: answer what it did.
-                if let Some((rec, _)) = self.get_record::<IngestRecord>(ingest_key(&inbound.delivery_id)).await? {
+                if let Some((rec, _)) = self.get_record::<IngestRecord>(keys::ingest(&inbound.delivery_id)).await? {
                     return Ok(rec.report);
                 }
                 return Err(e.into());
@@ -473,7 +463,7 @@ impl App {
     /// the same address.
     async fn thread_target(&self, a: &Analysis, sender_email: &str) -> AppResult<Option<CaseStudy>> {
         for mid in &a.in_reply_to {
-            let (pk, sk) = message_key(mid);
+            let (pk, sk) = keys::message_id(mid);
             let Some(item) = self.records.get(&pk, &sk).await? else { continue };
             let Some(id) = item.data.get("case_study_id").and_then(|v| v.as_str()) else { continue };
             // Only while pending: a published case study changes through a moderator.
@@ -557,7 +547,7 @@ impl App {
             attachment_count: attachments.len(),
             held: new.hold.is_some(),
         };
-        let (ipk, isk) = ingest_key(&inbound.delivery_id);
+        let (ipk, isk) = keys::ingest(&inbound.delivery_id);
         let mut writes = vec![Write::Put {
             item: Item::new(ipk, isk, encode(&record)).expiring_at(self.ingest_expiry()),
             condition: Condition::NotExists,
@@ -568,7 +558,7 @@ impl App {
             writes.push(Write::Put { item: Item::new(pk, sk, encode(att)), condition: Condition::NotExists });
         }
         if let Some(mid) = &a.message_id {
-            let (pk, sk) = message_key(mid);
+            let (pk, sk) = keys::message_id(mid);
             writes.push(Write::Put {
                 item: Item::new(pk, sk, serde_json::json!({"case_study_id": old.id})),
                 condition: Condition::None,
@@ -577,7 +567,7 @@ impl App {
         match self.records.transact(writes).await {
             Ok(()) => {}
             Err(e) if e.is_conflict() => {
-                if let Some((rec, _)) = self.get_record::<IngestRecord>(ingest_key(&inbound.delivery_id)).await? {
+                if let Some((rec, _)) = self.get_record::<IngestRecord>(keys::ingest(&inbound.delivery_id)).await? {
                     return Ok(rec.report);
                 }
                 return Err(AppError::Conflict(
@@ -601,7 +591,7 @@ impl App {
         mailer: &dyn MailSender,
     ) -> AppResult<()> {
         let (Some(to), Some(cs)) = (record.ack_to.clone(), record.report.case_study.clone()) else { return Ok(()) };
-        let (pk, sk) = ingest_key(delivery_id);
+        let (pk, sk) = keys::ingest(delivery_id);
         record.ack = AckState::Sending;
         match self
             .records
@@ -632,7 +622,7 @@ impl App {
         }
         record.ack = AckState::Sent;
         record.ack_to = None;
-        let (mpk, msk) = message_key(&message_id);
+        let (mpk, msk) = keys::message_id(&message_id);
         self.records
             .transact(vec![
                 Write::Put {
@@ -653,7 +643,7 @@ mod tests {
 
     #[test]
     fn message_keys_ignore_brackets_and_case() {
-        assert_eq!(message_key("<ABC@Mail.nhs.net>"), message_key("abc@mail.nhs.net"));
+        assert_eq!(keys::message_id("<ABC@Mail.nhs.net>"), keys::message_id("abc@mail.nhs.net"));
     }
 
     #[test]
