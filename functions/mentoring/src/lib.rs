@@ -28,8 +28,10 @@ pub fn new_requests(event: &Value) -> Option<Vec<String>> {
         records
             .iter()
             .filter(|r| r.get("eventName").and_then(Value::as_str) == Some("INSERT"))
-            .filter(|r| r.pointer("/dynamodb/Keys/SK/S").and_then(Value::as_str) == Some("MREQ"))
-            .filter_map(|r| r.pointer("/dynamodb/Keys/PK/S").and_then(Value::as_str)?.strip_prefix("MREQ#").map(String::from))
+            .filter_map(|r| {
+                let key = |k: &str| r.pointer(&format!("/dynamodb/Keys/{k}/S")).and_then(Value::as_str);
+                qnet_app::keys::parse_mentoring_request(key("PK")?, key("SK")?).map(String::from)
+            })
             .collect(),
     )
 }

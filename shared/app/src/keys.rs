@@ -20,7 +20,12 @@ pub fn role_grant(email: &str, role: &str) -> (String, String) {
 }
 pub const ROLE_GRANTS: &str = "ROLEGRANTS";
 pub fn member(id: &str) -> (String, String) {
-    (format!("MEMBER#{id}"), "PROFILE".into())
+    (member_partition(id), "PROFILE".into())
+}
+/// The partition of everything kept beside a member's profile (mentor
+/// profile, digest claims, mentoring exclusions).
+pub fn member_partition(id: &str) -> String {
+    format!("MEMBER#{id}")
 }
 /// Partitions of the member directory: a listed member has one entry (a
 /// summary) in each list their profile belongs to, so each filter is one Query;
@@ -106,17 +111,31 @@ pub fn digest_subscribers(cadence: qnet_domain::digest::Cadence) -> String {
 }
 /// The claim that one digest issue went (or is going) to one member.
 pub fn digest_claim(member_id: &str, issue_id: &str) -> (String, String) {
-    (format!("MEMBER#{member_id}"), format!("DIGEST#{issue_id}"))
+    (member_partition(member_id), format!("{DIGEST_CLAIM_PREFIX}{issue_id}"))
 }
+pub const DIGEST_CLAIM_PREFIX: &str = "DIGEST#";
 /// A member's mentor profile, beside their profile.
 pub fn mentor(member_id: &str) -> (String, String) {
-    (format!("MEMBER#{member_id}"), "MENTOR".into())
+    (member_partition(member_id), "MENTOR".into())
 }
 /// GSI1 partition of every mentor profile (the pool the matching reads).
 pub const MENTORS: &str = "MENTORS";
 /// A mentoring request (its proposal and pairing live on it too).
 pub fn mentoring_request(id: &str) -> (String, String) {
-    (format!("MREQ#{id}"), "MREQ".into())
+    (mentoring_request_partition(id), MENTORING_REQUEST_SORT_KEY.into())
+}
+pub const MENTORING_REQUEST_SORT_KEY: &str = "MREQ";
+/// The partition of a mentoring request and its mail claims.
+pub fn mentoring_request_partition(id: &str) -> String {
+    format!("MREQ#{id}")
+}
+/// The request id of a mentoring request's own item keys (as the table's
+/// stream reports them); `None` for any other item.
+pub fn parse_mentoring_request<'a>(pk: &'a str, sk: &str) -> Option<&'a str> {
+    if sk != MENTORING_REQUEST_SORT_KEY {
+        return None;
+    }
+    pk.strip_prefix("MREQ#")
 }
 /// GSI1 partition of a mentor's active pairings (sorted by when they started).
 pub fn mentor_pairings(mentor_id: &str) -> String {
@@ -132,12 +151,12 @@ pub const OPEN_MENTORING_REQUESTS: &str = "MREQ#open";
 pub const PROPOSED_MENTORING_REQUESTS: &str = "MREQ#proposed";
 /// A mentor who declined (or let lapse an offer from) this member: never proposed to them again.
 pub fn mentoring_exclusion(member_id: &str, mentor_id: &str) -> (String, String) {
-    (format!("MEMBER#{member_id}"), format!("MDECLINE#{mentor_id}"))
+    (member_partition(member_id), format!("{MENTORING_EXCLUSION_PREFIX}{mentor_id}"))
 }
 pub const MENTORING_EXCLUSION_PREFIX: &str = "MDECLINE#";
 /// The claim that one email about a mentoring request went (or is going) out.
 pub fn mentoring_mail_claim(request_id: &str, what: &str) -> (String, String) {
-    (format!("MREQ#{request_id}"), format!("MAIL#{what}"))
+    (mentoring_request_partition(request_id), format!("MAIL#{what}"))
 }
 /// GSI2 partition of the members who opted in to randomised coffee.
 pub const COFFEE_POOL: &str = "COFFEE#pool";
@@ -333,4 +352,24 @@ pub fn rate_limit(member_id: &str, action: &str, window_start: i64) -> (String, 
 /// How many mentoring requests a member holds open (open, proposed or active).
 pub fn open_mentoring_requests(member_id: &str) -> (String, String) {
     (format!("MEMBER#{member_id}"), "MREQCOUNT".into())
+}
+
+/// One item per handled inbound delivery (case-study ingest), so a redelivery
+/// answers as the first delivery did.
+pub fn ingest(delivery_id: &str) -> (String, String) {
+    (format!("INGEST#{delivery_id}"), "INGEST".into())
+}
+/// Message-IDs of messages in a case study's thread (submissions and our
+/// acknowledgements) point at the case study, so replies find it. Angle
+/// brackets and case do not matter.
+pub fn message_id(message_id: &str) -> (String, String) {
+    (format!("MSGID#{}", message_id.trim().trim_matches(['<', '>']).to_ascii_lowercase()), "MSGID".into())
+}
+/// The record of a board reply sent by email, written with the reply.
+pub fn board_mail(delivery_id: &str) -> (String, String) {
+    (format!("BOARDMAIL#{delivery_id}"), "BOARDMAIL".into())
+}
+/// One explanation per refused emailed board reply.
+pub fn board_refused_reply(delivery_id: &str) -> (String, String) {
+    (format!("BOARDREFUSED#{delivery_id}"), "BOARDREFUSED".into())
 }

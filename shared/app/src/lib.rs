@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod links;
+pub mod listing;
 pub mod logging;
 pub mod mail;
 pub mod moderation;
@@ -184,10 +185,8 @@ impl App {
     /// so a cursor from another list can neither restart nor page this one.
     pub(crate) async fn list_page(&self, query: Query, page: &PageRequest) -> AppResult<(Vec<Item>, Option<String>)> {
         let cursor = page.cursor()?;
-        if !(1..=case_studies::MAX_PAGE).contains(&page.limit) {
-            return Err(AppError::invalid("limit", "must be from 1 to 100"));
-        }
-        let found = self.records.query(query.limit(page.limit).after(cursor)).await?;
+        let limit = listing::page_limit(page.limit)?;
+        let found = self.records.query(query.limit(limit).after(cursor)).await?;
         Ok((found.items, found.next.map(|c| c.encode())))
     }
 
@@ -210,7 +209,7 @@ pub struct PageRequest {
 impl PageRequest {
     /// The store position the cursor names; anything else is a bad cursor.
     pub(crate) fn cursor(&self) -> AppResult<Option<Cursor>> {
-        self.cursor.as_deref().map(Cursor::decode).transpose().map_err(|_| AppError::BadCursor)
+        listing::parse_cursor(self.cursor.as_deref(), None)
     }
 }
 

@@ -12,37 +12,136 @@ use qnet_ports::OutgoingMail;
 /// The case-study template people are asked to follow (also `GET /case-studies/template`).
 pub const CASE_STUDY_TEMPLATE: &str = include_str!("../../../templates/case-study-template.txt");
 
+mod files {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// The folder `templates/` loaded once: every file of `templates/email` and
+/// `templates/pages` (listed by `build.rs`, compiled in).
 static TEMPLATES: LazyLock<tera::Tera> = LazyLock::new(|| {
     let mut t = tera::Tera::new();
     t.autoescape_on([".html.tera"]);
-    t.add_raw_templates([
-        ("email/layout.html.tera", include_str!("../../../templates/email/layout.html.tera")),
-        ("email/layout.txt.tera", include_str!("../../../templates/email/layout.txt.tera")),
-        ("email/case-study-received.html.tera", include_str!("../../../templates/email/case-study-received.html.tera")),
-        ("email/case-study-received.txt.tera", include_str!("../../../templates/email/case-study-received.txt.tera")),
-        ("email/digest.html.tera", include_str!("../../../templates/email/digest.html.tera")),
-        ("email/digest.txt.tera", include_str!("../../../templates/email/digest.txt.tera")),
-        ("pages/page.html.tera", include_str!("../../../templates/pages/page.html.tera")),
-        ("email/confirm-address.html.tera", include_str!("../../../templates/email/confirm-address.html.tera")),
-        ("email/confirm-address.txt.tera", include_str!("../../../templates/email/confirm-address.txt.tera")),
-        ("email/board-post.html.tera", include_str!("../../../templates/email/board-post.html.tera")),
-        ("email/project-invitation.html.tera", include_str!("../../../templates/email/project-invitation.html.tera")),
-        ("email/project-invitation.txt.tera", include_str!("../../../templates/email/project-invitation.txt.tera")),
-        ("email/board-post.txt.tera", include_str!("../../../templates/email/board-post.txt.tera")),
-        ("email/mentoring-offer.html.tera", include_str!("../../../templates/email/mentoring-offer.html.tera")),
-        ("email/mentoring-offer.txt.tera", include_str!("../../../templates/email/mentoring-offer.txt.tera")),
-        ("email/mentoring-introduction.html.tera", include_str!("../../../templates/email/mentoring-introduction.html.tera")),
-        ("email/mentoring-introduction.txt.tera", include_str!("../../../templates/email/mentoring-introduction.txt.tera")),
-        ("email/coffee-introduction.html.tera", include_str!("../../../templates/email/coffee-introduction.html.tera")),
-        ("email/coffee-introduction.txt.tera", include_str!("../../../templates/email/coffee-introduction.txt.tera")),
-        ("email/event-notice.html.tera", include_str!("../../../templates/email/event-notice.html.tera")),
-        ("email/event-notice.txt.tera", include_str!("../../../templates/email/event-notice.txt.tera")),
-        ("email/event-reminder.html.tera", include_str!("../../../templates/email/event-reminder.html.tera")),
-        ("email/event-reminder.txt.tera", include_str!("../../../templates/email/event-reminder.txt.tera")),
-    ])
-    .expect("the email templates parse");
+    t.add_raw_templates(files::TEMPLATE_FILES.iter().copied()).expect("the email templates parse");
     t
 });
+
+/// Who an email is from and to, its subject, threading and the headers it
+/// carries beyond those.
+pub struct Headers<'a> {
+    /// `(display name, address)`.
+    pub from: (&'a str, &'a str),
+    /// `(display name, address)` of each recipient; the envelope goes to each address.
+    pub to: Vec<(&'a str, &'a str)>,
+    pub subject: String,
+    pub reply_to: Option<String>,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    /// The Message-ID this answers (also its `References`), without angle brackets.
+    pub in_reply_to: Option<String>,
+    /// `Auto-Submitted` (RFC 3834): `auto-generated` or `auto-replied`.
+    pub auto_submitted: &'static str,
+    /// Further headers, in order (`List-Unsubscribe`, `X-Auto-Response-Suppress`, …).
+    pub extra: Vec<(&'static str, String)>,
+    /// An iCalendar invitation `(text, METHOD)`: shown inline and attached as `invite.ics`.
+    pub calendar: Option<(String, &'static str)>,
+}
+
+impl<'a> Headers<'a> {
+    /// An automatic (`auto-generated`) email from `from` to one person.
+    pub fn new(from: (&'a str, &'a str), to: (&'a str, &'a str), subject: impl Into<String>) -> Headers<'a> {
+        Headers {
+            from,
+            to: vec![to],
+            subject: subject.into(),
+            reply_to: None,
+            message_id: None,
+            in_reply_to: None,
+            auto_submitted: "auto-generated",
+            extra: vec![],
+            calendar: None,
+        }
+    }
+}
+
+/// A composed email: its rendered parts and the MIME message to send.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub text: String,
+    /// Absent when the template has no `.html.tera` part.
+    pub html: Option<String>,
+    pub mail: OutgoingMail,
+}
+
+/// Why an email could not be composed (a template that does not render, or MIME that cannot be written).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ComposeError(pub String);
+
+impl From<ComposeError> for crate::AppError {
+    fn from(e: ComposeError) -> Self {
+        crate::AppError::Unavailable(e.0)
+    }
+}
+
+/// The one way an email is built: renders `templates/<template>.txt.tera` (and
+/// `<template>.html.tera` when there is one) with `context`, and writes the MIME
+/// message with `headers`. `template` is the name without its extension, e.g.
+/// `email/digest`.
+pub fn compose(template: &str, context: &tera::Context, headers: Headers<'_>) -> Result<Composed, ComposeError> {
+    compose_with(&TEMPLATES, template, context, headers)
+}
+
+/// [`compose`] with other templates (the digest's tests inject broken ones).
+pub fn compose_with(
+    templates: &tera::Tera,
+    template: &str,
+    context: &tera::Context,
+    h: Headers<'_>,
+) -> Result<Composed, ComposeError> {
+    use mail_builder::headers::content_type::ContentType;
+    use mail_builder::mime::MimePart;
+    let render = |name: String| {
+        templates.render(&name, context).map_err(|e| ComposeError(format!("the template {name} did not render: {e}")))
+    };
+    let text = render(format!("{template}.txt.tera"))?;
+    let html_name = format!("{template}.html.tera");
+    let html = if templates.get_template_names().any(|n| n == html_name) { Some(render(html_name)?) } else { None };
+    let mut m = MessageBuilder::new().from(h.from);
+    m = if h.to.len() == 1 { m.to(h.to[0]) } else { m.to(h.to.clone()) };
+    if let Some(r) = h.reply_to {
+        m = m.reply_to(r);
+    }
+    m = m.subject(h.subject);
+    if let Some(id) = h.message_id {
+        m = m.message_id(id);
+    }
+    if let Some(id) = h.in_reply_to {
+        m = m.in_reply_to(id.clone()).references(id);
+    }
+    m = m.header("Auto-Submitted", Raw::new(h.auto_submitted));
+    for (name, value) in h.extra {
+        m = m.header(name, Raw::new(value));
+    }
+    m = match (&html, h.calendar) {
+        (None, None) => m.text_body(text.clone()),
+        (Some(html), None) => m.text_body(text.clone()).html_body(html.clone()),
+        (html, Some((ics, method))) => {
+            let ct = || ContentType::new("text/calendar").attribute("method", method).attribute("charset", "utf-8");
+            let mut parts = vec![MimePart::new("text/plain", text.clone())];
+            if let Some(html) = html {
+                parts.push(MimePart::new("text/html", html.clone()));
+            }
+            parts.push(MimePart::new(ct(), ics.clone()));
+            m.body(MimePart::new(
+                "multipart/mixed",
+                vec![MimePart::new("multipart/alternative", parts), MimePart::new(ct(), ics).attachment("invite.ics")],
+            ))
+        }
+    };
+    let raw = m.write_to_vec().map_err(|e| ComposeError(format!("the MIME of {template} could not be written: {e}")))?;
+    let mail = OutgoingMail { from: h.from.1.to_string(), to: h.to.iter().map(|(_, a)| a.to_string()).collect(), raw };
+    Ok(Composed { text, html, mail })
+}
 
 /// A small HTML page answering a link in an email: a message and, for an
 /// action, a button that POSTs (a GET never acts: mail scanners fetch links).
@@ -86,7 +185,7 @@ pub struct Acknowledgement<'a> {
     pub message_id: &'a str,
 }
 
-pub fn render(name: &str, context: &tera::Context) -> Result<String, tera::Error> {
+fn render(name: &str, context: &tera::Context) -> Result<String, tera::Error> {
     TEMPLATES.render(name, context)
 }
 
@@ -98,23 +197,13 @@ pub fn acknowledgement(a: &Acknowledgement<'_>) -> Result<OutgoingMail, String> 
     ctx.insert("attachment_count", &a.attachment_count);
     ctx.insert("held", &a.held);
     ctx.insert("template", CASE_STUDY_TEMPLATE.trim_end());
-    let text = render("email/case-study-received.txt.tera", &ctx).map_err(|e| e.to_string())?;
-    let html = render("email/case-study-received.html.tera", &ctx).map_err(|e| e.to_string())?;
-    let mut m = MessageBuilder::new()
-        .from(("Qnet case studies", a.from))
-        .to((a.to_name, a.to_email))
-        .subject("We have received your case study")
-        .message_id(a.message_id.to_string())
-        // RFC 3834: an automatic reply, so that no mail loop can start.
-        .header("Auto-Submitted", Raw::new("auto-replied"))
-        .header("X-Auto-Response-Suppress", Raw::new("All"))
-        .text_body(text)
-        .html_body(html);
-    if let Some(id) = a.in_reply_to {
-        m = m.in_reply_to(id.to_string()).references(id.to_string());
-    }
-    let raw = m.write_to_vec().map_err(|e| e.to_string())?;
-    Ok(OutgoingMail { from: a.from.to_string(), to: vec![a.to_email.to_string()], raw })
+    let mut h = Headers::new(("Qnet case studies", a.from), (a.to_name, a.to_email), "We have received your case study");
+    h.message_id = Some(a.message_id.to_string());
+    h.in_reply_to = a.in_reply_to.map(String::from);
+    // RFC 3834: an automatic reply, so that no mail loop can start.
+    h.auto_submitted = "auto-replied";
+    h.extra.push(("X-Auto-Response-Suppress", "All".into()));
+    compose("email/case-study-received", &ctx, h).map(|c| c.mail).map_err(|e| e.0)
 }
 
 #[cfg(test)]

@@ -238,29 +238,6 @@ impl App {
     }
 }
 
-/// The writes that move a published item's list entries (one summary per list
-/// partition it belongs to) from `before` to `after`: puts for every list it is
-/// in now, deletes for the entries it leaves (an entry whose key stays is
-/// overwritten, not deleted).
-pub(crate) fn list_entry_writes(
-    before: &[String],
-    old_sort: &str,
-    after: &[String],
-    new_sort: &str,
-    summary: &serde_json::Value,
-) -> Vec<qnet_ports::Write> {
-    use qnet_ports::{Condition, Item, Write};
-    let mut w: Vec<Write> = after
-        .iter()
-        .map(|p| Write::Put { item: Item::new(p.clone(), new_sort, summary.clone()), condition: Condition::None })
-        .collect();
-    let same_key = old_sort == new_sort;
-    for p in before.iter().filter(|p| !(same_key && after.contains(p))) {
-        w.push(Write::Delete { pk: p.clone(), sk: old_sort.to_string(), condition: Condition::None });
-    }
-    w
-}
-
 /// Deletes every earlier version of a record (the items of its partition `pk`
 /// whose sort key starts with `version_prefix`), and the stored first answer of
 /// its idempotent create, which the pointer at `idempotency_ref` names: both may

@@ -1,13 +1,11 @@
 //! Follower emails: a job per new message on the board queue, one claimed email per
 //! follower, with a reply-by-email address.
 
-use crate::boards::store::{CLAIM_RETENTION_SECONDS, ClaimState, NotificationClaim, refused_reply_key};
+use crate::boards::store::{CLAIM_RETENTION_SECONDS, ClaimState, NotificationClaim};
 use crate::members::suppression::{Delivery, DeliveryError};
 use crate::projects::Project;
 use crate::tokens::TokenPurpose;
-use crate::{App, AppError, AppResult, encode, keys};
-use mail_builder::MessageBuilder;
-use mail_builder::headers::raw::Raw;
+use crate::{App, AppError, AppResult, encode, keys, mail};
 use qnet_domain::board::BoardMessage;
 use qnet_domain::member::Member;
 use qnet_ports::{Condition, Item, MailError, MailSender, OutgoingMail, Write};
@@ -32,21 +30,13 @@ pub(crate) fn refused_reply_email(
     to_email: &str,
     project_title: &str,
 ) -> Result<OutgoingMail, String> {
-    let subject = format!("Your reply was not posted: {project_title}");
-    let text = format!(
-        "Hello {to_name},\n\nYour emailed reply to the board of \"{project_title}\" was not posted, because it contains \
-what looks like an NHS number. Qnet does not store NHS numbers or other patient identifiers.\n\n\
-Please remove it and reply again.\n\nQnet\n"
-    );
-    let raw = MessageBuilder::new()
-        .from(("Qnet projects", from))
-        .to((to_name, to_email))
-        .subject(subject)
-        .header("Auto-Submitted", Raw::new("auto-replied"))
-        .text_body(text)
-        .write_to_vec()
-        .map_err(|er| er.to_string())?;
-    Ok(OutgoingMail { from: from.to_string(), to: vec![to_email.to_string()], raw })
+    let mut ctx = tera::Context::new();
+    ctx.insert("name", to_name);
+    ctx.insert("project_title", project_title);
+    let mut h =
+        mail::Headers::new(("Qnet projects", from), (to_name, to_email), format!("Your reply was not posted: {project_title}"));
+    h.auto_submitted = "auto-replied";
+    mail::compose("email/board-reply-refused", &ctx, h).map(|c| c.mail).map_err(|e| e.0)
 }
 
 pub(crate) fn domain_of(address: &str) -> &str {
@@ -79,25 +69,13 @@ pub fn board_email(e: &BoardEmail<'_>) -> Result<OutgoingMail, String> {
     ctx.insert("author", &e.message.author_name);
     ctx.insert("body", &e.message.body);
     ctx.insert("is_reply", &is_reply);
-    let text = crate::mail::render("email/board-post.txt.tera", &ctx).map_err(|er| er.to_string())?;
-    let html = crate::mail::render("email/board-post.html.tera", &ctx).map_err(|er| er.to_string())?;
     let domain = domain_of(e.from);
     let thread = format!("board-{}@{domain}", e.message.thread_id().to_ascii_lowercase());
-    let reply_to = format!("reply+{}@{domain}", e.reply_token.to_ascii_lowercase());
-    let mut m = MessageBuilder::new()
-        .from(("Qnet projects", e.from))
-        .to((e.to_name, e.to_email))
-        .reply_to(reply_to)
-        .subject(subject)
-        .message_id(format!("board-{}-{}@{domain}", e.message.id.to_ascii_lowercase(), e.reply_token.to_ascii_lowercase()))
-        .header("Auto-Submitted", Raw::new("auto-generated"))
-        .text_body(text)
-        .html_body(html);
-    if is_reply {
-        m = m.in_reply_to(thread.clone()).references(thread);
-    }
-    let raw = m.write_to_vec().map_err(|er| er.to_string())?;
-    Ok(OutgoingMail { from: e.from.to_string(), to: vec![e.to_email.to_string()], raw })
+    let mut h = mail::Headers::new(("Qnet projects", e.from), (e.to_name, e.to_email), subject);
+    h.reply_to = Some(format!("reply+{}@{domain}", e.reply_token.to_ascii_lowercase()));
+    h.message_id = Some(format!("board-{}-{}@{domain}", e.message.id.to_ascii_lowercase(), e.reply_token.to_ascii_lowercase()));
+    h.in_reply_to = is_reply.then_some(thread);
+    mail::compose("email/board-post", &ctx, h).map(|c| c.mail).map_err(|e| e.0)
 }
 
 impl App {
@@ -209,7 +187,7 @@ impl App {
         mailer: &dyn MailSender,
         from: &str,
     ) -> AppResult<()> {
-        let (pk, sk) = refused_reply_key(delivery_id);
+        let (pk, sk) = keys::board_refused_reply(delivery_id);
         let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
         let claim = Item::new(pk.clone(), sk.clone(), serde_json::json!({"claimed_at": self.now_text()})).expiring_at(expires);
         match self.records.put(claim, Condition::NotExists).await {

@@ -1,9 +1,9 @@
 //! Replies by email to a board email (`reply+TOKEN@`), routed here by the ingest.
 
-use crate::boards::store::{BoardMail, CLAIM_RETENTION_SECONDS, board_mail_key, message_item};
+use crate::boards::store::{BoardMail, CLAIM_RETENTION_SECONDS, message_item};
 use crate::ingest::{DroppedView, Inbound, IngestOptions, IngestReport};
 use crate::tokens::TokenPurpose;
-use crate::{App, AppError, AppResult, encode};
+use crate::{App, AppError, AppResult, encode, keys};
 use qnet_domain::board::{BoardMessage, PostSource};
 use qnet_domain::member::Member;
 use qnet_domain::project::post_from_email;
@@ -39,7 +39,7 @@ impl App {
             r
         };
         if !opts.dry_run
-            && let Some((done, _)) = self.get_record::<BoardMail>(board_mail_key(&inbound.delivery_id)).await?
+            && let Some((done, _)) = self.get_record::<BoardMail>(keys::board_mail(&inbound.delivery_id)).await?
         {
             // The same delivery again: finish the emails, add nothing.
             let (p, _) = self.load_project(&done.project_id).await?;
@@ -107,7 +107,7 @@ impl App {
             source: PostSource::Email,
             created_at: self.now_text(),
         };
-        let (dpk, dsk) = board_mail_key(&inbound.delivery_id);
+        let (dpk, dsk) = keys::board_mail(&inbound.delivery_id);
         let done = BoardMail { project_id: p.id.clone(), reply_id: m.id.clone() };
         let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
         let writes = vec![
@@ -118,7 +118,7 @@ impl App {
             Ok(()) => {}
             Err(e) if e.is_conflict() => {
                 // Another invocation took this delivery first.
-                if self.get_record::<BoardMail>(board_mail_key(&inbound.delivery_id)).await?.is_some() {
+                if self.get_record::<BoardMail>(keys::board_mail(&inbound.delivery_id)).await?.is_some() {
                     return Ok(added(&p.id));
                 }
                 return Err(e.into());

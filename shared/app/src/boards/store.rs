@@ -31,15 +31,6 @@ pub(crate) struct BoardMail {
     pub(crate) reply_id: String,
 }
 
-pub(crate) fn board_mail_key(delivery_id: &str) -> (String, String) {
-    (format!("BOARDMAIL#{delivery_id}"), "BOARDMAIL".into())
-}
-
-/// One explanation per refused delivery.
-pub(crate) fn refused_reply_key(delivery_id: &str) -> (String, String) {
-    (format!("BOARDREFUSED#{delivery_id}"), "BOARDREFUSED".into())
-}
-
 pub(crate) fn message_key(m: &BoardMessage) -> (String, String) {
     match &m.reply_to {
         None => keys::board_post(&m.project_id, &m.id),

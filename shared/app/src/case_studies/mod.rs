@@ -3,18 +3,19 @@
 use qnet_domain::attachment::Attachment;
 use qnet_domain::case_study::{CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Source, Status, SubmittedBy, derive_summary};
 use qnet_domain::topics;
-use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
+use qnet_ports::{Condition, Index, Item, Query, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
-    Moderated, ModerationFields, check_version, list_entry_writes, next_version, purge_copies, require_editor,
-    require_own_organisation, unpublish_while_held,
+    Moderated, ModerationFields, check_version, next_version, purge_copies, require_editor, require_own_organisation,
+    unpublish_while_held,
 };
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 pub const DEFAULT_PAGE: u32 = 20;
-pub const MAX_PAGE: u32 = 100;
+pub use crate::listing::MAX_PAGE;
+use crate::listing::{ListEntries, list_entry_writes, page_limit, parse_cursor};
 
 /// Which list of case studies to read.
 #[derive(Debug, Clone)]
@@ -38,6 +39,11 @@ pub(crate) fn case_study_item(cs: &CaseStudy) -> Item {
         item = item.with_gsi2(keys::members_case_studies(m), order);
     }
     item
+}
+
+/// Where a case study's entries in the published lists are.
+fn list_entries(cs: &CaseStudy) -> ListEntries {
+    ListEntries { partitions: list_partitions(cs), sort_key: list_sort_key(cs) }
 }
 
 /// The published lists a case study appears in, by partition.
@@ -74,22 +80,8 @@ pub(crate) fn change_writes(old: &CaseStudy, new: &CaseStudy, keep_history: bool
         o.attachments.clear();
         w.push(Write::Put { item: Item::new(pk, sk, encode(&o)), condition: Condition::None });
     }
-    w.extend(list_entry_writes(
-        &list_partitions(old),
-        &list_sort_key(old),
-        &list_partitions(new),
-        &list_sort_key(new),
-        &encode(&CaseStudySummary::public(new)),
-    ));
+    w.extend(list_entry_writes(Some(&list_entries(old)), &list_entries(new), &encode(&CaseStudySummary::public(new)), None));
     w
-}
-
-fn page_limit(limit: u32) -> AppResult<u32> {
-    if (1..=MAX_PAGE).contains(&limit) { Ok(limit) } else { Err(AppError::invalid("limit", "must be from 1 to 100")) }
-}
-
-fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
-    c.map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()
 }
 
 impl Moderated for CaseStudy {
@@ -347,7 +339,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let cursor = parse_cursor(req.cursor.as_deref())?;
+        let cursor = parse_cursor(req.cursor.as_deref(), None)?;
         let partition = keys::published_list(req.topic.as_deref(), req.organisation_id.as_deref());
         let page = self.records.query(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
         let names = self.organisation_names().await?;
@@ -369,7 +361,7 @@ impl App {
         cursor: Option<&str>,
     ) -> AppResult<CaseStudyList> {
         let limit = page_limit(limit)?;
-        let cursor = parse_cursor(cursor)?;
+        let cursor = parse_cursor(cursor, None)?;
         let mut q = Query::new(index, partition).limit(limit).after(cursor);
         if !ascending {
             q = q.descending();

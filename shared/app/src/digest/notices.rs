@@ -2,12 +2,9 @@
 
 use crate::digest::{Composed, Digest, DigestItem, DigestSection, ITEMS_SHOWN_PER_SECTION};
 use crate::mail;
-use mail_builder::MessageBuilder;
-use mail_builder::headers::raw::Raw;
 use qnet_domain::digest::Period;
 use qnet_domain::member::Member;
 use qnet_domain::topics;
-use qnet_ports::OutgoingMail;
 use std::sync::Arc;
 
 /// `2026-03-02` → `2 March`.
@@ -35,13 +32,6 @@ pub(crate) fn day_label(date: &str) -> String {
 }
 
 impl Digest {
-    pub(crate) fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, tera::Error> {
-        match &self.templates {
-            Some(t) => t.render(name, ctx),
-            None => mail::render(name, ctx),
-        }
-    }
-
     /// The subject: "Qnet digest, 2–8 March: 5 new case studies".
     pub fn subject(period: &Period, sections: &[(Arc<dyn DigestSection>, Vec<DigestItem>)]) -> String {
         let counts: Vec<String> = sections
@@ -105,34 +95,24 @@ impl Digest {
         // Until the member has chosen, say how the digest works (new members
         // start on weekly).
         ctx.insert("first", &(member.created_at == member.updated_at));
-        let text = self.render("email/digest.txt.tera", &ctx).map_err(|e| format!("the digest text did not render: {e}"))?;
-        let html = self.render("email/digest.html.tera", &ctx).map_err(|e| format!("the digest HTML did not render: {e}"))?;
         let domain = s.domain();
         // Stable for (issue, member): a resend after a crash would carry the same id.
         let message_id = format!("digest.{}.{}@{domain}", period.id, member.id.to_ascii_lowercase());
-        let mut m = MessageBuilder::new()
-            .from(("Qnet digest", s.from.as_str()))
-            .to((member.name.as_str(), member.email.as_str()))
-            .subject(subject.as_str())
-            .message_id(message_id.clone())
-            .header("List-Id", Raw::new(format!("Qnet digest <digest.{domain}>")))
-            // RFC 3834: no out-of-office replies to a newsletter.
-            .header("Auto-Submitted", Raw::new("auto-generated"))
-            .header("X-Auto-Response-Suppress", Raw::new("All"))
-            .text_body(text.clone())
-            .html_body(html.clone());
+        let mut h =
+            mail::Headers::new(("Qnet digest", s.from.as_str()), (member.name.as_str(), member.email.as_str()), subject.as_str());
+        h.message_id = Some(message_id.clone());
+        h.extra.push(("List-Id", format!("Qnet digest <digest.{domain}>")));
+        // RFC 3834: no out-of-office replies to a newsletter.
+        h.extra.push(("X-Auto-Response-Suppress", "All".into()));
         if let (Some(url), Some(token)) = (&unsubscribe_url, unsubscribe) {
-            m = m
-                .header("List-Unsubscribe", Raw::new(format!("<{url}>, <mailto:unsubscribe+{token}@{}>", s.inbound_domain)))
-                .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+            h.extra.push(("List-Unsubscribe", format!("<{url}>, <mailto:unsubscribe+{token}@{}>", s.inbound_domain)));
+            h.extra.push(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
         }
-        let raw = m.write_to_vec().map_err(|e| format!("the digest MIME could not be built: {e}"))?;
-        Ok(Composed {
-            subject,
-            html,
-            text,
-            message_id,
-            mail: OutgoingMail { from: s.from.clone(), to: vec![member.email.clone()], raw },
-        })
+        let c = match &self.templates {
+            Some(t) => mail::compose_with(t, "email/digest", &ctx, h),
+            None => mail::compose("email/digest", &ctx, h),
+        }
+        .map_err(|e| e.0)?;
+        Ok(Composed { subject, html: c.html.unwrap_or_default(), text: c.text, message_id, mail: c.mail })
     }
 }

@@ -40,7 +40,7 @@ pub(crate) fn is_stale(claimed_at: &str, now: OffsetDateTime) -> bool {
 pub(crate) async fn purge_claims(app: &App, member_id: &str) -> AppResult<()> {
     let (pk, _) = keys::digest_claim(member_id, "");
     loop {
-        let page = app.records.query(Query::new(Index::Primary, pk.clone()).prefix("DIGEST#").limit(100)).await?;
+        let page = app.records.query(Query::new(Index::Primary, pk.clone()).prefix(keys::DIGEST_CLAIM_PREFIX).limit(100)).await?;
         if page.items.is_empty() {
             return Ok(());
         }

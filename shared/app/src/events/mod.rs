@@ -188,10 +188,7 @@ impl App {
             (None, None, Some(k)) => keys::event_list(Some(("kind", k))),
             _ => keys::event_list(None),
         };
-        let mut cursor = req.cursor.as_deref().map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()?;
-        if cursor.as_ref().is_some_and(|c| c.pk != partition) {
-            return Err(AppError::BadCursor);
-        }
+        let mut cursor = crate::listing::parse_cursor(req.cursor.as_deref(), Some(&partition))?;
         let wanted = |s: &EventSummary| {
             req.organisation.as_ref().is_none_or(|o| s.host_organisation_id == *o)
                 && req.kind.as_ref().is_none_or(|k| s.kind.as_str() == k)

@@ -53,10 +53,6 @@ impl Notice {
     }
 }
 
-pub(crate) fn render(name: &str, ctx: &tera::Context) -> AppResult<String> {
-    crate::mail::render(name, ctx).map_err(|e| AppError::Unavailable(format!("template {name}: {e}")))
-}
-
 impl App {
     /// Claims an email about an event; true when this caller is to send it.
     pub(crate) async fn claim_event_mail(&self, event_id: &str, what: &str) -> AppResult<bool> {
@@ -250,7 +246,6 @@ impl App {
         action_url: Option<&str>,
         ics: Option<(&str, IcsMethod)>,
     ) -> AppResult<OutgoingMail> {
-        use mail_builder::mime::MimePart;
         let mut ctx = tera::Context::new();
         ctx.insert("name", to_name);
         ctx.insert("headline", headline);
@@ -262,35 +257,8 @@ impl App {
         ctx.insert("online_url", &e.online_url);
         ctx.insert("event_url", &format!("{}/events/{}", self.web_base_url, e.id));
         ctx.insert("action_url", &action_url);
-        let text = render("email/event-notice.txt.tera", &ctx)?;
-        let html = render("email/event-notice.html.tera", &ctx)?;
-        let mut parts = vec![MimePart::new("text/plain", text), MimePart::new("text/html", html)];
-        let body = match ics {
-            Some((ics, method)) => {
-                let ct = |m: IcsMethod| {
-                    mail_builder::headers::content_type::ContentType::new("text/calendar")
-                        .attribute("method", m.as_str())
-                        .attribute("charset", "utf-8")
-                };
-                parts.push(MimePart::new(ct(method), ics.to_string()));
-                MimePart::new(
-                    "multipart/mixed",
-                    vec![
-                        MimePart::new("multipart/alternative", parts),
-                        MimePart::new(ct(method), ics.to_string()).attachment("invite.ics"),
-                    ],
-                )
-            }
-            None => MimePart::new("multipart/alternative", parts),
-        };
-        let raw = mail_builder::MessageBuilder::new()
-            .from(("Qnet events", &*self.mail_from))
-            .to((to_name, to_email))
-            .subject(subject)
-            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-            .body(body)
-            .write_to_vec()
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(OutgoingMail { from: self.mail_from.to_string(), to: vec![to_email.to_string()], raw })
+        let mut h = crate::mail::Headers::new(("Qnet events", &*self.mail_from), (to_name, to_email), subject);
+        h.calendar = ics.map(|(ics, method)| (ics.to_string(), method.as_str()));
+        Ok(crate::mail::compose("email/event-notice", &ctx, h)?.mail)
     }
 }

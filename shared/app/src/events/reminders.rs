@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 
 use crate::events::{Booking, BookingStatus, Event, EventStatus};
 use crate::members::suppression::Delivery;
-use crate::{App, AppError, AppResult, decode, keys};
+use crate::{App, AppResult, decode, keys};
 
 /// Claims are kept this long after the event ends, then expire (TTL).
 const CLAIM_DAYS_AFTER: i64 = 30;
@@ -252,18 +252,9 @@ impl App {
         ctx.insert("what_you_will_see", &e.what_you_will_see);
         ctx.insert("host", &e.host);
         ctx.insert("event_url", &format!("{}/events/{}", self.web_base_url, e.id));
-        let render =
-            |name: &str| crate::mail::render(name, &ctx).map_err(|err| AppError::Unavailable(format!("template {name}: {err}")));
-        let raw = mail_builder::MessageBuilder::new()
-            .from(("Qnet events", &*self.mail_from))
-            .to((to_name, to_email))
-            .subject(format!("Tomorrow: {}", e.title))
-            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-            .text_body(render("email/event-reminder.txt.tera")?)
-            .html_body(render("email/event-reminder.html.tera")?)
-            .write_to_vec()
-            .map_err(|err| AppError::Unavailable(err.to_string()))?;
-        Ok(OutgoingMail { from: self.mail_from.to_string(), to: vec![to_email.to_string()], raw })
+        let h =
+            crate::mail::Headers::new(("Qnet events", &*self.mail_from), (to_name, to_email), format!("Tomorrow: {}", e.title));
+        Ok(crate::mail::compose("email/event-reminder", &ctx, h)?.mail)
     }
 }
 

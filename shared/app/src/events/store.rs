@@ -3,6 +3,7 @@
 use crate::events::bookings::ATTEMPTS;
 use crate::events::is_ulid;
 use crate::events::views::summary;
+use crate::listing::{ListEntries, list_entry_writes};
 use crate::{App, AppError, AppResult, decode, encode, keys};
 use qnet_domain::event::{Booking, Event, EventStatus};
 use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
@@ -24,23 +25,9 @@ pub(crate) fn list_sort_key(e: &Event) -> String {
 /// event ends.
 pub(crate) fn list_writes(old: Option<&Event>, new: &Event) -> Vec<Write> {
     let after = if new.status == EventStatus::Scheduled { list_partitions(new) } else { Vec::new() };
-    let s = encode(&summary(new));
-    let expires = new.ends().unix_timestamp();
-    let mut w: Vec<Write> = after
-        .iter()
-        .map(|p| Write::Put {
-            item: Item::new(p.clone(), list_sort_key(new), s.clone()).expiring_at(expires),
-            condition: Condition::None,
-        })
-        .collect();
-    if let Some(old) = old {
-        for p in list_partitions(old) {
-            if !after.contains(&p) || list_sort_key(old) != list_sort_key(new) {
-                w.push(Write::Delete { pk: p, sk: list_sort_key(old), condition: Condition::None });
-            }
-        }
-    }
-    w
+    let before = old.map(|o| ListEntries { partitions: list_partitions(o), sort_key: list_sort_key(o) });
+    let after = ListEntries { partitions: after, sort_key: list_sort_key(new) };
+    list_entry_writes(before.as_ref(), &after, &encode(&summary(new)), Some(new.ends().unix_timestamp()))
 }
 
 pub(crate) fn event_item(e: &Event) -> Item {

@@ -213,17 +213,12 @@ impl App {
         let mut ctx = tera::Context::new();
         ctx.insert("name", &m.name);
         ctx.insert("confirm_url", &format!("{}/email-confirmations/{token}", api_base_url.trim_end_matches('/')));
-        let render = |name: &str| crate::mail::render(name, &ctx).map_err(|e| AppError::Unavailable(e.to_string()));
-        let raw = mail_builder::MessageBuilder::new()
-            .from(("Qnet", &*self.mail_from))
-            .to((m.name.as_str(), m.email.as_str()))
-            .subject("Confirm your email address for Qnet")
-            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-            .text_body(render("email/confirm-address.txt.tera")?)
-            .html_body(render("email/confirm-address.html.tera")?)
-            .write_to_vec()
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        let mail = OutgoingMail { from: self.mail_from.to_string(), to: vec![m.email.clone()], raw };
+        let h = crate::mail::Headers::new(
+            ("Qnet", &*self.mail_from),
+            (m.name.as_str(), m.email.as_str()),
+            "Confirm your email address for Qnet",
+        );
+        let mail = crate::mail::compose("email/confirm-address", &ctx, h)?.mail;
         self.mailer.send(&mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
         tracing::info!(member = %m.id, "address confirmation sent");
         Ok(m.email)

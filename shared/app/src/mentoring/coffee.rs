@@ -159,16 +159,12 @@ impl App {
                 })
                 .collect::<Vec<_>>(),
         );
-        let render = |name: &str| crate::mail::render(name, &ctx).map_err(|e| AppError::Unavailable(e.to_string()));
-        let raw = mail_builder::MessageBuilder::new()
-            .from(("Qnet coffee", &*self.mail_from))
-            .to(people.iter().map(|m| (m.name.as_str(), m.email.as_str())).collect::<Vec<_>>())
-            .subject(format!("Your Qnet coffee this week ({round})"))
-            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-            .text_body(render("email/coffee-introduction.txt.tera")?)
-            .html_body(render("email/coffee-introduction.html.tera")?)
-            .write_to_vec()
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(Some(OutgoingMail { from: self.mail_from.to_string(), to: people.into_iter().map(|m| m.email).collect(), raw }))
+        let mut h = crate::mail::Headers::new(
+            ("Qnet coffee", &*self.mail_from),
+            (people[0].name.as_str(), people[0].email.as_str()),
+            format!("Your Qnet coffee this week ({round})"),
+        );
+        h.to = people.iter().map(|m| (m.name.as_str(), m.email.as_str())).collect();
+        Ok(Some(crate::mail::compose("email/coffee-introduction", &ctx, h)?.mail))
     }
 }

@@ -74,7 +74,7 @@ impl App {
         let mut out = HashSet::new();
         let mut cursor = None;
         loop {
-            let q = Query::new(Index::Primary, format!("MEMBER#{member_id}"))
+            let q = Query::new(Index::Primary, keys::member_partition(member_id))
                 .prefix(keys::MENTORING_EXCLUSION_PREFIX)
                 .limit(100)
                 .after(cursor);

@@ -459,7 +459,7 @@ pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
             if !matches!(r.state, RequestState::Closed | RequestState::Withdrawn) {
                 app.withdraw_mentoring_request(claims, &r.id).await?;
             }
-            let page = app.records.query(Query::new(Index::Primary, format!("MREQ#{}", r.id)).limit(100)).await?;
+            let page = app.records.query(Query::new(Index::Primary, keys::mentoring_request_partition(&r.id)).limit(100)).await?;
             for item in page.items {
                 app.records.delete(&item.pk, &item.sk, Condition::None).await?;
             }
@@ -469,7 +469,7 @@ pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
             None => break,
         }
     }
-    let exclusions = Query::new(Index::Primary, format!("MEMBER#{}", claims.sub)).prefix(keys::MENTORING_EXCLUSION_PREFIX);
+    let exclusions = Query::new(Index::Primary, keys::member_partition(&claims.sub)).prefix(keys::MENTORING_EXCLUSION_PREFIX);
     for item in app.records.query(exclusions.limit(100)).await?.items {
         app.records.delete(&item.pk, &item.sk, Condition::None).await?;
     }

@@ -5,10 +5,6 @@ use crate::{App, AppError, AppResult, keys};
 use qnet_domain::mentoring::{MentoringRequest, Proposal};
 use qnet_ports::{Condition, Item, OutgoingMail};
 
-pub(crate) fn render(name: &str, ctx: &tera::Context) -> AppResult<String> {
-    crate::mail::render(name, ctx).map_err(|e| AppError::Unavailable(format!("template {name}: {e}")))
-}
-
 impl App {
     /// Claims an email about a request; true when this caller is to send it.
     pub(crate) async fn claim_mail(&self, request_id: &str, what: &str) -> AppResult<bool> {
@@ -72,16 +68,12 @@ impl App {
         ctx.insert("reasons", &p.reasons);
         ctx.insert("expires", &p.expires_at[..10]);
         ctx.insert("offer_url", &format!("{}/mentoring/offers/{}", links_base.trim_end_matches('/'), self.offer_token(r, p)));
-        let raw = mail_builder::MessageBuilder::new()
-            .from(("Qnet mentoring", &*self.mail_from))
-            .to((mentor.name.as_str(), mentor.email.as_str()))
-            .subject(format!("Would you take on {} for {}?", mentee.name, r.kind))
-            .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-            .text_body(render("email/mentoring-offer.txt.tera", &ctx)?)
-            .html_body(render("email/mentoring-offer.html.tera", &ctx)?)
-            .write_to_vec()
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        Ok(OutgoingMail { from: self.mail_from.to_string(), to: vec![mentor.email], raw })
+        let h = crate::mail::Headers::new(
+            ("Qnet mentoring", &*self.mail_from),
+            (mentor.name.as_str(), mentor.email.as_str()),
+            format!("Would you take on {} for {}?", mentee.name, r.kind),
+        );
+        Ok(crate::mail::compose("email/mentoring-offer", &ctx, h)?.mail)
     }
 
     /// One email introducing mentee and mentor, at most once per pairing.
@@ -108,16 +100,13 @@ impl App {
             ctx.insert("topics", &topic_names(&r.topics).into_iter().collect::<Vec<_>>());
             ctx.insert("goals", &r.goals);
             ctx.insert("request_id", &r.id);
-            let raw = mail_builder::MessageBuilder::new()
-                .from(("Qnet mentoring", &*self.mail_from))
-                .to(vec![(mentee.name.as_str(), mentee.email.as_str()), (mentor.name.as_str(), mentor.email.as_str())])
-                .subject(format!("Qnet {}: introducing {} and {}", r.kind, mentee.name, mentor.name))
-                .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-                .text_body(render("email/mentoring-introduction.txt.tera", &ctx)?)
-                .html_body(render("email/mentoring-introduction.html.tera", &ctx)?)
-                .write_to_vec()
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            Ok(OutgoingMail { from: self.mail_from.to_string(), to: vec![mentee.email, mentor.email], raw })
+            let mut h = crate::mail::Headers::new(
+                ("Qnet mentoring", &*self.mail_from),
+                (mentee.name.as_str(), mentee.email.as_str()),
+                format!("Qnet {}: introducing {} and {}", r.kind, mentee.name, mentor.name),
+            );
+            h.to.push((mentor.name.as_str(), mentor.email.as_str()));
+            Ok(crate::mail::compose("email/mentoring-introduction", &ctx, h)?.mail)
         }
         .await;
         self.send_claimed(&r.id, "introduction", mail).await

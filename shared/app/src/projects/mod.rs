@@ -285,10 +285,7 @@ impl App {
             (None, None, Some(s)) => keys::project_list(Some(("status", s))),
             _ => keys::project_list(None),
         };
-        let mut cursor = req.cursor.as_deref().map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()?;
-        if cursor.as_ref().is_some_and(|c| c.pk != partition) {
-            return Err(AppError::BadCursor);
-        }
+        let mut cursor = crate::listing::parse_cursor(req.cursor.as_deref(), Some(&partition))?;
         let wanted = |s: &ProjectSummary| {
             req.organisation.as_ref().is_none_or(|o| s.organisation_ids.contains(o))
                 && req.status.as_ref().is_none_or(|st| s.status.as_str() == st)

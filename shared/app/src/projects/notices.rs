@@ -15,23 +15,18 @@ impl App {
             ctx.insert("lead", lead);
             ctx.insert("title", &p.title);
             ctx.insert("project_url", &format!("{}/projects/{}", self.web_base_url, p.id));
-            let render = |name: &str| crate::mail::render(name, &ctx);
-            let (Ok(text), Ok(html)) =
-                (render("email/project-invitation.txt.tera"), render("email/project-invitation.html.tera"))
-            else {
-                tracing::error!("the project invitation templates did not render");
-                continue;
+            let h = crate::mail::Headers::new(
+                ("Qnet", &*self.mail_from),
+                (m.name.as_str(), m.email.as_str()),
+                format!("Join the team of \"{}\" on Qnet?", p.title),
+            );
+            let mail = match crate::mail::compose("email/project-invitation", &ctx, h) {
+                Ok(c) => c.mail,
+                Err(e) => {
+                    tracing::error!(error = %e, "the project invitation did not compose");
+                    continue;
+                }
             };
-            let raw = mail_builder::MessageBuilder::new()
-                .from(("Qnet", &*self.mail_from))
-                .to((m.name.as_str(), m.email.as_str()))
-                .subject(format!("Join the team of \"{}\" on Qnet?", p.title))
-                .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("auto-generated"))
-                .text_body(text)
-                .html_body(html)
-                .write_to_vec();
-            let Ok(raw) = raw else { continue };
-            let mail = qnet_ports::OutgoingMail { from: self.mail_from.to_string(), to: vec![m.email.clone()], raw };
             if let Err(e) = self.deliver(&*self.mailer, &mail).await {
                 tracing::warn!(error = %e, project = %p.id, "a project invitation was not sent");
             }

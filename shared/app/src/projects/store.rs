@@ -1,6 +1,7 @@
 //! Projects, measures, points and annotations as items: list entries, follows, and
 //! a measure's points kept in one chunk per calendar year.
 
+use crate::listing::{ListEntries, list_entry_writes};
 use crate::projects::is_ulid;
 use crate::projects::views::summary;
 use crate::{App, AppError, AppResult, decode, encode, keys};
@@ -42,18 +43,8 @@ pub(crate) fn project_item(p: &Project) -> Item {
 
 /// The list entries to write and delete when a project goes from `old` to `new`.
 pub(crate) fn list_writes(old: Option<&Project>, new: &Project) -> Vec<Write> {
-    let after = list_partitions(new);
-    let s = encode(&summary(new));
-    let mut w: Vec<Write> = after
-        .iter()
-        .map(|p| Write::Put { item: Item::new(p.clone(), list_sort_key(new), s.clone()), condition: Condition::None })
-        .collect();
-    if let Some(old) = old {
-        for p in list_partitions(old).into_iter().filter(|p| !after.contains(p)) {
-            w.push(Write::Delete { pk: p, sk: list_sort_key(old), condition: Condition::None });
-        }
-    }
-    w
+    let entries = |p: &Project| ListEntries { partitions: list_partitions(p), sort_key: list_sort_key(p) };
+    list_entry_writes(old.map(entries).as_ref(), &entries(new), &encode(&summary(new)), None)
 }
 
 pub(crate) fn follow_write(project_id: &str, member_id: &str, at: &str) -> Write {

@@ -13,7 +13,7 @@ use qnet_domain::attachment::{AttachmentStatus, NewAttachment};
 use qnet_domain::case_study::{Status, SubmittedBy};
 use qnet_domain::resource::{NewResource, Resource, ResourceKind, ResourcePatch};
 use qnet_domain::topics;
-use qnet_ports::{Condition, Cursor, Index, Item, PresignedUrl, Query, Write};
+use qnet_ports::{Condition, Index, Item, PresignedUrl, Query, Write};
 
 use crate::idempotency::{IdempotencyKey, StoredResponse};
 use crate::moderation::{
@@ -26,13 +26,7 @@ use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 pub const SUMMARY_CHARS: usize = 280;
 
-fn page_limit(limit: u32) -> AppResult<u32> {
-    if (1..=100).contains(&limit) { Ok(limit) } else { Err(AppError::invalid("limit", "must be from 1 to 100")) }
-}
-
-fn parse_cursor(c: Option<&str>) -> AppResult<Option<Cursor>> {
-    c.map(|c| Cursor::decode(c).map_err(|_| AppError::BadCursor)).transpose()
-}
+use crate::listing::{page_limit, parse_cursor};
 
 impl App {
     /// Holds a resource for moderation (its file failed the attachment check).
@@ -246,7 +240,7 @@ impl App {
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let cursor = parse_cursor(req.cursor.as_deref())?;
+        let cursor = parse_cursor(req.cursor.as_deref(), None)?;
         let partition = keys::resource_list(req.topic.as_deref(), req.kind.as_deref(), req.organisation.as_deref());
         let page = self.records.query(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
         let names = self.organisation_names().await?;
@@ -259,7 +253,7 @@ impl App {
     pub async fn resource_queue(&self, claims: &Claims, limit: u32, cursor: Option<&str>) -> AppResult<ResourceList> {
         require_moderator(claims)?;
         let limit = page_limit(limit)?;
-        let cursor = parse_cursor(cursor)?;
+        let cursor = parse_cursor(cursor, None)?;
         let q = Query::new(Index::Gsi1, keys::RESOURCE_QUEUE).limit(limit).after(cursor);
         let page = self.records.query(q).await?;
         let names = self.organisation_names().await?;

@@ -1,6 +1,7 @@
 //! Resources as items: the record with its file, list entries, the download counter.
 
-use crate::moderation::{Moderated, ModerationFields, list_entry_writes, purge_copies};
+use crate::listing::{ListEntries, list_entry_writes};
+use crate::moderation::{Moderated, ModerationFields, purge_copies};
 use crate::resources::views::ResourceSummary;
 use crate::{App, AppError, AppResult, encode, keys};
 use qnet_domain::attachment::{Attachment, AttachmentStatus};
@@ -49,6 +50,10 @@ pub(crate) fn list_partitions(r: &Resource) -> Vec<String> {
     v
 }
 
+fn list_entries(r: &Resource) -> ListEntries {
+    ListEntries { partitions: list_partitions(r), sort_key: list_sort_key(r) }
+}
+
 pub(crate) fn list_sort_key(r: &Resource) -> String {
     format!("{}#{}", r.published_at.as_deref().unwrap_or_default(), r.id)
 }
@@ -59,13 +64,7 @@ pub(crate) fn change_writes(old: &Resource, new: &Resource, keep_history: bool) 
         let (pk, sk) = keys::resource_version(&old.id, old.version);
         w.push(Write::Put { item: Item::new(pk, sk, encode(old)), condition: Condition::None });
     }
-    w.extend(list_entry_writes(
-        &list_partitions(old),
-        &list_sort_key(old),
-        &list_partitions(new),
-        &list_sort_key(new),
-        &encode(&ResourceSummary::new(new)),
-    ));
+    w.extend(list_entry_writes(Some(&list_entries(old)), &list_entries(new), &encode(&ResourceSummary::new(new)), None));
     w
 }
 
