@@ -91,6 +91,13 @@ pub fn compose(template: &str, context: &tera::Context, headers: Headers<'_>) ->
     compose_with(&TEMPLATES, template, context, headers)
 }
 
+/// The plain-text part of an email [`compose`] would write, for pages that show
+/// what was sent (a member's coffee introduction).
+pub fn text(template: &str, context: &tera::Context) -> Result<String, ComposeError> {
+    let name = format!("{template}.txt.tera");
+    TEMPLATES.render(&name, context).map_err(|e| ComposeError(format!("the template {name} did not render: {e}")))
+}
+
 /// [`compose`] with other templates (the digest's tests inject broken ones).
 pub fn compose_with(
     templates: &tera::Tera,

@@ -87,12 +87,7 @@ impl App {
                         .map(|(_, p)| serde_json::json!({"name": p.name, "email": p.email, "organisation": p.organisation.clone().unwrap_or_default()}))
                         .collect::<Vec<_>>(),
                 );
-                Some(
-                    crate::mail::render("email/coffee-introduction.txt.tera", &ctx)
-                        .map_err(|e| AppError::Unavailable(e.to_string()))?
-                        .trim()
-                        .to_string(),
-                )
+                Some(crate::mail::text("email/coffee-introduction", &ctx)?.trim().to_string())
             }
             _ => None,
         };
