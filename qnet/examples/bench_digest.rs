@@ -46,8 +46,8 @@ async fn main() {
             "sections": {"aim": "Discharge half of patients before noon", "results": "From 18% to 46% in twelve weeks."}
         });
         let created = app.create_case_study(&author, &body, None).await.expect("create");
-        let id = created.body["id"].as_str().unwrap().to_string();
-        app.publish_case_study(&moderator, &id, created.body["version"].as_u64()).await.expect("publish");
+        let id = created.view()["id"].as_str().unwrap().to_string();
+        app.publish_case_study(&moderator, &id, created.view()["version"].as_u64()).await.expect("publish");
     }
     let now_text = qnet_domain::timestamp(time::OffsetDateTime::now_utc());
     let mut writes = Vec::new();

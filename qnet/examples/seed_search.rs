@@ -34,8 +34,8 @@ async fn main() {
             "sections": {"aim": words(12), "results": words(20)}
         });
         let created = app.create_case_study(&author, &body, None).await.expect("create");
-        last = created.body["id"].as_str().unwrap().to_string();
-        app.publish_case_study(&moderator, &last, created.body["version"].as_u64()).await.expect("publish");
+        last = created.view()["id"].as_str().unwrap().to_string();
+        app.publish_case_study(&moderator, &last, created.view()["version"].as_u64()).await.expect("publish");
     }
     println!("{last}");
 }

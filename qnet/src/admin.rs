@@ -69,7 +69,7 @@ pub async fn run(app: &App, command: AdminCommand) -> anyhow::Result<Value> {
     Ok(match command {
         AdminCommand::Organisations { command: OrganisationsCommand::Create { name, kind, ods_code, domains } } => {
             let body = json!({"name": name, "type": kind, "ods_code": ods_code, "email_domains": domains});
-            app.create_organisation(&op, &body, None).await?.body
+            app.create_organisation(&op, &body, None).await?.view().clone()
         }
         AdminCommand::Organisations { command: OrganisationsCommand::List } => {
             let mut items = Vec::new();

@@ -160,7 +160,7 @@ async fn the_feed_lists_exactly_the_events_the_member_is_confirmed_on() {
         body["starts_at"] = json!(text(in_days(-days, 9)));
         body["ends_at"] = json!(text(in_days(-days, 11)));
         let created = then.create_event(&claims(ORGANISER, vec![Role::Organiser]), &body, None).await.unwrap();
-        let id = created.body["id"].as_str().unwrap().to_string();
+        let id = created.view()["id"].as_str().unwrap().to_string();
         then.book(&claims(ANN, vec![]), &id, &t.base).await.unwrap();
         past.push(id);
     }

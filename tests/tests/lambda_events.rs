@@ -227,9 +227,9 @@ mod digests {
                 .create_case_study(&jo, &json!({"title": "Fewer falls on ward 7", "body": "Three PDSA cycles on night-time checks.", "topics": ["flow"]}), None)
                 .await
                 .unwrap();
-            let id = created.body["id"].as_str().unwrap().to_string();
+            let id = created.view()["id"].as_str().unwrap().to_string();
             let moderator = claims(("mod-1", "mod@qnet.test", "Mo"), &[Role::Moderator]);
-            app.publish_case_study(&moderator, &id, created.body["version"].as_u64()).await.unwrap();
+            app.publish_case_study(&moderator, &id, created.view()["version"].as_u64()).await.unwrap();
         }
     }
 
@@ -428,8 +428,8 @@ mod schedules {
         // No mentor yet: the request path proposes nobody and the request stays open.
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
         let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
-        assert!(created.body["proposal"].is_null(), "{}", created.body);
-        let id = created.body["id"].as_str().unwrap().to_string();
+        assert!(created.view()["proposal"].is_null(), "{}", created.view());
+        let id = created.view()["id"].as_str().unwrap().to_string();
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
         app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
         // The stream event, for this request.
@@ -455,8 +455,8 @@ mod schedules {
         app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
         let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
-        assert_eq!(created.body["proposal"]["mentor_id"], "m-ann@leedsth.nhs.uk");
-        assert_eq!(created.body["proposal"]["expires_at"], "2026-11-30T09:00:00.000Z", "seven days by default");
+        assert_eq!(created.view()["proposal"]["mentor_id"], "m-ann@leedsth.nhs.uk");
+        assert_eq!(created.view()["proposal"]["expires_at"], "2026-11-30T09:00:00.000Z", "seven days by default");
         app.put_mentor_profile(&claims("dan@leedsth.nhs.uk"), &profile).await.unwrap();
 
         // The schedule's `now` (2 December) is past the offer's expiry: Bob's request
@@ -583,7 +583,7 @@ mod event_reminders {
             "starts_at": "2026-12-01T10:00:00Z", "ends_at": "2026-12-01T12:00:00Z", "online_url": "https://meet.example.nhs.uk/qi",
             "capacity": 10, "host_organisation_id": org});
         let created = app.create_event(&organiser, &body, None).await.unwrap();
-        app.book(&ann, created.body["id"].as_str().unwrap(), &t.base).await.unwrap();
+        app.book(&ann, created.view()["id"].as_str().unwrap(), &t.base).await.unwrap();
 
         // The fixture's `now` is Monday 30 November 2026, 09:00 London: tomorrow is 1 December.
         let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-event-reminders.json")).unwrap();

@@ -632,12 +632,19 @@ async fn a_throttled_follower_email_is_sent_by_the_retry_and_no_email_goes_twice
     let body = json!({"body": "Huddle at 8am?"});
     let raw = serde_json::to_vec(&body).unwrap();
     let path = format!("/projects/{pid}/posts");
-    let key = || qnet_app::idempotency::IdempotencyKey::new(&ann_id, "post-1", &[b"POST", path.as_bytes(), &raw]).unwrap();
+    let envelope: qnet_app::idempotency::Envelope = std::sync::Arc::new(|_: &str| (201, None));
+    let key = || {
+        qnet_app::idempotency::IdempotencyKey::new(&ann_id, "post-1", &[b"POST", path.as_bytes(), &raw], envelope.clone())
+            .unwrap()
+    };
 
     // The request only enqueues; a retried request enqueues again (a job may
     // be lost between the post and the queue) and adds no post.
     app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap();
-    assert!(app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap().replayed);
+    assert!(matches!(
+        app.create_board_message(&ann, pid, None, &body, Some(&key())).await.unwrap(),
+        qnet_app::idempotency::Creation::Replayed(_)
+    ));
     let jobs: Vec<qnet_app::boards::BoardJob> = queue.take().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0], jobs[1]);

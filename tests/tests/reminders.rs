@@ -233,7 +233,7 @@ async fn tomorrow_is_the_next_london_day_across_the_clock_changes() {
         ("sun-late", datetime!(2027-10-31 23:30 UTC)),     // 23:30 GMT Sunday
     ] {
         let created = made.create_event(&organiser, &event_body(&org, name, starts, 5), None).await.unwrap();
-        let id = created.body["id"].as_str().unwrap().to_string();
+        let id = created.view()["id"].as_str().unwrap().to_string();
         made.book(&ann, &id, &t.base).await.unwrap();
     }
     let mut seen = 0;
@@ -278,7 +278,7 @@ async fn moto_reminders_and_a_calendar_feed_on_dynamodb() {
     let (ann, bob) = (claims("ann@leedsth.nhs.uk", vec![]), claims("bob@leedsth.nhs.uk", vec![]));
     let created =
         made.create_event(&organiser, &event_body(&org, "On DynamoDB", day + time::Duration::hours(10), 1), None).await.unwrap();
-    let id = created.body["id"].as_str().unwrap().to_string();
+    let id = created.view()["id"].as_str().unwrap().to_string();
     assert_eq!(made.book(&ann, &id, &t.base).await.unwrap().booking.status, qnet_app::events::BookingStatus::Confirmed);
     assert_eq!(made.book(&bob, &id, &t.base).await.unwrap().booking.status, qnet_app::events::BookingStatus::Waitlisted);
 

@@ -149,3 +149,43 @@ impl QueryParams {
         self.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
     }
 }
+
+/// A query string read into `T` (serde, documented with `IntoParams`): repeated
+/// keys, the last wins; unknown keys are ignored; a value that does not fit
+/// answers a problem naming its parameter.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let q = parts.uri.query().unwrap_or("");
+        let mut fields = serde_json::Map::new();
+        for (k, v) in url::form_urlencoded::parse(q.as_bytes()).into_owned() {
+            fields.insert(k, serde_json::Value::String(v));
+        }
+        serde_path_to_error::deserialize(serde_json::Value::Object(fields)).map(Query).map_err(|e| {
+            let field = e.path().to_string();
+            Problem::invalid(&field, &e.into_inner().to_string())
+        })
+    }
+}
+
+/// Query values, read from their text.
+pub mod query {
+    use serde::{Deserialize, Deserializer};
+
+    /// A text value: trimmed; empty is absent.
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let v = Option::<String>::deserialize(d)?;
+        Ok(v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
+    }
+
+    /// A page size: a whole number from 1 to 100.
+    pub fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let Some(v) = Option::<String>::deserialize(d)? else { return Ok(None) };
+        match v.trim().parse::<u32>() {
+            Ok(n) if (1..=qnet_app::case_studies::MAX_PAGE).contains(&n) => Ok(Some(n)),
+            _ => Err(serde::de::Error::custom("must be a whole number from 1 to 100")),
+        }
+    }
+}

@@ -4,10 +4,13 @@ use axum::response::{IntoResponse, Response};
 use qnet_app::case_studies::ListRequest;
 use qnet_app::views::{AttachmentCreated, CaseStudyList, CaseStudyView};
 
-use super::{create_once, with_etag};
+use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, Query, query};
 use crate::problem::ApiResult;
 use crate::schemas::{AttachmentInput, CaseStudyInput, CaseStudyPatchInput, RejectionInput};
 
@@ -16,19 +19,39 @@ fn view(v: CaseStudyView) -> Response {
     with_etag(v, version)
 }
 
+/// The filters and page of `GET /case-studies`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this topic (an id from GET /topics)
+    #[serde(default, deserialize_with = "query::text")]
+    pub topic: Option<String>,
+    /// Only this organisation
+    #[serde(default, deserialize_with = "query::text")]
+    pub organisation_id: Option<String>,
+    /// Page size (default 20)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
+}
+
 /// Published case studies, newest first. Readable without signing in.
 #[utoipa::path(get, path = "/case-studies", tag = "case studies", security((), ("bearer" = [])),
-    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
-           ("organisation_id" = Option<String>, Query, description = "Only this organisation"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(ListQuery),
     responses((status = 200, description = "A page of summaries", body = CaseStudyList)))]
-pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams) -> ApiResult<axum::Json<CaseStudyList>> {
+pub async fn list(
+    State(s): State<ApiState>,
+    _caller: MaybeAuth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<CaseStudyList>> {
     let req = ListRequest {
-        topic: q.text("topic"),
-        organisation_id: q.text("organisation_id"),
-        limit: q.limit()?,
-        cursor: q.text("cursor"),
+        topic: q.topic,
+        organisation_id: q.organisation_id,
+        limit: q.limit.unwrap_or(qnet_app::case_studies::DEFAULT_PAGE),
+        cursor: q.cursor,
     };
     Ok(axum::Json(s.app.list_published(&req).await?))
 }
@@ -39,9 +62,17 @@ pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams)
     request_body = CaseStudyInput,
     responses((status = 201, description = "Created, pending", body = CaseStudyView,
                headers(("Location" = String, description = "The new case study")))))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    create_once(&s, &c, key, "/case-studies", &body, async |idem| s.app.create_case_study(&c, &body.value, idem.as_ref()).await)
-        .await
+pub async fn create(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    route: MatchedRoute,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
+        s.app.create_case_study(&c, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// The case-study template: the headings staff use when they write one, on the
@@ -147,11 +178,14 @@ pub async fn add_attachment(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let path = format!("/case-studies/{id}/attachments");
-    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_attachment(&c, &id, &body.value, idem.as_ref()).await).await
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
+        s.app.create_attachment(&c, &id, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// Redirects to a short-lived download URL for a checked attachment.

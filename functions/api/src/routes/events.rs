@@ -10,7 +10,7 @@ use qnet_app::mail::{Page, page};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{create_once, html, with_etag};
+use super::{Location, MatchedRoute, create_once, html, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
@@ -113,8 +113,15 @@ pub async fn list(State(s): State<ApiState>, q: QueryParams) -> ApiResult<axum::
     request_body = EventInput,
     responses((status = 201, description = "Created", body = EventView,
                headers(("Location" = String, description = "The new event")))))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    create_once(&s, &c, key, "/events", &body, async |idem| s.app.create_event(&c, &body.value, idem.as_ref()).await).await
+pub async fn create(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    route: MatchedRoute,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| s.app.create_event(&c, &body.value, idem.as_ref()).await)
+        .await
 }
 
 /// One event, with the places left. `online_url` (the join link) is shown

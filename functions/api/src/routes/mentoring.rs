@@ -13,7 +13,9 @@ use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, Mentoring
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{created, html, idempotency, with_etag};
+use qnet_app::idempotency::Creation;
+
+use super::{Location, MatchedRoute, answer, html, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, QueryParams};
@@ -117,15 +119,17 @@ pub async fn delete_mentor(State(s): State<ApiState>, Auth(c): Auth) -> ApiResul
 pub async fn create_request(
     State(s): State<ApiState>,
     Auth(c): Auth,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, "/mentoring-requests", &body)?;
+    let idem = idempotency(&c, key, &route, Location::Below, &body)?;
     if let Some(r) = s.app.replay(idem.as_ref()).await? {
-        return Ok(created(s.app.current_answer(r).await?));
+        return Ok(answer(s.app.current_answer(Creation::Replayed(r)).await?, &route, &Location::Below));
     }
     let base = s.app.api_base_url.to_string();
-    Ok(created(s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?))
+    let created = s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?;
+    Ok(answer(created, &route, &Location::Below))
 }
 
 /// The signed-in member's mentoring requests, newest first, a page at a time.

@@ -3,7 +3,7 @@ use axum::response::Response;
 use qnet_app::views::OrganisationList;
 use qnet_domain::organisation::Organisation;
 
-use super::{create_once, with_etag};
+use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
@@ -24,8 +24,14 @@ pub async fn list(State(s): State<ApiState>, q: QueryParams) -> ApiResult<axum::
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the first answer is replayed")),
     request_body = OrganisationInput,
     responses((status = 201, description = "Created", body = Organisation)))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    create_once(&s, &c, key, "/organisations", &body, async |idem| {
+pub async fn create(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    route: MatchedRoute,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
         s.app.create_organisation(&c, &body.value, idem.as_ref()).await
     })
     .await

@@ -16,7 +16,7 @@ use qnet_app::projects::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{create_once, created, idempotency, with_etag};
+use super::{Location, MatchedRoute, answer, create_once, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, MAX_BODY, QueryParams};
@@ -320,8 +320,17 @@ pub async fn list(State(s): State<ApiState>, Auth(_c): Auth, q: QueryParams) -> 
     request_body = ProjectInput,
     responses((status = 201, description = "Created", body = ProjectView,
                headers(("Location" = String, description = "The new project")))))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    create_once(&s, &c, key, "/projects", &body, async |idem| s.app.create_project(&c, &body.value, idem.as_ref()).await).await
+pub async fn create(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    route: MatchedRoute,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
+        s.app.create_project(&c, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// One project.
@@ -378,11 +387,14 @@ pub async fn create_pdsa(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let path = format!("/projects/{id}/pdsa");
-    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await).await
+    create_once(&s, &c, key, route, Location::Route, &body, async |idem| {
+        s.app.create_pdsa(&c, &id, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// The project's measures, a page at a time.
@@ -410,11 +422,14 @@ pub async fn create_measure(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let path = format!("/projects/{id}/measures");
-    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await).await
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
+        s.app.create_measure(&c, &id, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// One measure.
@@ -480,12 +495,15 @@ pub async fn create_annotation(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path((id, mid)): Path<(String, String)>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let path = format!("/projects/{id}/measures/{mid}/annotations");
-    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_annotation(&c, &id, &mid, &body.value, idem.as_ref()).await)
-        .await
+    let parent = Location::At(format!("/projects/{id}/measures/{mid}"));
+    create_once(&s, &c, key, route, parent, &body, async |idem| {
+        s.app.create_annotation(&c, &id, &mid, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// The run chart (Anhøj rules) or XmR chart (Making Data Count) analysis of a
@@ -557,11 +575,12 @@ pub async fn create_post(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, &format!("/projects/{id}/posts"), &body)?;
-    Ok(created(s.app.create_board_message(&c, &id, None, &body.value, idem.as_ref()).await?))
+    let idem = idempotency(&c, key, &route, Location::Route, &body)?;
+    Ok(answer(s.app.create_board_message(&c, &id, None, &body.value, idem.as_ref()).await?, &route, &Location::Route))
 }
 
 /// Replies to a post on the board.
@@ -574,11 +593,13 @@ pub async fn create_reply(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path((id, post_id)): Path<(String, String)>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let idem = idempotency(&c, key, &format!("/projects/{id}/posts/{post_id}/replies"), &body)?;
-    Ok(created(s.app.create_board_message(&c, &id, Some(&post_id), &body.value, idem.as_ref()).await?))
+    let posts = Location::At(format!("/projects/{id}/posts"));
+    let idem = idempotency(&c, key, &route, posts.clone(), &body)?;
+    Ok(answer(s.app.create_board_message(&c, &id, Some(&post_id), &body.value, idem.as_ref()).await?, &route, &posts))
 }
 
 /// Accepts an invitation to the project's team: the caller joins the team and

@@ -9,7 +9,7 @@ use qnet_domain::resource::ResourceKind;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{create_once, with_etag};
+use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
@@ -83,8 +83,17 @@ pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams)
     request_body = ResourceInput,
     responses((status = 201, description = "Created, pending", body = ResourceView,
                headers(("Location" = String, description = "The new resource")))))]
-pub async fn create(State(s): State<ApiState>, Auth(c): Auth, key: IdempotencyHeader, body: JsonBody) -> ApiResult<Response> {
-    create_once(&s, &c, key, "/resources", &body, async |idem| s.app.create_resource(&c, &body.value, idem.as_ref()).await).await
+pub async fn create(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    route: MatchedRoute,
+    key: IdempotencyHeader,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
+        s.app.create_resource(&c, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// One resource: published ones for anyone; pending and rejected ones for their
@@ -173,12 +182,14 @@ pub async fn add_file(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
+    route: MatchedRoute,
     key: IdempotencyHeader,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let path = format!("/resources/{id}/file");
-    create_once(&s, &c, key, &path, &body, async |idem| s.app.create_resource_file(&c, &id, &body.value, idem.as_ref()).await)
-        .await
+    create_once(&s, &c, key, route, Location::Route, &body, async |idem| {
+        s.app.create_resource_file(&c, &id, &body.value, idem.as_ref()).await
+    })
+    .await
 }
 
 /// Redirects to the resource: a short-lived download URL for its checked file,

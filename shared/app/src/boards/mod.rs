@@ -19,7 +19,7 @@ use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 pub use views::{Board, BoardThread, FollowState};
 
 use crate::boards::store::{message_item, message_key};
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
 impl App {
@@ -33,7 +33,7 @@ impl App {
         reply_to: Option<&str>,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         self.load_project(project_id).await?;
         if let Some(r) = self.replay(idem).await? {
             // The first attempt may have stopped before enqueuing: enqueue again
@@ -41,7 +41,7 @@ impl App {
             if let Ok(m) = serde_json::from_value::<BoardMessage>(r.body.clone()) {
                 self.enqueue_board_job(&m).await?;
             }
-            return Ok(r);
+            return Ok(Creation::Replayed(r));
         }
         if let Some(post) = reply_to {
             self.load_post(project_id, post).await?;
@@ -64,9 +64,8 @@ impl App {
             Write::Put { item: crate::idempotency::naming_record(message_item(&m), idem), condition: Condition::NotExists },
             Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/posts");
-        let r = self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await?;
-        let stored: BoardMessage = serde_json::from_value(r.body.clone()).unwrap_or(m);
+        let r = self.commit(writes, Created::new(m.id.clone(), &m), idem).await?;
+        let stored: BoardMessage = serde_json::from_value(r.view().clone()).unwrap_or(m);
         self.enqueue_board_job(&stored).await?;
         Ok(r)
     }

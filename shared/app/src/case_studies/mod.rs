@@ -5,7 +5,7 @@ use qnet_domain::case_study::{CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Sou
 use qnet_domain::topics;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::moderation::{
     Moderated, ModerationFields, check_version, next_version, purge_copies, require_editor, require_own_organisation,
     unpublish_while_held,
@@ -168,7 +168,7 @@ impl App {
         claims: &Claims,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let parsed = NewCaseStudy::parse(body);
         let member = self.member(claims).await?;
         let mut input = parsed?;
@@ -209,7 +209,7 @@ impl App {
         };
         cs.apply_guard();
         let view = self.view_case_study(Some(claims), cs.clone()).await?;
-        let response = StoredResponse::created(format!("/case-studies/{}", cs.id), encode(&view));
+        let response = Created::new(cs.id.clone(), &view);
         let mut writes = vec![Write::Put { item: case_study_item(&cs), condition: Condition::NotExists }];
         if let Some(k) = idem {
             // The stored answer copies the text; remember where, so a purge reaches it.

@@ -37,8 +37,8 @@ use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 use crate::events::calendar::IcsMethod;
 use crate::events::notices::Notice;
 use crate::events::store::{event_item, list_writes, version_conflict};
-use crate::idempotency::{IdempotencyKey, StoredResponse};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
+use crate::{App, AppError, AppResult, Claims, decode, keys};
 
 fn is_ulid(id: &str) -> bool {
     id.len() == 26 && id.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -68,7 +68,7 @@ impl App {
         claims: &Claims,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         Self::require_organiser(claims)?;
         let fields = EventFields::parse_new(body, self.now());
         let mut errors = match &fields {
@@ -119,10 +119,9 @@ impl App {
             Write::Put { item: Item::new(ppk, psk, serde_json::json!({"confirmed": 0})), condition: Condition::NotExists },
         ];
         writes.extend(list_writes(None, &e));
-        let location = format!("/events/{}", e.id);
         tracing::info!(event = %e.id, kind = e.kind.as_str(), "event created");
         let view = self.event_view(e.clone()).await?;
-        let answer = self.commit(writes, StoredResponse::created(location, encode(&view)), idem).await?;
+        let answer = self.commit(writes, Created::new(e.id.clone(), &view), idem).await?;
         self.index_event(&e);
         Ok(answer)
     }

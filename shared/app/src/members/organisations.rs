@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use qnet_domain::organisation::{Organisation, OrganisationInput, email_domain};
 use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::views::{OrganisationList, OrganisationWithCount};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
@@ -115,7 +115,7 @@ impl App {
         claims: &Claims,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         require_admin(claims)?;
         let input = OrganisationInput::parse(body, true)?;
         let now = self.now_text();
@@ -131,7 +131,7 @@ impl App {
         };
         let mut writes = vec![Write::Put { item: org_item(&org), condition: Condition::NotExists }, name_claim(&org)];
         writes.extend(domain_writes(&org.id, &[], &org.email_domains));
-        let response = StoredResponse::created(format!("/organisations/{}", org.id), encode(&org));
+        let response = Created::new(org.id.clone(), &org);
         let out = self.commit(writes, response, idem).await;
         self.forget_organisations();
         out.map_err(|e| name_taken(e, &org.name))

@@ -37,7 +37,7 @@ pub use qnet_domain::mentoring::{Feedback, MentorProfile, MentoringRequest, Pair
 use qnet_matching::Mentor;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::mentoring::matching::{as_mentor, as_request};
 use crate::mentoring::store::{free_slot, holds_a_slot, mentor_item, request_item};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, keys};
@@ -76,7 +76,7 @@ impl App {
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
         links_base: &str,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let input = RequestInput::parse(body)?;
         let member = self.member(claims).await?;
         let Some(organisation_id) = member.organisation_id.clone() else {
@@ -100,7 +100,7 @@ impl App {
             if let Some(id) = answer.body["id"].as_str() {
                 self.propose_best(id, links_base).await?;
             }
-            return self.current_answer(answer).await;
+            return self.current_answer(Creation::Replayed(answer)).await;
         }
         self.take_allowance(&member.id, crate::limits::Action::MentoringRequest).await?;
         self.ensure_open_request_count(&member.id).await?;
@@ -126,7 +126,7 @@ impl App {
             version: 1,
         };
         let body = serde_json::to_value(self.request_view(r.clone()).await?).expect("views serialise");
-        let stored = StoredResponse::created(format!("/mentoring-requests/{}", r.id), body);
+        let stored = Created { id: r.id.clone(), view: body };
         let (cpk, csk) = keys::open_mentoring_requests(&member.id);
         let take_slot = Write::Increment {
             pk: cpk.clone(),
@@ -153,7 +153,7 @@ impl App {
         };
         // The first answer may be a replay of a concurrent twin; either way the
         // request exists: propose it (nothing happens unless it is still open).
-        let id = answer.body["id"].as_str().unwrap_or(&r.id).to_string();
+        let id = answer.view()["id"].as_str().unwrap_or(&r.id).to_string();
         self.propose_best(&id, links_base).await?;
         self.current_answer(answer).await
     }
@@ -190,11 +190,11 @@ impl App {
 
     /// A creating answer with the request as it is now (after proposing), for a
     /// first answer and a replay alike.
-    pub async fn current_answer(&self, mut answer: StoredResponse) -> AppResult<StoredResponse> {
-        if let Some(id) = answer.body["id"].as_str()
+    pub async fn current_answer(&self, mut answer: Creation) -> AppResult<Creation> {
+        if let Some(id) = answer.view()["id"].as_str()
             && let Some((r, _)) = self.request_record(id).await?
         {
-            answer.body = serde_json::to_value(self.request_view(r).await?).expect("views serialise");
+            *answer.view_mut() = serde_json::to_value(self.request_view(r).await?).expect("views serialise");
         }
         Ok(answer)
     }

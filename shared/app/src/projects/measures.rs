@@ -1,6 +1,6 @@
 //! Measures of a project, their data points and the notes on their charts.
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::projects::store::{PointsChunk, StoredPoint, version_conflict};
 use crate::projects::views::{MeasureList, PointsUploaded};
 use crate::projects::{check_version, is_ulid, require_team};
@@ -17,7 +17,7 @@ impl App {
         project_id: &str,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let (p, _) = self.load_project(project_id).await?;
         require_team(&p, claims)?;
         let input = MeasureInput::parse(body, true)?;
@@ -45,8 +45,7 @@ impl App {
             Write::Put { item: Item::new(pk, sk, encode(&m)), condition: Condition::NotExists },
             Write::Check { pk: ppk, sk: psk, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/measures/{}", m.id);
-        self.commit(writes, StoredResponse::created(location, encode(&m)), idem).await
+        self.commit(writes, Created::new(m.id.clone(), &m), idem).await
     }
 
     pub async fn list_measures(&self, project_id: &str, page: &PageRequest) -> AppResult<MeasureList> {
@@ -184,7 +183,7 @@ impl App {
         measure_id: &str,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let (p, _) = self.load_project(project_id).await?;
         self.load_measure(project_id, measure_id).await?;
         require_team(&p, claims)?;
@@ -206,8 +205,7 @@ impl App {
             },
             Write::Check { pk: mpk, sk: msk, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/measures/{measure_id}");
-        self.commit(writes, StoredResponse::created(location, encode(&a)), idem).await
+        self.commit(writes, Created::new(a.id.clone(), &a), idem).await
     }
 
     pub(crate) fn require_author_or_team(p: &Project, claims: &Claims, author: &str) -> AppResult<()> {

@@ -23,7 +23,7 @@ pub use views::{
     PointsUploaded, ProgressLevel, ProjectList, ProjectListRequest, ProjectSummary, ProjectView, classification_guide,
 };
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::projects::store::{follow_write, list_writes, project_item, version_conflict};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
@@ -89,7 +89,7 @@ impl App {
         claims: &Claims,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let input = NewProject::parse(body, self.today())?;
         let creator = self.member(claims).await?;
         let mut errors = FieldErrors::new();
@@ -130,11 +130,10 @@ impl App {
         writes.extend(list_writes(None, &p));
         // Team members follow the board automatically.
         writes.extend(p.team.iter().map(|m| follow_write(&p.id, m, &now)));
-        let location = format!("/projects/{}", p.id);
         let view = self.project_view(claims, p.clone()).await?;
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
-        let stored = self.commit(writes, StoredResponse::created(location, body), idem).await?;
+        let stored = self.commit(writes, Created { id: p.id.clone(), view: body }, idem).await?;
         self.send_invitations(&p, &creator.name, &p.invited).await;
         Ok(stored)
     }

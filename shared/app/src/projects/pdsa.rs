@@ -1,6 +1,6 @@
 //! PDSA cycles of a project.
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::projects::store::StoredPoint;
 use crate::projects::views::PdsaList;
 use crate::projects::{is_ulid, require_team};
@@ -18,7 +18,7 @@ impl App {
         project_id: &str,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let (p, _) = self.load_project(project_id).await?;
         require_team(&p, claims)?;
         let input = NewPdsa::parse(body, self.today())?;
@@ -67,8 +67,7 @@ impl App {
             },
             Write::Check { pk: keys::project(project_id).0, sk: keys::project(project_id).1, condition: Condition::Exists },
         ];
-        let location = format!("/projects/{project_id}/pdsa");
-        self.commit(writes, StoredResponse::created(location, encode(&pdsa)), idem).await
+        self.commit(writes, Created::new(pdsa.id.clone(), &pdsa), idem).await
     }
 
     pub async fn list_pdsa(&self, project_id: &str, page: &PageRequest) -> AppResult<PdsaList> {

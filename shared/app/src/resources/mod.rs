@@ -15,14 +15,14 @@ use qnet_domain::resource::{NewResource, Resource, ResourceKind, ResourcePatch};
 use qnet_domain::topics;
 use qnet_ports::{Condition, Index, Item, PresignedUrl, Query, Write};
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::moderation::{
     Moderated, check_version, next_version, require_editor, require_moderator, require_own_organisation, unpublish_while_held,
 };
 use crate::resources::store::{DOWNLOADS, LoadedResource, change_writes, resource_item};
 use crate::resources::views::named;
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, decode, keys};
 
 pub const SUMMARY_CHARS: usize = 280;
 
@@ -52,7 +52,7 @@ impl App {
         claims: &Claims,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let parsed = NewResource::parse(body);
         let member = self.member(claims).await?;
         let input = parsed?;
@@ -92,7 +92,7 @@ impl App {
         };
         r.apply_guard();
         let view = self.view_resource(Some(claims), LoadedResource { resource: r.clone(), file: None }).await?;
-        let response = StoredResponse::created(format!("/resources/{}", r.id), encode(&view));
+        let response = Created::new(r.id.clone(), &view);
         let (dpk, dsk) = keys::resource_downloads(&r.id);
         let mut writes = vec![
             Write::Put { item: resource_item(&r), condition: Condition::NotExists },
@@ -173,7 +173,7 @@ impl App {
         id: &str,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let old: LoadedResource = self.visible(Some(claims), id).await?;
         require_editor(&old, claims)?;
         let input = NewAttachment::parse(body)?;
@@ -193,8 +193,7 @@ impl App {
         new.resource.file_id = Some(created.attachment.id.clone());
         let mut writes = change_writes(&old.resource, &new.resource, false);
         writes.push(file_write);
-        let location = format!("/resources/{}/file", old.resource.id);
-        self.commit(writes, StoredResponse::created(location, encode(&created)), idem).await
+        self.commit(writes, Created::new(created.attachment.id.clone(), &created), idem).await
     }
 
     /// Where `GET /resources/{id}/download` sends the reader: a short-lived URL

@@ -13,7 +13,7 @@ use qnet_domain::patient_data;
 use qnet_ports::{Condition, Item, PresignedUrl, UploadSpec, Write};
 use sha2::{Digest, Sha256};
 
-use crate::idempotency::{IdempotencyKey, StoredResponse};
+use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::moderation::require_editor;
 use crate::views::AttachmentCreated;
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
@@ -104,7 +104,7 @@ impl App {
         case_study_id: &str,
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
-    ) -> AppResult<StoredResponse> {
+    ) -> AppResult<Creation> {
         let cs = self.visible_case_study(Some(claims), case_study_id).await?;
         require_editor(&cs, claims)?;
         let input = NewAttachment::parse(body)?;
@@ -113,8 +113,7 @@ impl App {
         }
         let owner = UploadOwner::CaseStudy(cs.id.clone());
         let (created, write) = self.declare_upload(&owner, input).await?;
-        let location = format!("/case-studies/{}/attachments/{}", cs.id, created.attachment.id);
-        self.commit(vec![write], StoredResponse::created(location, encode(&created)), idem).await
+        self.commit(vec![write], Created::new(created.attachment.id.clone(), &created), idem).await
     }
 
     /// A new pending file for `owner`: its record's write and the presigned URL
