@@ -82,4 +82,3 @@ export type PointsUploaded = S['PointsUploaded'];
 export type Board = S['Board'];
 export type BoardMessage = S['BoardMessage'];
 export type FollowState = S['FollowState'];
-export type DirectoryMember = S['DirectoryMember'];
