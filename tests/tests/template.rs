@@ -751,10 +751,11 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
 #[test]
 fn ingest_calls_only_these_blob_operations() {
     let root = workspace_root();
-    let sources = ["shared/app/src/ingest/mod.rs", "functions/email-ingest/src/lib.rs"];
+    // The ingest folder counts as all of its files (the router and the case-study ingest).
+    let sources = ["shared/app/src/ingest", "functions/email-ingest/src/lib.rs"];
     let mut called = BTreeSet::new();
     for path in sources {
-        let text = std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let text = rust_text(&root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         let compact: String = text.split_whitespace().collect();
         for (i, _) in compact.match_indices("blobs.") {
             let method: String =
