@@ -54,7 +54,7 @@ const INIT_TARGET_MS: f64 = 100.0;
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str = "usage: qnet-coldstart --template infra/template.yaml --bootstraps DIR --fixtures DIR \
-    [--runs N] [--only FunctionId,...] [--logs DIR] [--set Name=Value]... [--env NAME=VALUE]...\n\
+    [--runs N] [--only FunctionId,...] [--logs DIR] [--set Name=Value]... [--env NAME=VALUE]... [--wrap 'strace -f -tt -o FILE']\n\
     --set gives the value of a template !Ref/!Sub name (Table, Bucket, LinkSigningKey, AWS::Region, ...);\n\
     --env adds a variable to every function's environment (credentials, AWS_ENDPOINT_URL).";
 
@@ -67,13 +67,15 @@ struct Args {
     logs: PathBuf,
     sets: BTreeMap<String, String>,
     env: Vec<(String, String)>,
+    /// A command to run each bootstrap under (`strace -f -tt -o FILE`), split on spaces.
+    wrap: Vec<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let (mut template, mut bootstraps, mut fixtures) = (None, None, None);
     let (mut runs, mut only, mut logs) = (5, None, std::env::temp_dir().join("qnet-coldstart-logs"));
-    let (mut sets, mut env) = (BTreeMap::new(), Vec::new());
+    let (mut sets, mut env, mut wrap) = (BTreeMap::new(), Vec::new(), Vec::new());
     let pair = |v: String| -> Result<(String, String), String> {
         v.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or(format!("{v} is not NAME=VALUE"))
     };
@@ -91,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
                 sets.insert(k, v);
             }
             "--env" => env.push(pair(value()?)?),
+            "--wrap" => wrap = value()?.split_whitespace().map(str::to_string).collect(),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -108,6 +111,7 @@ fn parse_args() -> Result<Args, String> {
         logs,
         sets,
         env,
+        wrap,
     })
 }
 
@@ -519,7 +523,14 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs `bootstrap` once with `env`, delivering `events` one by one.
-fn run_once(f: &Function, bootstrap: &Path, env: &[(String, String)], events: &[Vec<u8>], log: &Path) -> Result<Run, String> {
+fn run_once(
+    f: &Function,
+    bootstrap: &Path,
+    env: &[(String, String)],
+    wrap: &[String],
+    events: &[Vec<u8>],
+    log: &Path,
+) -> Result<Run, String> {
     let arn = format!("arn:aws:lambda:eu-west-2:123456789012:function:qnet-coldstart-{}", f.id);
     let (rt, addr) = Runtime::start(events.to_vec(), arn).map_err(|e| format!("runtime API: {e}"))?;
     let tmp =
@@ -528,7 +539,14 @@ fn run_once(f: &Function, bootstrap: &Path, env: &[(String, String)], events: &[
     let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let err_file = log_file.try_clone().map_err(|e| e.to_string())?;
 
-    let mut cmd = Command::new(bootstrap);
+    let mut cmd = match wrap.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bootstrap);
+            c
+        }
+        None => Command::new(bootstrap),
+    };
     cmd.env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .envs(f.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -674,7 +692,7 @@ fn bench(args: &Args) -> Result<bool, String> {
         eprintln!("qnet-coldstart: run {run} of {}", args.runs);
         for c in &mut cases {
             let log = args.logs.join(format!("{}-{}-{run}.log", c.f.binary, c.label.replace(['/', ' '], "_")));
-            match run_once(c.f, &c.bootstrap, &args.env, &[c.event.clone(), c.event.clone()], &log) {
+            match run_once(c.f, &c.bootstrap, &args.env, &args.wrap, &[c.event.clone(), c.event.clone()], &log) {
                 Ok(r) => c.runs.push(r),
                 Err(e) => c.failures.push(e),
             }
@@ -741,7 +759,7 @@ fn bench(args: &Args) -> Result<bool, String> {
             .map(|(k, v)| if k == "AWS_ENDPOINT_URL" { (k.clone(), format!("http://{proxy}")) } else { (k.clone(), v.clone()) })
             .collect();
         let log = args.logs.join(format!("{}-{}-traced.log", c.f.binary, c.label.replace(['/', ' '], "_")));
-        let run = match run_once(c.f, &c.bootstrap, &env, &[c.event.clone(), c.event.clone()], &log) {
+        let run = match run_once(c.f, &c.bootstrap, &env, &args.wrap, &[c.event.clone(), c.event.clone()], &log) {
             Ok(r) => r,
             Err(e) => {
                 println!("  {} {}: traced run failed: {e}", c.f.id, c.label);
@@ -801,7 +819,7 @@ fn seed(args: &Args, functions: &[Function], cases: &[(&str, &[u8])]) -> Result<
         let f = functions.iter().find(|f| f.id == id).ok_or(format!("{id} is not in the template"))?;
         let log = args.logs.join(format!("{}-seed.log", f.binary));
         let bootstrap = args.bootstraps.join(&f.binary);
-        let r = run_once(f, &bootstrap, &args.env, &[event], &log)?;
+        let r = run_once(f, &bootstrap, &args.env, &args.wrap, &[event], &log)?;
         let status = serde_json::from_slice::<Value>(&r.first_reply).ok().and_then(|v| v["statusCode"].as_u64());
         if r.first_error.is_some() || status.is_some_and(|s| s >= 300 && s != 409) {
             return Err(format!(
