@@ -54,7 +54,7 @@ const INIT_TARGET_MS: f64 = 100.0;
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
 const USAGE: &str = "usage: qnet-coldstart --template infra/template.yaml --bootstraps DIR --fixtures DIR \
-    [--runs N] [--only FunctionId,...] [--logs DIR] [--set Name=Value]... [--env NAME=VALUE]... [--wrap 'strace -f -tt -o FILE']\n\
+    [--runs N] [--only FunctionId,...] [--logs DIR] [--set Name=Value]... [--env NAME=VALUE]... [--wrap 'strace -f -tt -o {log}.strace']\n\
     --set gives the value of a template !Ref/!Sub name (Table, Bucket, LinkSigningKey, AWS::Region, ...);\n\
     --env adds a variable to every function's environment (credentials, AWS_ENDPOINT_URL).";
 
@@ -67,7 +67,8 @@ struct Args {
     logs: PathBuf,
     sets: BTreeMap<String, String>,
     env: Vec<(String, String)>,
-    /// A command to run each bootstrap under (`strace -f -tt -o FILE`), split on spaces.
+    /// A command to run each bootstrap under (`strace -f -tt -o {log}.strace`), split on
+    /// spaces; `{log}` stands for the run's log file.
     wrap: Vec<String>,
 }
 
@@ -542,7 +543,7 @@ fn run_once(
     let mut cmd = match wrap.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
-            c.args(args).arg(bootstrap);
+            c.args(args.iter().map(|a| a.replace("{log}", &log.to_string_lossy()))).arg(bootstrap);
             c
         }
         None => Command::new(bootstrap),
