@@ -146,6 +146,17 @@ pub fn openapi_json() -> serde_json::Value {
 }
 
 /// Adds the bearer scheme and the problem answers to every operation.
+/// The operations that take a per-member allowance (`App::take_allowance`) and so
+/// may answer 429.
+const RATE_LIMITED_POSTS: &[&str] = &[
+    "/me/calendar-feed",
+    "/me/email/confirm",
+    "/events/{id}/bookings",
+    "/mentoring-requests",
+    "/projects/{id}/posts",
+    "/projects/{id}/posts/{post_id}/replies",
+];
+
 fn complete(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let components = doc.components.get_or_insert_with(Default::default);
@@ -206,6 +217,10 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
                 add("415", "The body is not JSON");
             }
             add("422", "Some fields are not valid; `errors` names each");
+            // The per-member allowances of `qnet_app::limits` (Retry-After says when).
+            if method == "post" && RATE_LIMITED_POSTS.contains(&path.as_str()) {
+                add("429", "Too many at once for this member; try again after Retry-After seconds");
+            }
             add("500", "Something went wrong on our side");
             add("503", "Storage is unavailable");
         }
