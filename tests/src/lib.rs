@@ -174,9 +174,15 @@ impl TestApp {
     /// The bare API serving `app` (this app changed: another clock, queue or
     /// mailer), as a `TestApp` with the same data directory and token key.
     pub async fn serving(&self, app: qnet_app::App) -> TestApp {
+        self.serving_with(app, |router| router).await
+    }
+
+    /// As [`TestApp::serving`], with the router wrapped as a function's
+    /// `main` wraps it (for example `qnet_api::with_search_loaded`).
+    pub async fn serving_with(&self, app: qnet_app::App, wrap: impl FnOnce(axum::Router) -> axum::Router) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = qnet_api::router(app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone())));
+        let router = wrap(qnet_api::router(app.clone(), Arc::new(qnet_api::Authenticator::Local(self.tokens.clone()))));
         tokio::spawn(async move { axum::serve(listener, router).await.expect("the server runs") });
         TestApp {
             base,

@@ -499,9 +499,11 @@ mod schedules {
 }
 
 /// The search indexer, from a real DynamoDB stream event: it rebuilds the index
-/// from the table and stores a snapshot, which the API loads at start-up and
-/// swaps in when a newer one appears.
+/// from the table and stores a snapshot, which the API loads on its first
+/// search and swaps in when a newer one appears.
 mod search_indexer {
+    use std::time::Duration;
+
     use qnet_app::search::{IndexQuery, TextSearch};
     use qnet_tests::spawn_app;
     use serde_json::{Value, json};
@@ -546,6 +548,52 @@ mod search_indexer {
         assert_eq!(key, second.key);
         api.swap(fresh, key);
         assert_eq!(count(api.as_ref(), "frailty"), 2);
+    }
+
+    /// The API as its Lambda runs it: no index during init or for other
+    /// routes; the first `GET /search` loads the newest snapshot.
+    #[tokio::test]
+    async fn the_api_loads_its_index_on_the_first_search() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        let author = t.token("author@leedsth.nhs.uk", &[]).await;
+        publish(&t, &author, "Frailty screening").await;
+        let event: Value = serde_json::from_str(&super::fixture("dynamodb-stream-case-study.json")).unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let lambda_app = qnet_app::App::new(t.app.records.clone(), t.app.blobs.clone(), t.app.clock().clone());
+        let published = qnet_search_indexer::handle(&lambda_app, work.path(), event).await.unwrap();
+        let search = qnet_search::LazySearch::new(&lambda_app, work.path().join("api"), Duration::from_secs(3600));
+        let index = search.index();
+        let api =
+            t.serving_with(lambda_app.with_search(index.clone()), |router| qnet_api::with_search_loaded(router, search)).await;
+
+        let listed = api.client.get(format!("{}/case-studies", api.base)).send().await.unwrap();
+        assert_eq!(listed.status(), reqwest::StatusCode::OK);
+        assert!(!index.is_loaded(), "only a search loads the index");
+
+        let found = api.client.get(format!("{}/search?q=frialty", api.base)).send().await.unwrap();
+        assert_eq!(found.status(), reqwest::StatusCode::OK);
+        let found: Value = found.json().await.unwrap();
+        assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "{found}");
+        assert_eq!(index.source().as_deref(), Some(published.key.as_str()));
+    }
+
+    /// Before the indexer's first snapshot, the first search builds the index
+    /// from the table.
+    #[tokio::test]
+    async fn with_no_snapshot_the_first_search_builds_the_index_from_the_table() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        let author = t.token("author@leedsth.nhs.uk", &[]).await;
+        publish(&t, &author, "Frailty screening").await;
+        let work = tempfile::tempdir().unwrap();
+        let lambda_app = qnet_app::App::new(t.app.records.clone(), t.app.blobs.clone(), t.app.clock().clone());
+        let search = qnet_search::LazySearch::new(&lambda_app, work.path().to_path_buf(), Duration::from_secs(3600));
+        let index = search.index();
+        assert!(index.search(&IndexQuery { text: "frailty".into(), limit: 20, ..Default::default() }).is_err());
+        search.ensure_loaded().await;
+        assert_eq!(count(index.as_ref(), "frailty"), 1);
+        assert_eq!(index.source(), None, "built here, not loaded from a snapshot");
     }
 }
 

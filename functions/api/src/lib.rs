@@ -268,6 +268,21 @@ pub fn with_link_key_loaded(router: Router, links: Arc<qnet_app::links::LinkSign
     }))
 }
 
+/// Loads the search index before the first `GET /search` (see
+/// [`qnet_search::LazySearch`]): init pays nothing for search, the first search
+/// pays the load, and no other route waits for it.
+pub fn with_search_loaded(router: Router, search: qnet_search::LazySearch) -> Router {
+    router.layer(middleware::from_fn(move |req: Request, next: Next| {
+        let search = search.clone();
+        async move {
+            if req.uri().path() == "/search" {
+                search.ensure_loaded().await;
+            }
+            next.run(req).await
+        }
+    }))
+}
+
 async fn not_found() -> Problem {
     Problem::new(
         axum::http::StatusCode::NOT_FOUND,

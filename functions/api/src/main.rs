@@ -18,11 +18,12 @@ async fn main() -> Result<(), qnet_lambda::Error> {
         .with_mentoring(config.mentoring)
         .with_board_queue(kit.queue(&config.board_queue_url))
         .with_mailer(kit.mailer(&config.configuration_set), &config.mail_from);
-    // Search: the newest snapshot the indexer stored, refreshed every minute.
-    let workdir = std::env::temp_dir().join("qnet-search");
-    let app = qnet_search::with_startup_index(app, workdir, Duration::from_secs(60)).await;
+    // Search: the newest snapshot the indexer stored, loaded on the first
+    // search (not during init), then refreshed every minute.
+    let search = qnet_search::LazySearch::new(&app, std::env::temp_dir().join("qnet-search"), Duration::from_secs(60));
+    let app = app.with_search(search.index());
     let verifier = CognitoVerifier::new(config.jwt_issuer, config.jwt_audience).with_jwks_url(config.jwks_url);
     let links = app.links.clone();
     let router = qnet_api::router(app, Arc::new(Authenticator::Cognito(verifier)));
-    qnet_lambda::run_http(qnet_api::with_link_key_loaded(router, links)).await
+    qnet_lambda::run_http(qnet_api::with_search_loaded(qnet_api::with_link_key_loaded(router, links), search)).await
 }
