@@ -21,6 +21,53 @@ pub(crate) fn to_text(html: &str, keep_quotes: bool) -> Option<String> {
     config.render_to_string(tree, 10_000).ok()
 }
 
+/// An image pasted into HTML as a `data:` URI (Outlook for Mac, Gmail and phones
+/// paste screenshots this way): its media type and decoded bytes.
+pub(crate) struct DataImage {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Takes the `data:image/…` URIs out of HTML: images are not text, so they must
+/// neither count toward the text limit nor go through the HTML parser. Returns
+/// `None` when there are none (the usual case, no copy made); otherwise the HTML
+/// with each URI emptied and the images decoded.
+pub(crate) fn take_data_images(html: &str) -> Option<(String, Vec<DataImage>)> {
+    const MARK: &[u8] = b"data:image/";
+    let b = html.as_bytes();
+    let found = |from: usize| b.get(from..)?.windows(MARK.len()).position(|w| w.eq_ignore_ascii_case(MARK)).map(|i| from + i);
+    let mut at = found(0)?;
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut images = Vec::new();
+    let mut copied = 0;
+    loop {
+        // The URI ends at a quote, a bracket or white space (entities are not used in base64).
+        let end = b[at..]
+            .iter()
+            .position(|&c| matches!(c, b'"' | b'\'' | b')' | b'>' | b'<') || c.is_ascii_whitespace())
+            .map_or(b.len(), |e| at + e);
+        let uri = &html[at..end];
+        if let Some((meta, data)) = uri["data:".len()..].split_once(',') {
+            let mut params = meta.split(';');
+            let content_type = params.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let bytes = if params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
+                crate::attachments::lenient_base64(data.as_bytes()).0
+            } else {
+                data.as_bytes().to_vec()
+            };
+            images.push(DataImage { content_type, bytes });
+        }
+        out.push_str(&html[copied..at]);
+        copied = end;
+        match found(end) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    out.push_str(&html[copied..]);
+    Some((out, images))
+}
+
 /// html5ever's tree building slows down with the square of the nesting (20,000
 /// nested divs take seconds), so deeper markup is read by stripping tags instead.
 const MAX_NESTING: usize = 1_000;
@@ -168,6 +215,19 @@ fn detach(node: &Handle, rest: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_images_are_taken_out() {
+        assert!(take_data_images("<p>No images</p>").is_none());
+        let (html, images) =
+            take_data_images("<p>A</p><img src=\"data:image/png;base64,iVBORw0K\"><img src='DATA:image/gif;base64,R0lGOD'>")
+                .unwrap();
+        assert_eq!(html, "<p>A</p><img src=\"\"><img src=''>");
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[0].content_type, "image/png");
+        assert_eq!(images[0].bytes[..4], *b"\x89PNG");
+        assert_eq!(images[1].content_type, "image/gif");
+    }
 
     #[test]
     fn table_cells_stay_apart_without_boxes() {
