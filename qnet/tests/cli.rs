@@ -86,6 +86,10 @@ fn ingest_prints_one_json_report_and_fails_only_when_it_cannot_run() {
     {
         assert!(report["case_study"].get(key).is_some(), "case_study.{key} missing");
     }
+    let submitter = &report["case_study"]["submitted_by"];
+    for key in ["name", "email", "job_title"] {
+        assert!(submitter.get(key).is_some(), "case_study.submitted_by.{key} missing from {out}");
+    }
     assert!(!d.exists(), "a dry run creates no data directory");
 
     // With an SES event, its verdicts count: this one says spam.

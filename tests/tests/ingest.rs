@@ -42,6 +42,36 @@ async fn a_sender_gets_only_an_organisation_that_lists_their_domain() {
 }
 
 #[tokio::test]
+async fn a_signature_names_an_organisation_only_if_it_lists_the_senders_domain() {
+    // Fixture 41: adaeze.okafor@nhs.net signs as Northfield General Hospitals NHS
+    // Foundation Trust; two other organisations share nhs.net, so the domain alone
+    // decides nothing and the signature decides only when Northfield lists nhs.net.
+    let raw = fixture("email/41-signature-nhsmail-after-sign-off.eml");
+    for (northfield_domains, want) in [
+        (&["northfield.example.nhs.uk"][..], None),
+        (&["northfield.example.nhs.uk", "nhs.net"][..], Some("Northfield General Hospitals NHS Foundation Trust")),
+    ] {
+        let t = spawn_app().await;
+        t.organisation("Northfield General Hospitals NHS Foundation Trust", northfield_domains).await;
+        t.organisation("Bradford District Care NHS Foundation Trust", &["nhs.net"]).await;
+        t.organisation("Calderdale and Huddersfield NHS Foundation Trust", &["nhs.net"]).await;
+        let outbox = Outbox::open(&t.data_dir).unwrap();
+        let report = t.app.ingest(&Inbound::local(raw.clone(), Verdicts::default()), &opts(false), &outbox).await.unwrap();
+        assert_eq!(report.outcome, "accept", "{report:?}");
+        let cs = report.case_study.unwrap();
+        assert_eq!(cs.organisation.as_deref(), want, "with {northfield_domains:?}");
+        assert_eq!(cs.submitted_by.job_title.as_deref(), Some("Lead Pharmacist - Medicines Safety"));
+        assert!(!cs.body.contains("Many thanks") && !cs.body.contains("Bleep"), "{}", cs.body);
+        let contact = cs.sections.contact.unwrap_or_default();
+        assert!(!contact.contains("Many thanks") && !contact.contains("Pharmacist"), "{contact}");
+        // The record keeps the job title beside the name.
+        let (pk, sk) = qnet_app::keys::case_study(&cs.id);
+        let stored = t.app.records.get(&pk, &sk).await.unwrap().expect("the case study is stored");
+        assert_eq!(stored.data["submitted_by"]["job_title"], "Lead Pharmacist - Medicines Safety");
+    }
+}
+
+#[tokio::test]
 async fn an_emailed_case_study_is_stored_and_acknowledged_once() {
     let (t, outbox, org) = setup().await;
     let raw = fixture("email/01-outlook-nhsmail-disclaimer.eml");

@@ -239,7 +239,7 @@ pub(crate) fn person(name: Option<&str>, email: String) -> (Person, Option<Strin
             _ => n.to_string(),
         }
     });
-    (Person { name, email }, org)
+    (Person { name, email, job_title: None }, org)
 }
 
 /// "Jane (LEEDS TEACHING HOSPITALS NHS TRUST)" -> ("Jane", Some(org)).

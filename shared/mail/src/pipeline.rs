@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
 use crate::headers::{self, RawHeaders};
-use crate::{Analysis, Limits, Outcome, Route, Verdict, Verdicts, attachments, html, sections, text};
+use crate::{Analysis, Limits, Outcome, Route, Verdict, Verdicts, attachments, html, sections, signature, text};
 
 pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis {
     let mut a = Analysis::empty();
@@ -153,8 +153,13 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     let normalised = text::normalise(&body_text);
     let (body, forward) = match text::split_forward(&normalised, subject_forward) {
         Some(f) => {
-            let note = text::clean(&f.note);
+            let note = without_signature(text::clean_keeping_footer(&f.note), &mut a);
+            let original_author = f.from.clone().map(|(name, email)| headers::person(name.as_deref(), email).0);
             let original = text::clean(&text::normalise(&f.text));
+            let original = match signature::find(&original, original_author.as_ref()) {
+                Some(sig) => cut_at_line(&original, sig.start),
+                None => original,
+            };
             let body =
                 [note.as_str(), original.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("\n\n");
             if a.organisation_hint.is_none() {
@@ -163,10 +168,11 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
             (body, Some((f.from, f.subject)))
         }
         None => {
+            let body = without_signature(text::clean_keeping_footer(&normalised), &mut a);
             if a.organisation_hint.is_none() {
                 a.organisation_hint = organisation_from_signature(&normalised);
             }
-            (text::clean(&normalised), None)
+            (body, None)
         }
     };
     let mut forwarded_subject = None;
@@ -199,6 +205,38 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     a.sections = sections::find(&a.body);
     a.title = title(&subject, forwarded_subject.as_deref(), &a);
     a
+}
+
+/// The text without the signature block under its sign-off; the block's name, job
+/// title and organisation fill what the From header did not give. (The organisation
+/// is only a hint: the ingest takes it only from organisations that list the
+/// sender's email domain.)
+fn without_signature((with_footer, text): (String, String), a: &mut Analysis) -> String {
+    let cut = signature::find(&text, a.submitter.as_ref());
+    // The evidence is read before the legal footer went, which may have taken the
+    // block's last lines (or the whole block) with it.
+    let evidence = if with_footer.len() == text.len() { None } else { signature::find(&with_footer, a.submitter.as_ref()) };
+    let Some(sig) = evidence.or_else(|| cut.clone()) else {
+        return text;
+    };
+    let text = match &cut {
+        Some(c) => cut_at_line(&text, c.start),
+        None => text,
+    };
+    if let Some(p) = a.submitter.as_mut() {
+        if p.name.is_none() {
+            p.name = sig.name;
+        }
+        p.job_title = sig.job_title;
+    }
+    if a.organisation_hint.is_none() {
+        a.organisation_hint = sig.organisation;
+    }
+    text
+}
+
+fn cut_at_line(text: &str, line: usize) -> String {
+    text::tidy(&text.split('\n').take(line).collect::<Vec<_>>().join("\n"))
 }
 
 fn unique_body_name(kept: &[crate::Attachment]) -> String {
