@@ -216,7 +216,7 @@ fn evidence(start: usize, sign_off_rest: &str, block: &[&str], names: &[String])
             continue;
         }
         let words = c.split_whitespace().count();
-        if sig.name.is_none() && words >= 2 && words <= 5 && mentions_name(&c, names) && !ORGANISATION.is_match(&c) {
+        if sig.name.is_none() && (2..=5).contains(&words) && mentions_name(&c, names) && !ORGANISATION.is_match(&c) {
             sig.name = Some(c);
             name_line = Some(i);
             continue;
