@@ -299,7 +299,7 @@ async fn ingest(data_dir: PathBuf, dry_run: bool, ses_event: Option<PathBuf>, me
     let inbound = match &ses_event {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let event: aws_lambda_events::event::ses::SimpleEmailEvent = serde_json::from_str(&text)
+            let event: qnet_email_ingest::SesEvent = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not an SES receipt event: {e}", path.display()))?;
             qnet_email_ingest::local_delivery(raw, Some(&event)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }

@@ -86,6 +86,10 @@ fn ingest_prints_one_json_report_and_fails_only_when_it_cannot_run() {
     {
         assert!(report["case_study"].get(key).is_some(), "case_study.{key} missing");
     }
+    let submitter = &report["case_study"]["submitted_by"];
+    for key in ["name", "email", "job_title"] {
+        assert!(submitter.get(key).is_some(), "case_study.submitted_by.{key} missing from {out}");
+    }
     assert!(!d.exists(), "a dry run creates no data directory");
 
     // With an SES event, its verdicts count: this one says spam.
@@ -95,6 +99,17 @@ fn ingest_prints_one_json_report_and_fails_only_when_it_cannot_run() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["outcome"], "reject");
     assert_eq!(report["reason"], "spam");
+
+    // SES leaves commonHeaders.from out for a message without From: the event is
+    // read, and the message is rejected with its reason.
+    let event = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/events/ses-receipt-no-from.json");
+    let no_from = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/email/37-ses-event-without-from.eml");
+    let (ok, out, err) = run(&["ingest", "--dry-run", "--ses-event", event, "--data-dir", d.to_str().unwrap(), no_from]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["outcome"], "reject");
+    assert_eq!(report["reason"], "no_from");
+    assert!(report["detail"].as_str().is_some_and(|d| d.contains("From")), "{out}");
 
     let (ok, out, err) = run(&["ingest", "--data-dir", d.to_str().unwrap(), "/no/such/message.eml"]);
     assert!(!ok && out.is_empty());

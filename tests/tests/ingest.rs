@@ -2,9 +2,9 @@
 //! SES-triggered function: record in the store, acknowledgement in the outbox,
 //! and nothing twice.
 
-use aws_lambda_events::event::ses::SimpleEmailEvent;
 use qnet_app::ingest::{Inbound, IngestOptions};
 use qnet_domain::Role;
+use qnet_email_ingest::SesEvent;
 use qnet_embedded::Outbox;
 use qnet_mail::{Verdict, Verdicts};
 use qnet_tests::{TestApp, spawn_app};
@@ -39,6 +39,36 @@ async fn a_sender_gets_only_an_organisation_that_lists_their_domain() {
     let report = t.app.ingest(&Inbound::local(raw, Verdicts::default()), &opts(false), &outbox).await.unwrap();
     assert_eq!(report.outcome, "accept", "{report:?}");
     assert_eq!(report.case_study.unwrap().organisation, None);
+}
+
+#[tokio::test]
+async fn a_signature_names_an_organisation_only_if_it_lists_the_senders_domain() {
+    // Fixture 41: adaeze.okafor@nhs.net signs as Northfield General Hospitals NHS
+    // Foundation Trust; two other organisations share nhs.net, so the domain alone
+    // decides nothing and the signature decides only when Northfield lists nhs.net.
+    let raw = fixture("email/41-signature-nhsmail-after-sign-off.eml");
+    for (northfield_domains, want) in [
+        (&["northfield.example.nhs.uk"][..], None),
+        (&["northfield.example.nhs.uk", "nhs.net"][..], Some("Northfield General Hospitals NHS Foundation Trust")),
+    ] {
+        let t = spawn_app().await;
+        t.organisation("Northfield General Hospitals NHS Foundation Trust", northfield_domains).await;
+        t.organisation("Bradford District Care NHS Foundation Trust", &["nhs.net"]).await;
+        t.organisation("Calderdale and Huddersfield NHS Foundation Trust", &["nhs.net"]).await;
+        let outbox = Outbox::open(&t.data_dir).unwrap();
+        let report = t.app.ingest(&Inbound::local(raw.clone(), Verdicts::default()), &opts(false), &outbox).await.unwrap();
+        assert_eq!(report.outcome, "accept", "{report:?}");
+        let cs = report.case_study.unwrap();
+        assert_eq!(cs.organisation.as_deref(), want, "with {northfield_domains:?}");
+        assert_eq!(cs.submitted_by.job_title.as_deref(), Some("Lead Pharmacist - Medicines Safety"));
+        assert!(!cs.body.contains("Many thanks") && !cs.body.contains("Bleep"), "{}", cs.body);
+        let contact = cs.sections.contact.unwrap_or_default();
+        assert!(!contact.contains("Many thanks") && !contact.contains("Pharmacist"), "{contact}");
+        // The record keeps the job title beside the name.
+        let (pk, sk) = qnet_app::keys::case_study(&cs.id);
+        let stored = t.app.records.get(&pk, &sk).await.unwrap().expect("the case study is stored");
+        assert_eq!(stored.data["submitted_by"]["job_title"], "Lead Pharmacist - Medicines Safety");
+    }
 }
 
 #[tokio::test]
@@ -181,12 +211,29 @@ async fn a_dry_run_writes_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn an_ses_event_without_from_is_read_and_its_message_rejected_not_retried() {
+    let (t, outbox, _) = setup().await;
+    // SES leaves commonHeaders.from out when the message has no From header.
+    let event: SesEvent = serde_json::from_slice(&fixture("events/ses-receipt-no-from.json")).unwrap();
+    assert_eq!(event.records[0].ses.mail.common_headers.from, None);
+    let raw = fixture("email/37-ses-event-without-from.eml");
+    t.app.blobs.put("raw-mail/k2q8c4v1n7b3x9m5z0a6s2d8f4g1h7j3l9p5r0t6", raw, "message/rfc822").await.unwrap();
+    // Ok, not Err: an Err would make Lambda retry a message that can never succeed.
+    let reports = qnet_email_ingest::handle(&t.app, &outbox, event, "raw-mail/", &opts(false)).await.unwrap();
+    assert_eq!(reports[0].outcome, "reject");
+    assert_eq!(reports[0].reason.as_deref(), Some("no_from"));
+    assert!(reports[0].detail.as_deref().is_some_and(|d| d.contains("no usable From address")), "{:?}", reports[0].detail);
+    assert!(reports[0].case_study.is_none());
+    assert!(outbox.list().unwrap().is_empty(), "there is nobody to tell");
+}
+
+#[tokio::test]
 async fn the_ses_function_reads_the_raw_message_and_is_idempotent() {
     let (t, outbox, _) = setup().await;
     let raw = fixture("email/01-outlook-nhsmail-disclaimer.eml");
     // A Lambda action after an S3 action: the key is the prefix plus the SES message id.
     t.app.blobs.put("raw-mail/o3vmf2c1k8p7q2l0e5t9u6bfr4gh3s1n0d8a7c01", raw, "message/rfc822").await.unwrap();
-    let event: SimpleEmailEvent = serde_json::from_slice(&fixture("events/ses-receipt-lambda-action.json")).unwrap();
+    let event: SesEvent = serde_json::from_slice(&fixture("events/ses-receipt-lambda-action.json")).unwrap();
     let reports = qnet_email_ingest::handle(&t.app, &outbox, event.clone(), "raw-mail/", &opts(false)).await.unwrap();
     assert_eq!(reports[0].outcome, "accept");
     let again = qnet_email_ingest::handle(&t.app, &outbox, event, "raw-mail/", &opts(false)).await.unwrap();
@@ -194,7 +241,7 @@ async fn the_ses_function_reads_the_raw_message_and_is_idempotent() {
     assert_eq!(outbox.list().unwrap().len(), 1, "a retried SES event sends no second email");
 
     // An S3 action names the object itself; here SES judged the message spam.
-    let spam: SimpleEmailEvent = serde_json::from_slice(&fixture("events/ses-receipt-s3-action-spam.json")).unwrap();
+    let spam: SesEvent = serde_json::from_slice(&fixture("events/ses-receipt-s3-action-spam.json")).unwrap();
     assert_eq!(
         qnet_email_ingest::raw_key(&spam.records[0], "elsewhere/").unwrap(),
         "raw-mail/o3vmf2c1k8p7q2l0e5t9u6bfr4gh3s1n0d8a7c01"

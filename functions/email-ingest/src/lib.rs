@@ -4,11 +4,13 @@
 //! (`qnet ingest`, SMTP on loopback) calls the same [`ingest_delivery`], with
 //! the delivery made by [`local_delivery`] from the bytes it was given.
 
-use aws_lambda_events::event::ses::{SimpleEmailEvent, SimpleEmailRecord};
 use qnet_app::App;
 use qnet_app::ingest::{Inbound, IngestOptions, IngestReport};
 use qnet_mail::{Verdict, Verdicts};
 use qnet_ports::MailSender;
+
+mod receipt;
+pub use receipt::{CommonHeaders, ReceiptAction, SesEvent, SesMail, SesMessage, SesReceipt, SesRecord, VerdictStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -25,7 +27,7 @@ pub enum IngestError {
 /// Where SES stored the raw message: the receipt action's `objectKey` when
 /// present (an S3 action), else the configured prefix plus the message id (a
 /// Lambda action after an S3 action). The action type is not relied on.
-pub fn raw_key(record: &SimpleEmailRecord, prefix: &str) -> Result<String, IngestError> {
+pub fn raw_key(record: &SesRecord, prefix: &str) -> Result<String, IngestError> {
     if let Some(key) = record.ses.receipt.action.object_key.as_deref().filter(|k| !k.is_empty()) {
         return Ok(key.to_string());
     }
@@ -34,7 +36,7 @@ pub fn raw_key(record: &SimpleEmailRecord, prefix: &str) -> Result<String, Inges
 }
 
 /// SES's verdicts for one message.
-pub fn verdicts(record: &SimpleEmailRecord) -> Verdicts {
+pub fn verdicts(record: &SesRecord) -> Verdicts {
     let r = &record.ses.receipt;
     let v = |s: &Option<String>| s.as_deref().map(Verdict::parse).unwrap_or(Verdict::Gray);
     Verdicts {
@@ -48,7 +50,7 @@ pub fn verdicts(record: &SimpleEmailRecord) -> Verdicts {
 
 /// The delivery of `raw` as SES received it: the SES message id is the
 /// delivery id, so a retried event creates and sends nothing new.
-pub fn delivery(record: &SimpleEmailRecord, raw: Vec<u8>) -> Result<Inbound, IngestError> {
+pub fn delivery(record: &SesRecord, raw: Vec<u8>) -> Result<Inbound, IngestError> {
     let delivery_id = record.ses.mail.message_id.clone().ok_or(IngestError::NoMessageId)?;
     Ok(Inbound { delivery_id, raw, verdicts: verdicts(record) })
 }
@@ -57,7 +59,7 @@ pub fn delivery(record: &SimpleEmailRecord, raw: Vec<u8>) -> Result<Inbound, Ing
 /// SES receipt event, its first record gives the delivery id and verdicts, as
 /// in Lambda; without one the id is the hash of the bytes (the same file twice
 /// is the same delivery) and every verdict counts as PASS.
-pub fn local_delivery(raw: Vec<u8>, event: Option<&SimpleEmailEvent>) -> Result<Inbound, IngestError> {
+pub fn local_delivery(raw: Vec<u8>, event: Option<&SesEvent>) -> Result<Inbound, IngestError> {
     match event {
         Some(event) => delivery(event.records.first().ok_or(IngestError::NoRecords)?, raw),
         None => Ok(Inbound::local(raw, Verdicts::default())),
@@ -79,7 +81,7 @@ pub async fn ingest_delivery(
 pub async fn handle_record(
     app: &App,
     mailer: &dyn MailSender,
-    record: &SimpleEmailRecord,
+    record: &SesRecord,
     raw_prefix: &str,
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
@@ -95,7 +97,7 @@ pub async fn handle_record(
 pub async fn handle(
     app: &App,
     mailer: &dyn MailSender,
-    event: SimpleEmailEvent,
+    event: SesEvent,
     raw_prefix: &str,
     opts: &IngestOptions,
 ) -> Result<Vec<IngestReport>, IngestError> {

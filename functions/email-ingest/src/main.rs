@@ -1,6 +1,5 @@
 //! The email ingest Lambda, invoked by the SES receipt rule.
 
-use aws_lambda_events::event::ses::SimpleEmailEvent;
 use qnet_app::config::IngestConfig;
 use qnet_app::ingest::IngestOptions;
 
@@ -14,7 +13,7 @@ async fn main() -> Result<(), qnet_lambda::Error> {
     let mailer = kit.mailer(&config.configuration_set);
     let opts = IngestOptions { dry_run: false, mail_from: config.mail_from.clone() };
     let (app, mailer, opts, prefix) = (&app, mailer.as_ref(), &opts, config.raw_mail_prefix.as_str());
-    qnet_lambda::run_event(move |event: SimpleEmailEvent| async move {
+    qnet_lambda::run_event(move |event: qnet_email_ingest::SesEvent| async move {
         qnet_email_ingest::handle(app, mailer, event, prefix, opts).await.map(|_| ())
     })
     .await

@@ -94,6 +94,9 @@ pub struct SubmittedBy {
     pub member_id: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Emailed submissions: the job title in the sender's signature, when it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
 }
 
 /// The stored case study. Attachments live in their own items and are joined in
@@ -334,7 +337,7 @@ mod tests {
             status: Status::Pending,
             rejection_reason: None,
             hold: None,
-            submitted_by: SubmittedBy { member_id: None, name: None, email: None },
+            submitted_by: SubmittedBy { member_id: None, name: None, email: None, job_title: None },
             source: Source::Web,
             sender_verified: None,
             created_at: String::new(),

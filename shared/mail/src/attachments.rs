@@ -22,7 +22,10 @@ struct Candidate {
     bytes: Vec<u8>,
 }
 
-pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Collected {
+/// The files of the message, then the images that were pasted into its HTML as
+/// `data:` URIs (named `pasted-image-N`), all under the same rules; small pasted
+/// images are taken for signature logos, as small inline parts are.
+pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits, pasted: Vec<crate::html::DataImage>) -> Collected {
     let mut out = Collected { kept: Vec::new(), dropped: Vec::new(), warnings: Vec::new() };
     let mut candidates = Vec::new();
     for &id in &message.attachments {
@@ -96,6 +99,10 @@ pub(crate) fn collect(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Col
             (_, n) => n,
         };
         candidates.push(Candidate { name, content_type, bytes });
+    }
+    for (i, image) in pasted.into_iter().filter(|p| p.bytes.len() >= SIGNATURE_IMAGE_MAX).enumerate() {
+        let name = format!("pasted-image-{}.{}", i + 1, extension_for(&image.content_type));
+        candidates.push(Candidate { name: Some(name), content_type: image.content_type, bytes: image.bytes });
     }
     // A winmail.dat can carry thousands of tiny files; past the part limit they are
     // listed as dropped rather than kept, which also bounds the name de-duplication.

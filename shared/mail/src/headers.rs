@@ -56,6 +56,62 @@ pub(crate) fn decode_lossy(bytes: &[u8]) -> String {
     }
 }
 
+/// The header block as UTF-8, one field at a time (a field with its folded lines):
+/// a field whose raw bytes are valid UTF-8 is read as UTF-8, as intranet mailers
+/// that write unencoded UTF-8 mean it; any other field is read in the charset the
+/// Content-Type declares when that is a single-byte one, else as Windows-1252,
+/// which never fails. Returns the text and whether any field needed the fallback.
+pub(crate) fn decode_fields(block: &[u8]) -> (String, bool) {
+    if let Ok(s) = std::str::from_utf8(block) {
+        return (s.to_string(), false);
+    }
+    let fallback =
+        declared_charset(block).filter(|e| e.is_single_byte() && *e != encoding_rs::UTF_8).unwrap_or(encoding_rs::WINDOWS_1252);
+    let mut out = String::with_capacity(block.len() + block.len() / 8);
+    let mut fell_back = false;
+    let mut start = 0;
+    while start < block.len() {
+        // A field ends before a line that does not start with white space.
+        let mut end = start;
+        loop {
+            match block[end..].iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    end += i + 1;
+                    if !matches!(block.get(end), Some(b' ' | b'\t')) {
+                        break;
+                    }
+                }
+                None => {
+                    end = block.len();
+                    break;
+                }
+            }
+        }
+        let field = &block[start..end];
+        match std::str::from_utf8(field) {
+            Ok(s) => out.push_str(s),
+            Err(_) => {
+                fell_back = true;
+                out.push_str(&fallback.decode_without_bom_handling(field).0);
+            }
+        }
+        start = end;
+    }
+    (out, fell_back)
+}
+
+/// The charset named by the top-level Content-Type, if encoding_rs knows it.
+fn declared_charset(block: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let text = String::from_utf8_lossy(block);
+    let fields = RawHeaders::parse(text.as_bytes());
+    let ct = fields.get("content-type")?;
+    let lower = ct.to_ascii_lowercase();
+    let at = lower.find("charset=")? + "charset=".len();
+    let label: String =
+        lower[at..].trim_start_matches(['"', '\'']).chars().take_while(|c| !matches!(c, '"' | '\'' | ';' | ' ')).collect();
+    encoding_rs::Encoding::for_label(label.as_bytes())
+}
+
 /// Why a message is automatic or bulk mail that must be ignored, as (reason code, detail).
 pub(crate) fn automatic(h: &RawHeaders, subject: &str) -> Option<(&'static str, &'static str)> {
     if let Some(v) = h.get("auto-submitted")
@@ -183,7 +239,7 @@ pub(crate) fn person(name: Option<&str>, email: String) -> (Person, Option<Strin
             _ => n.to_string(),
         }
     });
-    (Person { name, email }, org)
+    (Person { name, email, job_title: None }, org)
 }
 
 /// "Jane (LEEDS TEACHING HOSPITALS NHS TRUST)" -> ("Jane", Some(org)).
@@ -271,6 +327,19 @@ mod tests {
         assert_eq!(route_of("Unsubscribe+ZZ@qnet.example"), Some(Route::Unsubscribe { token: "ZZ".into() }));
         assert_eq!(route_of("reply+4f97315cc8@bar.com"), None, "hex with 0, 1, 8, 9 is not base32");
         assert_eq!(route_of(&format!("reply+{}@x.org", "A".repeat(64))), None);
+    }
+
+    #[test]
+    fn each_header_field_is_utf8_when_it_can_be() {
+        let block = b"From: Ren\xc3\xa9e <r@x.org>\r\nX-Mailer: Intranet \xa9 2011\r\nSubject: Caf\xc3\xa9\r\n \xe2\x80\x93 \xc2\xa38k\r\n";
+        let (text, fell_back) = decode_fields(block);
+        assert!(fell_back);
+        assert!(text.contains("From: Renée <r@x.org>"), "{text}");
+        assert!(text.contains("X-Mailer: Intranet © 2011"), "{text}");
+        assert!(text.contains("Subject: Café\r\n – £8k"), "{text}");
+        let latin = b"Subject: Caf\xe9\r\nContent-Type: text/plain; charset=\"iso-8859-7\"\r\n";
+        assert!(decode_fields(latin).0.contains("Subject: Caf\u{3b9}"), "the declared single-byte charset is used");
+        assert_eq!(decode_fields(b"Subject: plain\r\n"), ("Subject: plain\r\n".to_string(), false));
     }
 
     #[test]

@@ -15,10 +15,146 @@ pub(crate) fn to_text(html: &str, keep_quotes: bool) -> Option<String> {
         return Some(strip_tags(html));
     }
     let config = html2text::config::plain_no_decorate().raw_mode(true).link_footnotes(false).no_link_wrapping();
+    let html = break_after_bold_headings(html);
     let dom = config.parse_html(html.as_bytes()).ok()?;
     clean(&dom.document, keep_quotes);
     let tree = config.dom_to_render_tree(&dom).ok()?;
     config.render_to_string(tree, 10_000).ok()
+}
+
+/// An image pasted into HTML as a `data:` URI (Outlook for Mac, Gmail and phones
+/// paste screenshots this way): its media type and decoded bytes.
+pub(crate) struct DataImage {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Takes the `data:image/…` URIs out of HTML: images are not text, so they must
+/// neither count toward the text limit nor go through the HTML parser. Returns
+/// `None` when there are none (the usual case, no copy made); otherwise the HTML
+/// with each URI emptied and the images decoded.
+pub(crate) fn take_data_images(html: &str) -> Option<(String, Vec<DataImage>)> {
+    const MARK: &[u8] = b"data:image/";
+    let b = html.as_bytes();
+    let found = |from: usize| b.get(from..)?.windows(MARK.len()).position(|w| w.eq_ignore_ascii_case(MARK)).map(|i| from + i);
+    let mut at = found(0)?;
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut images = Vec::new();
+    let mut copied = 0;
+    loop {
+        // The URI ends at a quote, a bracket or white space (entities are not used in base64).
+        let end = b[at..]
+            .iter()
+            .position(|&c| matches!(c, b'"' | b'\'' | b')' | b'>' | b'<') || c.is_ascii_whitespace())
+            .map_or(b.len(), |e| at + e);
+        let uri = &html[at..end];
+        if let Some((meta, data)) = uri["data:".len()..].split_once(',') {
+            let mut params = meta.split(';');
+            let content_type = params.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let bytes = if params.any(|p| p.trim().eq_ignore_ascii_case("base64")) {
+                crate::attachments::lenient_base64(data.as_bytes()).0
+            } else {
+                data.as_bytes().to_vec()
+            };
+            images.push(DataImage { content_type, bytes });
+        }
+        out.push_str(&html[copied..at]);
+        copied = end;
+        match found(end) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    out.push_str(&html[copied..]);
+    Some((out, images))
+}
+
+/// Word and Outlook users make template headings bold or underlined rather than
+/// following them with a colon: `<b>Aim</b> Reduce falls…` renders as one line
+/// "Aim Reduce falls…", which no heading rule can tell from a sentence. A line
+/// break is put after each bold or underlined run whose whole text is a heading.
+fn break_after_bold_headings(html: &str) -> std::borrow::Cow<'_, str> {
+    let lower = html.to_ascii_lowercase();
+    let mut breaks = Vec::new();
+    for (open, close) in [("<b", "</b>"), ("<strong", "</strong>"), ("<u", "</u>")] {
+        let mut from = 0;
+        while let Some(c) = lower[from..].find(close).map(|i| from + i) {
+            from = c + close.len();
+            // The nearest opening tag of the same name, within 400 bytes before the
+            // close (so that many closes without opens stay linear).
+            let bytes = lower.as_bytes();
+            let lo = c.saturating_sub(400);
+            let Some(o) = (lo..c).rev().find(|&i| {
+                bytes[i..].starts_with(open.as_bytes())
+                    && matches!(bytes.get(i + open.len()), Some(b'>' | b' ' | b'\t' | b'\r' | b'\n'))
+            }) else {
+                continue;
+            };
+            let Some(start) = lower[o..c].find('>').map(|g| o + g + 1) else { continue };
+            if c - start > 400 {
+                continue;
+            }
+            let text = strip_tags(&html[start..c]);
+            if crate::sections::heading_of(&text).is_some_and(|(_, rest)| rest.is_empty()) && starts_block(&lower[..o]) {
+                breaks.push(from);
+            }
+        }
+    }
+    if breaks.is_empty() {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    breaks.sort_unstable();
+    let mut out = String::with_capacity(html.len() + breaks.len() * 4);
+    let mut copied = 0;
+    for b in breaks {
+        out.push_str(&html[copied..b]);
+        out.push_str("<br>");
+        copied = b;
+    }
+    out.push_str(&html[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether what comes before a tag ends with the start of a block (a paragraph,
+/// cell, list item, heading or line break), inline tags and white space aside: a
+/// bold word in the middle of a sentence is emphasis, not a heading.
+fn starts_block(before: &str) -> bool {
+    let mut rest = before;
+    for _ in 0..20 {
+        rest = rest.trim_end();
+        if let Some(r) = rest.strip_suffix("&nbsp;") {
+            rest = r;
+            continue;
+        }
+        if !rest.ends_with('>') {
+            return rest.is_empty();
+        }
+        let Some(lt) = rest.rfind('<') else { return false };
+        let name: String = rest[lt + 1..].trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        if matches!(
+            name.as_str(),
+            "p" | "div"
+                | "br"
+                | "li"
+                | "td"
+                | "th"
+                | "tr"
+                | "body"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "table"
+                | "ul"
+                | "ol"
+        ) {
+            return true;
+        }
+        rest = &rest[..lt];
+    }
+    false
 }
 
 /// html5ever's tree building slows down with the square of the nesting (20,000
@@ -168,6 +304,31 @@ fn detach(node: &Handle, rest: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_images_are_taken_out() {
+        assert!(take_data_images("<p>No images</p>").is_none());
+        let (html, images) =
+            take_data_images("<p>A</p><img src=\"data:image/png;base64,iVBORw0K\"><img src='DATA:image/gif;base64,R0lGOD'>")
+                .unwrap();
+        assert_eq!(html, "<p>A</p><img src=\"\"><img src=''>");
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[0].content_type, "image/png");
+        assert_eq!(images[0].bytes[..4], *b"\x89PNG");
+        assert_eq!(images[1].content_type, "image/gif");
+    }
+
+    #[test]
+    fn bold_and_underlined_headings_get_their_own_line() {
+        let t = to_text(
+            "<p class=MsoNormal><b><span style='color:#1F4E79'>Aim<o:p></o:p></span></b> Reduce falls.</p><p><u>What we did</u> Rounding. <b>Results</b> were good.</p>",
+            false,
+        )
+        .unwrap();
+        let lines: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines, ["Aim", "Reduce falls.", "What we did", "Rounding. Results were good."]);
+        assert!(matches!(break_after_bold_headings("<b>Note</b> this"), std::borrow::Cow::Borrowed(_)));
+    }
 
     #[test]
     fn table_cells_stay_apart_without_boxes() {

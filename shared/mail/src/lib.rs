@@ -11,7 +11,8 @@
 //! webmail; each client wraps the words differently (HTML only, format=flowed,
 //! quoted chains, legal footers, winmail.dat). The modules peel those wrappings off:
 //! [`mod@headers`] decides routing and auto-mail, `html` turns HTML into text, `text`
-//! strips quotes, signatures and footers and finds forwards, `sections` finds the
+//! strips quotes, signatures and footers and finds forwards, `signature` scores the
+//! block under a sign-off for the submitter's details, `sections` finds the
 //! template headings and `attachments` decodes, names and screens files.
 //!
 //! ```
@@ -31,6 +32,7 @@ pub mod headers;
 mod html;
 mod pipeline;
 mod sections;
+mod signature;
 mod text;
 mod tnef;
 
@@ -144,6 +146,8 @@ pub struct Person {
     pub name: Option<String>,
     /// Lower-cased so that the same mailbox always compares equal.
     pub email: String,
+    /// From the signature block under the sign-off, when it names one.
+    pub job_title: Option<String>,
 }
 
 /// A file kept from the message, with its decoded bytes.

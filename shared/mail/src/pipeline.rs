@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 
 use crate::headers::{self, RawHeaders};
-use crate::{Analysis, Limits, Outcome, Route, Verdict, Verdicts, attachments, html, sections, text};
+use crate::{Analysis, Limits, Outcome, Route, Verdict, Verdicts, attachments, html, sections, signature, text};
 
 pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis {
     let mut a = Analysis::empty();
@@ -25,16 +25,23 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
         }
     }
 
-    // 2. Headers. An mbox "From " line is not a header; 8-bit header bytes that are
-    // not UTF-8 are read as Windows-1252 so names and subjects survive.
+    // 2. Headers. An mbox "From " line is not a header; each header field's 8-bit
+    // bytes are read as UTF-8 when they are UTF-8, else in the declared single-byte
+    // charset or Windows-1252, so names and subjects survive.
     let raw =
         raw.strip_prefix(b"From ").map_or(raw, |rest| rest.iter().position(|&b| b == b'\n').map_or(raw, |i| &rest[i + 1..]));
     let header_end = header_block_end(raw);
     let raw: Cow<'_, [u8]> = match std::str::from_utf8(&raw[..header_end]) {
         Ok(_) => Cow::Borrowed(raw),
         Err(_) => {
-            a.warnings.push("The headers held 8-bit characters that are not UTF-8; they were read as Windows-1252.".into());
-            let mut fixed = headers::decode_lossy(&raw[..header_end]).into_bytes();
+            let (text, fell_back) = headers::decode_fields(&raw[..header_end]);
+            if fell_back {
+                a.warnings.push(
+                    "The headers held 8-bit characters that are not UTF-8; they were read as the declared charset or Windows-1252."
+                        .into(),
+                );
+            }
+            let mut fixed = text.into_bytes();
             fixed.extend_from_slice(&raw[header_end..]);
             Cow::Owned(fixed)
         }
@@ -102,15 +109,30 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     a.submitter = Some(person);
     a.organisation_hint = org;
 
-    // 6. The body's size, before converting anything.
-    let decoded: usize = message
-        .text_body
+    // 6. The body's size, before converting anything. Images pasted into the HTML
+    // as data: URIs are images, not text: they are taken out first (and kept as files).
+    let mut pasted = Vec::new();
+    let mut html_without_images: Vec<(u32, String)> = Vec::new();
+    let mut body_ids: Vec<u32> = message.text_body.iter().chain(message.html_body.iter()).copied().collect();
+    body_ids.sort_unstable();
+    body_ids.dedup();
+    for &id in &body_ids {
+        if let Some(PartType::Html(h)) = message.parts.get(id as usize).map(|p| &p.body)
+            && let Some((html, images)) = html::take_data_images(h)
+        {
+            html_without_images.push((id, html));
+            pasted.extend(images);
+        }
+    }
+    let decoded: usize = body_ids
         .iter()
-        .chain(message.html_body.iter())
-        .filter_map(|&id| message.parts.get(id as usize))
-        .map(|p| match &p.body {
-            PartType::Text(t) | PartType::Html(t) => t.len(),
-            _ => 0,
+        .filter_map(|&id| {
+            let p = message.parts.get(id as usize)?;
+            Some(match (&p.body, html_without_images.iter().find(|(i, _)| *i == id)) {
+                (_, Some((_, h))) => h.len(),
+                (PartType::Text(t) | PartType::Html(t), None) => t.len(),
+                _ => 0,
+            })
         })
         .sum();
     if decoded > limits.max_decoded_body {
@@ -124,15 +146,20 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
 
     // 7. The body: text part preferred, HTML converted when it is all there is.
     let subject_forward = subject_is_forward(&subject);
-    let body_text = body_text(&message, raw, subject_forward, &mut a.warnings);
+    let body_text = body_text(&message, raw, subject_forward, &html_without_images, &mut a.warnings);
     if missing_closing_boundary(&message, raw) {
         a.warnings.push("The message ended without its closing MIME boundary; kept what could be read.".into());
     }
     let normalised = text::normalise(&body_text);
     let (body, forward) = match text::split_forward(&normalised, subject_forward) {
         Some(f) => {
-            let note = text::clean(&f.note);
+            let note = without_signature(text::clean_keeping_footer(&f.note), &mut a);
+            let original_author = f.from.clone().map(|(name, email)| headers::person(name.as_deref(), email).0);
             let original = text::clean(&text::normalise(&f.text));
+            let original = match signature::find(&original, original_author.as_ref()) {
+                Some(sig) => cut_at_line(&original, sig.start),
+                None => original,
+            };
             let body =
                 [note.as_str(), original.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("\n\n");
             if a.organisation_hint.is_none() {
@@ -141,10 +168,11 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
             (body, Some((f.from, f.subject)))
         }
         None => {
+            let body = without_signature(text::clean_keeping_footer(&normalised), &mut a);
             if a.organisation_hint.is_none() {
                 a.organisation_hint = organisation_from_signature(&normalised);
             }
-            (text::clean(&normalised), None)
+            (body, None)
         }
     };
     let mut forwarded_subject = None;
@@ -154,7 +182,7 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     }
 
     // 8. Files.
-    let collected = attachments::collect(&message, raw, limits);
+    let collected = attachments::collect(&message, raw, limits, pasted);
     a.attachments = collected.kept;
     a.dropped_attachments = collected.dropped;
     a.warnings.extend(collected.warnings);
@@ -177,6 +205,38 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
     a.sections = sections::find(&a.body);
     a.title = title(&subject, forwarded_subject.as_deref(), &a);
     a
+}
+
+/// The text without the signature block under its sign-off; the block's name, job
+/// title and organisation fill what the From header did not give. (The organisation
+/// is only a hint: the ingest takes it only from organisations that list the
+/// sender's email domain.)
+fn without_signature((with_footer, text): (String, String), a: &mut Analysis) -> String {
+    let cut = signature::find(&text, a.submitter.as_ref());
+    // The evidence is read before the legal footer went, which may have taken the
+    // block's last lines (or the whole block) with it.
+    let evidence = if with_footer.len() == text.len() { None } else { signature::find(&with_footer, a.submitter.as_ref()) };
+    let Some(sig) = evidence.or_else(|| cut.clone()) else {
+        return text;
+    };
+    let text = match &cut {
+        Some(c) => cut_at_line(&text, c.start),
+        None => text,
+    };
+    if let Some(p) = a.submitter.as_mut() {
+        if p.name.is_none() {
+            p.name = sig.name;
+        }
+        p.job_title = sig.job_title;
+    }
+    if a.organisation_hint.is_none() {
+        a.organisation_hint = sig.organisation;
+    }
+    text
+}
+
+fn cut_at_line(text: &str, line: usize) -> String {
+    text::tidy(&text.split('\n').take(line).collect::<Vec<_>>().join("\n"))
 }
 
 fn unique_body_name(kept: &[crate::Attachment]) -> String {
@@ -281,7 +341,13 @@ fn subject_is_forward(subject: &str) -> bool {
 
 /// The text to work from: the plain parts, or the HTML ones converted when there is
 /// no plain text (or it is blank).
-fn body_text(message: &Message<'_>, raw: &[u8], forward: bool, warnings: &mut Vec<String>) -> String {
+fn body_text(
+    message: &Message<'_>,
+    raw: &[u8],
+    forward: bool,
+    without_images: &[(u32, String)],
+    warnings: &mut Vec<String>,
+) -> String {
     let mut plain = Vec::new();
     for &id in &message.text_body {
         let Some(part) = message.parts.get(id as usize) else { continue };
@@ -305,6 +371,7 @@ fn body_text(message: &Message<'_>, raw: &[u8], forward: bool, warnings: &mut Ve
                 plain.push(s);
             }
             PartType::Html(h) => {
+                let h = html_of(without_images, id, h);
                 let keep = forward || has_forward_marker(h);
                 if let Some(t) = html::to_text(h, keep) {
                     plain.push(t);
@@ -321,12 +388,18 @@ fn body_text(message: &Message<'_>, raw: &[u8], forward: bool, warnings: &mut Ve
     let mut out = Vec::new();
     for &id in &message.html_body {
         if let Some(PartType::Html(h)) = message.parts.get(id as usize).map(|p| &p.body)
+            && let h = html_of(without_images, id, h)
             && let Some(t) = html::to_text(h, forward || has_forward_marker(h))
         {
             out.push(t);
         }
     }
     out.join("\n\n")
+}
+
+/// The HTML of a body part, without its pasted images when it had any.
+fn html_of<'a>(without_images: &'a [(u32, String)], id: u32, html: &'a str) -> &'a str {
+    without_images.iter().find(|(i, _)| *i == id).map_or(html, |(_, h)| h.as_str())
 }
 
 fn has_forward_marker(html: &str) -> bool {
@@ -360,7 +433,8 @@ fn missing_closing_boundary(message: &Message<'_>, raw: &[u8]) -> bool {
 }
 
 /// The subject without reply and forward prefixes; failing that the forwarded
-/// subject, the Aim, or the body's first line.
+/// subject, the Aim, or the body's first line. Kept up to the case study's own
+/// title limit, so a long (folded) subject is cut only where the record would cut it.
 fn title(subject: &str, forwarded_subject: Option<&str>, a: &Analysis) -> String {
     let stripped = strip_prefixes(subject);
     let chosen = if !stripped.is_empty() {
@@ -376,7 +450,7 @@ fn title(subject: &str, forwarded_subject: Option<&str>, a: &Analysis) -> String
         };
         a.sections.aim.as_deref().and_then(from_text).or_else(|| from_text(&a.body)).unwrap_or_default()
     };
-    shorten(&chosen, 120)
+    shorten(&chosen, qnet_domain::case_study::TITLE_MAX)
 }
 
 fn shorten(s: &str, max: usize) -> String {

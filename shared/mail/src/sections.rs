@@ -68,6 +68,31 @@ const HEADINGS: &[(&str, &str)] = &[
     ("contact us", "contact"),
     ("for more information", "contact"),
     ("further information", "contact"),
+    ("what we've done", "what_we_did"),
+    ("what we've changed", "what_we_did"),
+    ("what we've learned", "lessons_learned"),
+    ("what we've learnt", "lessons_learned"),
+    ("what did we learn", "lessons_learned"),
+    ("what did we find", "results"),
+    ("why did we do it", "background"),
+    ("how did we measure it", "measures"),
+    // Welsh, as the template's bilingual version gives them.
+    ("nod", "aim"),
+    ("nodau", "aim"),
+    ("amcan", "aim"),
+    ("amcanion", "aim"),
+    ("cefndir", "background"),
+    ("beth wnaethom", "what_we_did"),
+    ("beth wnaethom ni", "what_we_did"),
+    ("beth wnaethon ni", "what_we_did"),
+    ("mesurau", "measures"),
+    ("mesur", "measures"),
+    ("canlyniadau", "results"),
+    ("canlyniad", "results"),
+    ("gwersi", "lessons_learned"),
+    ("gwersi a ddysgwyd", "lessons_learned"),
+    ("cyswllt", "contact"),
+    ("manylion cyswllt", "contact"),
 ];
 
 /// The section a heading line names, and any text after it on the same line.
@@ -91,31 +116,41 @@ pub fn heading_of(line: &str) -> Option<(&'static str, String)> {
         return Some((key, String::new()));
     }
     // "Heading: text", "*Heading:* text", "**Heading**: text".
-    let colon = t.find(':')?;
-    let (head, rest) = t.split_at(colon);
-    let rest = rest[1..].trim_start_matches(['*', '_']).trim();
-    lookup(head).map(|key| (key, rest.to_string()))
+    if let Some(colon) = t.find(':') {
+        let (head, rest) = t.split_at(colon);
+        let rest = rest[1..].trim_start_matches(['*', '_']).trim();
+        if let Some(key) = lookup(head) {
+            return Some((key, rest.to_string()));
+        }
+    }
+    // "Heading – text", as typed where a colon would go (a dash with spaces round it).
+    let (head, rest) = [" – ", " — ", " - "].iter().find_map(|d| t.split_once(d))?;
+    lookup(head).map(|key| (key, rest.trim().to_string()))
 }
 
 fn lookup(candidate: &str) -> Option<&'static str> {
+    const DECORATION: [char; 8] = ['*', '_', '"', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}', '\''];
     let mut c = candidate.trim().trim_start_matches('#').trim();
-    c = c.trim_matches(['*', '_']).trim();
-    c = c.trim_end_matches(':').trim().trim_matches(['*', '_']).trim();
-    // "1. Aim", "2) Background", "A. Results"
-    if let Some((num, rest)) = c.split_once(['.', ')'])
+    c = c.trim_matches(DECORATION).trim();
+    c = c.trim_end_matches([':', '?']).trim().trim_matches(DECORATION).trim();
+    // "1. Aim", "2) Background", "A. Results", "(3) Method", "4 Results"
+    let unbracketed = c.strip_prefix('(').unwrap_or(c);
+    if let Some((num, rest)) = unbracketed.split_once(['.', ')', ' '])
         && !num.is_empty()
         && num.len() <= 2
         && num.chars().all(|ch| ch.is_ascii_alphanumeric())
     {
-        let rest = rest.trim();
-        if !rest.is_empty() && (num.chars().all(|ch| ch.is_ascii_digit()) || num.len() == 1) {
+        let rest = rest.trim_start_matches(['.', ')']).trim();
+        let digits = num.chars().all(|ch| ch.is_ascii_digit());
+        let letter = num.len() == 1 && !unbracketed[num.len()..].starts_with(' ');
+        if !rest.is_empty() && (digits || letter) {
             c = rest;
         }
     }
     if c.len() > 40 {
         return None;
     }
-    let lower: String = c.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower: String = c.to_lowercase().replace('\u{2019}', "'").split_whitespace().collect::<Vec<_>>().join(" ");
     HEADINGS.iter().find(|(h, _)| *h == lower).map(|(_, k)| *k)
 }
 
@@ -179,6 +214,13 @@ mod tests {
         assert_eq!(heading_of("Contact details\tJane, jane@nhs.net"), Some(("contact", "Jane, jane@nhs.net".into())));
         assert_eq!(heading_of("## Lessons learnt"), Some(("lessons_learned", String::new())));
         assert_eq!(heading_of("Results were better than we hoped"), None);
+        assert_eq!(heading_of("(2) Background"), Some(("background", String::new())));
+        assert_eq!(heading_of("4 Results"), Some(("results", String::new())));
+        assert_eq!(heading_of("What we\u{2019}ve learnt?"), Some(("lessons_learned", String::new())));
+        assert_eq!(heading_of("\u{201c}Aim\u{201d} \u{2013} fewer falls"), Some(("aim", "fewer falls".into())));
+        assert_eq!(heading_of("Canlyniadau: llai o gwympiadau"), Some(("results", "llai o gwympiadau".into())));
+        assert_eq!(heading_of("Beth wnaethom ni"), Some(("what_we_did", String::new())));
+        assert_eq!(heading_of("A few results - none bad"), None);
         assert_eq!(heading_of("Our aim was simple: fewer falls"), None);
     }
 

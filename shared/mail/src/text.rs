@@ -90,7 +90,7 @@ static MOBILE_SIGNATURE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(if you are not the intended recipient|may contain confidential|contains? confidential information|is confidential and (may be|is) (legally )?privileged|intended (solely|only) for the (use of the )?(addressee|individual|person)|nhsmail is the secure email|this (e-?mail|message) (and any|has been) (attachments|scanned)|received this (e-?mail|message) in error|for more information and to find out how you can switch|views expressed in this (e-?mail|message))",
+        r"(?i)(if you are not the intended recipient|may contain confidential|contains? confidential information|is confidential and (may be|is) (legally )?privileged|intended (solely|only) for the (use of the )?(addressee|individual|person)|nhsmail is the secure email|this (e-?mail|message) (and any|has been) (attachments|scanned)|received this (e-?mail|message) in error|for more information and to find out how you can switch|views expressed in this (e-?mail|message)|registered in england( and wales)?|registered (charity|office) (no|number|in)|this e-?mail and any files transmitted with it|e-?bost hwn yn gyfrinachol)",
     )
     .expect("valid regex")
 });
@@ -214,6 +214,13 @@ pub(crate) fn parse_person_line(value: &str) -> Option<(Option<String>, String)>
 /// ("On … wrote:", Outlook's header block, "-----Original Message-----", `>` lines),
 /// signatures ("-- ", "Sent from my iPhone") and legal footers.
 pub(crate) fn clean(text: &str) -> String {
+    clean_keeping_footer(text).1
+}
+
+/// [`clean`]'s result, preceded by the same text with its legal footers still in
+/// place: a signature block that shares a paragraph with a charity's registration
+/// line is cut with the footer, but its lines are still evidence of who wrote.
+pub(crate) fn clean_keeping_footer(text: &str) -> (String, String) {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut end = lines.len();
     for i in 0..lines.len() {
@@ -237,6 +244,7 @@ pub(crate) fn clean(text: &str) -> String {
         }
     }
     let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
+    let with_footer = tidy(&kept.join("\n"));
     let mut kept = cut_disclaimer(&kept);
     // Rules left above a cut (Outlook's underscores, a row of dashes) are not words.
     while kept.last().is_some_and(|l| {
@@ -244,7 +252,7 @@ pub(crate) fn clean(text: &str) -> String {
     }) {
         kept.pop();
     }
-    tidy(&kept.join("\n"))
+    (with_footer, tidy(&kept.join("\n")))
 }
 
 /// "On <date>, <name> wrote:" on one line or spread over up to three (Gmail wraps
@@ -271,6 +279,20 @@ fn is_on_wrote(lines: &[&str], i: usize) -> bool {
 /// Cuts from the first paragraph that reads like a legal disclaimer or mail-service
 /// footer to the end, together with a rule of asterisks or dashes just above it.
 fn cut_disclaimer<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    // A disclaimer paragraph in the first half (a banner above the words) goes on
+    // its own; one in the second half takes the rest of the message with it.
+    let mut lines = lines.to_vec();
+    while let Some(hit) = lines.iter().position(|l| DISCLAIMER.is_match(l))
+        && hit < lines.len() / 2
+    {
+        let mut start = hit;
+        while start > 0 && !lines[start - 1].trim().is_empty() {
+            start -= 1;
+        }
+        let end = lines[hit..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |e| hit + e);
+        lines.drain(start..end);
+    }
+    let lines = &lines[..];
     let Some(hit) = lines.iter().position(|l| DISCLAIMER.is_match(l)) else {
         return lines.to_vec();
     };

@@ -61,6 +61,11 @@ fn check(name: &str, a: &Analysis, e: &Value, lf: bool) -> Vec<String> {
                     {
                         wrong.push(format!("{field}.name: got {:?}, want {n}", p.name));
                     }
+                    if let Some(j) = want.get("job_title")
+                        && j.as_str() != p.job_title.as_deref()
+                    {
+                        wrong.push(format!("{field}.job_title: got {:?}, want {j}", p.job_title));
+                    }
                 }
             }
         }
@@ -73,6 +78,30 @@ fn check(name: &str, a: &Analysis, e: &Value, lf: bool) -> Vec<String> {
     for p in e.get("body_not_contains").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
         if a.body.contains(p) {
             wrong.push(format!("body has {p:?}"));
+        }
+    }
+    let section = |name: &str, k: &str| -> Option<String> {
+        let s = &a.sections;
+        match k {
+            "aim" => s.aim.clone(),
+            "background" => s.background.clone(),
+            "what_we_did" => s.what_we_did.clone(),
+            "measures" => s.measures.clone(),
+            "results" => s.results.clone(),
+            "lessons_learned" => s.lessons_learned.clone(),
+            "contact" => s.contact.clone(),
+            other => panic!("{name}: unknown section {other}"),
+        }
+    };
+    // "sections_not_contains": {"contact": ["Kind regards"]}: text a section must not hold.
+    if let Some(Value::Object(want)) = e.get("sections_not_contains") {
+        for (k, v) in want {
+            let got = section(name, k).unwrap_or_default();
+            for p in v.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if got.contains(p) {
+                    wrong.push(format!("section {k} has {p:?}"));
+                }
+            }
         }
     }
     if let Some(Value::Object(want)) = e.get("sections") {

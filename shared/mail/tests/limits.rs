@@ -88,3 +88,38 @@ fn cut_and_garbled_fixtures_never_panic() {
         let _ = analyse_unguarded(junk, &Verdicts::default(), &Limits::default());
     }
 }
+
+#[test]
+fn a_pasted_screenshot_is_an_image_not_text() {
+    // Fixture 40 is small enough to be a fuzz seed; this is the case at full
+    // size: a single-line HTML body whose data: image alone is over the 2 MB text limit.
+    let png: Vec<u8> = b"\x89PNG\r\n\x1a\n".iter().copied().chain((0..1_800_000u32).map(|i| (i * 7 % 251) as u8)).collect();
+    let b64 = base64_encode(&png);
+    let html =
+        format!("<p>Aim: fewer missed doses.</p><p><img src=\"data:image/png;base64,{b64}\"></p><p>Results: half as many.</p>");
+    assert!(html.len() > 2 * 1024 * 1024);
+    let raw = head(&format!("Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"));
+    let a = analyse(raw.as_bytes(), &Verdicts::default());
+    assert_eq!((a.outcome, a.reason), (Outcome::Accept, None));
+    assert_eq!(a.sections.aim.as_deref(), Some("fewer missed doses."));
+    assert!(!a.body.contains("base64"));
+    assert_eq!(a.attachments.len(), 1);
+    assert_eq!(a.attachments[0].filename, "pasted-image-1.png");
+    assert_eq!(a.attachments[0].bytes, png);
+    // Text itself over the limit is still refused.
+    let words = "All work and no play. ".repeat(100_000);
+    let raw = head(&format!("Content-Type: text/html; charset=utf-8\r\n\r\n<p>{words}</p>\r\n"));
+    assert_eq!(analyse(raw.as_bytes(), &Verdicts::default()).reason, Some("body_too_large"));
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() / 3 * 4 + 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            out.push(if i <= c.len() { A[(n >> shift) as usize & 63] as char } else { '=' });
+        }
+    }
+    out
+}

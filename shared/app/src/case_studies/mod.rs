@@ -198,7 +198,12 @@ impl App {
             status: Status::Pending,
             rejection_reason: None,
             hold: None,
-            submitted_by: SubmittedBy { member_id: Some(member.id), name: Some(member.name), email: Some(member.email) },
+            submitted_by: SubmittedBy {
+                member_id: Some(member.id),
+                name: Some(member.name),
+                email: Some(member.email),
+                job_title: None,
+            },
             source: Source::Web,
             sender_verified: None,
             created_at: now.clone(),
@@ -313,10 +318,10 @@ impl App {
     pub(crate) async fn detach_submitter(&self, id: &str) -> AppResult<()> {
         self.purge_versions(id).await?;
         self.change_item_with_retry::<CaseStudy>(id, |cs| {
-            if cs.submitted_by == (SubmittedBy { member_id: None, name: None, email: None }) {
+            if cs.submitted_by == (SubmittedBy { member_id: None, name: None, email: None, job_title: None }) {
                 return false;
             }
-            cs.submitted_by = SubmittedBy { member_id: None, name: None, email: None };
+            cs.submitted_by = SubmittedBy { member_id: None, name: None, email: None, job_title: None };
             true
         })
         .await
@@ -423,7 +428,7 @@ mod tests {
             status,
             rejection_reason: None,
             hold: None,
-            submitted_by: SubmittedBy { member_id: Some("m".into()), name: None, email: None },
+            submitted_by: SubmittedBy { member_id: Some("m".into()), name: None, email: None, job_title: None },
             source: Source::Web,
             sender_verified: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),

@@ -60,7 +60,7 @@ fn without_text(r: &IngestReport) -> IngestReport {
         cs.summary.clear();
         cs.body.clear();
         cs.sections = Default::default();
-        cs.submitted_by = SubmitterView { name: None, email: String::new() };
+        cs.submitted_by = SubmitterView { name: None, email: String::new(), job_title: None };
         cs.hold = cs.hold.as_ref().map(|_| Hold { reason: "held".into() });
     }
     slim
@@ -158,6 +158,7 @@ impl App {
                 member_id: member.as_ref().map(|m| m.id.clone()),
                 name: sender.name.clone(),
                 email: Some(sender.email.clone()),
+                job_title: sender.job_title.clone(),
             },
             source: Source::Email,
             sender_verified: Some(a.sender_verified),
@@ -188,7 +189,11 @@ impl App {
                 body: cs.body.clone(),
                 sections: cs.sections.clone(),
                 organisation: organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
-                submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
+                submitted_by: SubmitterView {
+                    name: sender.name.clone(),
+                    email: sender.email.clone(),
+                    job_title: sender.job_title.clone(),
+                },
                 attachments: attachments.iter().map(IngestedAttachment::from).collect(),
                 sender_verified: a.sender_verified,
                 hold: cs.hold.clone(),
@@ -201,7 +206,7 @@ impl App {
         let record = IngestRecord {
             report: without_text(&report),
             ack: if a.sender_verified { AckState::Pending } else { AckState::None },
-            ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone() }),
+            ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone(), job_title: None }),
             ack_in_reply_to: a.message_id.clone(),
             attachment_count: attachments.len(),
             held: cs.hold.is_some(),
@@ -392,7 +397,11 @@ impl App {
                 body: new.body.clone(),
                 sections: new.sections.clone(),
                 organisation: new.organisation_id.as_ref().and_then(|o| names.get(o).cloned()),
-                submitted_by: SubmitterView { name: sender.name.clone(), email: sender.email.clone() },
+                submitted_by: SubmitterView {
+                    name: sender.name.clone(),
+                    email: sender.email.clone(),
+                    job_title: sender.job_title.clone(),
+                },
                 attachments: attachments.iter().map(IngestedAttachment::from).collect(),
                 sender_verified: true,
                 hold: new.hold.clone(),
@@ -405,7 +414,7 @@ impl App {
         let record = IngestRecord {
             report: without_text(&report),
             ack: AckState::Pending,
-            ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone() }),
+            ack_to: Some(SubmitterView { name: sender.name.clone(), email: sender.email.clone(), job_title: None }),
             ack_in_reply_to: a.message_id.clone(),
             attachment_count: attachments.len(),
             held: new.hold.is_some(),

@@ -43,6 +43,9 @@ pub struct IngestOptions {
 pub struct SubmitterView {
     pub name: Option<String>,
     pub email: String,
+    /// From the signature block under the sign-off, when it names one.
+    #[serde(default)]
+    pub job_title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -84,7 +84,12 @@ impl App {
             status: Status::Pending,
             rejection_reason: None,
             hold: None,
-            submitted_by: SubmittedBy { member_id: Some(member.id), name: Some(member.name), email: Some(member.email) },
+            submitted_by: SubmittedBy {
+                member_id: Some(member.id),
+                name: Some(member.name),
+                email: Some(member.email),
+                job_title: None,
+            },
             created_at: now.clone(),
             updated_at: now,
             published_at: None,
@@ -277,7 +282,7 @@ pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
             let r: Resource = decode(&item)?;
             app.purge_resource_versions(&r.id).await?;
             app.change_item_with_retry::<LoadedResource>(&r.id, |l| {
-                let anonymous = SubmittedBy { member_id: None, name: None, email: None };
+                let anonymous = SubmittedBy { member_id: None, name: None, email: None, job_title: None };
                 if l.resource.submitted_by == anonymous {
                     return false;
                 }
