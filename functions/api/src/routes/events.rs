@@ -7,85 +7,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::events::{BookingList, BookingView, EventList, EventListRequest, EventView, MyBookingList, VisitLinkStatus};
 use qnet_app::mail::{Page, page};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::event::wire::{EventInput, EventPatchInput};
 
 use super::{Location, MatchedRoute, create_once, html, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
-
-/// A new event. Times are RFC 3339 with an offset (stored in UTC, shown in
-/// Europe/London). Give a `location`, an `online_url`, or both.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventInput {
-    pub kind: qnet_domain::event::EventKind,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub description: String,
-    /// Not in the past.
-    #[schema(format = DateTime)]
-    pub starts_at: String,
-    /// After `starts_at` (within 31 days).
-    #[schema(format = DateTime)]
-    pub ends_at: String,
-    /// An address.
-    #[schema(max_length = 500)]
-    pub location: Option<String>,
-    /// `https` only.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub online_url: Option<String>,
-    #[schema(minimum = 1, maximum = 10000)]
-    pub capacity: u64,
-    pub host_organisation_id: String,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    /// Not after `starts_at`; defaults to it.
-    #[schema(format = DateTime)]
-    pub booking_closes_at: Option<String>,
-    /// Go-and-see visits (required there, refused elsewhere): what visitors will see.
-    #[schema(max_length = 2000)]
-    pub what_you_will_see: Option<String>,
-    /// Go-and-see visits (required there, refused elsewhere): who hosts.
-    #[schema(max_length = 200)]
-    pub host: Option<String>,
-}
-
-/// Changes to an event; absent fields stay, null clears an optional one. The
-/// kind cannot change. A new time or place sends confirmed members an updated
-/// invitation.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventPatchInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub description: Option<String>,
-    #[schema(format = DateTime)]
-    pub starts_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub ends_at: Option<String>,
-    #[schema(max_length = 500)]
-    pub location: Option<String>,
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub online_url: Option<String>,
-    /// Lowering it below the places taken keeps everyone confirmed; new
-    /// bookings then wait.
-    #[schema(minimum = 1, maximum = 10000)]
-    pub capacity: Option<u64>,
-    pub host_organisation_id: Option<String>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub booking_closes_at: Option<String>,
-    #[schema(max_length = 2000)]
-    pub what_you_will_see: Option<String>,
-    #[schema(max_length = 200)]
-    pub host: Option<String>,
-}
 
 /// Upcoming and in-progress events, soonest first. Cancelled and finished
 /// events are not listed.

@@ -10,8 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::mail::{Page, page};
 use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::mentoring::wire::{CloseInput, DeclineProposalInput, MentorInput, MentoringRequestInput};
 
 use qnet_app::idempotency::Creation;
 
@@ -20,65 +19,6 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, QueryParams};
 use crate::problem::ApiResult;
-
-/// How a mentor or member can meet.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AvailabilityInput {
-    /// `in_person`, `online`.
-    #[schema(max_items = 2)]
-    pub modes: Option<Vec<String>>,
-    #[schema(max_length = 500)]
-    pub note: Option<String>,
-}
-
-/// A mentor profile, whole.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MentorInput {
-    /// `mentoring`, `coaching` or both.
-    #[schema(min_items = 1, max_items = 2)]
-    pub offers: Vec<String>,
-    /// Topic ids from GET /topics.
-    #[schema(min_items = 1, max_items = 10)]
-    pub topics: Vec<String>,
-    #[schema(max_items = 20)]
-    pub skills: Option<Vec<String>>,
-    /// Mentees at once; not below the mentees and unanswered offers you have now.
-    #[schema(minimum = 1, maximum = 20)]
-    pub capacity: u32,
-    pub availability: Option<AvailabilityInput>,
-    #[schema(max_length = 2000)]
-    pub bio: Option<String>,
-    #[schema(max_length = 200)]
-    pub coaching_accreditation: Option<String>,
-    pub accepting: bool,
-}
-
-/// A request for mentoring or coaching.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MentoringRequestInput {
-    /// `mentoring` or `coaching`.
-    pub kind: String,
-    #[schema(min_items = 1, max_items = 10)]
-    pub topics: Vec<String>,
-    #[schema(min_length = 1, max_length = 4000)]
-    pub goals: String,
-    /// `prefer`, `require` or `no_preference` (default).
-    pub cross_organisation: Option<String>,
-    pub availability: Option<AvailabilityInput>,
-    /// A mentor to ask first (they must be accepting and offer the kind).
-    pub mentor_id: Option<String>,
-}
-
-/// Closing a pairing.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseInput {
-    #[schema(max_length = 4000)]
-    pub feedback: Option<String>,
-}
 
 /// The signed-in member's mentor profile.
 #[utoipa::path(get, path = "/me/mentor", tag = "mentoring", security(("bearer" = [])),
@@ -173,14 +113,6 @@ pub async fn withdraw_request(State(s): State<ApiState>, Auth(c): Auth, Path(id)
     responses((status = 200, description = "Suitable mentors, best first", body = MatchList)))]
 pub async fn matches(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<MatchList>> {
     Ok(axum::Json(s.app.mentoring_matches(&c, &id).await?))
-}
-
-/// Naming the proposed mentor to decline.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeclineProposalInput {
-    /// The mentor proposed now (so that a retry never declines the next one).
-    pub mentor_id: String,
 }
 
 /// The member declines the mentor proposed to them: that mentor is never proposed

@@ -8,7 +8,7 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
-use crate::schemas::{OrganisationInput, OrganisationPatchInput};
+use qnet_domain::organisation::wire::{OrganisationInput, OrganisationPatchInput};
 
 /// Every organisation in the system, by name, a page at a time.
 #[utoipa::path(get, path = "/organisations", tag = "organisations",

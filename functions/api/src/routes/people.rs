@@ -8,7 +8,7 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::problem::ApiResult;
-use crate::schemas::{MemberOrganisationInput, MemberPatchInput};
+use qnet_domain::member::wire::{MemberOrganisationInput, MemberPatchInput};
 
 /// The signed-in member's profile (created on first sign-in).
 #[utoipa::path(get, path = "/me", tag = "members", security(("bearer" = [])),

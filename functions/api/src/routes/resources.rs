@@ -5,53 +5,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::resources::{ResourceList, ResourceListRequest, ResourceView};
 use qnet_app::views::AttachmentCreated;
-use qnet_domain::resource::ResourceKind;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
 use crate::problem::ApiResult;
-use crate::schemas::{AttachmentInput, RejectionInput};
-
-/// A new resource: a file (declare it next with `POST /resources/{id}/file`) or
-/// an external `https` link.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
-    pub description: String,
-    pub kind: ResourceKind,
-    /// Topic ids from `GET /topics`.
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    /// Defaults to the member's organisation.
-    pub organisation_id: Option<String>,
-    /// An absolute `https` URL; required for `kind: link`.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub url: Option<String>,
-}
-
-/// Changes to a resource; absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResourcePatchInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
-    pub description: Option<String>,
-    pub kind: Option<ResourceKind>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    pub organisation_id: Option<String>,
-    /// An absolute `https` URL; null removes the link.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub url: Option<String>,
-}
+use qnet_domain::attachment::wire::AttachmentInput;
+use qnet_domain::case_study::wire::RejectionInput;
+use qnet_domain::resource::wire::{ResourceInput, ResourcePatchInput};
 
 fn view(v: ResourceView) -> Response {
     let version = v.version;

@@ -6,25 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::roles::{RoleGrant, RoleGrantList};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::role::wire::RoleGrantInput;
 
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{JsonBody, QueryParams};
 use crate::problem::{ApiResult, Problem};
-
-/// A role to grant.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RoleGrantInput {
-    /// The address to grant it to.
-    #[schema(example = "sam.moderator@leedsth.nhs.uk")]
-    email: String,
-    /// organiser, moderator or admin.
-    #[schema(example = "moderator")]
-    role: String,
-}
 
 /// Every role granted through the API, by address (admins).
 #[utoipa::path(get, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
