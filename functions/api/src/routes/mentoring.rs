@@ -17,7 +17,7 @@ use qnet_app::idempotency::Creation;
 use super::{Location, MatchedRoute, answer, html, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, QueryParams};
+use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, Query, WholePageQuery};
 use crate::problem::ApiResult;
 
 /// The signed-in member's mentor profile.
@@ -74,15 +74,14 @@ pub async fn create_request(
 
 /// The signed-in member's mentoring requests, newest first, a page at a time.
 #[utoipa::path(get, path = "/me/mentoring-requests", tag = "mentoring", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(WholePageQuery),
     responses((status = 200, description = "A page of the member's requests", body = MentoringRequestList)))]
 pub async fn my_requests(
     State(s): State<ApiState>,
     Auth(c): Auth,
-    q: QueryParams,
+    Query(q): Query<WholePageQuery>,
 ) -> ApiResult<axum::Json<MentoringRequestList>> {
-    Ok(axum::Json(s.app.my_mentoring_requests(&c, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.my_mentoring_requests(&c, &q.page()).await?))
 }
 
 /// One request: for its member, the mentor it is proposed to or paired with,
