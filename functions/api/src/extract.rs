@@ -108,48 +108,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
     }
 }
 
-/// Query parameters, parsed leniently (repeated keys: the last wins) so that
-/// each value can be checked with a precise message.
-pub struct QueryParams(pub Vec<(String, String)>);
-
-impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
-    type Rejection = Problem;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        let q = parts.uri.query().unwrap_or("");
-        Ok(QueryParams(url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()))
-    }
-}
-
-impl QueryParams {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    /// `limit`, default 20, 1..=100.
-    pub fn limit(&self) -> Result<u32, Problem> {
-        match self.get("limit") {
-            None => Ok(qnet_app::case_studies::DEFAULT_PAGE),
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n) if (1..=qnet_app::case_studies::MAX_PAGE).contains(&n) => Ok(n),
-                _ => Err(Problem::invalid("limit", "must be a whole number from 1 to 100")),
-            },
-        }
-    }
-
-    /// `limit` (1..=100) and `cursor` of a list that answered every item at once
-    /// before it was paged: its default page is the largest, so a client that
-    /// reads one answer still sees every item of a small list.
-    pub fn whole_page(&self) -> Result<qnet_app::PageRequest, Problem> {
-        let limit = if self.get("limit").is_some() { self.limit()? } else { qnet_app::case_studies::MAX_PAGE };
-        Ok(qnet_app::PageRequest { limit, cursor: self.text("cursor") })
-    }
-
-    /// A non-empty text parameter, or none.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
-    }
-}
-
 /// A query string read into `T` (serde, documented with `IntoParams`): repeated
 /// keys, the last wins; unknown keys are ignored; a value that does not fit
 /// answers a problem naming its parameter.
@@ -187,5 +145,45 @@ pub mod query {
             Ok(n) if (1..=qnet_app::case_studies::MAX_PAGE).contains(&n) => Ok(Some(n)),
             _ => Err(serde::de::Error::custom("must be a whole number from 1 to 100")),
         }
+    }
+}
+
+/// `limit` (default 20) and `cursor` of a paged list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size (default 20)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(qnet_app::case_studies::DEFAULT_PAGE)
+    }
+}
+
+/// `limit` and `cursor` of a list that answered every item at once before it was
+/// paged: its default page is the largest, so a client that reads one answer
+/// still sees every item of a small list.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WholePageQuery {
+    /// Page size (default 100)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
+}
+
+impl WholePageQuery {
+    pub fn page(self) -> qnet_app::PageRequest {
+        qnet_app::PageRequest { limit: self.limit.unwrap_or(qnet_app::case_studies::MAX_PAGE), cursor: self.cursor }
     }
 }

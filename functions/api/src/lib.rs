@@ -5,7 +5,6 @@ pub mod auth;
 pub mod extract;
 pub mod problem;
 pub mod routes;
-pub mod schemas;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;

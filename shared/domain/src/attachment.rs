@@ -156,6 +156,33 @@ impl NewAttachment {
     }
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct AttachmentInput {
+        #[schema(min_length = 1, max_length = 255)]
+        pub filename: String,
+        /// A media type such as `application/pdf`; executables and scripts are refused.
+        #[schema(min_length = 3, max_length = 200)]
+        pub content_type: String,
+        /// Bytes; at most 10 MB.
+        #[schema(minimum = 1, maximum = 10485760)]
+        pub size: u64,
+        /// Lower-case hex SHA-256 of the bytes.
+        #[schema(min_length = 64, max_length = 64, pattern = "^[0-9a-fA-F]{64}$")]
+        pub sha256: String,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

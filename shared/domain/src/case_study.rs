@@ -297,6 +297,79 @@ pub fn parse_rejection(value: &serde_json::Value) -> Result<FreeText, FieldError
     }
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct SectionsInput {
+        #[schema(max_length = 20000)]
+        pub aim: Option<String>,
+        #[schema(max_length = 20000)]
+        pub background: Option<String>,
+        #[schema(max_length = 20000)]
+        pub what_we_did: Option<String>,
+        #[schema(max_length = 20000)]
+        pub measures: Option<String>,
+        #[schema(max_length = 20000)]
+        pub results: Option<String>,
+        #[schema(max_length = 20000)]
+        pub lessons_learned: Option<String>,
+        #[schema(max_length = 20000)]
+        pub contact: Option<String>,
+    }
+
+    /// A new case study. `organisation_id` defaults to the submitter's organisation.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CaseStudyInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: String,
+        #[schema(max_length = 1000)]
+        pub summary: Option<String>,
+        #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
+        pub body: String,
+        pub sections: Option<SectionsInput>,
+        pub organisation_id: Option<String>,
+        /// Topic ids from `GET /topics`.
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+    }
+
+    /// Changes to a case study; absent fields stay as they are, null clears an
+    /// optional one.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CaseStudyPatchInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: Option<String>,
+        #[schema(max_length = 1000)]
+        pub summary: Option<String>,
+        #[schema(min_length = 1, max_length = 100000, pattern = r"\S")]
+        pub body: Option<String>,
+        pub sections: Option<SectionsInput>,
+        #[schema(min_length = 1)]
+        pub organisation_id: Option<String>,
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RejectionInput {
+        /// Why, for the submitter.
+        #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
+        pub reason: String,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,6 +234,27 @@ pub fn issues_due(now: OffsetDateTime) -> Vec<Period> {
     out
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// Digest preferences: how often, and on which topics (empty: all). Choosing a
+    /// cadence again ends an unsubscribe.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct DigestPatchInput {
+        pub cadence: Option<crate::digest::Cadence>,
+        #[schema(max_items = 20)]
+        pub topics: Option<Vec<String>>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

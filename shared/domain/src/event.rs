@@ -544,6 +544,95 @@ pub struct Booking {
     pub version: u64,
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// A new event. Times are RFC 3339 with an offset (stored in UTC, shown in
+    /// Europe/London). Give a `location`, an `online_url`, or both.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct EventInput {
+        pub kind: crate::event::EventKind,
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: String,
+        #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+        pub description: String,
+        /// Not in the past.
+        #[schema(format = DateTime)]
+        pub starts_at: String,
+        /// After `starts_at` (within 31 days).
+        #[schema(format = DateTime)]
+        pub ends_at: String,
+        /// An address.
+        #[schema(max_length = 500)]
+        pub location: Option<String>,
+        /// `https` only.
+        #[schema(max_length = 2000, pattern = "^https://")]
+        pub online_url: Option<String>,
+        #[schema(minimum = 1, maximum = 10000)]
+        pub capacity: u64,
+        pub host_organisation_id: String,
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+        /// Not after `starts_at`; defaults to it.
+        #[schema(format = DateTime)]
+        pub booking_closes_at: Option<String>,
+        /// Go-and-see visits (required there, refused elsewhere): what visitors will see.
+        #[schema(max_length = 2000)]
+        pub what_you_will_see: Option<String>,
+        /// Go-and-see visits (required there, refused elsewhere): who hosts.
+        #[schema(max_length = 200)]
+        pub host: Option<String>,
+    }
+
+    /// Changes to an event; absent fields stay, null clears an optional one. The
+    /// kind cannot change. A new time or place sends confirmed members an updated
+    /// invitation.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct EventPatchInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: Option<String>,
+        #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
+        pub description: Option<String>,
+        #[schema(format = DateTime)]
+        pub starts_at: Option<String>,
+        #[schema(format = DateTime)]
+        pub ends_at: Option<String>,
+        #[schema(max_length = 500)]
+        pub location: Option<String>,
+        #[schema(max_length = 2000, pattern = "^https://")]
+        pub online_url: Option<String>,
+        /// Lowering it below the places taken keeps everyone confirmed; new
+        /// bookings then wait.
+        #[schema(minimum = 1, maximum = 10000)]
+        pub capacity: Option<u64>,
+        pub host_organisation_id: Option<String>,
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+        #[schema(format = DateTime)]
+        pub booking_closes_at: Option<String>,
+        #[schema(max_length = 2000)]
+        pub what_you_will_see: Option<String>,
+        #[schema(max_length = 200)]
+        pub host: Option<String>,
+    }
+
+    /// Whether the member came.
+    #[derive(Deserialize, ToSchema)]
+    pub struct AttendanceInput {
+        /// `true`: they came; `false`: they did not.
+        pub attended: bool,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,3 +118,47 @@ pub fn redact_email(e: &str) -> String {
         None => "…".into(),
     }
 }
+
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// An admin's assignment of a member to an organisation.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct MemberOrganisationInput {
+        /// Any organisation, whether or not it lists the member's email domain.
+        #[schema(min_length = 1, max_length = 64)]
+        pub organisation_id: String,
+    }
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct MemberPatchInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub name: Option<String>,
+        #[schema(min_length = 1)]
+        pub organisation_id: Option<String>,
+        #[schema(max_length = 200)]
+        pub job_title: Option<String>,
+        pub topics: Option<Vec<String>>,
+        pub digest: Option<crate::digest::wire::DigestPatchInput>,
+        pub coffee: Option<CoffeePatchInput>,
+        /// In the member directory (`GET /members`) for other signed-in members;
+        /// profiles start unlisted.
+        pub listed: Option<bool>,
+    }
+
+    /// Randomised coffee: `opt_in` puts the member in the pool of each new round.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CoffeePatchInput {
+        pub opt_in: bool,
+    }
+}

@@ -270,6 +270,84 @@ pub struct MentoringRequest {
     pub version: u64,
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// How a mentor or member can meet.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct AvailabilityInput {
+        /// `in_person`, `online`.
+        #[schema(max_items = 2)]
+        pub modes: Option<Vec<String>>,
+        #[schema(max_length = 500)]
+        pub note: Option<String>,
+    }
+
+    /// A mentor profile, whole.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct MentorInput {
+        /// `mentoring`, `coaching` or both.
+        #[schema(min_items = 1, max_items = 2)]
+        pub offers: Vec<String>,
+        /// Topic ids from GET /topics.
+        #[schema(min_items = 1, max_items = 10)]
+        pub topics: Vec<String>,
+        #[schema(max_items = 20)]
+        pub skills: Option<Vec<String>>,
+        /// Mentees at once; not below the mentees and unanswered offers you have now.
+        #[schema(minimum = 1, maximum = 20)]
+        pub capacity: u32,
+        pub availability: Option<AvailabilityInput>,
+        #[schema(max_length = 2000)]
+        pub bio: Option<String>,
+        #[schema(max_length = 200)]
+        pub coaching_accreditation: Option<String>,
+        pub accepting: bool,
+    }
+
+    /// A request for mentoring or coaching.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct MentoringRequestInput {
+        /// `mentoring` or `coaching`.
+        pub kind: String,
+        #[schema(min_items = 1, max_items = 10)]
+        pub topics: Vec<String>,
+        #[schema(min_length = 1, max_length = 4000)]
+        pub goals: String,
+        /// `prefer`, `require` or `no_preference` (default).
+        pub cross_organisation: Option<String>,
+        pub availability: Option<AvailabilityInput>,
+        /// A mentor to ask first (they must be accepting and offer the kind).
+        pub mentor_id: Option<String>,
+    }
+
+    /// Closing a pairing.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CloseInput {
+        #[schema(max_length = 4000)]
+        pub feedback: Option<String>,
+    }
+
+    /// Naming the proposed mentor to decline.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct DeclineProposalInput {
+        /// The mentor proposed now (so that a retry never declines the next one).
+        pub mentor_id: String,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,53 @@ impl OrganisationInput {
     }
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct OrganisationInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub name: String,
+        #[serde(rename = "type")]
+        #[schema(inline)]
+        pub kind: OrganisationKind,
+        #[schema(min_length = 3, max_length = 10, pattern = "^[A-Za-z0-9]+$")]
+        pub ods_code: Option<String>,
+        pub email_domains: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct OrganisationPatchInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub name: Option<String>,
+        #[serde(rename = "type")]
+        #[schema(inline)]
+        pub kind: Option<OrganisationKind>,
+        #[schema(min_length = 3, max_length = 10, pattern = "^[A-Za-z0-9]+$")]
+        pub ods_code: Option<String>,
+        pub email_domains: Option<Vec<String>>,
+    }
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum OrganisationKind {
+        Nhs,
+        LocalAuthority,
+        Voluntary,
+        Education,
+        Other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -220,6 +220,54 @@ impl ResourcePatch {
     }
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// A new resource: a file (declare it next with `POST /resources/{id}/file`) or
+    /// an external `https` link.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ResourceInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: String,
+        #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
+        pub description: String,
+        pub kind: super::ResourceKind,
+        /// Topic ids from `GET /topics`.
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+        /// Defaults to the member's organisation.
+        pub organisation_id: Option<String>,
+        /// An absolute `https` URL; required for `kind: link`.
+        #[schema(max_length = 2000, pattern = "^https://")]
+        pub url: Option<String>,
+    }
+
+    /// Changes to a resource; absent fields stay as they are.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ResourcePatchInput {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        pub title: Option<String>,
+        #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
+        pub description: Option<String>,
+        pub kind: Option<super::ResourceKind>,
+        #[schema(max_items = 10)]
+        pub topics: Option<Vec<String>>,
+        pub organisation_id: Option<String>,
+        /// An absolute `https` URL; null removes the link.
+        #[schema(max_length = 2000, pattern = "^https://")]
+        pub url: Option<String>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,6 +49,28 @@ pub fn parse_groups(raw: &str) -> Vec<Role> {
     roles
 }
 
+/// The wire shape of each request body parsed above, for the OpenAPI document
+/// only: the parser reads the `serde_json::Value` (reporting every field error at
+/// once) and these types describe the same contract to clients. utoipa takes only
+/// literal numbers for limits, so `tests::schema_matches_parser` checks each
+/// literal against the constant the parser uses.
+#[cfg(feature = "openapi")]
+pub mod wire {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// A role to grant.
+    #[derive(Deserialize, ToSchema)]
+    pub struct RoleGrantInput {
+        /// The address to grant it to.
+        #[schema(example = "sam.moderator@leedsth.nhs.uk")]
+        pub email: String,
+        /// organiser, moderator or admin.
+        #[schema(example = "moderator")]
+        pub role: String,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

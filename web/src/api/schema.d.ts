@@ -2062,6 +2062,7 @@ export interface components {
          * @enum {string}
          */
         Frequency: "daily" | "weekly" | "fortnightly" | "monthly" | "quarterly" | "yearly";
+        /** @description The answer of `GET /health`. */
         Health: {
             status: string;
         };

@@ -5,21 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::events::BookingView;
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::event::wire::AttendanceInput;
 
 use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::JsonBody;
 use crate::problem::{ApiResult, Problem};
-
-/// Whether the member came.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct AttendanceInput {
-    /// `true`: they came; `false`: they did not.
-    attended: bool,
-}
 
 /// Marks whether a member with a confirmed place attended: the event's
 /// organiser and moderators, from an hour before the start onwards. Marking

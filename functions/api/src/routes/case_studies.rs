@@ -12,7 +12,8 @@ use utoipa::IntoParams;
 
 use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, Query, query};
 use crate::problem::ApiResult;
-use crate::schemas::{AttachmentInput, CaseStudyInput, CaseStudyPatchInput, RejectionInput};
+use qnet_domain::attachment::wire::AttachmentInput;
+use qnet_domain::case_study::wire::{CaseStudyInput, CaseStudyPatchInput, RejectionInput};
 
 fn view(v: CaseStudyView) -> Response {
     let version = v.version;

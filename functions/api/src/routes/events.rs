@@ -7,102 +7,50 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::events::{BookingList, BookingView, EventList, EventListRequest, EventView, MyBookingList, VisitLinkStatus};
 use qnet_app::mail::{Page, page};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::event::wire::{EventInput, EventPatchInput};
 
 use super::{Location, MatchedRoute, create_once, html, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, Query, WholePageQuery, query};
 use crate::problem::ApiResult;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-/// A new event. Times are RFC 3339 with an offset (stored in UTC, shown in
-/// Europe/London). Give a `location`, an `online_url`, or both.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventInput {
-    pub kind: qnet_domain::event::EventKind,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub description: String,
-    /// Not in the past.
-    #[schema(format = DateTime)]
-    pub starts_at: String,
-    /// After `starts_at` (within 31 days).
-    #[schema(format = DateTime)]
-    pub ends_at: String,
-    /// An address.
-    #[schema(max_length = 500)]
-    pub location: Option<String>,
-    /// `https` only.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub online_url: Option<String>,
-    #[schema(minimum = 1, maximum = 10000)]
-    pub capacity: u64,
-    pub host_organisation_id: String,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    /// Not after `starts_at`; defaults to it.
-    #[schema(format = DateTime)]
-    pub booking_closes_at: Option<String>,
-    /// Go-and-see visits (required there, refused elsewhere): what visitors will see.
-    #[schema(max_length = 2000)]
-    pub what_you_will_see: Option<String>,
-    /// Go-and-see visits (required there, refused elsewhere): who hosts.
-    #[schema(max_length = 200)]
-    pub host: Option<String>,
-}
-
-/// Changes to an event; absent fields stay, null clears an optional one. The
-/// kind cannot change. A new time or place sends confirmed members an updated
-/// invitation.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventPatchInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub description: Option<String>,
-    #[schema(format = DateTime)]
-    pub starts_at: Option<String>,
-    #[schema(format = DateTime)]
-    pub ends_at: Option<String>,
-    #[schema(max_length = 500)]
-    pub location: Option<String>,
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub online_url: Option<String>,
-    /// Lowering it below the places taken keeps everyone confirmed; new
-    /// bookings then wait.
-    #[schema(minimum = 1, maximum = 10000)]
-    pub capacity: Option<u64>,
-    pub host_organisation_id: Option<String>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    #[schema(format = DateTime)]
-    pub booking_closes_at: Option<String>,
-    #[schema(max_length = 2000)]
-    pub what_you_will_see: Option<String>,
-    #[schema(max_length = 200)]
-    pub host: Option<String>,
+/// The filters and page of `GET /events`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventListQuery {
+    /// Only this topic (an id from GET /topics)
+    #[serde(default, deserialize_with = "query::text")]
+    pub topic: Option<String>,
+    /// training, workshop, focus_group, meeting or go_and_see
+    #[serde(default, deserialize_with = "query::text")]
+    pub kind: Option<String>,
+    /// Only events this organisation hosts
+    #[serde(default, deserialize_with = "query::text")]
+    pub organisation: Option<String>,
+    /// Page size (default 20)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
 }
 
 /// Upcoming and in-progress events, soonest first. Cancelled and finished
 /// events are not listed.
 #[utoipa::path(get, path = "/events", tag = "events",
-    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
-           ("kind" = Option<String>, Query, description = "training, workshop, focus_group, meeting or go_and_see"),
-           ("organisation" = Option<String>, Query, description = "Only events this organisation hosts"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(EventListQuery),
     responses((status = 200, description = "A page of events", body = EventList)))]
-pub async fn list(State(s): State<ApiState>, q: QueryParams) -> ApiResult<axum::Json<EventList>> {
+pub async fn list(State(s): State<ApiState>, Query(q): Query<EventListQuery>) -> ApiResult<axum::Json<EventList>> {
     let req = EventListRequest {
-        topic: q.text("topic"),
-        kind: q.text("kind"),
-        organisation: q.text("organisation"),
-        limit: q.limit()?,
-        cursor: q.text("cursor"),
+        topic: q.topic,
+        kind: q.kind,
+        organisation: q.organisation,
+        limit: q.limit.unwrap_or(qnet_app::case_studies::DEFAULT_PAGE),
+        cursor: q.cursor,
     };
     Ok(axum::Json(s.app.list_events(&req).await?))
 }
@@ -197,17 +145,15 @@ pub async fn book(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Strin
 /// first, then the waitlist in order): its organiser and moderators only, with names and email addresses (to reach
 /// attendees). Other members, and other organisers, are refused.
 #[utoipa::path(get, path = "/events/{id}/bookings", tag = "bookings", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Event id"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(("id" = String, Path, description = "Event id"), WholePageQuery),
     responses((status = 200, description = "A page of the bookings", body = BookingList)))]
 pub async fn bookings(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path(id): Path<String>,
-    q: QueryParams,
+    Query(q): Query<WholePageQuery>,
 ) -> ApiResult<axum::Json<BookingList>> {
-    Ok(axum::Json(s.app.event_bookings(&c, &id, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.event_bookings(&c, &id, &q.page()).await?))
 }
 
 /// Cancels the caller's booking: a confirmed place goes to the first on the
@@ -247,11 +193,14 @@ pub async fn decline(
 
 /// The caller's bookings, soonest event first, a page at a time.
 #[utoipa::path(get, path = "/me/bookings", tag = "bookings", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(WholePageQuery),
     responses((status = 200, description = "A page of the caller's bookings", body = MyBookingList)))]
-pub async fn my_bookings(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<MyBookingList>> {
-    Ok(axum::Json(s.app.my_bookings(&c, &q.whole_page()?).await?))
+pub async fn my_bookings(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Query(q): Query<WholePageQuery>,
+) -> ApiResult<axum::Json<MyBookingList>> {
+    Ok(axum::Json(s.app.my_bookings(&c, &q.page()).await?))
 }
 
 fn visit_page(site: &str, status: &VisitLinkStatus, token: &str) -> Response {

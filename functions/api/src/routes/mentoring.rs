@@ -10,75 +10,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::mail::{Page, page};
 use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::mentoring::wire::{CloseInput, DeclineProposalInput, MentorInput, MentoringRequestInput};
 
 use qnet_app::idempotency::Creation;
 
 use super::{Location, MatchedRoute, answer, html, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, QueryParams};
+use crate::extract::{IdempotencyHeader, JsonBody, OptionalJsonBody, Query, WholePageQuery};
 use crate::problem::ApiResult;
-
-/// How a mentor or member can meet.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AvailabilityInput {
-    /// `in_person`, `online`.
-    #[schema(max_items = 2)]
-    pub modes: Option<Vec<String>>,
-    #[schema(max_length = 500)]
-    pub note: Option<String>,
-}
-
-/// A mentor profile, whole.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MentorInput {
-    /// `mentoring`, `coaching` or both.
-    #[schema(min_items = 1, max_items = 2)]
-    pub offers: Vec<String>,
-    /// Topic ids from GET /topics.
-    #[schema(min_items = 1, max_items = 10)]
-    pub topics: Vec<String>,
-    #[schema(max_items = 20)]
-    pub skills: Option<Vec<String>>,
-    /// Mentees at once; not below the mentees and unanswered offers you have now.
-    #[schema(minimum = 1, maximum = 20)]
-    pub capacity: u32,
-    pub availability: Option<AvailabilityInput>,
-    #[schema(max_length = 2000)]
-    pub bio: Option<String>,
-    #[schema(max_length = 200)]
-    pub coaching_accreditation: Option<String>,
-    pub accepting: bool,
-}
-
-/// A request for mentoring or coaching.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MentoringRequestInput {
-    /// `mentoring` or `coaching`.
-    pub kind: String,
-    #[schema(min_items = 1, max_items = 10)]
-    pub topics: Vec<String>,
-    #[schema(min_length = 1, max_length = 4000)]
-    pub goals: String,
-    /// `prefer`, `require` or `no_preference` (default).
-    pub cross_organisation: Option<String>,
-    pub availability: Option<AvailabilityInput>,
-    /// A mentor to ask first (they must be accepting and offer the kind).
-    pub mentor_id: Option<String>,
-}
-
-/// Closing a pairing.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseInput {
-    #[schema(max_length = 4000)]
-    pub feedback: Option<String>,
-}
 
 /// The signed-in member's mentor profile.
 #[utoipa::path(get, path = "/me/mentor", tag = "mentoring", security(("bearer" = [])),
@@ -134,15 +74,14 @@ pub async fn create_request(
 
 /// The signed-in member's mentoring requests, newest first, a page at a time.
 #[utoipa::path(get, path = "/me/mentoring-requests", tag = "mentoring", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(WholePageQuery),
     responses((status = 200, description = "A page of the member's requests", body = MentoringRequestList)))]
 pub async fn my_requests(
     State(s): State<ApiState>,
     Auth(c): Auth,
-    q: QueryParams,
+    Query(q): Query<WholePageQuery>,
 ) -> ApiResult<axum::Json<MentoringRequestList>> {
-    Ok(axum::Json(s.app.my_mentoring_requests(&c, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.my_mentoring_requests(&c, &q.page()).await?))
 }
 
 /// One request: for its member, the mentor it is proposed to or paired with,
@@ -173,14 +112,6 @@ pub async fn withdraw_request(State(s): State<ApiState>, Auth(c): Auth, Path(id)
     responses((status = 200, description = "Suitable mentors, best first", body = MatchList)))]
 pub async fn matches(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<MatchList>> {
     Ok(axum::Json(s.app.mentoring_matches(&c, &id).await?))
-}
-
-/// Naming the proposed mentor to decline.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeclineProposalInput {
-    /// The mentor proposed now (so that a retry never declines the next one).
-    pub mentor_id: String,
 }
 
 /// The member declines the mentor proposed to them: that mentor is never proposed

@@ -3,7 +3,11 @@ use axum::response::IntoResponse;
 use qnet_app::views::{TopicList, TopicView};
 use qnet_domain::topics::TOPICS;
 
-use crate::schemas::Health;
+/// The answer of `GET /health`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+}
 
 /// Liveness: answers without touching storage.
 #[utoipa::path(get, path = "/health", tag = "meta", responses((status = 200, description = "The service is up", body = Health)))]

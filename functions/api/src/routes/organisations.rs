@@ -6,17 +6,16 @@ use qnet_domain::organisation::Organisation;
 use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, QueryParams};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, Query, WholePageQuery};
 use crate::problem::ApiResult;
-use crate::schemas::{OrganisationInput, OrganisationPatchInput};
+use qnet_domain::organisation::wire::{OrganisationInput, OrganisationPatchInput};
 
 /// Every organisation in the system, by name, a page at a time.
 #[utoipa::path(get, path = "/organisations", tag = "organisations",
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(WholePageQuery),
     responses((status = 200, description = "A page of organisations", body = OrganisationList)))]
-pub async fn list(State(s): State<ApiState>, q: QueryParams) -> ApiResult<axum::Json<OrganisationList>> {
-    Ok(axum::Json(s.app.list_organisations(&q.whole_page()?).await?))
+pub async fn list(State(s): State<ApiState>, Query(q): Query<WholePageQuery>) -> ApiResult<axum::Json<OrganisationList>> {
+    Ok(axum::Json(s.app.list_organisations(&q.page()).await?))
 }
 
 /// Adds an organisation (admin).

@@ -6,9 +6,9 @@ use qnet_app::views::{CaseStudyList, MemberView};
 use super::with_etag;
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IfMatch, JsonBody, QueryParams};
+use crate::extract::{IfMatch, JsonBody, PageQuery, Query};
 use crate::problem::ApiResult;
-use crate::schemas::{MemberOrganisationInput, MemberPatchInput};
+use qnet_domain::member::wire::{MemberOrganisationInput, MemberPatchInput};
 
 /// The signed-in member's profile (created on first sign-in).
 #[utoipa::path(get, path = "/me", tag = "members", security(("bearer" = [])),
@@ -62,20 +62,24 @@ pub async fn erase_me(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Res
 
 /// The signed-in member's case studies, any status, newest first.
 #[utoipa::path(get, path = "/me/case-studies", tag = "case studies", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(PageQuery),
     responses((status = 200, description = "A page", body = CaseStudyList)))]
-pub async fn my_case_studies(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<CaseStudyList>> {
-    let limit = q.limit()?;
-    Ok(axum::Json(s.app.my_case_studies(&c, limit, q.text("cursor").as_deref()).await?))
+pub async fn my_case_studies(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<CaseStudyList>> {
+    Ok(axum::Json(s.app.my_case_studies(&c, q.limit(), q.cursor.as_deref()).await?))
 }
 
 /// The moderation queue: pending case studies, oldest first (moderator).
 #[utoipa::path(get, path = "/moderation/case-studies", tag = "moderation", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(PageQuery),
     responses((status = 200, description = "A page", body = CaseStudyList)))]
-pub async fn moderation_queue(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<CaseStudyList>> {
-    let limit = q.limit()?;
-    Ok(axum::Json(s.app.moderation_queue(&c, limit, q.text("cursor").as_deref()).await?))
+pub async fn moderation_queue(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<CaseStudyList>> {
+    Ok(axum::Json(s.app.moderation_queue(&c, q.limit(), q.cursor.as_deref()).await?))
 }

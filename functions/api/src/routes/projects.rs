@@ -13,153 +13,20 @@ use qnet_app::projects::{
     AnalysisRequest, Annotation, ClassificationGuide, Measure, MeasureList, Pdsa, PdsaList, PointsUploaded, ProjectList,
     ProjectListRequest, ProjectView, classification_guide,
 };
-use serde::Deserialize;
+use qnet_domain::project::wire::{
+    AnnotationInput, MeasureInput, PdsaInput, PointsInput, PostInput, ProjectInput, ProjectPatchInput,
+};
 use utoipa::ToSchema;
 
 use super::{Location, MatchedRoute, answer, create_once, idempotency, with_etag};
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, MAX_BODY, QueryParams};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, MAX_BODY, Query, WholePageQuery, query};
 use crate::problem::{ApiResult, Problem};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 // Request bodies (documentation; the domain parses them).
-
-/// A new project. The creator joins the team as its lead and follows the board.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    /// What, by how much, by when.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
-    pub aim: String,
-    #[schema(max_length = 10000)]
-    pub problem: Option<String>,
-    /// One or more organisation ids: cross-organisation projects are normal.
-    #[schema(min_items = 1, max_items = 10)]
-    pub organisation_ids: Vec<String>,
-    /// Member ids of the rest of the team.
-    #[schema(max_items = 30)]
-    pub team: Option<Vec<String>>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    /// `idea` (default), `active`, `sustaining`, `completed`, `stopped`.
-    pub status: Option<qnet_domain::project::ProjectStatus>,
-    /// `YYYY-MM-DD`, not in the future.
-    #[schema(format = Date)]
-    pub started_on: Option<String>,
-    /// See `GET /projects/classification-questions`.
-    pub classification: Option<qnet_domain::project::Classification>,
-    /// The IHI progress scale: 0.5, 1, 1.5, … 5.
-    #[schema(minimum = 0.5, maximum = 5, multiple_of = 0.5)]
-    pub progress_score: Option<f64>,
-}
-
-/// Changes to a project; absent fields stay, null clears an optional one.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectPatchInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
-    pub aim: Option<String>,
-    #[schema(max_length = 10000)]
-    pub problem: Option<String>,
-    #[schema(min_items = 1, max_items = 10)]
-    pub organisation_ids: Option<Vec<String>>,
-    /// The whole team (the lead always stays on it).
-    #[schema(max_items = 30)]
-    pub team: Option<Vec<String>>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    pub status: Option<qnet_domain::project::ProjectStatus>,
-    #[schema(format = Date)]
-    pub started_on: Option<String>,
-    pub classification: Option<qnet_domain::project::Classification>,
-    #[schema(minimum = 0.5, maximum = 5, multiple_of = 0.5)]
-    pub progress_score: Option<f64>,
-}
-
-/// A PDSA cycle.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PdsaInput {
-    #[schema(max_length = 200)]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub plan: String,
-    #[schema(max_length = 10000)]
-    pub prediction: Option<String>,
-    #[schema(max_length = 10000)]
-    #[serde(rename = "do")]
-    pub do_: Option<String>,
-    #[schema(max_length = 10000)]
-    pub study: Option<String>,
-    #[schema(max_length = 10000)]
-    pub act: Option<String>,
-    #[schema(format = Date)]
-    pub started_on: Option<String>,
-    /// Not before `started_on`, not in the future.
-    #[schema(format = Date)]
-    pub ended_on: Option<String>,
-    /// The measure data points the cycle relates to (each must exist).
-    #[schema(max_items = 500)]
-    pub points: Option<Vec<qnet_domain::project::PointRef>>,
-}
-
-/// A new measure, or (PATCH) the fields to change.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MeasureInput {
-    /// Required when creating.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub name: Option<String>,
-    /// Required when creating.
-    #[serde(rename = "type")]
-    pub measure_type: Option<qnet_domain::project::MeasureType>,
-    #[schema(max_length = 50)]
-    pub unit: Option<String>,
-    /// Required when creating.
-    pub improvement_direction: Option<qnet_domain::project::ImprovementDirection>,
-    pub target: Option<f64>,
-    pub frequency: Option<qnet_domain::project::Frequency>,
-    #[schema(max_length = 10000)]
-    pub definition: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PointInput {
-    /// `YYYY-MM-DD`, not in the future, once per upload.
-    #[schema(format = Date)]
-    pub date: String,
-    #[schema(minimum = -1e12, maximum = 1e12)]
-    pub value: f64,
-}
-
-/// Points to add, or to replace the value on their dates.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PointsInput {
-    #[schema(min_items = 1, max_items = 10000)]
-    pub points: Vec<PointInput>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AnnotationInput {
-    #[schema(format = Date)]
-    pub date: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub text: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PostInput {
-    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
-    pub body: String,
-}
 
 // The analysis answer (the JSON contract of qnet-charts, docs/charts.md).
 
@@ -280,8 +147,73 @@ impl<S: Send + Sync> FromRequest<S> for PointsBody {
     }
 }
 
-fn analysis_request(q: &QueryParams) -> AnalysisRequest {
-    AnalysisRequest { chart: q.text("chart"), baseline: q.text("baseline"), recalculate_from: q.text("recalculate_from") }
+/// The chart, baseline and break point of a measure's analysis; the use case
+/// checks each value (`qnet_app::projects::AnalysisRequest`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnalysisQuery {
+    /// run or xmr
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(required = true)]
+    pub chart: Option<String>,
+    /// The first N points of each segment fix its lines
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(value_type = Option<u32>, minimum = 2)]
+    pub baseline: Option<String>,
+    /// A break point: new lines from this date
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(format = Date)]
+    pub recalculate_from: Option<String>,
+}
+
+impl AnalysisQuery {
+    fn request(self) -> AnalysisRequest {
+        AnalysisRequest { chart: self.chart, baseline: self.baseline, recalculate_from: self.recalculate_from }
+    }
+}
+
+/// `limit` and `cursor` of the board: threads per page.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ThreadPageQuery {
+    /// Threads per page (default 100)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
+}
+
+impl ThreadPageQuery {
+    fn page(self) -> qnet_app::PageRequest {
+        WholePageQuery { limit: self.limit, cursor: self.cursor }.page()
+    }
+}
+
+/// The filters and page of `GET /projects`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectListQuery {
+    /// Only this topic (an id from GET /topics)
+    #[serde(default, deserialize_with = "query::text")]
+    pub topic: Option<String>,
+    /// Only projects of this organisation
+    #[serde(default, deserialize_with = "query::text")]
+    pub organisation: Option<String>,
+    /// idea, active, sustaining, completed or stopped
+    #[serde(default, deserialize_with = "query::text")]
+    pub status: Option<String>,
+    /// quality_improvement, audit, service_evaluation or research
+    #[serde(default, deserialize_with = "query::text")]
+    pub classification: Option<String>,
+    /// Page size (default 20)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
 }
 
 /// The guided questions that classify a project (quality improvement, audit,
@@ -295,21 +227,20 @@ pub async fn classification_questions() -> axum::Json<ClassificationGuide> {
 
 /// Projects, newest first. Every member can read every project.
 #[utoipa::path(get, path = "/projects", tag = "projects", security(("bearer" = [])),
-    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
-           ("organisation" = Option<String>, Query, description = "Only projects of this organisation"),
-           ("status" = Option<String>, Query, description = "idea, active, sustaining, completed or stopped"),
-           ("classification" = Option<String>, Query, description = "quality_improvement, audit, service_evaluation or research"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(ProjectListQuery),
     responses((status = 200, description = "A page of projects", body = ProjectList)))]
-pub async fn list(State(s): State<ApiState>, Auth(_c): Auth, q: QueryParams) -> ApiResult<axum::Json<ProjectList>> {
+pub async fn list(
+    State(s): State<ApiState>,
+    Auth(_c): Auth,
+    Query(q): Query<ProjectListQuery>,
+) -> ApiResult<axum::Json<ProjectList>> {
     let req = ProjectListRequest {
-        topic: q.text("topic"),
-        organisation: q.text("organisation"),
-        status: q.text("status"),
-        classification: q.text("classification"),
-        limit: q.limit()?,
-        cursor: q.text("cursor"),
+        topic: q.topic,
+        organisation: q.organisation,
+        status: q.status,
+        classification: q.classification,
+        limit: q.limit.unwrap_or(qnet_app::case_studies::DEFAULT_PAGE),
+        cursor: q.cursor,
     };
     Ok(axum::Json(s.app.list_projects(&req).await?))
 }
@@ -364,17 +295,15 @@ pub async fn update(
 
 /// The project's PDSA cycles, oldest first, a page at a time.
 #[utoipa::path(get, path = "/projects/{id}/pdsa", tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(("id" = String, Path, description = "Project id"), WholePageQuery),
     responses((status = 200, description = "A page of PDSA cycles", body = PdsaList)))]
 pub async fn list_pdsa(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path(id): Path<String>,
-    q: QueryParams,
+    Query(q): Query<WholePageQuery>,
 ) -> ApiResult<axum::Json<PdsaList>> {
-    Ok(axum::Json(s.app.list_pdsa(&id, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.list_pdsa(&id, &q.page()).await?))
 }
 
 /// Records a PDSA cycle (team members and moderators).
@@ -399,17 +328,15 @@ pub async fn create_pdsa(
 
 /// The project's measures, a page at a time.
 #[utoipa::path(get, path = "/projects/{id}/measures", tag = "measures", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(("id" = String, Path, description = "Project id"), WholePageQuery),
     responses((status = 200, description = "A page of measures", body = MeasureList)))]
 pub async fn list_measures(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path(id): Path<String>,
-    q: QueryParams,
+    Query(q): Query<WholePageQuery>,
 ) -> ApiResult<axum::Json<MeasureList>> {
-    Ok(axum::Json(s.app.list_measures(&id, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.list_measures(&id, &q.page()).await?))
 }
 
 /// Adds a measure (team members and moderators).
@@ -509,36 +436,30 @@ pub async fn create_annotation(
 /// The run chart (Anhøj rules) or XmR chart (Making Data Count) analysis of a
 /// measure: every point, segments with centre and limits, signals, verdicts.
 #[utoipa::path(get, path = "/projects/{id}/measures/{mid}/analysis", tag = "measures", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
-           ("chart" = String, Query, description = "run or xmr"),
-           ("baseline" = Option<u32>, Query, minimum = 2, description = "The first N points of each segment fix its lines"),
-           ("recalculate_from" = Option<String>, Query, format = Date, description = "A break point: new lines from this date")),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"), AnalysisQuery),
     responses((status = 200, description = "The analysis", body = MeasureAnalysis)))]
 pub async fn analysis(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path((id, mid)): Path<(String, String)>,
-    q: QueryParams,
+    Query(q): Query<AnalysisQuery>,
 ) -> ApiResult<Response> {
-    let a = s.app.measure_analysis(&id, &mid, &analysis_request(&q)).await?;
+    let a = s.app.measure_analysis(&id, &mid, &q.request()).await?;
     Ok(axum::Json(a).into_response())
 }
 
 /// The chart as an accessible SVG (title, description, axes, centre line,
 /// limits, signals, annotations, target), readable at 600 px wide.
 #[utoipa::path(get, path = "/projects/{id}/measures/{mid}/chart.svg", tag = "measures", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"),
-           ("chart" = String, Query, description = "run or xmr"),
-           ("baseline" = Option<u32>, Query, minimum = 2, description = "The first N points of each segment fix its lines"),
-           ("recalculate_from" = Option<String>, Query, format = Date, description = "A break point: new lines from this date")),
+    params(("id" = String, Path, description = "Project id"), ("mid" = String, Path, description = "Measure id"), AnalysisQuery),
     responses((status = 200, description = "The chart", content_type = "image/svg+xml", body = String)))]
 pub async fn chart_svg(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path((id, mid)): Path<(String, String)>,
-    q: QueryParams,
+    Query(q): Query<AnalysisQuery>,
 ) -> ApiResult<Response> {
-    let svg = s.app.measure_chart(&id, &mid, &analysis_request(&q)).await?;
+    let svg = s.app.measure_chart(&id, &mid, &q.request()).await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
@@ -552,17 +473,15 @@ pub async fn chart_svg(
 /// The project's discussion board: posts, newest first, each with its replies;
 /// a page holds `limit` threads.
 #[utoipa::path(get, path = "/projects/{id}/posts", tag = "boards", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Threads per page (default 100)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(("id" = String, Path, description = "Project id"), ThreadPageQuery),
     responses((status = 200, description = "A page of the board", body = Board)))]
 pub async fn board(
     State(s): State<ApiState>,
     Auth(_c): Auth,
     Path(id): Path<String>,
-    q: QueryParams,
+    Query(q): Query<ThreadPageQuery>,
 ) -> ApiResult<axum::Json<Board>> {
-    Ok(axum::Json(s.app.board(&id, &q.whole_page()?).await?))
+    Ok(axum::Json(s.app.board(&id, &q.page()).await?))
 }
 
 /// Posts on the board; followers (not the author) get an email they can reply to.

@@ -5,74 +5,60 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qnet_app::resources::{ResourceList, ResourceListRequest, ResourceView};
 use qnet_app::views::AttachmentCreated;
-use qnet_domain::resource::ResourceKind;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
 use super::{Location, MatchedRoute, create_once, with_etag};
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
-use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, QueryParams};
+use crate::extract::{IdempotencyHeader, IfMatch, JsonBody, OptionalJsonBody, PageQuery, Query, query};
 use crate::problem::ApiResult;
-use crate::schemas::{AttachmentInput, RejectionInput};
-
-/// A new resource: a file (declare it next with `POST /resources/{id}/file`) or
-/// an external `https` link.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
-    pub description: String,
-    pub kind: ResourceKind,
-    /// Topic ids from `GET /topics`.
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    /// Defaults to the member's organisation.
-    pub organisation_id: Option<String>,
-    /// An absolute `https` URL; required for `kind: link`.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub url: Option<String>,
-}
-
-/// Changes to a resource; absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResourcePatchInput {
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
-    pub description: Option<String>,
-    pub kind: Option<ResourceKind>,
-    #[schema(max_items = 10)]
-    pub topics: Option<Vec<String>>,
-    pub organisation_id: Option<String>,
-    /// An absolute `https` URL; null removes the link.
-    #[schema(max_length = 2000, pattern = "^https://")]
-    pub url: Option<String>,
-}
+use qnet_domain::attachment::wire::AttachmentInput;
+use qnet_domain::case_study::wire::RejectionInput;
+use qnet_domain::resource::wire::{ResourceInput, ResourcePatchInput};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 fn view(v: ResourceView) -> Response {
     let version = v.version;
     with_etag(v, version)
 }
 
+/// The filters and page of `GET /resources`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResourceListQuery {
+    /// Only this topic (an id from GET /topics)
+    #[serde(default, deserialize_with = "query::text")]
+    pub topic: Option<String>,
+    /// Only this kind: guide, tool, template, slides, video, dataset or link
+    #[serde(default, deserialize_with = "query::text")]
+    pub kind: Option<String>,
+    /// Only this organisation's (an organisation id)
+    #[serde(default, deserialize_with = "query::text")]
+    pub organisation: Option<String>,
+    /// Page size (default 20)
+    #[serde(default, deserialize_with = "query::limit")]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// next_cursor from the previous page
+    #[serde(default, deserialize_with = "query::text")]
+    pub cursor: Option<String>,
+}
+
 /// Published resources, newest first. Readable without signing in.
 #[utoipa::path(get, path = "/resources", tag = "resources", security((), ("bearer" = [])),
-    params(("topic" = Option<String>, Query, description = "Only this topic (an id from GET /topics)"),
-           ("kind" = Option<String>, Query, description = "Only this kind: guide, tool, template, slides, video, dataset or link"),
-           ("organisation" = Option<String>, Query, description = "Only this organisation's (an organisation id)"),
-           ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(ResourceListQuery),
     responses((status = 200, description = "A page of summaries", body = ResourceList)))]
-pub async fn list(State(s): State<ApiState>, _caller: MaybeAuth, q: QueryParams) -> ApiResult<axum::Json<ResourceList>> {
+pub async fn list(
+    State(s): State<ApiState>,
+    _caller: MaybeAuth,
+    Query(q): Query<ResourceListQuery>,
+) -> ApiResult<axum::Json<ResourceList>> {
     let req = ResourceListRequest {
-        topic: q.text("topic"),
-        kind: q.text("kind"),
-        organisation: q.text("organisation"),
-        limit: q.limit()?,
-        cursor: q.text("cursor"),
+        topic: q.topic,
+        kind: q.kind,
+        organisation: q.organisation,
+        limit: q.limit.unwrap_or(qnet_app::case_studies::DEFAULT_PAGE),
+        cursor: q.cursor,
     };
     Ok(axum::Json(s.app.list_resources(&req).await?))
 }
@@ -207,10 +193,12 @@ pub async fn download(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(i
 
 /// The resource moderation queue: pending resources, oldest first (moderator).
 #[utoipa::path(get, path = "/moderation/resources", tag = "moderation", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(PageQuery),
     responses((status = 200, description = "A page", body = ResourceList)))]
-pub async fn moderation_queue(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<ResourceList>> {
-    let limit = q.limit()?;
-    Ok(axum::Json(s.app.resource_queue(&c, limit, q.text("cursor").as_deref()).await?))
+pub async fn moderation_queue(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<ResourceList>> {
+    Ok(axum::Json(s.app.resource_queue(&c, q.limit(), q.cursor.as_deref()).await?))
 }

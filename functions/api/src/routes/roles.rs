@@ -6,33 +6,21 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::roles::{RoleGrant, RoleGrantList};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use qnet_domain::role::wire::RoleGrantInput;
 
 use crate::ApiState;
 use crate::auth::Auth;
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PageQuery, Query, query};
 use crate::problem::{ApiResult, Problem};
-
-/// A role to grant.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RoleGrantInput {
-    /// The address to grant it to.
-    #[schema(example = "sam.moderator@leedsth.nhs.uk")]
-    email: String,
-    /// organiser, moderator or admin.
-    #[schema(example = "moderator")]
-    role: String,
-}
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// Every role granted through the API, by address (admins).
 #[utoipa::path(get, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
-    params(("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-           ("cursor" = Option<String>, Query, description = "next_cursor from the previous page")),
+    params(PageQuery),
     responses((status = 200, description = "A page of grants", body = RoleGrantList)))]
-pub async fn list(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<axum::Json<RoleGrantList>> {
-    Ok(axum::Json(s.app.list_role_grants(&c, q.limit()?, q.text("cursor").as_deref()).await?))
+pub async fn list(State(s): State<ApiState>, Auth(c): Auth, Query(q): Query<PageQuery>) -> ApiResult<axum::Json<RoleGrantList>> {
+    Ok(axum::Json(s.app.list_role_grants(&c, q.limit(), q.cursor.as_deref()).await?))
 }
 
 /// Grants a role to an address (admins); granting it again changes nothing.
@@ -44,14 +32,27 @@ pub async fn grant(State(s): State<ApiState>, Auth(c): Auth, body: JsonBody) -> 
     Ok(axum::Json(s.app.grant_role(&c, &field("email"), &field("role")).await?))
 }
 
+/// The grant `DELETE /admin/roles` revokes; both are required.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevokeQuery {
+    /// The address
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(required = true)]
+    pub email: Option<String>,
+    /// organiser, moderator or admin
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(required = true)]
+    pub role: Option<String>,
+}
+
 /// Revokes a role from an address (admins).
 #[utoipa::path(delete, path = "/admin/roles", tag = "admin", security(("bearer" = [])),
-    params(("email" = String, Query, description = "The address"),
-           ("role" = String, Query, description = "organiser, moderator or admin")),
+    params(RevokeQuery),
     responses((status = 204, description = "Revoked")))]
-pub async fn revoke(State(s): State<ApiState>, Auth(c): Auth, q: QueryParams) -> ApiResult<Response> {
-    let email = q.text("email").ok_or_else(|| Problem::invalid("email", "is required"))?;
-    let role = q.text("role").ok_or_else(|| Problem::invalid("role", "is required"))?;
+pub async fn revoke(State(s): State<ApiState>, Auth(c): Auth, Query(q): Query<RevokeQuery>) -> ApiResult<Response> {
+    let email = q.email.ok_or_else(|| Problem::invalid("email", "is required"))?;
+    let role = q.role.ok_or_else(|| Problem::invalid("role", "is required"))?;
     s.app.revoke_role(&c, &email, &role).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,6 +3,8 @@
 //! collects every field error at once; unknown fields are refused.
 
 mod record;
+#[cfg(feature = "openapi")]
+pub mod wire;
 
 pub use record::{Annotation, Measure, Pdsa, Project};
 
