@@ -68,6 +68,10 @@ async fn a_signature_names_an_organisation_only_if_it_lists_the_senders_domain()
         let (pk, sk) = qnet_app::keys::case_study(&cs.id);
         let stored = t.app.records.get(&pk, &sk).await.unwrap().expect("the case study is stored");
         assert_eq!(stored.data["submitted_by"]["job_title"], "Lead Pharmacist - Medicines Safety");
+        // And moderators reviewing it read it beside the name.
+        let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+        let seen = t.get(&format!("/case-studies/{}", cs.id), Some(&moderator)).await;
+        assert_eq!(seen.body["submitted_by"]["job_title"], "Lead Pharmacist - Medicines Safety", "{}", seen.body);
     }
 }
 

@@ -76,6 +76,9 @@ pub struct SubmittedByView {
     /// Null once the member has erased their profile.
     pub member_id: Option<String>,
     pub name: Option<String>,
+    /// Emailed submissions: the job title the sender's signature gave, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
     /// Shown only to the submitter and moderators.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -128,6 +131,7 @@ impl CaseStudyView {
             submitted_by: SubmittedByView {
                 member_id: cs.submitted_by.member_id,
                 name: cs.submitted_by.name,
+                job_title: cs.submitted_by.job_title,
                 email: if privileged { cs.submitted_by.email } else { None },
             },
             source: cs.source,

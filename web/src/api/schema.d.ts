@@ -2748,6 +2748,8 @@ export interface components {
         SubmittedByView: {
             /** @description Shown only to the submitter and moderators. */
             email?: string | null;
+            /** @description Emailed submissions: the job title the sender's signature gave, if any. */
+            job_title?: string | null;
             /** @description Null once the member has erased their profile. */
             member_id?: string | null;
             name?: string | null;

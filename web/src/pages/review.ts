@@ -29,7 +29,7 @@ export default async function review(ctx: PageContext): Promise<void> {
   ctx.main.append(
     summaryList([
       ['Status', statusTag(rec.status, rec.hold)],
-      ['Submitted by', [rec.submitted_by.name, rec.submitted_by.email].filter(Boolean).join(', ') || 'Not known'],
+      ['Submitted by', [rec.submitted_by.name, rec.submitted_by.job_title, rec.submitted_by.email].filter(Boolean).join(', ') || 'Not known'],
       ['Version', String(rec.version)],
     ]),
   );

@@ -119,6 +119,7 @@ pub(crate) fn resource_view(
         submitted_by: SubmittedByView {
             member_id: r.submitted_by.member_id,
             name: r.submitted_by.name,
+            job_title: r.submitted_by.job_title,
             email: if privileged { r.submitted_by.email } else { None },
         },
         download_count: downloads,
