@@ -1,5 +1,7 @@
 //! Case studies: submitted by members, checked by moderators, read by everyone.
 
+pub mod views;
+
 use qnet_domain::attachment::Attachment;
 use qnet_domain::case_study::{CaseStudy, CaseStudyPatch, Hold, NewCaseStudy, Source, Status, SubmittedBy, derive_summary};
 use qnet_domain::topics;

@@ -5,6 +5,7 @@ pub mod directory;
 pub mod organisations;
 pub mod roles;
 pub mod suppression;
+pub mod views;
 
 use qnet_domain::digest::Cadence;
 use qnet_domain::member::{Member, MemberPatch};
