@@ -86,15 +86,28 @@ static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{1,2}\d[
 
 /// The signature at the end of `text`, if there is one, for a message from `sender`.
 pub(crate) fn find(text: &str, sender: Option<&Person>) -> Option<Signature> {
-    let lines: Vec<&str> = text.split('\n').collect();
+    // Only the tail is looked at: from the start of the MAX_BLOCK_LINES-th non-empty
+    // line from the end; `base` is the number of lines above it.
+    let (mut seen, mut end) = (0, text.len());
+    let tail = loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |p| p + 1);
+        if !text[line_start..end].trim().is_empty() {
+            seen += 1;
+        }
+        if seen == MAX_BLOCK_LINES || line_start == 0 {
+            break line_start;
+        }
+        end = line_start - 1;
+    };
+    let base = text.as_bytes()[..tail].iter().filter(|&&b| b == b'\n').count();
+    let lines: Vec<&str> = text[tail..].split('\n').collect();
     let names = name_words(sender);
-    // The last MAX_BLOCK_LINES non-empty lines, in order (only the tail is looked at).
-    let mut window: Vec<usize> = (0..lines.len()).rev().filter(|&i| !lines[i].trim().is_empty()).take(MAX_BLOCK_LINES).collect();
-    window.reverse();
+    let window: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
     // The last sign-off in the window; failing that, a line that is the sender's name.
     let by_sign_off = window.iter().rev().find_map(|&i| sign_off(lines[i]).map(|rest| (i, i + 1, rest)));
-    let by_name = || window.iter().find(|&&i| i > 0 && is_own_name_line(lines[i], &names)).map(|&i| (i, i, String::new()));
-    by_sign_off.and_then(|c| judge(&lines, c, &names)).or_else(|| by_name().and_then(|c| judge(&lines, c, &names)))
+    let by_name = || window.iter().find(|&&i| base + i > 0 && is_own_name_line(lines[i], &names)).map(|&i| (i, i, String::new()));
+    let sig = by_sign_off.and_then(|c| judge(&lines, c, &names)).or_else(|| by_name().and_then(|c| judge(&lines, c, &names)))?;
+    Some(Signature { start: base + sig.start, ..sig })
 }
 
 /// Whether the lines from a candidate start to the end are a signature block.
