@@ -252,9 +252,9 @@ pub(crate) fn clean_keeping_footer(text: &str) -> (Option<String>, String) {
     }) {
         kept.pop();
     }
-    let cleaned = tidy(&kept.join("\n"));
+    let cleaned = tidy_lines(kept.iter().copied(), text.len());
     // `kept` is `before_cut` less some lines: the same length, the same text.
-    let with_footer = (kept.len() != before_cut.len()).then(|| tidy(&before_cut.join("\n")));
+    let with_footer = (kept.len() != before_cut.len()).then(|| tidy_lines(before_cut.iter().copied(), text.len()));
     (with_footer, cleaned)
 }
 
@@ -324,9 +324,14 @@ fn cut_disclaimer<'a>(lines: &[&'a str]) -> Vec<&'a str> {
 
 /// Trims each line's end, collapses runs of blank lines to one, trims the whole.
 pub(crate) fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    tidy_lines(text.split('\n'), text.len())
+}
+
+/// [`tidy`] of lines (without `\n`) as if joined by `\n`, without joining them first.
+fn tidy_lines<'a>(lines: impl IntoIterator<Item = &'a str>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut blank = 0;
-    for line in text.split('\n') {
+    for line in lines {
         let line = line.trim_end();
         if line.is_empty() {
             blank += 1;
