@@ -211,11 +211,11 @@ pub(crate) fn run(raw: &[u8], verdicts: &Verdicts, limits: &Limits) -> Analysis 
 /// title and organisation fill what the From header did not give. (The organisation
 /// is only a hint: the ingest takes it only from organisations that list the
 /// sender's email domain.)
-fn without_signature((with_footer, text): (String, String), a: &mut Analysis) -> String {
+fn without_signature((with_footer, text): (Option<String>, String), a: &mut Analysis) -> String {
     let cut = signature::find(&text, a.submitter.as_ref());
     // The evidence is read before the legal footer went, which may have taken the
     // block's last lines (or the whole block) with it.
-    let evidence = if with_footer.len() == text.len() { None } else { signature::find(&with_footer, a.submitter.as_ref()) };
+    let evidence = with_footer.filter(|w| w.len() != text.len()).and_then(|w| signature::find(&w, a.submitter.as_ref()));
     let Some(sig) = evidence.or_else(|| cut.clone()) else {
         return text;
     };

@@ -86,14 +86,28 @@ static POSTCODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b[A-Z]{1,2}\d[
 
 /// The signature at the end of `text`, if there is one, for a message from `sender`.
 pub(crate) fn find(text: &str, sender: Option<&Person>) -> Option<Signature> {
-    let lines: Vec<&str> = text.split('\n').collect();
+    // Only the tail is looked at: from the start of the MAX_BLOCK_LINES-th non-empty
+    // line from the end; `base` is the number of lines above it.
+    let (mut seen, mut end) = (0, text.len());
+    let tail = loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |p| p + 1);
+        if !text[line_start..end].trim().is_empty() {
+            seen += 1;
+        }
+        if seen == MAX_BLOCK_LINES || line_start == 0 {
+            break line_start;
+        }
+        end = line_start - 1;
+    };
+    let base = text.as_bytes()[..tail].iter().filter(|&&b| b == b'\n').count();
+    let lines: Vec<&str> = text[tail..].split('\n').collect();
     let names = name_words(sender);
-    let non_empty: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
-    let window = &non_empty[non_empty.len().saturating_sub(MAX_BLOCK_LINES)..];
+    let window: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
     // The last sign-off in the window; failing that, a line that is the sender's name.
     let by_sign_off = window.iter().rev().find_map(|&i| sign_off(lines[i]).map(|rest| (i, i + 1, rest)));
-    let by_name = || window.iter().find(|&&i| i > 0 && is_own_name_line(lines[i], &names)).map(|&i| (i, i, String::new()));
-    by_sign_off.and_then(|c| judge(&lines, c, &names)).or_else(|| by_name().and_then(|c| judge(&lines, c, &names)))
+    let by_name = || window.iter().find(|&&i| base + i > 0 && is_own_name_line(lines[i], &names)).map(|&i| (i, i, String::new()));
+    let sig = by_sign_off.and_then(|c| judge(&lines, c, &names)).or_else(|| by_name().and_then(|c| judge(&lines, c, &names)))?;
+    Some(Signature { start: base + sig.start, ..sig })
 }
 
 /// Whether the lines from a candidate start to the end are a signature block.
@@ -106,8 +120,14 @@ fn judge(
     if block.iter().any(|l| crate::sections::heading_of(l).is_some()) {
         return None;
     }
-    let prose = block.iter().filter(|l| is_prose(l)).count();
-    let features = block.iter().filter(|l| line_score(l, names) >= 2).count();
+    let (mut prose, mut features) = (0, 0);
+    for l in &block {
+        if is_prose(l) {
+            prose += 1;
+        } else if is_feature_line(l, names) {
+            features += 1;
+        }
+    }
     let without_sign_off = first_block_line == start;
     if prose > 1 || (without_sign_off && features < 2) || (prose == 1 && features < 3) {
         return None;
@@ -169,32 +189,20 @@ fn is_prose(line: &str) -> bool {
     line.chars().count() > 80 || (words >= 8 && line.ends_with(['.', '?', '!']))
 }
 
-/// How signature-like one line is; 2 or more counts.
-fn line_score(line: &str, names: &[String]) -> u32 {
-    let mut s = 0;
-    if line.chars().count() <= 60 {
-        s += 1;
-    }
-    if !line.ends_with(['.', '?', '!']) {
-        s += 1;
-    }
-    for hit in [
-        PHONE.is_match(line),
-        JOB_WORDS.is_match(line),
-        POST_NOMINAL.is_match(line),
-        ORGANISATION.is_match(line),
-        NOTE.is_match(line),
-        POSTCODE.is_match(line),
-        mentions_name(line, names),
-    ] {
-        if hit {
-            s += 2;
-        }
-    }
-    if is_prose(line) {
-        s = 0;
-    }
-    s
+/// Whether a line that is not prose scores 2 or more on the features of signature
+/// lines: 1 for being short (at most 60 characters), 1 for not ending a sentence, 2
+/// for each of telephone details, job-title words, post-nominals or pronouns,
+/// organisation words, a working-days note or address, a postcode, and the sender's
+/// name. (The regexes run only when the first two do not already make 2.)
+fn is_feature_line(line: &str, names: &[String]) -> bool {
+    (line.chars().count() <= 60 && !line.ends_with(['.', '?', '!']))
+        || mentions_name(line, names)
+        || PHONE.is_match(line)
+        || JOB_WORDS.is_match(line)
+        || POST_NOMINAL.is_match(line)
+        || ORGANISATION.is_match(line)
+        || NOTE.is_match(line)
+        || POSTCODE.is_match(line)
 }
 
 /// The name, job title and organisation the block gives.

@@ -220,7 +220,8 @@ pub(crate) fn clean(text: &str) -> String {
 /// [`clean`]'s result, preceded by the same text with its legal footers still in
 /// place: a signature block that shares a paragraph with a charity's registration
 /// line is cut with the footer, but its lines are still evidence of who wrote.
-pub(crate) fn clean_keeping_footer(text: &str) -> (String, String) {
+/// The first is `None` when no footer went (the two would be the same text).
+pub(crate) fn clean_keeping_footer(text: &str) -> (Option<String>, String) {
     let lines: Vec<&str> = text.split('\n').collect();
     let mut end = lines.len();
     for i in 0..lines.len() {
@@ -243,16 +244,18 @@ pub(crate) fn clean_keeping_footer(text: &str) -> (String, String) {
             break;
         }
     }
-    let kept: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
-    let with_footer = tidy(&kept.join("\n"));
-    let mut kept = cut_disclaimer(&kept);
+    let before_cut: Vec<&str> = lines[..end].iter().copied().filter(|l| !l.trim_start().starts_with('>')).collect();
+    let mut kept = cut_disclaimer(&before_cut);
     // Rules left above a cut (Outlook's underscores, a row of dashes) are not words.
     while kept.last().is_some_and(|l| {
         l.trim().is_empty() || (l.trim().len() >= 3 && l.trim().chars().all(|c| matches!(c, '_' | '-' | '*' | '=')))
     }) {
         kept.pop();
     }
-    (with_footer, tidy(&kept.join("\n")))
+    let cleaned = tidy_lines(kept.iter().copied(), text.len());
+    // `kept` is `before_cut` less some lines: the same length, the same text.
+    let with_footer = (kept.len() != before_cut.len()).then(|| tidy_lines(before_cut.iter().copied(), text.len()));
+    (with_footer, cleaned)
 }
 
 /// "On <date>, <name> wrote:" on one line or spread over up to three (Gmail wraps
@@ -281,20 +284,27 @@ fn is_on_wrote(lines: &[&str], i: usize) -> bool {
 fn cut_disclaimer<'a>(lines: &[&'a str]) -> Vec<&'a str> {
     // A disclaimer paragraph in the first half (a banner above the words) goes on
     // its own; one in the second half takes the rest of the message with it.
+    // Each line is matched at most once: the lines above a removed paragraph held
+    // no hit, so the search goes on from where the paragraph was.
     let mut lines = lines.to_vec();
-    while let Some(hit) = lines.iter().position(|l| DISCLAIMER.is_match(l))
-        && hit < lines.len() / 2
-    {
-        let mut start = hit;
-        while start > 0 && !lines[start - 1].trim().is_empty() {
-            start -= 1;
+    let first_hit = |lines: &[&str], from: usize| lines[from..].iter().position(|l| DISCLAIMER.is_match(l)).map(|p| from + p);
+    let mut from = 0;
+    let hit = loop {
+        match first_hit(&lines, from) {
+            Some(hit) if hit < lines.len() / 2 => {
+                let mut start = hit;
+                while start > 0 && !lines[start - 1].trim().is_empty() {
+                    start -= 1;
+                }
+                let end = lines[hit..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |e| hit + e);
+                lines.drain(start..end);
+                from = start;
+            }
+            other => break other,
         }
-        let end = lines[hit..].iter().position(|l| l.trim().is_empty()).map_or(lines.len(), |e| hit + e);
-        lines.drain(start..end);
-    }
-    let lines = &lines[..];
-    let Some(hit) = lines.iter().position(|l| DISCLAIMER.is_match(l)) else {
-        return lines.to_vec();
+    };
+    let Some(hit) = hit else {
+        return lines;
     };
     // Back to the start of that paragraph.
     let mut start = hit;
@@ -308,14 +318,20 @@ fn cut_disclaimer<'a>(lines: &[&'a str]) -> Vec<&'a str> {
     } {
         start -= 1;
     }
-    lines[..start].to_vec()
+    lines.truncate(start);
+    lines
 }
 
 /// Trims each line's end, collapses runs of blank lines to one, trims the whole.
 pub(crate) fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    tidy_lines(text.split('\n'), text.len())
+}
+
+/// [`tidy`] of lines (without `\n`) as if joined by `\n`, without joining them first.
+fn tidy_lines<'a>(lines: impl IntoIterator<Item = &'a str>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut blank = 0;
-    for line in text.split('\n') {
+    for line in lines {
         let line = line.trim_end();
         if line.is_empty() {
             blank += 1;
