@@ -123,3 +123,16 @@ fn base64_encode(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// Found by `scripts/fuzz-ingest`: a nested message whose header holds a run of
+/// bare CRs reaches a `debug_assert!` inside mail-parser 0.11 (compiled out of
+/// release builds). `analyse` must still answer, never panic: in builds with debug
+/// assertions it rejects the message as unreadable.
+#[test]
+fn a_panic_inside_the_mail_parser_is_a_rejection_not_a_crash() {
+    let raw = include_bytes!("fuzz-found/mail-parser-nested-bare-cr.eml");
+    let a = analyse(raw, &Verdicts::default());
+    if cfg!(debug_assertions) {
+        assert_eq!((a.outcome, a.reason), (Outcome::Reject, Some("unreadable")));
+    }
+}
