@@ -8,6 +8,7 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IfMatch, JsonBody, PageQuery, Query};
 use crate::problem::ApiResult;
+use qnet_domain::member::MemberPatch;
 use qnet_domain::member::wire::{MemberOrganisationInput, MemberPatchInput};
 
 /// The signed-in member's profile (created on first sign-in).
@@ -26,7 +27,8 @@ pub async fn me(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response>
     request_body = MemberPatchInput,
     responses((status = 200, description = "The updated profile", body = MemberView)))]
 pub async fn update_me(State(s): State<ApiState>, Auth(c): Auth, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
-    let m = s.app.update_member(&c, &body.value, v).await?;
+    let patch = MemberPatch::parse(&body.value)?;
+    let m = s.app.update_member(&c, patch, v).await?;
     let v = s.app.member_view(m).await?;
     let version = v.version;
     Ok(with_etag(v, version))

@@ -104,8 +104,7 @@ impl App {
     /// `PATCH /me`. A member joins an organisation that lists their email
     /// domain (decision 0003); any other, such as a group that lists no domain,
     /// only by an admin's assignment ([`App::assign_member_organisation`]).
-    pub async fn update_member(&self, claims: &Claims, body: &serde_json::Value, if_match: Option<u64>) -> AppResult<Member> {
-        let patch = MemberPatch::parse(body)?;
+    pub async fn update_member(&self, claims: &Claims, patch: MemberPatch, if_match: Option<u64>) -> AppResult<Member> {
         self.change_member(Some(claims), &claims.sub, patch, if_match, false).await
     }
 

@@ -33,6 +33,7 @@ pub use views::{
 use std::collections::HashMap;
 
 use qnet_domain::mentoring::RequestInput;
+use qnet_domain::text::FreeText;
 pub use qnet_domain::mentoring::{Feedback, MentorProfile, MentoringRequest, Pairing, Proposal, RequestState};
 use qnet_matching::Mentor;
 use qnet_ports::{Condition, Index, Item, Query, Write};
@@ -73,11 +74,10 @@ impl App {
     pub async fn create_mentoring_request(
         &self,
         claims: &Claims,
-        body: &serde_json::Value,
+        input: RequestInput,
         idem: Option<&IdempotencyKey>,
         links_base: &str,
     ) -> AppResult<Creation> {
-        let input = RequestInput::parse(body)?;
         let member = self.member(claims).await?;
         let Some(organisation_id) = member.organisation_id.clone() else {
             return Err(conflict("choose your organisation first (PATCH /me organisation_id)"));
@@ -317,8 +317,7 @@ impl App {
 
     /// Closes an active pairing (either side), with optional feedback. Closing
     /// again only adds the other side's feedback.
-    pub async fn close_pairing(&self, claims: &Claims, id: &str, body: &serde_json::Value) -> AppResult<MentoringRequestView> {
-        let feedback = qnet_domain::mentoring::parse_close(body)?;
+    pub async fn close_pairing(&self, claims: &Claims, id: &str, feedback: Option<FreeText>) -> AppResult<MentoringRequestView> {
         for _ in 0..ATTEMPTS {
             let (mut r, item) = self.visible_request(claims, id).await?;
             let Some(pairing) = r.pairing.clone() else {
