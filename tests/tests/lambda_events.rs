@@ -210,7 +210,11 @@ mod digests {
         let admin = claims(("admin-1", "admin@qnet.test", "Admin"), &[Role::Admin]);
         app.create_organisation(
             &admin,
-            &json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]}),
+            qnet_domain::organisation::OrganisationInput::parse(
+                &json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]}),
+                true,
+            )
+            .unwrap(),
             None,
         )
         .await
@@ -430,7 +434,10 @@ mod schedules {
         let app = t.app.clone();
         // No mentor yet: the request path proposes nobody and the request stays open.
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
-        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base).await.unwrap();
+        let created = app
+            .create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base)
+            .await
+            .unwrap();
         assert!(created.view()["proposal"].is_null(), "{}", created.view());
         let id = created.view()["id"].as_str().unwrap().to_string();
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
@@ -457,7 +464,10 @@ mod schedules {
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
         app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), MentorInput::parse(&profile).unwrap()).await.unwrap();
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
-        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base).await.unwrap();
+        let created = app
+            .create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base)
+            .await
+            .unwrap();
         assert_eq!(created.view()["proposal"]["mentor_id"], "m-ann@leedsth.nhs.uk");
         assert_eq!(created.view()["proposal"]["expires_at"], "2026-11-30T09:00:00.000Z", "seven days by default");
         app.put_mentor_profile(&claims("dan@leedsth.nhs.uk"), MentorInput::parse(&profile).unwrap()).await.unwrap();
@@ -488,7 +498,9 @@ mod schedules {
         t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
         let app = t.app.at(datetime!(2026-11-27 09:00 UTC));
         for who in ["ann@leedsth.nhs.uk", "bob@bradford.gov.uk"] {
-            app.update_member(&claims(who), MemberPatch::parse(&json!({"coffee": {"opt_in": true}})).unwrap(), None).await.unwrap();
+            app.update_member(&claims(who), MemberPatch::parse(&json!({"coffee": {"opt_in": true}})).unwrap(), None)
+                .await
+                .unwrap();
         }
         let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-coffee.json")).unwrap();
         let round = qnet_coffee_round::handle(&app, event.clone()).await.unwrap();

@@ -131,7 +131,8 @@ pub async fn decline_proposal(
     body: JsonBody,
 ) -> ApiResult<axum::Json<MentoringRequestView>> {
     let base = s.app.api_base_url.to_string();
-    Ok(axum::Json(s.app.decline_proposal(&c, &id, &body.value, &base).await?))
+    let mentor_id = qnet_domain::mentoring::parse_decline(&body.value)?;
+    Ok(axum::Json(s.app.decline_proposal(&c, &id, mentor_id, &base).await?))
 }
 
 /// Closes an active pairing (the mentee or the mentor), with optional feedback.

@@ -1,6 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use qnet_app::members::organisations::require_admin;
 use qnet_app::views::{CaseStudyList, MemberView};
 
 use super::with_etag;
@@ -47,7 +48,9 @@ pub async fn assign_organisation(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let m = s.app.assign_member_organisation(&c, &id, &body.value).await?;
+    require_admin(&c)?;
+    let organisation_id = qnet_domain::member::parse_organisation_assignment(&body.value)?;
+    let m = s.app.assign_member_organisation(&c, &id, organisation_id).await?;
     let v = s.app.member_view(m).await?;
     let version = v.version;
     Ok(with_etag(v, version))

@@ -193,12 +193,9 @@ impl App {
         &self,
         claims: &Claims,
         member_id: &str,
-        body: &serde_json::Value,
+        organisation_id: String,
     ) -> AppResult<Member> {
         crate::members::organisations::require_admin(claims)?;
-        let mut i = qnet_domain::text::Input::new(body, &["organisation_id"]);
-        let organisation_id = i.text("organisation_id", qnet_domain::text::Presence::Required, 1, 64);
-        let organisation_id = i.errors.into_result(organisation_id)?.unwrap_or_default();
         let patch = MemberPatch { organisation_id: Some(organisation_id), ..Default::default() };
         self.change_member(None, member_id, patch, None, true).await
     }

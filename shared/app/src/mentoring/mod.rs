@@ -33,8 +33,8 @@ pub use views::{
 use std::collections::HashMap;
 
 use qnet_domain::mentoring::RequestInput;
-use qnet_domain::text::FreeText;
 pub use qnet_domain::mentoring::{Feedback, MentorProfile, MentoringRequest, Pairing, Proposal, RequestState};
+use qnet_domain::text::FreeText;
 use qnet_matching::Mentor;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
@@ -382,14 +382,9 @@ impl App {
         &self,
         claims: &Claims,
         id: &str,
-        body: &serde_json::Value,
+        mentor_id: String,
         links_base: &str,
     ) -> AppResult<MentoringRequestView> {
-        let mentor_id = {
-            let mut i = qnet_domain::text::Input::new(body, &["mentor_id"]);
-            let m = i.text("mentor_id", qnet_domain::text::Presence::Required, 1, 128);
-            i.errors.into_result(m)?.unwrap_or_default()
-        };
         for _ in 0..ATTEMPTS {
             let (mut r, item) = self.visible_request(claims, id).await?;
             if r.member_id != claims.sub {

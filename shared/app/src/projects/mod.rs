@@ -84,12 +84,7 @@ impl App {
         Ok(())
     }
 
-    pub async fn create_project(
-        &self,
-        claims: &Claims,
-        input: NewProject,
-        idem: Option<&IdempotencyKey>,
-    ) -> AppResult<Creation> {
+    pub async fn create_project(&self, claims: &Claims, input: NewProject, idem: Option<&IdempotencyKey>) -> AppResult<Creation> {
         let creator = self.member(claims).await?;
         let mut errors = FieldErrors::new();
         self.check_organisations(&input.organisation_ids, &mut errors).await?;
