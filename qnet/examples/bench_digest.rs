@@ -36,7 +36,8 @@ async fn main() {
     let moderator = Claims::new("moderator".into(), "mod@leedsth.nhs.uk".into(), "Mod".into(), vec![Role::Moderator]);
     let admin = Claims::new("admin".into(), "admin@leedsth.nhs.uk".into(), "Admin".into(), vec![Role::Admin]);
     let org = serde_json::json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]});
-    app.create_organisation(&admin, &org, None).await.expect("organisation");
+    let org = qnet_domain::organisation::OrganisationInput::parse(&org, true).expect("a valid organisation");
+    app.create_organisation(&admin, org, None).await.expect("organisation");
     for i in 0..case_studies {
         let topics = [TOPICS[i % TOPICS.len()].id, TOPICS[(i * 7 + 3) % TOPICS.len()].id];
         let body = serde_json::json!({

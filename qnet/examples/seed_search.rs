@@ -22,7 +22,8 @@ async fn main() {
     let author = Claims::new("author".into(), "author@leedsth.nhs.uk".into(), "Author".into(), vec![]);
     let moderator = Claims::new("moderator".into(), "mod@leedsth.nhs.uk".into(), "Mod".into(), vec![Role::Moderator]);
     let org = serde_json::json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]});
-    app.create_organisation(&admin, &org, None).await.expect("organisation");
+    let org = qnet_domain::organisation::OrganisationInput::parse(&org, true).expect("a valid organisation");
+    app.create_organisation(&admin, org, None).await.expect("organisation");
     let mut text = Words::new(7);
     let mut words = |k: usize| text.sentence(k);
     let mut last = String::new();

@@ -6,8 +6,9 @@
 
 pub use aws_sdk_cognitoidentityprovider;
 use clap::Subcommand;
-use qnet_app::{App, Claims, PageRequest};
+use qnet_app::{App, AppError, Claims, PageRequest};
 use qnet_domain::Role;
+use qnet_domain::organisation::OrganisationInput;
 use serde_json::{Value, json};
 
 #[derive(Subcommand)]
@@ -69,7 +70,8 @@ pub async fn run(app: &App, command: AdminCommand) -> anyhow::Result<Value> {
     Ok(match command {
         AdminCommand::Organisations { command: OrganisationsCommand::Create { name, kind, ods_code, domains } } => {
             let body = json!({"name": name, "type": kind, "ods_code": ods_code, "email_domains": domains});
-            app.create_organisation(&op, &body, None).await?.view().clone()
+            let input = OrganisationInput::parse(&body, true).map_err(AppError::from)?;
+            app.create_organisation(&op, input, None).await?.view().clone()
         }
         AdminCommand::Organisations { command: OrganisationsCommand::List } => {
             let mut items = Vec::new();

@@ -158,6 +158,7 @@ mod digests {
     use qnet_app::suppression::SuppressionReason;
     use qnet_app::{App, Claims};
     use qnet_domain::Role;
+    use qnet_domain::member::MemberPatch;
     use qnet_ports::{Clock, MailError, MailSender, OutgoingMail};
     use serde_json::{Value, json};
     use time::OffsetDateTime;
@@ -209,7 +210,11 @@ mod digests {
         let admin = claims(("admin-1", "admin@qnet.test", "Admin"), &[Role::Admin]);
         app.create_organisation(
             &admin,
-            &json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]}),
+            qnet_domain::organisation::OrganisationInput::parse(
+                &json!({"name": "Leeds Teaching Hospitals", "type": "nhs", "email_domains": ["leedsth.nhs.uk"]}),
+                true,
+            )
+            .unwrap(),
             None,
         )
         .await
@@ -220,7 +225,7 @@ mod digests {
         for (who, cadence) in [(("m-monthly", "pat@nhs.net", "Pat"), "monthly"), (("m-off", "lee@nhs.net", "Lee"), "off")] {
             let c = claims(who, &[]);
             app.member(&c).await.unwrap();
-            app.update_member(&c, &json!({"digest": {"cadence": cadence}}), None).await.unwrap();
+            app.update_member(&c, MemberPatch::parse(&json!({"digest": {"cadence": cadence}})).unwrap(), None).await.unwrap();
         }
         if content {
             let created = app
@@ -398,6 +403,8 @@ mod digests {
 mod schedules {
 
     use qnet_app::Claims;
+    use qnet_domain::member::MemberPatch;
+    use qnet_domain::mentoring::{MentorInput, RequestInput};
     use qnet_embedded::Outbox;
     use qnet_tests::spawn_app;
     use serde_json::{Value, json};
@@ -427,11 +434,14 @@ mod schedules {
         let app = t.app.clone();
         // No mentor yet: the request path proposes nobody and the request stays open.
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
-        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
+        let created = app
+            .create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base)
+            .await
+            .unwrap();
         assert!(created.view()["proposal"].is_null(), "{}", created.view());
         let id = created.view()["id"].as_str().unwrap().to_string();
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
-        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
+        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), MentorInput::parse(&profile).unwrap()).await.unwrap();
         // The stream event, for this request.
         let mut event: Value = serde_json::from_str(&fixture("dynamodb-stream-mentoring-request.json")).unwrap();
         event["Records"][0]["dynamodb"]["Keys"]["PK"]["S"] = json!(format!("MREQ#{id}"));
@@ -452,12 +462,15 @@ mod schedules {
         t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
         let app = t.app.at(datetime!(2026-11-23 09:00 UTC));
         let profile = json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 1, "accepting": true});
-        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), &profile).await.unwrap();
+        app.put_mentor_profile(&claims("ann@leedsth.nhs.uk"), MentorInput::parse(&profile).unwrap()).await.unwrap();
         let request = json!({"kind": "mentoring", "topics": ["flow"], "goals": "Faster discharge"});
-        let created = app.create_mentoring_request(&claims("bob@bradford.gov.uk"), &request, None, &t.base).await.unwrap();
+        let created = app
+            .create_mentoring_request(&claims("bob@bradford.gov.uk"), RequestInput::parse(&request).unwrap(), None, &t.base)
+            .await
+            .unwrap();
         assert_eq!(created.view()["proposal"]["mentor_id"], "m-ann@leedsth.nhs.uk");
         assert_eq!(created.view()["proposal"]["expires_at"], "2026-11-30T09:00:00.000Z", "seven days by default");
-        app.put_mentor_profile(&claims("dan@leedsth.nhs.uk"), &profile).await.unwrap();
+        app.put_mentor_profile(&claims("dan@leedsth.nhs.uk"), MentorInput::parse(&profile).unwrap()).await.unwrap();
 
         // The schedule's `now` (2 December) is past the offer's expiry: Bob's request
         // goes to Dan, and Dan's offer links point at the public API.
@@ -485,7 +498,9 @@ mod schedules {
         t.organisation("Bradford Council", &["bradford.gov.uk"]).await;
         let app = t.app.at(datetime!(2026-11-27 09:00 UTC));
         for who in ["ann@leedsth.nhs.uk", "bob@bradford.gov.uk"] {
-            app.update_member(&claims(who), &json!({"coffee": {"opt_in": true}}), None).await.unwrap();
+            app.update_member(&claims(who), MemberPatch::parse(&json!({"coffee": {"opt_in": true}})).unwrap(), None)
+                .await
+                .unwrap();
         }
         let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-coffee.json")).unwrap();
         let round = qnet_coffee_round::handle(&app, event.clone()).await.unwrap();

@@ -105,6 +105,14 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A body the domain's parser refused answers as the use case's own
+/// refusal did: 422 with the field errors.
+impl From<qnet_domain::FieldErrors> for Problem {
+    fn from(e: qnet_domain::FieldErrors) -> Problem {
+        AppError::Invalid(e).into()
+    }
+}
+
 impl From<AppError> for Problem {
     fn from(e: AppError) -> Problem {
         match e {

@@ -102,6 +102,13 @@ impl MemberPatch {
 
 /// A plausible email address, lower-cased. Identity providers have verified it;
 /// this only guards the local token command and stored keys.
+/// An admin's assignment of a member to an organisation: the organisation's id.
+pub fn parse_organisation_assignment(value: &serde_json::Value) -> Result<String, FieldErrors> {
+    let mut i = Input::new(value, &["organisation_id"]);
+    let organisation_id = i.text("organisation_id", Presence::Required, 1, 64);
+    Ok(i.errors.into_result(organisation_id)?.unwrap_or_default())
+}
+
 pub fn normalise_email(e: &str) -> Result<String, String> {
     let e = e.trim().to_ascii_lowercase();
     let ok = e.len() <= 254

@@ -157,6 +157,14 @@ pub fn parse_close(value: &serde_json::Value) -> Result<Option<FreeText>, FieldE
     i.errors.into_result(feedback)
 }
 
+/// The mentor a member declines (`mentor_id`), named so that a retry never
+/// declines the next one.
+pub fn parse_decline(value: &serde_json::Value) -> Result<String, FieldErrors> {
+    let mut i = Input::new(value, &["mentor_id"]);
+    let m = i.text("mentor_id", Presence::Required, 1, 128);
+    Ok(i.errors.into_result(m)?.unwrap_or_default())
+}
+
 // ---- records: a mentor profile, and a request with its proposals and pairing ----
 
 /// A mentor profile as stored, beside the member's profile.

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::mail::{Page, page};
 use qnet_app::mentoring::{MatchList, MentorView, MentoringRequestList, MentoringRequestView, OfferStatus};
+use qnet_domain::mentoring::RequestInput;
 use qnet_domain::mentoring::wire::{CloseInput, DeclineProposalInput, MentorInput, MentoringRequestInput};
 
 use qnet_app::idempotency::Creation;
@@ -35,7 +36,8 @@ pub async fn my_mentor(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Re
     request_body = MentorInput,
     responses((status = 200, description = "The mentor profile", body = MentorView)))]
 pub async fn put_mentor(State(s): State<ApiState>, Auth(c): Auth, body: JsonBody) -> ApiResult<Response> {
-    let v = s.app.put_mentor_profile(&c, &body.value).await?;
+    let input = qnet_domain::mentoring::MentorInput::parse(&body.value)?;
+    let v = s.app.put_mentor_profile(&c, input).await?;
     let version = v.version;
     Ok(with_etag(v, version))
 }
@@ -68,7 +70,8 @@ pub async fn create_request(
         return Ok(answer(s.app.current_answer(Creation::Replayed(r)).await?, &route, &Location::Below));
     }
     let base = s.app.api_base_url.to_string();
-    let created = s.app.create_mentoring_request(&c, &body.value, idem.as_ref(), &base).await?;
+    let input = RequestInput::parse(&body.value)?;
+    let created = s.app.create_mentoring_request(&c, input, idem.as_ref(), &base).await?;
     Ok(answer(created, &route, &Location::Below))
 }
 
@@ -128,7 +131,8 @@ pub async fn decline_proposal(
     body: JsonBody,
 ) -> ApiResult<axum::Json<MentoringRequestView>> {
     let base = s.app.api_base_url.to_string();
-    Ok(axum::Json(s.app.decline_proposal(&c, &id, &body.value, &base).await?))
+    let mentor_id = qnet_domain::mentoring::parse_decline(&body.value)?;
+    Ok(axum::Json(s.app.decline_proposal(&c, &id, mentor_id, &base).await?))
 }
 
 /// Closes an active pairing (the mentee or the mentor), with optional feedback.
@@ -144,7 +148,8 @@ pub async fn close_pairing(
     body: OptionalJsonBody,
 ) -> ApiResult<axum::Json<MentoringRequestView>> {
     let value = body.0.map(|b| b.value).unwrap_or(serde_json::Value::Null);
-    Ok(axum::Json(s.app.close_pairing(&c, &id, &value).await?))
+    let feedback = qnet_domain::mentoring::parse_close(&value)?;
+    Ok(axum::Json(s.app.close_pairing(&c, &id, feedback).await?))
 }
 
 /// The page for each state an offer link can find.

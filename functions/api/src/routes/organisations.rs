@@ -1,5 +1,6 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
+use qnet_app::members::organisations::require_admin;
 use qnet_app::views::OrganisationList;
 use qnet_domain::organisation::Organisation;
 
@@ -31,7 +32,9 @@ pub async fn create(
     body: JsonBody,
 ) -> ApiResult<Response> {
     create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
-        s.app.create_organisation(&c, &body.value, idem.as_ref()).await
+        require_admin(&c)?;
+        let input = qnet_domain::organisation::OrganisationInput::parse(&body.value, true)?;
+        s.app.create_organisation(&c, input, idem.as_ref()).await
     })
     .await
 }
@@ -49,7 +52,9 @@ pub async fn update(
     IfMatch(v): IfMatch,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let org = s.app.update_organisation(&c, &id, &body.value, v).await?;
+    require_admin(&c)?;
+    let input = qnet_domain::organisation::OrganisationInput::parse(&body.value, false)?;
+    let org = s.app.update_organisation(&c, &id, input, v).await?;
     let version = org.version;
     Ok(with_etag(org, version))
 }

@@ -1,6 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use qnet_app::members::organisations::require_admin;
 use qnet_app::views::{CaseStudyList, MemberView};
 
 use super::with_etag;
@@ -8,6 +9,7 @@ use crate::ApiState;
 use crate::auth::Auth;
 use crate::extract::{IfMatch, JsonBody, PageQuery, Query};
 use crate::problem::ApiResult;
+use qnet_domain::member::MemberPatch;
 use qnet_domain::member::wire::{MemberOrganisationInput, MemberPatchInput};
 
 /// The signed-in member's profile (created on first sign-in).
@@ -26,7 +28,8 @@ pub async fn me(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<Response>
     request_body = MemberPatchInput,
     responses((status = 200, description = "The updated profile", body = MemberView)))]
 pub async fn update_me(State(s): State<ApiState>, Auth(c): Auth, IfMatch(v): IfMatch, body: JsonBody) -> ApiResult<Response> {
-    let m = s.app.update_member(&c, &body.value, v).await?;
+    let patch = MemberPatch::parse(&body.value)?;
+    let m = s.app.update_member(&c, patch, v).await?;
     let v = s.app.member_view(m).await?;
     let version = v.version;
     Ok(with_etag(v, version))
@@ -45,7 +48,9 @@ pub async fn assign_organisation(
     Path(id): Path<String>,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let m = s.app.assign_member_organisation(&c, &id, &body.value).await?;
+    require_admin(&c)?;
+    let organisation_id = qnet_domain::member::parse_organisation_assignment(&body.value)?;
+    let m = s.app.assign_member_organisation(&c, &id, organisation_id).await?;
     let v = s.app.member_view(m).await?;
     let version = v.version;
     Ok(with_etag(v, version))

@@ -13,6 +13,7 @@ use qnet_app::projects::{
     AnalysisRequest, Annotation, ClassificationGuide, Measure, MeasureList, Pdsa, PdsaList, PointsUploaded, ProjectList,
     ProjectListRequest, ProjectView, classification_guide,
 };
+use qnet_domain::project::NewProject;
 use qnet_domain::project::wire::{
     AnnotationInput, MeasureInput, PdsaInput, PointsInput, PostInput, ProjectInput, ProjectPatchInput,
 };
@@ -259,7 +260,8 @@ pub async fn create(
     body: JsonBody,
 ) -> ApiResult<Response> {
     create_once(&s, &c, key, route, Location::Below, &body, async |idem| {
-        s.app.create_project(&c, &body.value, idem.as_ref()).await
+        let input = NewProject::parse(&body.value, s.app.today())?;
+        s.app.create_project(&c, input, idem.as_ref()).await
     })
     .await
 }

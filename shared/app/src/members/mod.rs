@@ -104,8 +104,7 @@ impl App {
     /// `PATCH /me`. A member joins an organisation that lists their email
     /// domain (decision 0003); any other, such as a group that lists no domain,
     /// only by an admin's assignment ([`App::assign_member_organisation`]).
-    pub async fn update_member(&self, claims: &Claims, body: &serde_json::Value, if_match: Option<u64>) -> AppResult<Member> {
-        let patch = MemberPatch::parse(body)?;
+    pub async fn update_member(&self, claims: &Claims, patch: MemberPatch, if_match: Option<u64>) -> AppResult<Member> {
         self.change_member(Some(claims), &claims.sub, patch, if_match, false).await
     }
 
@@ -194,12 +193,9 @@ impl App {
         &self,
         claims: &Claims,
         member_id: &str,
-        body: &serde_json::Value,
+        organisation_id: String,
     ) -> AppResult<Member> {
         crate::members::organisations::require_admin(claims)?;
-        let mut i = qnet_domain::text::Input::new(body, &["organisation_id"]);
-        let organisation_id = i.text("organisation_id", qnet_domain::text::Presence::Required, 1, 64);
-        let organisation_id = i.errors.into_result(organisation_id)?.unwrap_or_default();
         let patch = MemberPatch { organisation_id: Some(organisation_id), ..Default::default() };
         self.change_member(None, member_id, patch, None, true).await
     }

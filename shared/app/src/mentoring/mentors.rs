@@ -19,8 +19,7 @@ impl App {
 
     /// Creates or replaces the signed-in member's mentor profile. Capacity may
     /// not go below the mentees and unanswered offers the mentor has now.
-    pub async fn put_mentor_profile(&self, claims: &Claims, body: &serde_json::Value) -> AppResult<MentorView> {
-        let input = MentorInput::parse(body)?;
+    pub async fn put_mentor_profile(&self, claims: &Claims, input: MentorInput) -> AppResult<MentorView> {
         for _ in 0..ATTEMPTS {
             let member = self.member(claims).await?;
             let Some(organisation_id) = member.organisation_id.clone() else {

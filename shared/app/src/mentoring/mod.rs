@@ -34,6 +34,7 @@ use std::collections::HashMap;
 
 use qnet_domain::mentoring::RequestInput;
 pub use qnet_domain::mentoring::{Feedback, MentorProfile, MentoringRequest, Pairing, Proposal, RequestState};
+use qnet_domain::text::FreeText;
 use qnet_matching::Mentor;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
@@ -73,11 +74,10 @@ impl App {
     pub async fn create_mentoring_request(
         &self,
         claims: &Claims,
-        body: &serde_json::Value,
+        input: RequestInput,
         idem: Option<&IdempotencyKey>,
         links_base: &str,
     ) -> AppResult<Creation> {
-        let input = RequestInput::parse(body)?;
         let member = self.member(claims).await?;
         let Some(organisation_id) = member.organisation_id.clone() else {
             return Err(conflict("choose your organisation first (PATCH /me organisation_id)"));
@@ -317,8 +317,7 @@ impl App {
 
     /// Closes an active pairing (either side), with optional feedback. Closing
     /// again only adds the other side's feedback.
-    pub async fn close_pairing(&self, claims: &Claims, id: &str, body: &serde_json::Value) -> AppResult<MentoringRequestView> {
-        let feedback = qnet_domain::mentoring::parse_close(body)?;
+    pub async fn close_pairing(&self, claims: &Claims, id: &str, feedback: Option<FreeText>) -> AppResult<MentoringRequestView> {
         for _ in 0..ATTEMPTS {
             let (mut r, item) = self.visible_request(claims, id).await?;
             let Some(pairing) = r.pairing.clone() else {
@@ -383,14 +382,9 @@ impl App {
         &self,
         claims: &Claims,
         id: &str,
-        body: &serde_json::Value,
+        mentor_id: String,
         links_base: &str,
     ) -> AppResult<MentoringRequestView> {
-        let mentor_id = {
-            let mut i = qnet_domain::text::Input::new(body, &["mentor_id"]);
-            let m = i.text("mentor_id", qnet_domain::text::Presence::Required, 1, 128);
-            i.errors.into_result(m)?.unwrap_or_default()
-        };
         for _ in 0..ATTEMPTS {
             let (mut r, item) = self.visible_request(claims, id).await?;
             if r.member_id != claims.sub {

@@ -59,7 +59,7 @@ pub(crate) fn check_version(current: u64, if_match: Option<u64>) -> AppResult<()
 
 impl App {
     /// Today in Europe/London: points and PDSA cycles may not be dated after it.
-    pub(crate) fn today(&self) -> Date {
+    pub fn today(&self) -> Date {
         let t = jiff::Timestamp::from_second(self.now().unix_timestamp()).expect("times in range");
         let d = t.to_zoned_datetime(qnet_domain::digest::london().clone()).date();
         let month = time::Month::try_from(d.month() as u8).expect("months are 1 to 12");
@@ -84,13 +84,7 @@ impl App {
         Ok(())
     }
 
-    pub async fn create_project(
-        &self,
-        claims: &Claims,
-        body: &serde_json::Value,
-        idem: Option<&IdempotencyKey>,
-    ) -> AppResult<Creation> {
-        let input = NewProject::parse(body, self.today())?;
+    pub async fn create_project(&self, claims: &Claims, input: NewProject, idem: Option<&IdempotencyKey>) -> AppResult<Creation> {
         let creator = self.member(claims).await?;
         let mut errors = FieldErrors::new();
         self.check_organisations(&input.organisation_ids, &mut errors).await?;
