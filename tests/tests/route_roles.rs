@@ -61,6 +61,7 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /case-studies/{id}/adoptions",               [401, 201, 201, 200, 201, 201, 201, 201]),
     ("DELETE /case-studies/{id}/adoptions/{member_id}", [401, 403, 403, 204, 403, 403, 204, 204]),
     ("GET /me/case-studies",                            [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /me/projects",                                [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /moderation/case-studies",                    [401, 403, 403, 403, 403, 403, 200, 200]),
     // Resources: the same rules as case studies.
     ("GET /resources",                                  [200, 200, 200, 200, 200, 200, 200, 200]),

@@ -64,6 +64,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::adoptions::remove))
         .routes(routes!(routes::projects::classification_questions))
         .routes(routes!(routes::projects::list, routes::projects::create))
+        .routes(routes!(routes::projects::mine))
         .routes(routes!(routes::projects::get, routes::projects::update))
         .routes(routes!(routes::projects::list_pdsa, routes::projects::create_pdsa))
         .routes(routes!(routes::projects::list_measures, routes::projects::create_measure))
