@@ -68,8 +68,14 @@ fn question_view(q: &domain::Question, answers: &[domain::Answer], target: &Targ
 
 /// An answer's put and its question's change (answered, off the unanswered
 /// index; or just a check that it is still there), for one transaction.
-pub(crate) fn answer_writes(p: &QuestionPointer, q: &domain::Question, a: &domain::Answer, name: impl Fn(Item) -> Item) -> Vec<Write> {
-    let mut writes = vec![Write::Put { item: name(answer_item(p.target_kind, &p.target_id, a)), condition: Condition::NotExists }];
+pub(crate) fn answer_writes(
+    p: &QuestionPointer,
+    q: &domain::Question,
+    a: &domain::Answer,
+    name: impl Fn(Item) -> Item,
+) -> Vec<Write> {
+    let mut writes =
+        vec![Write::Put { item: name(answer_item(p.target_kind, &p.target_id, a)), condition: Condition::NotExists }];
     if q.answered {
         let (pk, sk) = store::question_key(q);
         writes.push(Write::Check { pk, sk, condition: Condition::VersionIs(q.version) });
@@ -188,7 +194,8 @@ impl App {
     /// may read what it is asked on.
     pub async fn get_question(&self, viewer: Option<&Claims>, question_id: &str) -> AppResult<Question> {
         let Some(p) = self.question_pointer(question_id).await? else { return Err(AppError::NotFound("question")) };
-        let target = self.readable_target(viewer, p.target_kind, &p.target_id).await.map_err(|_| AppError::NotFound("question"))?;
+        let target =
+            self.readable_target(viewer, p.target_kind, &p.target_id).await.map_err(|_| AppError::NotFound("question"))?;
         let Some((q, answers)) = self.load_thread(&p, question_id).await? else { return Err(AppError::NotFound("question")) };
         Ok(question_view(&q, &answers, &target, viewer))
     }
@@ -355,8 +362,8 @@ impl App {
         let (rpk, rsk) = keys::report_reason(&item_id, &claims.sub);
         let now = self.now_text();
         let reason = ReportReason { member_id: claims.sub.clone(), reason: reason.into_string(), reported_at: now.clone() };
-        let reason_item =
-            Item::new(rpk.clone(), rsk.clone(), encode(&reason)).with_gsi2(keys::members_reports(&claims.sub), format!("{now}#{item_id}"));
+        let reason_item = Item::new(rpk.clone(), rsk.clone(), encode(&reason))
+            .with_gsi2(keys::members_reports(&claims.sub), format!("{now}#{item_id}"));
         for _ in 0..5 {
             if self.records.get(&rpk, &rsk).await?.is_some() {
                 return Ok(received);
@@ -417,7 +424,10 @@ impl App {
                     Some(q) => (q.body, QuestionAuthor { id: q.author_id, name: q.author_name }),
                     None => continue,
                 },
-                Some(aid) => match self.get_record::<domain::Answer>(keys::answer(p.target_kind.key(), &p.target_id, &r.question_id, aid)).await? {
+                Some(aid) => match self
+                    .get_record::<domain::Answer>(keys::answer(p.target_kind.key(), &p.target_id, &r.question_id, aid))
+                    .await?
+                {
                     Some((a, _)) => (a.body, QuestionAuthor { id: a.author_id, name: a.author_name }),
                     None => continue,
                 },

@@ -121,7 +121,10 @@ impl App {
         let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
         let claim_item =
             |c: &NotificationClaim, v: u64| Item::new(cpk.clone(), csk.clone(), encode(c)).with_version(v).expiring_at(expires);
-        match self.records.transact(vec![Write::Put { item: claim_item(&claim, 1), condition: Condition::NotExists }, token_write]).await
+        match self
+            .records
+            .transact(vec![Write::Put { item: claim_item(&claim, 1), condition: Condition::NotExists }, token_write])
+            .await
         {
             Ok(()) => {}
             Err(e) if e.is_conflict() => return Ok(false),

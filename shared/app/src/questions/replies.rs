@@ -14,11 +14,17 @@ use crate::questions::store::{CLAIM_RETENTION_SECONDS, QuestionMail};
 use crate::tokens::TokenPurpose;
 use crate::{App, AppError, AppResult, encode, keys, mail};
 
-fn refused_answer_email(from: &str, to_name: &str, to_email: &str, target_title: &str) -> Result<qnet_ports::OutgoingMail, String> {
+fn refused_answer_email(
+    from: &str,
+    to_name: &str,
+    to_email: &str,
+    target_title: &str,
+) -> Result<qnet_ports::OutgoingMail, String> {
     let mut ctx = tera::Context::new();
     ctx.insert("name", to_name);
     ctx.insert("target_title", target_title);
-    let mut h = mail::Headers::new(("Qnet questions", from), (to_name, to_email), format!("Your answer was not added: {target_title}"));
+    let mut h =
+        mail::Headers::new(("Qnet questions", from), (to_name, to_email), format!("Your answer was not added: {target_title}"));
     h.auto_submitted = "auto-replied";
     mail::compose("email/question-reply-refused", &ctx, h).map(|c| c.mail).map_err(|e| e.0)
 }

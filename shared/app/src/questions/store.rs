@@ -102,7 +102,8 @@ pub(crate) fn question_key(q: &Question) -> (String, String) {
 pub(crate) fn question_item(q: &Question) -> Item {
     let (pk, sk) = question_key(q);
     let order = format!("{}#{}", q.created_at, q.id);
-    let mut item = Item::new(pk, sk, encode(q)).with_version(q.version).with_gsi2(keys::members_questions(&q.author_id), order.clone());
+    let mut item =
+        Item::new(pk, sk, encode(q)).with_version(q.version).with_gsi2(keys::members_questions(&q.author_id), order.clone());
     if !q.answered && !q.experts_asked {
         item = item.with_gsi1(keys::UNANSWERED_QUESTIONS, order);
     }
@@ -176,13 +177,12 @@ impl App {
     /// The stored question and its item version; `None` when it is not there.
     pub(crate) async fn load_question(&self, question_id: &str) -> AppResult<Option<Question>> {
         let Some(p) = self.question_pointer(question_id).await? else { return Ok(None) };
-        Ok(self
-            .get_record::<Question>(keys::question(p.target_kind.key(), &p.target_id, question_id))
-            .await?
-            .map(|(mut q, item)| {
+        Ok(self.get_record::<Question>(keys::question(p.target_kind.key(), &p.target_id, question_id)).await?.map(
+            |(mut q, item)| {
                 q.version = item.version;
                 q
-            }))
+            },
+        ))
     }
 
     /// A question and its answers, oldest first.
