@@ -400,7 +400,7 @@ async fn members_who_turned_question_emails_off_get_none_and_the_experts_pass_fi
     t.post(&format!("/questions/{answered}/answers"), Some(&w.ann), json!({"body": "Wards 5 and 6"})).await;
     let later = qnet_domain::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(1));
     let found: Vec<String> = t.app.unanswered_questions(&later, 10).await.unwrap().into_iter().map(|q| q.id).collect();
-    assert_eq!(found, [qid.clone()], "only the unanswered one");
+    assert_eq!(found, vec![qid.clone()], "only the unanswered one");
     assert_eq!(t.app.unanswered_questions("2000-01-01T00:00:00.000Z", 10).await.unwrap(), vec![], "none asked before the cutoff");
     let found = t.app.unanswered_questions(&later, 10).await.unwrap();
     assert_eq!(t.app.question_target_author_ids(&found[0]).await.unwrap().len(), 1);
