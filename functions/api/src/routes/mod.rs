@@ -13,6 +13,7 @@ pub mod organisations;
 pub mod outward;
 pub mod people;
 pub mod projects;
+pub mod questions;
 pub mod resources;
 pub mod roles;
 pub mod search;
@@ -57,6 +58,8 @@ pub(crate) enum Location {
     Below,
     Route,
     At(String),
+    /// Below another path: `Under("/questions")` → `/questions/{id}`.
+    Under(&'static str),
 }
 
 impl Location {
@@ -65,6 +68,7 @@ impl Location {
             Location::Below => format!("{route}/{id}"),
             Location::Route => route.to_string(),
             Location::At(path) => path.clone(),
+            Location::Under(prefix) => format!("{prefix}/{id}"),
         }
     }
 }
