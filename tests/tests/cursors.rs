@@ -25,6 +25,9 @@ struct World {
     projects: [String; 2],
     measures: [String; 2],
     events: [String; 2],
+    /// Published case studies and resources, each with two questions.
+    case_studies: [String; 2],
+    resources: [String; 2],
 }
 
 async fn ok(a: Answer) -> Value {
@@ -59,6 +62,8 @@ async fn world() -> World {
     for tok in [&boss, &ann] {
         ok(t.send(Method::PATCH, "/me", Some(tok), Some(json!({"listed": true})), &[]).await).await;
     }
+    let mut case_studies = vec![];
+    let mut resources = vec![];
     for n in 0..4 {
         let cs = t
             .submit(
@@ -79,6 +84,14 @@ async fn world() -> World {
         if n < 2 {
             publish(&t, &boss, "/case-studies", &cs).await;
             publish(&t, &boss, "/resources", &r).await;
+            for (kind, item, list) in [("case-studies", &cs, &mut case_studies), ("resources", &r, &mut resources)] {
+                let id = item["id"].as_str().unwrap().to_string();
+                for k in 0..2 {
+                    let q = json!({"body": format!("How did you count falls? ({k})")});
+                    ok(t.post(&format!("/{kind}/{id}/questions"), Some(&ann), q).await).await;
+                }
+                list.push(id);
+            }
         }
     }
     let mut projects = vec![];
@@ -152,6 +165,8 @@ async fn world() -> World {
         projects: projects.try_into().unwrap(),
         measures: measures.try_into().unwrap(),
         events: events.try_into().unwrap(),
+        case_studies: case_studies.try_into().unwrap(),
+        resources: resources.try_into().unwrap(),
     }
 }
 
@@ -196,6 +211,8 @@ impl World {
         let id = match template.split('/').nth(1) {
             Some("projects") => &self.projects[n],
             Some("events") => &self.events[n],
+            Some("case-studies") => &self.case_studies[n],
+            Some("resources") => &self.resources[n],
             _ => "",
         };
         for (name, value) in [("{id}", id), ("{mid}", &self.measures[n])] {

@@ -224,13 +224,13 @@ async fn questions_are_for_published_items_and_lists_are_paged() {
     let items = first.body["items"].as_array().unwrap();
     assert_eq!(items.iter().map(|q| q["id"].as_str().unwrap()).collect::<Vec<_>>(), ids[..2]);
     assert_eq!(items[1]["answers"][0]["body"], "Answer 1");
-    let next = first.body["next"].as_str().expect("a next page").to_string();
+    let next = first.body["next_cursor"].as_str().expect("a next page").to_string();
     let second = t.get(&format!("{path}?limit=2&cursor={next}"), None).await;
     let items = second.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", second.text);
     assert_eq!(items[0]["id"], ids[2].as_str());
     assert_eq!(items[0]["answers"][0]["body"], "Answer 2");
-    assert_eq!(second.body["next"], Value::Null);
+    assert_eq!(second.body["next_cursor"], Value::Null);
     assert_eq!(t.get(&path, None).await.body["items"].as_array().unwrap().len(), 3, "default page");
     // A limit out of bounds names its field (422, as every list); a cursor that is not this list's is a 400.
     for bad in ["limit=0", "limit=101", "limit=x"] {

@@ -3068,7 +3068,7 @@ export interface components {
         QuestionList: {
             items: components["schemas"]["Question"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
-            next?: string | null;
+            next_cursor?: string | null;
         };
         /** @description The case study or resource a question is asked on. */
         QuestionTarget: {

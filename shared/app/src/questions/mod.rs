@@ -197,7 +197,7 @@ impl App {
             }
         }
         let items = threads.iter().map(|(q, a)| question_view(q, a, &target, viewer)).collect();
-        Ok(QuestionList { items, next: if more { last.map(|c| c.encode()) } else { None } })
+        Ok(QuestionList { items, next_cursor: if more { last.map(|c| c.encode()) } else { None } })
     }
 
     /// `GET /questions/{id}`: the question with its answers, if the caller

@@ -52,7 +52,7 @@ pub struct Question {
 pub struct QuestionList {
     pub items: Vec<Question>,
     /// Pass as `cursor` to get the next page; null on the last page.
-    pub next: Option<String>,
+    pub next_cursor: Option<String>,
 }
 
 /// The open reports of one question or answer, for moderators.
