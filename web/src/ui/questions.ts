@@ -6,7 +6,7 @@ import type { Answer, MemberView, Question, QuestionList, Thanks } from '../api/
 import { currentSession, hasRole } from '../auth';
 import { append, clear, date, h, link, paragraphs, tag, type Child } from '../dom';
 import type { PageContext } from '../router';
-import { showFieldErrors, showProblem } from './errors';
+import { clearErrors, showFieldErrors, showProblem } from './errors';
 import { busy, button, buttonGroup, initCounts, textarea, values } from './forms';
 
 /** Who is reading: their member id (signed in) and whether they moderate. */
@@ -99,6 +99,7 @@ function reportParts(ctx: PageContext, o: { path: string; key: string; context: 
     void busy(form, async () => {
       try {
         await send('POST', `${o.path}/reports`, { body: { reason } });
+        clearErrors(ctx);
         const note = statusNote('Thank you. A moderator will look at your report.');
         region.replaceChildren(note);
         open.remove();
@@ -304,6 +305,7 @@ export async function questionsSection(ctx: PageContext, o: { base: string; targ
     }
     initCounts(list);
     status.replaceChildren();
+    if (note) clearErrors(ctx);
     if (note) {
       const n = statusNote(note);
       status.append(n);
@@ -403,6 +405,7 @@ export async function thanksSection(ctx: PageContext, o: { base: string; who: Vi
         void busy(form, async () => {
           try {
             const next = await send<Thanks>('POST', `${o.base}/thanks`, { body: { named } });
+            clearErrors(ctx);
             render(next, t.thanked ? (named ? 'The author can now see your name.' : 'The author can no longer see your name.') : 'Thank you – the author will hear that this helped you');
             section.querySelector<HTMLElement>('[role="status"]')?.focus();
           } catch (err) {
