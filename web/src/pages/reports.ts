@@ -62,7 +62,7 @@ export default async function reports(ctx: PageContext): Promise<void> {
               { class: 'nhsuk-card__content' },
               h('h2', { class: 'nhsuk-heading-s nhsuk-u-margin-bottom-1', id: headingId }, `${what(r)} from ${r.author.name} on ${r.target_title}`),
               h('p', { class: 'nhsuk-body-s' }, `Reported ${date(r.reported_at, true)}`, r.report_count > 1 ? `, by ${r.report_count} members` : ''),
-              h('blockquote', { class: 'nhsuk-inset-text nhsuk-u-margin-top-0' }, paragraphs(r.text)),
+              h('div', { class: 'nhsuk-inset-text nhsuk-u-margin-top-0' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'What they wrote: '), paragraphs(r.text)),
               h('h3', { class: 'nhsuk-heading-xs nhsuk-u-margin-bottom-1' }, r.reasons.length === 1 ? 'Reason given' : 'Reasons given'),
               h('ul', { class: 'nhsuk-list nhsuk-list--bullet' }, r.reasons.map((reason) => h('li', { class: 'qnet-prewrap' }, reason))),
               h('p', null, link(q, 'Open the question'), h('span', { class: 'nhsuk-u-visually-hidden' }, ` for${context}`)),
