@@ -138,10 +138,5 @@ export interface Report {
 export interface ReportList {
   items: Report[];
 }
-export interface EngagementPrefs {
-  questions: boolean;
-  expert_questions: boolean;
-  project_reminders: boolean;
-  welcome: boolean;
-  author_updates: boolean;
-}
+export type EngagementPrefs = S['EngagementPrefs'];
+export type EngagementPatch = S['EngagementPatchInput'];

@@ -1,5 +1,5 @@
 import { call, getJson, remove, send } from '../api/client';
-import type { CalendarFeedLink, CalendarFeedStatus, EngagementPrefs, MemberView } from '../api/types';
+import type { CalendarFeedLink, CalendarFeedStatus, EngagementPatch, EngagementPrefs, MemberView } from '../api/types';
 import { date, h, link } from '../dom';
 import type { PageContext } from '../router';
 import { backLink, heading, insetText, organisations, topics } from '../ui/common';
@@ -156,7 +156,8 @@ export default async function settings(ctx: PageContext): Promise<void> {
         legend: 'Emails from Qnet',
         hint: 'Each email also has a link to stop that kind. The digest is set under Digest email.',
         items: EMAIL_KINDS.map(([value, label]) => ({ value, label })),
-        checked: EMAIL_KINDS.filter(([k]) => me.engagement[k]).map(([k]) => k),
+        // A kind the record does not name is on (the API's default).
+        checked: EMAIL_KINDS.filter(([k]) => me.engagement[k] !== false).map(([k]) => k),
       }),
       button('Save email settings'),
     );
@@ -166,7 +167,7 @@ export default async function settings(ctx: PageContext): Promise<void> {
       const ask = v.all('ask_me_about');
       if (ask.length > ASK_ME_ABOUT_MAX) return showFieldErrors(ctx, [{ field: 'ask_me_about', message: `Choose up to ${ASK_ME_ABOUT_MAX} topics to be asked about` }]);
       const on = new Set(v.all('engagement'));
-      const engagement = Object.fromEntries(EMAIL_KINDS.map(([k]) => [k, on.has(k)])) as unknown as EngagementPrefs;
+      const engagement: EngagementPatch = Object.fromEntries(EMAIL_KINDS.map(([k]) => [k, on.has(k)]));
       void patch(form, { ask_me_about: ask, engagement }, 'Your question and email settings are saved.');
     });
     ctx.main.append(form);
