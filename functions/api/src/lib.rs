@@ -126,6 +126,17 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::events::decline_visit))
         .routes(routes!(routes::calendar_feeds::status, routes::calendar_feeds::create, routes::calendar_feeds::revoke))
         .routes(routes!(routes::calendar_feeds::feed))
+        .routes(routes!(routes::questions::list_on_case_study, routes::questions::ask_on_case_study))
+        .routes(routes!(routes::questions::list_on_resource, routes::questions::ask_on_resource))
+        .routes(routes!(routes::questions::get, routes::questions::remove))
+        .routes(routes!(routes::questions::create_answer))
+        .routes(routes!(routes::questions::remove_answer))
+        .routes(routes!(routes::questions::report))
+        .routes(routes!(routes::questions::report_answer))
+        .routes(routes!(routes::questions::moderation_reports))
+        .routes(routes!(routes::questions::dismiss_report))
+        .routes(routes!(routes::questions::case_study_thanks, routes::questions::thank_case_study))
+        .routes(routes!(routes::questions::resource_thanks, routes::questions::thank_resource))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.
