@@ -84,59 +84,13 @@ export type BoardMessage = S['BoardMessage'];
 export type FollowState = S['FollowState'];
 
 // Questions, answers, thanks and reports (issue 21).
-export type QuestionTargetKind = 'case_study' | 'resource';
-export interface QuestionTarget {
-  kind: QuestionTargetKind;
-  id: string;
-  title: string;
-}
-export interface PersonRef {
-  id: string;
-  name: string;
-}
-export interface Answer {
-  id: string;
-  author: PersonRef;
-  body: string;
-  created_at: string;
-  source: 'web' | 'email';
-  can_remove: boolean;
-}
-export interface Question {
-  id: string;
-  target: QuestionTarget;
-  author: PersonRef;
-  body: string;
-  created_at: string;
-  answered: boolean;
-  answers: Answer[];
-  can_remove: boolean;
-  can_answer: boolean;
-}
-export interface QuestionList {
-  items: Question[];
-  next: string | null;
-}
-export interface Thanks {
-  count: number;
-  thanked: boolean;
-  named: boolean | null;
-  names: string[];
-}
-export interface Report {
-  id: string;
-  kind: 'question' | 'answer';
-  question_id: string;
-  answer_id: string | null;
-  text: string;
-  author: PersonRef;
-  reasons: string[];
-  reported_at: string;
-  report_count: number;
-  target_title: string;
-}
-export interface ReportList {
-  items: Report[];
-}
+export type QuestionTarget = S['QuestionTarget'];
+export type QuestionAuthor = S['QuestionAuthor'];
+export type Answer = S['Answer'];
+export type Question = S['Question'];
+export type QuestionList = S['QuestionList'];
+export type Thanks = S['Thanks'];
+export type Report = S['Report'];
+export type ReportList = S['ReportList'];
 export type EngagementPrefs = S['EngagementPrefs'];
 export type EngagementPatch = S['EngagementPatchInput'];
