@@ -1387,11 +1387,11 @@ export interface paths {
             cookie?: never;
         };
         /** One question with its answers. */
-        get: operations["get"];
+        get: operations["get_question"];
         put?: never;
         post?: never;
         /** Removes a question with its answers: its author or a moderator. The text leaves the store. */
-        delete: operations["remove"];
+        delete: operations["remove_question"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1458,7 +1458,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Reports a question to moderators; once per member (a repeat changes nothing). */
-        post: operations["report"];
+        post: operations["report_question"];
         delete?: never;
         options?: never;
         head?: never;
@@ -12802,7 +12802,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_question: {
         parameters: {
             query?: never;
             header?: never;
@@ -12879,7 +12879,7 @@ export interface operations {
             };
         };
     };
-    remove: {
+    remove_question: {
         parameters: {
             query?: never;
             header?: never;
@@ -13308,7 +13308,7 @@ export interface operations {
             };
         };
     };
-    report: {
+    report_question: {
         parameters: {
             query?: never;
             header?: never;

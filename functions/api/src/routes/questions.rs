@@ -125,7 +125,11 @@ pub async fn ask_on_resource(
 #[utoipa::path(get, path = "/questions/{id}", tag = "questions", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Question id")),
     responses((status = 200, description = "The question", body = Question)))]
-pub async fn get(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): Path<String>) -> ApiResult<axum::Json<Question>> {
+pub async fn get_question(
+    State(s): State<ApiState>,
+    MaybeAuth(c): MaybeAuth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Question>> {
     Ok(axum::Json(s.app.get_question(c.as_deref(), &id).await?))
 }
 
@@ -133,7 +137,7 @@ pub async fn get(State(s): State<ApiState>, MaybeAuth(c): MaybeAuth, Path(id): P
 #[utoipa::path(delete, path = "/questions/{id}", tag = "questions", security(("bearer" = [])),
     params(("id" = String, Path, description = "Question id")),
     responses((status = 204, description = "Removed, with its answers")))]
-pub async fn remove(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove_question(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.app.remove_question(&c, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -180,7 +184,12 @@ fn received(r: ReportReceived) -> Response {
     params(("id" = String, Path, description = "Question id")),
     request_body = ReportInput,
     responses((status = 202, description = "Received", body = ReportReceived)))]
-pub async fn report(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, body: JsonBody) -> ApiResult<Response> {
+pub async fn report_question(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> ApiResult<Response> {
     Ok(received(s.app.report_question(&c, &id, None, &body.value).await?))
 }
 

@@ -3,10 +3,13 @@
 //! (question or answer, recipient) email is claimed with a conditional write,
 //! together with its reply token, before it is sent, so a retried request or
 //! delivery never sends it twice; a failure that may pass releases the claim.
+//! These are engagement emails of kind [`EmailKind::Questions`]: skipped for a
+//! member who turned them off, and each carries a one-click opt-out (RFC 8058).
 
 use qnet_domain::member::Member;
 use qnet_ports::{Condition, Item, MailError, MailSender, OutgoingMail, Write};
 
+use crate::engagement::EmailKind;
 use crate::members::suppression::{Delivery, DeliveryError};
 use crate::questions::store::{CLAIM_RETENTION_SECONDS, ClaimState, NotificationClaim, Target};
 use crate::{App, AppError, AppResult, encode, keys, mail};
@@ -28,6 +31,8 @@ pub(crate) struct QuestionEmail<'a> {
     pub answer: Option<&'a Answer>,
     /// The opaque token of `reply+TOKEN@<domain of from>`.
     pub reply_token: &'a str,
+    /// The one-click opt-out headers (`List-Unsubscribe`, `List-Unsubscribe-Post`).
+    pub unsubscribe: &'a [(&'static str, String)],
 }
 
 pub(crate) fn question_email(e: &QuestionEmail<'_>) -> Result<OutgoingMail, String> {
@@ -54,6 +59,7 @@ pub(crate) fn question_email(e: &QuestionEmail<'_>) -> Result<OutgoingMail, Stri
     h.reply_to = Some(format!("reply+{token}@{domain}"));
     h.message_id = Some(format!("question-{}-{token}@{domain}", message_id.to_ascii_lowercase()));
     h.in_reply_to = e.answer.map(|_| format!("question-{}@{domain}", e.question.id.to_ascii_lowercase()));
+    h.extra.extend(e.unsubscribe.iter().cloned());
     mail::compose(template, &ctx, h).map(|c| c.mail).map_err(|e| e.0)
 }
 
@@ -112,18 +118,26 @@ impl App {
         message_id: &str,
         member: &Member,
     ) -> AppResult<bool> {
+        if !EmailKind::Questions.allowed(member) {
+            return Ok(false);
+        }
         let (cpk, csk) = keys::question_notification(&q.id, message_id, &member.id);
         if self.records.get(&cpk, &csk).await?.is_some() {
             return Ok(false);
         }
         let (token, token_write) = self.question_reply_write(&member.id, &q.id);
+        let (opt_out_write, unsubscribe) = self.opt_out_headers(&member.id, EmailKind::Questions);
         let claim = NotificationClaim { state: ClaimState::Sending, claimed_at: self.now_text() };
         let expires = self.now().unix_timestamp() + CLAIM_RETENTION_SECONDS;
         let claim_item =
             |c: &NotificationClaim, v: u64| Item::new(cpk.clone(), csk.clone(), encode(c)).with_version(v).expiring_at(expires);
         match self
             .records
-            .transact(vec![Write::Put { item: claim_item(&claim, 1), condition: Condition::NotExists }, token_write])
+            .transact(vec![
+                Write::Put { item: claim_item(&claim, 1), condition: Condition::NotExists },
+                token_write,
+                opt_out_write,
+            ])
             .await
         {
             Ok(()) => {}
@@ -139,6 +153,7 @@ impl App {
             question: q,
             answer,
             reply_token: &token.text,
+            unsubscribe: &unsubscribe,
         })
         .map_err(|e| AppError::Unavailable(format!("the question email could not be built: {e}")))?;
         let mailer: &dyn MailSender = self.mailer.as_ref();
@@ -193,6 +208,7 @@ mod tests {
             author_ids: vec!["b".into()],
             topics: vec![],
         };
+        let unsubscribe = crate::engagement::list_unsubscribe("https://api.qnet.example", "qnet.example", "TOKEN");
         let e = |answer| QuestionEmail {
             from: "questions@qnet.example",
             to_name: "Cat",
@@ -202,11 +218,14 @@ mod tests {
             question: &q,
             answer,
             reply_token: "ABCDEF",
+            unsubscribe: &unsubscribe,
         };
         let text = String::from_utf8(question_email(&e(None)).unwrap().raw).unwrap();
         assert!(text.contains("Reply-To: <reply+abcdef@qnet.example>"), "{text}");
         assert!(text.contains("https://qnet.example/questions/01J00000000000000000000000"), "{text}");
         assert!(text.contains("&lt;b&gt;How&lt;/b&gt;"), "the HTML part escapes the question");
+        assert!(text.contains("List-Unsubscribe: <https://api.qnet.example/unsubscribe/TOKEN>"), "{text}");
+        assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{text}");
         let text = String::from_utf8(question_email(&e(Some(&a))).unwrap().raw).unwrap();
         assert!(text.contains("Six weeks"), "{text}");
         assert!(text.contains("In-Reply-To: <question-01j00000000000000000000000@qnet.example>"), "{text}");
