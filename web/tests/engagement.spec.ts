@@ -198,7 +198,7 @@ test('readers say a resource helped them, one by name, and the author sees the c
   await expect(first.getByLabel('Show my name to the author')).toBeChecked();
   await expect(first.getByRole('button', { name: 'This helped me' })).toHaveCount(0);
   // Readers do not see who said it.
-  await expect(first.getByText(/Named by/)).toHaveCount(0);
+  await expect(first.getByText(/Readers who chose to be named/)).toHaveCount(0);
 
   const second = await pageAs(browser, anonymous);
   await second.goto(`/resources/${id}`);
@@ -213,8 +213,8 @@ test('readers say a resource helped them, one by name, and the author sees the c
   await own.goto(`/resources/${id}`);
   await expect(own.getByRole('heading', { level: 2, name: 'Readers this helped' })).toBeVisible();
   await expect(own.getByText('2 people found this helpful')).toBeVisible();
-  await expect(own.getByText(/Named by/)).toContainText(nameOf(named));
-  await expect(own.getByText(/Named by/)).not.toContainText(nameOf(anonymous));
+  await expect(own.getByText(/Readers who chose to be named/)).toContainText(nameOf(named));
+  await expect(own.getByText(/Readers who chose to be named/)).not.toContainText(nameOf(anonymous));
   await expect(own.getByRole('button', { name: 'This helped me' })).toHaveCount(0);
   await checkPage(own, info, 'resource-thanks-author');
 
@@ -225,7 +225,7 @@ test('readers say a resource helped them, one by name, and the author sees the c
   await expect(first.getByText('2 people found this helpful')).toBeVisible();
   await own.reload();
   await expect(own.getByText('2 people found this helpful')).toBeVisible();
-  await expect(own.getByText(/Named by/)).toHaveCount(0);
+  await expect(own.getByText(/Readers who chose to be named/)).toHaveCount(0);
 
   // Signed out: the count, and a link to sign in.
   const visitor = await (await browser.newContext()).newPage();

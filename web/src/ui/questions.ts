@@ -372,9 +372,9 @@ export async function thanksSection(ctx: PageContext, o: { base: string; who: Vi
     const parts: Child[] = [h('h2', { id: 'thanks-heading' }, o.isAuthor ? 'Readers this helped' : 'Did this help you?')];
     if (note) parts.push(h('div', { class: 'nhsuk-inset-text', role: 'status', tabindex: '-1' }, h('p', null, note)));
     parts.push(h('p', null, thanksCount(t.count)));
-    if (t.names.length) parts.push(h('p', null, `Named by the people who chose to show their name: ${namesText(t.names)}.`));
+    if (t.names.length) parts.push(h('p', null, `Readers who chose to be named: ${namesText(t.names)}.`));
     if (o.isAuthor) {
-      parts.push(h('p', { class: 'nhsuk-body-s' }, 'Readers can say this helped them. You see the names of those who chose to show them; the weekly digest tells you about new thanks.'));
+      parts.push(h('p', { class: 'nhsuk-body-s' }, 'Readers can say this helped them, and choose each time whether you see their name.'));
     } else if (!o.who.id) {
       parts.push(h('p', null, h('a', { class: 'nhsuk-link', href: signInHref() }, 'Sign in to say this helped you')));
     } else {
