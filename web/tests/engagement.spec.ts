@@ -291,6 +291,11 @@ test('a reported question is removed by a moderator, a reported answer is dismis
   await expect(mod.getByRole('status')).toHaveText('The report is dismissed; the text stays.');
   await expect(mod.getByRole('article').filter({ hasText: reply })).toHaveCount(0);
   await checkPage(mod, info, 'reports-handled');
+  // A moderator may remove anything on the page, not only their own.
+  await mod.goto(`/case-studies/${id}`);
+  const modCard = questionCard(mod, fair);
+  await expect(modCard.getByRole('button', { name: `Remove the question from ${nameOf(asker)}` })).toBeVisible();
+  await expect(modCard.getByRole('button', { name: `Remove the answer from ${nameOf(author)}` })).toBeVisible();
 
   // The removed question is gone from the case study and its page; the dismissed answer stays.
   await rp.reload();
