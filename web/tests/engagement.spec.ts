@@ -348,12 +348,23 @@ test('the "Ask me about" topics and the email choices are saved and kept after a
   await expect(ask.getByRole('checkbox', { checked: true })).toHaveCount(0);
   await checkPage(page, info, 'settings-emails');
 
+  // At most ten topics.
+  const boxes = ask.getByRole('checkbox');
+  for (let i = 0; i < 11; i++) await boxes.nth(i).check();
+  await page.getByRole('button', { name: 'Save email settings' }).click();
+  await expect(page.getByRole('alert')).toContainText('Choose up to 10 topics to be asked about');
+  await expect(ask).toHaveAccessibleDescription(/Choose up to 10 topics/);
+  await checkPage(page, info, 'settings-emails-too-many');
+  for (let i = 0; i < 11; i++) await boxes.nth(i).uncheck();
+
   await ask.getByLabel(first.name, { exact: true }).check();
   await ask.getByLabel(second.name, { exact: true }).check();
   await emails.getByLabel('Reminders to update my projects').uncheck();
   await emails.getByLabel('Welcome and getting started').uncheck();
   await page.getByRole('button', { name: 'Save email settings' }).click();
   await expect(page.getByRole('status')).toHaveText('Your question and email settings are saved.');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByRole('group', { name: 'Ask me about' })).not.toHaveAccessibleDescription(/Choose up to 10 topics/);
 
   await page.reload();
   await expect(page.getByRole('group', { name: 'Ask me about' }).getByLabel(first.name, { exact: true })).toBeChecked();

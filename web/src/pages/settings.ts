@@ -3,7 +3,7 @@ import type { CalendarFeedLink, CalendarFeedStatus, EngagementPatch, EngagementP
 import { date, h, link } from '../dom';
 import type { PageContext } from '../router';
 import { backLink, heading, insetText, organisations, topics } from '../ui/common';
-import { showFieldErrors, showProblem } from '../ui/errors';
+import { clearErrors, showFieldErrors, showProblem } from '../ui/errors';
 import { busy, button, checkboxes, radios, select, textInput, values } from '../ui/forms';
 
 const SECTIONS: [string, string, string][] = [
@@ -30,6 +30,7 @@ const ASK_ME_ABOUT_MAX = 10;
 
 function saved(ctx: PageContext, text: string): void {
   const note = h('div', { class: 'nhsuk-inset-text', role: 'status' }, h('p', null, text));
+  clearErrors(ctx);
   ctx.alerts.replaceChildren(note);
 }
 
