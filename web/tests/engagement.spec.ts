@@ -136,6 +136,11 @@ test('a member asks on a case study, the author answers from the email link, and
   await checkPage(auth, info, 'question');
   await auth.getByRole('button', { name: 'Post answer' }).click();
   await expect(auth.getByRole('alert')).toContainText('Write your answer');
+  await auth.getByLabel('Your answer').fill('We started with the patient in bed 4, NHS number 943 476 5919.');
+  await auth.getByRole('button', { name: 'Post answer' }).click();
+  await expect(auth.getByRole('alert')).toContainText(/Your answer: .*NHS number/);
+  await expect(auth.getByLabel('Your answer')).toHaveAccessibleDescription(/NHS number/);
+  await checkPage(auth, info, 'question-answer-refused');
   const answer = `A night-shift champion on each bay, and a tick sheet by the nurses' station. ${p}`;
   await auth.getByLabel('Your answer').fill(answer);
   await auth.getByRole('button', { name: 'Post answer' }).click();
