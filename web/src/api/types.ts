@@ -82,6 +82,8 @@ export type PointsUploaded = S['PointsUploaded'];
 export type Board = S['Board'];
 export type BoardMessage = S['BoardMessage'];
 export type FollowState = S['FollowState'];
+export type AdoptionsView = S['AdoptionsView'];
+export type InspiredBy = S['InspiredBy'];
 
 // Questions, answers, thanks and reports (issue 21).
 export type QuestionTarget = S['QuestionTarget'];

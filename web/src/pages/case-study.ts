@@ -3,6 +3,7 @@ import type { CaseStudyView, Sections } from '../api/types';
 import { date, h, link, paragraphs, summaryList } from '../dom';
 import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
+import { adoptionSection } from './adoptions';
 import { questionsSection, thanksSection, viewer } from '../ui/questions';
 
 export const SECTION_HEADINGS: [keyof Sections, string][] = [
@@ -80,6 +81,7 @@ export default async function caseStudy(ctx: PageContext): Promise<void> {
     );
   }
   ctx.main.append(...caseStudyBody(cs, names));
+  if (cs.status === 'published') ctx.main.append(await adoptionSection(ctx, cs));
   if (cs.status === 'published' && !cs.hold) await engagement(ctx, `/case-studies/${encodeURIComponent(cs.id)}`, cs.id, cs.submitted_by.member_id);
 }
 

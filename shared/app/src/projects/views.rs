@@ -33,6 +33,8 @@ pub struct ProjectView {
     pub progress_label: Option<String>,
     /// Whether the caller follows the project's board.
     pub following: bool,
+    /// The case studies the project took its idea from ("We are trying this").
+    pub inspired_by: Vec<InspiredBy>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -169,6 +171,13 @@ pub fn classification_guide() -> ClassificationGuide {
     }
 }
 
+/// A case study a project took its idea from.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct InspiredBy {
+    pub case_study_id: String,
+    pub title: String,
+}
+
 pub(crate) fn summary(p: &Project) -> ProjectSummary {
     ProjectSummary {
         id: p.id.clone(),
@@ -184,11 +193,48 @@ pub(crate) fn summary(p: &Project) -> ProjectSummary {
 }
 
 impl App {
+    /// `GET /me/projects`: the projects whose team the caller is in (found
+    /// through the projects they follow: joining a team follows its board),
+    /// newest first, at most 100.
+    pub async fn my_projects(&self, claims: &Claims) -> AppResult<ProjectList> {
+        let q = qnet_ports::Query::new(qnet_ports::Index::Gsi2, keys::members_follows(&claims.sub)).limit(100);
+        let page = self.records.query(q).await?;
+        let mut items = Vec::new();
+        for item in page.items {
+            let Some(pid) = item.gsi2.as_ref().map(|k| k.sk.clone()) else { continue };
+            if let Some((p, _)) = self.get_record::<Project>(keys::project(&pid)).await?
+                && p.team.contains(&claims.sub)
+            {
+                items.push(summary(&p));
+            }
+        }
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(ProjectList { items, next_cursor: None })
+    }
+
+    /// The case studies a project took its idea from (the project page's link back).
+    pub async fn inspired_by(&self, project_id: &str) -> AppResult<Vec<InspiredBy>> {
+        let q = qnet_ports::Query::new(qnet_ports::Index::Primary, keys::project_partition(project_id))
+            .prefix(keys::INSPIRED_PREFIX)
+            .limit(100);
+        let page = self.records.query(q).await?;
+        let mut out: Vec<InspiredBy> = Vec::new();
+        for item in page.items {
+            let i: InspiredBy = crate::decode(&item)?;
+            if !out.iter().any(|o| o.case_study_id == i.case_study_id) {
+                out.push(i);
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn project_view(&self, claims: &Claims, p: Project) -> AppResult<ProjectView> {
         let names = self.organisation_names().await?;
         let (fpk, fsk) = keys::follower(&p.id, &claims.sub);
         let following = self.records.get(&fpk, &fsk).await?.is_some();
+        let inspired_by = self.inspired_by(&p.id).await?;
         Ok(ProjectView {
+            inspired_by,
             organisations: p
                 .organisation_ids
                 .iter()
