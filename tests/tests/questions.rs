@@ -400,7 +400,7 @@ async fn members_who_turned_question_emails_off_get_none_and_the_experts_pass_fi
     t.post(&format!("/questions/{answered}/answers"), Some(&w.ann), json!({"body": "Wards 5 and 6"})).await;
     let later = qnet_domain::timestamp(time::OffsetDateTime::now_utc() + time::Duration::days(1));
     let found: Vec<String> = t.app.unanswered_questions(&later, 10).await.unwrap().into_iter().map(|q| q.id).collect();
-    assert_eq!(found, [qid.clone()], "only the unanswered one");
+    assert_eq!(found, vec![qid.clone()], "only the unanswered one");
     assert_eq!(t.app.unanswered_questions("2000-01-01T00:00:00.000Z", 10).await.unwrap(), vec![], "none asked before the cutoff");
     let found = t.app.unanswered_questions(&later, 10).await.unwrap();
     assert_eq!(t.app.question_target_author_ids(&found[0]).await.unwrap().len(), 1);
@@ -408,4 +408,31 @@ async fn members_who_turned_question_emails_off_get_none_and_the_experts_pass_fi
     assert!(t.app.mark_experts_asked(&qid).await.unwrap(), "the first time");
     assert!(!t.app.mark_experts_asked(&qid).await.unwrap(), "once only");
     assert_eq!(t.app.unanswered_questions(&later, 10).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn questions_and_answers_are_limited_per_member_per_hour() {
+    let w = world().await;
+    let cs = published_case_study(&w, "Fewer falls").await;
+    let path = format!("/case-studies/{cs}/questions");
+    // One moment in the middle of an hour, so the window cannot end mid-test.
+    let at = time::OffsetDateTime::now_utc().replace_minute(30).unwrap().replace_second(0).unwrap();
+    let now = w.t.api_at(at).await;
+    let first = now.post(&path, Some(&w.cat), json!({"body": "Question 0"})).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let qid = first.body["id"].as_str().unwrap().to_string();
+    for i in 1..qnet_app::limits::QUESTIONS_PER_HOUR {
+        // Answers count with questions.
+        let (p, body) = if i % 2 == 0 { (path.clone(), "Question") } else { (format!("/questions/{qid}/answers"), "Answer") };
+        let a = now.post(&p, Some(&w.cat), json!({"body": format!("{body} {i}")})).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{i}: {}", a.text);
+    }
+    let over = now.post(&path, Some(&w.cat), json!({"body": "One too many"})).await;
+    over.assert_problem(429);
+    assert!(over.header("retry-after").is_some());
+    now.post(&format!("/questions/{qid}/answers"), Some(&w.cat), json!({"body": "And an answer"})).await.assert_problem(429);
+    let list = now.get(&format!("{path}?limit=100"), None).await;
+    assert!(!list.text.contains("One too many") && !list.text.contains("And an answer"), "nothing stored");
+    // Another member is not limited by Cat's.
+    assert_eq!(now.post(&path, Some(&w.bob), json!({"body": "Bob's"})).await.status, StatusCode::CREATED);
 }

@@ -168,6 +168,9 @@ const RATE_LIMITED_POSTS: &[&str] = &[
     "/mentoring-requests",
     "/projects/{id}/posts",
     "/projects/{id}/posts/{post_id}/replies",
+    "/case-studies/{id}/questions",
+    "/resources/{id}/questions",
+    "/questions/{id}/answers",
 ];
 
 fn complete(doc: &mut utoipa::openapi::OpenApi) {

@@ -86,6 +86,15 @@ pub(crate) fn answer_writes(
     writes
 }
 
+/// A question on an item the caller may not read is a question they cannot
+/// know exists: 404 for the question; other failures stay what they are.
+fn as_question_not_found(e: AppError) -> AppError {
+    match e {
+        AppError::NotFound(_) => AppError::NotFound("question"),
+        other => other,
+    }
+}
+
 fn deletes(items: &[Item]) -> Vec<Write> {
     let mut w = vec![];
     for i in items {
@@ -117,6 +126,7 @@ impl App {
         }
         let text = domain::parse_body(body)?;
         let author = self.member(claims).await?;
+        self.take_allowance(&author.id, crate::limits::Action::QuestionOrAnswer).await?;
         let q = domain::Question {
             id: self.new_id(),
             target_kind: kind,
@@ -194,8 +204,7 @@ impl App {
     /// may read what it is asked on.
     pub async fn get_question(&self, viewer: Option<&Claims>, question_id: &str) -> AppResult<Question> {
         let Some(p) = self.question_pointer(question_id).await? else { return Err(AppError::NotFound("question")) };
-        let target =
-            self.readable_target(viewer, p.target_kind, &p.target_id).await.map_err(|_| AppError::NotFound("question"))?;
+        let target = self.readable_target(viewer, p.target_kind, &p.target_id).await.map_err(as_question_not_found)?;
         let Some((q, answers)) = self.load_thread(&p, question_id).await? else { return Err(AppError::NotFound("question")) };
         Ok(question_view(&q, &answers, &target, viewer))
     }
@@ -210,7 +219,7 @@ impl App {
         idem: Option<&IdempotencyKey>,
     ) -> AppResult<Creation> {
         let Some(p) = self.question_pointer(question_id).await? else { return Err(AppError::NotFound("question")) };
-        self.readable_target(Some(claims), p.target_kind, &p.target_id).await.map_err(|_| AppError::NotFound("question"))?;
+        self.readable_target(Some(claims), p.target_kind, &p.target_id).await.map_err(as_question_not_found)?;
         if let Some(r) = self.replay(idem).await? {
             if let Some(id) = r.body.get("id").and_then(|v| v.as_str()) {
                 self.send_question_emails(question_id, Some(id)).await;
@@ -219,6 +228,7 @@ impl App {
         }
         let text = domain::parse_body(body)?;
         let author = self.member(claims).await?;
+        self.take_allowance(&author.id, crate::limits::Action::QuestionOrAnswer).await?;
         let a = domain::Answer {
             id: self.new_id(),
             question_id: question_id.to_string(),
@@ -341,7 +351,7 @@ impl App {
         body: &serde_json::Value,
     ) -> AppResult<ReportReceived> {
         let Some(p) = self.question_pointer(question_id).await? else { return Err(AppError::NotFound("question")) };
-        self.readable_target(Some(claims), p.target_kind, &p.target_id).await.map_err(|_| AppError::NotFound("question"))?;
+        self.readable_target(Some(claims), p.target_kind, &p.target_id).await.map_err(as_question_not_found)?;
         let item_id = match answer_id {
             None => {
                 if self.load_question(question_id).await?.is_none() {

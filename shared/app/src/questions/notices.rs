@@ -220,13 +220,13 @@ mod tests {
             reply_token: "ABCDEF",
             unsubscribe: &unsubscribe,
         };
-        let text = String::from_utf8(question_email(&e(None)).unwrap().raw).unwrap();
+        let text = String::from_utf8(question_email(&e(None)).unwrap().raw).unwrap().replace("=\r\n", "");
         assert!(text.contains("Reply-To: <reply+abcdef@qnet.example>"), "{text}");
         assert!(text.contains("https://qnet.example/questions/01J00000000000000000000000"), "{text}");
         assert!(text.contains("&lt;b&gt;How&lt;/b&gt;"), "the HTML part escapes the question");
         assert!(text.contains("List-Unsubscribe: <https://api.qnet.example/unsubscribe/TOKEN>"), "{text}");
         assert!(text.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{text}");
-        let text = String::from_utf8(question_email(&e(Some(&a))).unwrap().raw).unwrap();
+        let text = String::from_utf8(question_email(&e(Some(&a))).unwrap().raw).unwrap().replace("=\r\n", "");
         assert!(text.contains("Six weeks"), "{text}");
         assert!(text.contains("In-Reply-To: <question-01j00000000000000000000000@qnet.example>"), "{text}");
     }
