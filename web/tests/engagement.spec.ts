@@ -82,6 +82,9 @@ async function questionLinkMailedTo(to: string): Promise<string> {
   }
 }
 
+/** The "Questions and comments" section of a case study or resource page. */
+const questions = (page: Page) => page.getByRole('region', { name: 'Questions and comments' });
+
 /** The card of the question that says `text`. */
 const questionCard = (page: Page, text: string) => page.getByRole('article').filter({ hasText: text });
 
@@ -115,7 +118,7 @@ test('a member asks on a case study, the author answers from the email link, and
   const question = `How did the night team keep up hourly rounding? ${p}`;
   await ask.getByLabel('Your question or comment').fill(question);
   await ask.getByRole('button', { name: 'Post', exact: true }).click();
-  await expect(ask.getByRole('status')).toContainText('Your question or comment is posted.');
+  await expect(questions(ask).getByRole('status')).toContainText('Your question or comment is posted.');
   await expect(ask.getByRole('alert')).toHaveCount(0);
   const card = questionCard(ask, question);
   await expect(card.getByRole('heading', { name: `Question from ${nameOf(asker)}` })).toBeVisible();
@@ -162,7 +165,7 @@ test('a member asks on a case study, the author answers from the email link, and
   await answered.getByLabel('Your answer').fill(`Thank you, we will try the tick sheet. ${p}`);
   await checkPage(ask, info, 'case-study-answer-form');
   await answered.getByRole('button', { name: 'Post answer' }).click();
-  await expect(ask.getByRole('status')).toContainText('Your answer is posted.');
+  await expect(questions(ask).getByRole('status')).toContainText('Your answer is posted.');
   await expect(questionCard(ask, question).getByRole('heading', { name: '2 answers' })).toBeVisible();
 
   // A signed-out visitor reads the question page, and is asked to sign in to answer.
@@ -315,7 +318,7 @@ test('a reported question is removed by a moderator, a reported answer is dismis
   await ap.goto(`/case-studies/${id}`);
   await ap.getByLabel('Your question or comment').fill(mistake);
   await ap.getByRole('button', { name: 'Post', exact: true }).click();
-  await expect(ap.getByRole('status')).toContainText('Your question or comment is posted.');
+  await expect(questions(ap).getByRole('status')).toContainText('Your question or comment is posted.');
   const mine = questionCard(ap, mistake);
   await mine.getByRole('button', { name: /^Remove/ }).click();
   await expect(mine.getByText('Remove this question and its answers? This cannot be undone.')).toBeVisible();
@@ -324,7 +327,7 @@ test('a reported question is removed by a moderator, a reported answer is dismis
   await expect(mine.getByText('Remove this question and its answers?')).toBeHidden();
   await mine.getByRole('button', { name: /^Remove/ }).click();
   await mine.getByRole('button', { name: 'Yes, remove it' }).click();
-  await expect(ap.getByRole('status')).toHaveText('The question is removed.');
+  await expect(questions(ap).getByRole('status')).toHaveText('The question is removed.');
   await expect(ap.getByText(mistake)).toHaveCount(0);
   await expect(questionCard(ap, fair)).toBeVisible();
 });

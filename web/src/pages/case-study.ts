@@ -4,6 +4,7 @@ import { date, h, link, paragraphs, summaryList } from '../dom';
 import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
 import { adoptionSection } from './adoptions';
+import { shareSection } from './outward';
 import { questionsSection, thanksSection, viewer } from '../ui/questions';
 
 export const SECTION_HEADINGS: [keyof Sections, string][] = [
@@ -81,8 +82,10 @@ export default async function caseStudy(ctx: PageContext): Promise<void> {
     );
   }
   ctx.main.append(...caseStudyBody(cs, names));
-  if (cs.status === 'published') ctx.main.append(await adoptionSection(ctx, cs));
-  if (cs.status === 'published' && !cs.hold) await engagement(ctx, `/case-studies/${encodeURIComponent(cs.id)}`, cs.id, cs.submitted_by.member_id);
+  if (cs.status === 'published' && !cs.hold) {
+    ctx.main.append(await adoptionSection(ctx, cs), await shareSection(ctx, cs));
+    await engagement(ctx, `/case-studies/${encodeURIComponent(cs.id)}`, cs.id, cs.submitted_by.member_id);
+  }
 }
 
 /** "This helped me" and "Questions and comments" under a published case study or resource. */

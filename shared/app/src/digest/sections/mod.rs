@@ -3,10 +3,12 @@
 
 mod case_studies;
 mod events;
+mod highlights;
 mod resources;
 
 pub use case_studies::CaseStudiesSection;
 pub use events::{DIGEST_EVENTS_AHEAD, EventsSection};
+pub use highlights::HighlightsSection;
 pub use resources::ResourcesSection;
 
 use crate::digest::DigestItem;
