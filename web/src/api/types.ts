@@ -84,3 +84,15 @@ export type BoardMessage = S['BoardMessage'];
 export type FollowState = S['FollowState'];
 export type AdoptionsView = S['AdoptionsView'];
 export type InspiredBy = S['InspiredBy'];
+
+// Questions, answers, thanks and reports (issue 21).
+export type QuestionTarget = S['QuestionTarget'];
+export type QuestionAuthor = S['QuestionAuthor'];
+export type Answer = S['Answer'];
+export type Question = S['Question'];
+export type QuestionList = S['QuestionList'];
+export type Thanks = S['Thanks'];
+export type Report = S['Report'];
+export type ReportList = S['ReportList'];
+export type EngagementPrefs = S['EngagementPrefs'];
+export type EngagementPatch = S['EngagementPatchInput'];

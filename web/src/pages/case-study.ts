@@ -5,6 +5,7 @@ import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
 import { adoptionSection } from './adoptions';
 import { shareSection } from './outward';
+import { questionsSection, thanksSection, viewer } from '../ui/questions';
 
 export const SECTION_HEADINGS: [keyof Sections, string][] = [
   ['aim', 'Aim'],
@@ -81,5 +82,22 @@ export default async function caseStudy(ctx: PageContext): Promise<void> {
     );
   }
   ctx.main.append(...caseStudyBody(cs, names));
-  if (cs.status === 'published' && !cs.hold) ctx.main.append(await adoptionSection(ctx, cs), await shareSection(ctx, cs));
+  if (cs.status === 'published' && !cs.hold) {
+    ctx.main.append(await adoptionSection(ctx, cs), await shareSection(ctx, cs));
+    await engagement(ctx, `/case-studies/${encodeURIComponent(cs.id)}`, cs.id, cs.submitted_by.member_id);
+  }
+}
+
+/** "This helped me" and "Questions and comments" under a published case study or resource. */
+export async function engagement(ctx: PageContext, base: string, id: string, authorId: string | null | undefined): Promise<void> {
+  try {
+    const who = await viewer();
+    const isAuthor = !!who.id && who.id === authorId;
+    const [thanks, questions] = await Promise.all([thanksSection(ctx, { base, who, isAuthor }), questionsSection(ctx, { base, targetId: id, who })]);
+    ctx.main.append(thanks, questions);
+  } catch (err) {
+    // The item itself has loaded: keep it on the screen and say what did not.
+    console.error(err);
+    ctx.main.append(h('section', { 'aria-labelledby': 'questions-heading' }, h('h2', { id: 'questions-heading' }, 'Questions and comments'), h('p', null, 'Questions, comments and thanks could not be loaded. Reload the page to try again.')));
+  }
 }

@@ -3,7 +3,7 @@ import type { ResourceView } from '../api/types';
 import { date, h, link, paragraphs, summaryList } from '../dom';
 import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
-import { sizeText } from './case-study';
+import { engagement, sizeText } from './case-study';
 
 export const KIND_NAMES: Record<string, string> = {
   guide: 'Guide',
@@ -51,5 +51,7 @@ export default async function resource(ctx: PageContext): Promise<void> {
       ),
     );
   }
-  ctx.main.append(...resourceBody(r, names), h('p', null, link('/resources', 'All resources')));
+  ctx.main.append(...resourceBody(r, names));
+  if (r.status === 'published' && !r.hold) await engagement(ctx, `/resources/${encodeURIComponent(r.id)}`, r.id, r.submitted_by.member_id);
+  ctx.main.append(h('p', null, link('/resources', 'All resources')));
 }

@@ -1,22 +1,36 @@
 import { call, getJson, remove, send } from '../api/client';
-import type { CalendarFeedLink, CalendarFeedStatus, MemberView } from '../api/types';
+import type { CalendarFeedLink, CalendarFeedStatus, EngagementPatch, EngagementPrefs, MemberView } from '../api/types';
 import { date, h, link } from '../dom';
 import type { PageContext } from '../router';
 import { backLink, heading, insetText, organisations, topics } from '../ui/common';
-import { showProblem } from '../ui/errors';
+import { clearErrors, showFieldErrors, showProblem } from '../ui/errors';
 import { busy, button, checkboxes, radios, select, textInput, values } from '../ui/forms';
 
 const SECTIONS: [string, string, string][] = [
   ['profile', 'Your profile', 'Your name, job title and organisation, and whether you are listed in the member directory.'],
   ['digest', 'Digest email', 'How often you get the digest of new case studies, resources and events, and on which topics.'],
   ['coffee', 'Randomised coffee', 'Be paired each week with someone from another organisation for a chat.'],
+  ['emails', 'Questions and emails', 'The topics other members may ask you about, and which emails Qnet sends you.'],
   ['calendar', 'Calendar feed', 'A private address that puts the events you have booked into your calendar app.'],
 ];
 
-const LABELS = { name: 'Name', job_title: 'Job title', organisation_id: 'Organisation', 'digest.cadence': 'How often', 'digest.topics': 'Topics' };
+const LABELS = { name: 'Name', job_title: 'Job title', organisation_id: 'Organisation', 'digest.cadence': 'How often', 'digest.topics': 'Topics', ask_me_about: 'Ask me about', engagement: 'Emails from Qnet' };
+
+/** The kinds of email a member can turn off (the API's `engagement` keys), in the words of the page. */
+export const EMAIL_KINDS: [keyof EngagementPrefs, string][] = [
+  ['questions', 'Questions about my case studies and resources, and answers to my questions'],
+  ['expert_questions', "Questions I could help with, in my 'Ask me about' topics"],
+  ['project_reminders', 'Reminders to update my projects'],
+  ['welcome', 'Welcome and getting started'],
+  ['author_updates', 'How often my case studies and resources were read, and thanks'],
+];
+
+/** The most topics a member may be asked about (as the API's limit). */
+const ASK_ME_ABOUT_MAX = 10;
 
 function saved(ctx: PageContext, text: string): void {
   const note = h('div', { class: 'nhsuk-inset-text', role: 'status' }, h('p', null, text));
+  clearErrors(ctx);
   ctx.alerts.replaceChildren(note);
 }
 
@@ -123,6 +137,39 @@ export default async function settings(ctx: PageContext): Promise<void> {
       e.preventDefault();
       const opt = values(form).all('coffee').includes('yes');
       void patch(form, { coffee: { opt_in: opt } }, opt ? 'You are in the next coffee round.' : 'You will not be paired for coffee.');
+    });
+    ctx.main.append(form);
+  } else if (section === 'emails') {
+    const allTopics = await topics();
+    const form = h(
+      'form',
+      { method: 'post', novalidate: true },
+      checkboxes({
+        field: 'ask_me_about',
+        legend: 'Ask me about',
+        hint: 'Members with an unanswered question in these topics may be asked for help, at most one email a week',
+        items: allTopics.map((t) => ({ value: t.id, label: t.name })),
+        checked: me.ask_me_about,
+        small: true,
+      }),
+      checkboxes({
+        field: 'engagement',
+        legend: 'Emails from Qnet',
+        hint: 'Each email also has a link to stop that kind. The digest is set under Digest email.',
+        items: EMAIL_KINDS.map(([value, label]) => ({ value, label })),
+        // A kind the record does not name is on (the API's default).
+        checked: EMAIL_KINDS.filter(([k]) => me.engagement[k] !== false).map(([k]) => k),
+      }),
+      button('Save email settings'),
+    );
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const v = values(form);
+      const ask = v.all('ask_me_about');
+      if (ask.length > ASK_ME_ABOUT_MAX) return showFieldErrors(ctx, [{ field: 'ask_me_about', message: `Choose up to ${ASK_ME_ABOUT_MAX} topics to be asked about` }]);
+      const on = new Set(v.all('engagement'));
+      const engagement: EngagementPatch = Object.fromEntries(EMAIL_KINDS.map(([k]) => [k, on.has(k)]));
+      void patch(form, { ask_me_about: ask, engagement }, 'Your question and email settings are saved.');
     });
     ctx.main.append(form);
   } else if (section === 'calendar') {
