@@ -285,7 +285,7 @@ export async function questionsSection(ctx: PageContext, o: { base: string; targ
     const items = (qs: Question[]) => qs.map((q) => h('li', null, questionItem(ctx, q, o.who, hooks)));
     list.replaceChildren(first.items.length ? h('ul', { class: 'nhsuk-list', 'aria-label': 'Questions and comments' }, items(first.items)) : h('p', null, 'No questions or comments yet.'));
     more.replaceChildren();
-    let cursor = first.next;
+    let cursor = first.next_cursor;
     if (cursor) {
       const b = button('Show more questions', {
         type: 'button',
@@ -294,7 +294,7 @@ export async function questionsSection(ctx: PageContext, o: { base: string; targ
           try {
             const page = await getJson<QuestionList>(`${o.base}/questions`, { limit: 50, cursor });
             list.querySelector('ul')?.append(...items(page.items));
-            cursor = page.next;
+            cursor = page.next_cursor;
             if (!cursor) b.remove();
           } catch (err) {
             showProblem(ctx, err);
