@@ -287,6 +287,13 @@ pub fn event(id: &str) -> (String, String) {
 pub fn event_places(id: &str) -> (String, String) {
     (format!("EVENT#{id}"), "PLACES".into())
 }
+/// One week's read counter of a published case study or resource
+/// (`data.reads`, changed only by `Write::Increment`): `kind` is `case_study`
+/// or `resource`, `week` an ISO week (`2026-W49`, Europe/London). Apart from the
+/// item, so reads never change its version.
+pub fn reads(kind: &str, id: &str, week: &str) -> (String, String) {
+    (format!("READS#{kind}#{id}"), format!("WEEK#{week}"))
+}
 /// One member's booking of an event (at most one per member: create-if-absent).
 /// Every booking of an event: Query `PK = EVENT#<event id>`, `begins_with(SK, "BOOKING#")`.
 /// A member's bookings, soonest event first: GSI2 [`members_bookings`], with

@@ -8,6 +8,7 @@ use qnet_domain::topics;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
 use crate::idempotency::{Created, Creation, IdempotencyKey};
+use crate::reads::ReadKind;
 use crate::moderation::{
     Moderated, ModerationFields, check_version, next_version, purge_copies, require_editor, require_own_organisation,
     unpublish_while_held,
@@ -162,6 +163,10 @@ impl App {
 
     pub async fn get_case_study(&self, viewer: Option<&Claims>, id: &str) -> AppResult<CaseStudyView> {
         let cs = self.visible_case_study(viewer, id).await?;
+        if cs.status == Status::Published {
+            let author: Vec<&str> = cs.submitted_by.member_id.as_deref().into_iter().collect();
+            self.count_read(ReadKind::CaseStudy, &cs.id, viewer.map(|c| c.sub.as_str()), &author).await;
+        }
         self.view_case_study(viewer, cs).await
     }
 
