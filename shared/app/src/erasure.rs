@@ -14,6 +14,7 @@ impl App {
         crate::events::calendar_feeds::erase(self, &claims.sub).await?;
         crate::boards::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;
+        crate::engagement::erase_nudges(self, &claims.sub).await?;
         crate::mentoring::erase(self, claims).await?;
         crate::resources::erase(self, &claims.sub).await?;
         crate::events::erase(self, claims).await?;

@@ -105,7 +105,8 @@ pub fn member_tokens(member_id: &str) -> String {
 pub fn suppression(email: &str) -> (String, String) {
     (format!("SUPPRESS#{}", email.trim().to_ascii_lowercase()), "SUPPRESS".into())
 }
-/// GSI1 partition of the members on one digest cadence (sparse: `off` is absent).
+/// GSI1 partition of the members on one digest cadence (`off` too: the weekly
+/// nudges read all three; the planner only the cadences due).
 pub fn digest_subscribers(cadence: qnet_domain::digest::Cadence) -> String {
     format!("DIGEST#{}", cadence.as_str())
 }
@@ -114,6 +115,18 @@ pub fn digest_claim(member_id: &str, issue_id: &str) -> (String, String) {
     (member_partition(member_id), format!("{DIGEST_CLAIM_PREFIX}{issue_id}"))
 }
 pub const DIGEST_CLAIM_PREFIX: &str = "DIGEST#";
+/// The claim that one "For you" line (`welcome`, `stale#<project>#<last
+/// activity>`) went to a member: `data.period` names the digest issue or week
+/// that showed it, so that issue may show it again (a retry) and no other does.
+pub fn nudge_claim(member_id: &str, what: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}{what}"))
+}
+/// The claim that a member's "Your week in Qnet" email for one week went (or is going).
+pub fn nudge_mail_claim(member_id: &str, period_id: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}MAIL#{period_id}"))
+}
+/// Every nudge claim in a member's partition starts with this (erasure purges them).
+pub const NUDGE_PREFIX: &str = "NUDGE#";
 /// A member's mentor profile, beside their profile.
 pub fn mentor(member_id: &str) -> (String, String) {
     (member_partition(member_id), "MENTOR".into())

@@ -24,6 +24,7 @@ pub mod views;
 pub mod boards;
 pub mod case_studies;
 pub mod digest;
+pub mod engagement;
 pub mod events;
 pub mod ingest;
 pub mod members;

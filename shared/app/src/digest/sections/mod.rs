@@ -3,10 +3,12 @@
 
 mod case_studies;
 mod events;
+mod personal;
 mod resources;
 
 pub use case_studies::CaseStudiesSection;
 pub use events::{DIGEST_EVENTS_AHEAD, EventsSection};
+pub use personal::PersonalSection;
 pub use resources::ResourcesSection;
 
 use crate::digest::DigestItem;
