@@ -8,11 +8,11 @@ use qnet_domain::topics;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
 use crate::idempotency::{Created, Creation, IdempotencyKey};
-use crate::reads::ReadKind;
 use crate::moderation::{
     Moderated, ModerationFields, check_version, next_version, purge_copies, require_editor, require_own_organisation,
     unpublish_while_held,
 };
+use crate::reads::ReadKind;
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 

@@ -16,10 +16,10 @@ use qnet_domain::topics;
 use qnet_ports::{Condition, Index, Item, PresignedUrl, Query, Write};
 
 use crate::idempotency::{Created, Creation, IdempotencyKey};
-use crate::reads::ReadKind;
 use crate::moderation::{
     Moderated, check_version, next_version, require_editor, require_moderator, require_own_organisation, unpublish_while_held,
 };
+use crate::reads::ReadKind;
 use crate::resources::store::{DOWNLOADS, LoadedResource, change_writes, resource_item};
 use crate::resources::views::named;
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
