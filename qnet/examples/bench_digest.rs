@@ -68,6 +68,8 @@ async fn main() {
             digest,
             coffee: Default::default(),
             listed: false,
+            ask_me_about: vec![],
+            engagement: Default::default(),
             created_at: now_text.clone(),
             updated_at: now_text.clone(),
             version: 1,

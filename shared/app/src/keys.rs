@@ -160,6 +160,19 @@ pub fn members_mentoring_requests(member_id: &str) -> String {
 }
 /// GSI1 partitions of mentoring requests by state: `open` ones by creation,
 /// `proposed` ones by when their proposal expires (sparse: other states are absent).
+/// A member who agreed to be asked about `topic` ("Ask me about"): one item
+/// per (topic, member) in the topic's partition.
+pub fn expert(topic: &str, member_id: &str) -> (String, String) {
+    (experts(topic), member_id.to_string())
+}
+pub fn experts(topic: &str) -> String {
+    format!("EXPERTS#{topic}")
+}
+/// The week's one engagement email to a member (expert questions and nudges
+/// share it), taken create-if-absent; `week` is `weekly-2026-W49`.
+pub fn weekly_mail_slot(member_id: &str, week: &str) -> (String, String) {
+    (member_partition(member_id), format!("WEEKMAIL#{week}"))
+}
 pub const OPEN_MENTORING_REQUESTS: &str = "MREQ#open";
 pub const PROPOSED_MENTORING_REQUESTS: &str = "MREQ#proposed";
 /// A mentor who declined (or let lapse an offer from) this member: never proposed to them again.

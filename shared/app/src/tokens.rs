@@ -54,6 +54,9 @@ pub enum TokenPurpose {
     /// Read the member's personal calendar feed (`GET /calendar-feeds/{token}`);
     /// at most one live per member (`calendar_feeds.rs`).
     CalendarFeed,
+    /// Turn off one kind of engagement email (`List-Unsubscribe` of that
+    /// email); the context is the kind (`questions`, `expert_questions`, …).
+    OptOut,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -24,6 +24,13 @@ pub struct Member {
     /// In the member directory (`GET /members`); profiles start unlisted.
     #[serde(default)]
     pub listed: bool,
+    /// Topics the member agreed to be asked about when a question in them goes
+    /// unanswered ("Ask me about …"); being in the directory is not consent.
+    #[serde(default)]
+    pub ask_me_about: Vec<String>,
+    /// Which engagement emails the member gets; all on until turned off.
+    #[serde(default)]
+    pub engagement: EngagementPrefs,
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
@@ -39,7 +46,80 @@ pub struct MemberPatch {
     /// `coffee.opt_in`.
     pub coffee_opt_in: Option<bool>,
     pub listed: Option<bool>,
+    pub ask_me_about: Option<Vec<String>>,
+    pub engagement: Option<EngagementPatch>,
 }
+
+/// Topics one member may be asked about, at most.
+pub const ASK_ME_ABOUT_MAX: usize = 10;
+
+/// The engagement emails a member gets (`PATCH /me` `engagement`). Each kind
+/// is on until the member turns it off, in settings or with the one-click
+/// unsubscribe in one of those emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EngagementPrefs {
+    /// Questions on the member's case studies and resources, and answers to their questions.
+    #[serde(default = "on")]
+    pub questions: bool,
+    /// Unanswered questions in a topic of "Ask me about".
+    #[serde(default = "on")]
+    pub expert_questions: bool,
+    /// A project of theirs with no new data point or PDSA cycle in 8 weeks.
+    #[serde(default = "on")]
+    pub project_reminders: bool,
+    /// The welcome with three things to do.
+    #[serde(default = "on")]
+    pub welcome: bool,
+    /// How often their case studies and resources were read, and thanks.
+    #[serde(default = "on")]
+    pub author_updates: bool,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Default for EngagementPrefs {
+    fn default() -> EngagementPrefs {
+        EngagementPrefs { questions: true, expert_questions: true, project_reminders: true, welcome: true, author_updates: true }
+    }
+}
+
+/// The names of [`EngagementPrefs`]' switches, as the API and opt-out links write them.
+pub const ENGAGEMENT_KINDS: [&str; 5] = ["questions", "expert_questions", "project_reminders", "welcome", "author_updates"];
+
+impl EngagementPrefs {
+    /// The switch named `kind` (one of [`ENGAGEMENT_KINDS`]).
+    pub fn get(&self, kind: &str) -> Option<bool> {
+        Some(match kind {
+            "questions" => self.questions,
+            "expert_questions" => self.expert_questions,
+            "project_reminders" => self.project_reminders,
+            "welcome" => self.welcome,
+            "author_updates" => self.author_updates,
+            _ => return None,
+        })
+    }
+
+    /// Sets the switch named `kind`; false when there is no such switch.
+    pub fn set(&mut self, kind: &str, value: bool) -> bool {
+        let slot = match kind {
+            "questions" => &mut self.questions,
+            "expert_questions" => &mut self.expert_questions,
+            "project_reminders" => &mut self.project_reminders,
+            "welcome" => &mut self.welcome,
+            "author_updates" => &mut self.author_updates,
+            _ => return false,
+        };
+        *slot = value;
+        true
+    }
+}
+
+/// A partial change of [`EngagementPrefs`]: the switches named, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngagementPatch(pub Vec<(&'static str, bool)>);
 
 /// Randomised coffee preferences (`PATCH /me` `coffee`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +131,10 @@ pub struct CoffeePrefs {
 
 impl MemberPatch {
     pub fn parse(value: &serde_json::Value) -> Result<MemberPatch, FieldErrors> {
-        let mut i = Input::new(value, &["name", "organisation_id", "job_title", "topics", "digest", "coffee", "listed"]);
+        let mut i = Input::new(
+            value,
+            &["name", "organisation_id", "job_title", "topics", "digest", "coffee", "listed", "ask_me_about", "engagement"],
+        );
         let mut p = MemberPatch::default();
         if i.has("name") {
             p.name = i.free_text("name", Presence::Required, 1, 200);
@@ -72,6 +155,23 @@ impl MemberPatch {
             })
             .flatten();
         p.listed = i.boolean("listed");
+        p.ask_me_about =
+            i.id_list(
+                "ask_me_about",
+                ASK_ME_ABOUT_MAX,
+                |t| {
+                    if topics::is_known(t) { Ok(()) } else { Err("unknown topic".into()) }
+                },
+            );
+        p.engagement = i.object("engagement", &ENGAGEMENT_KINDS, |o| {
+            let mut patch = EngagementPatch::default();
+            for kind in ENGAGEMENT_KINDS {
+                if let Some(v) = o.boolean(kind) {
+                    patch.0.push((kind, v));
+                }
+            }
+            patch
+        });
         i.errors.into_result(p)
     }
 
@@ -96,6 +196,16 @@ impl MemberPatch {
         }
         if let Some(l) = self.listed {
             m.listed = l;
+        }
+        if let Some(mut t) = self.ask_me_about {
+            t.sort();
+            t.dedup();
+            m.ask_me_about = t;
+        }
+        if let Some(e) = self.engagement {
+            for (kind, v) in e.0 {
+                m.engagement.set(kind, v);
+            }
         }
     }
 }
@@ -160,6 +270,23 @@ pub mod wire {
         /// In the member directory (`GET /members`) for other signed-in members;
         /// profiles start unlisted.
         pub listed: Option<bool>,
+        /// Topics (ids from `GET /topics`) the member agrees to be asked about when a
+        /// question in them has had no answer for 3 days; at most one such email a week.
+        #[schema(max_items = 10)]
+        pub ask_me_about: Option<Vec<String>>,
+        /// Turns engagement emails on or off, one kind at a time.
+        pub engagement: Option<EngagementPatchInput>,
+    }
+
+    /// Engagement emails, each on or off; kinds not named are left as they are.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct EngagementPatchInput {
+        pub questions: Option<bool>,
+        pub expert_questions: Option<bool>,
+        pub project_reminders: Option<bool>,
+        pub welcome: Option<bool>,
+        pub author_updates: Option<bool>,
     }
 
     /// Randomised coffee: `opt_in` puts the member in the pool of each new round.

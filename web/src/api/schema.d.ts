@@ -1915,6 +1915,31 @@ export interface components {
             items: components["schemas"]["DirectoryMember"][];
             next_cursor?: string | null;
         };
+        /** @description Engagement emails, each on or off; kinds not named are left as they are. */
+        EngagementPatchInput: {
+            author_updates?: boolean | null;
+            expert_questions?: boolean | null;
+            project_reminders?: boolean | null;
+            questions?: boolean | null;
+            welcome?: boolean | null;
+        };
+        /**
+         * @description The engagement emails a member gets (`PATCH /me` `engagement`). Each kind
+         *     is on until the member turns it off, in settings or with the one-click
+         *     unsubscribe in one of those emails.
+         */
+        EngagementPrefs: {
+            /** @description How often their case studies and resources were read, and thanks. */
+            author_updates?: boolean;
+            /** @description Unanswered questions in a topic of "Ask me about". */
+            expert_questions?: boolean;
+            /** @description A project of theirs with no new data point or PDSA cycle in 8 weeks. */
+            project_reminders?: boolean;
+            /** @description Questions on the member's case studies and resources, and answers to their questions. */
+            questions?: boolean;
+            /** @description The welcome with three things to do. */
+            welcome?: boolean;
+        };
         /**
          * @description A new event. Times are RFC 3339 with an offset (stored in UTC, shown in
          *     Europe/London). Give a `location`, an `online_url`, or both.
@@ -2160,8 +2185,14 @@ export interface components {
             organisation_id: string;
         };
         MemberPatchInput: {
+            /**
+             * @description Topics (ids from `GET /topics`) the member agrees to be asked about when a
+             *     question in them has had no answer for 3 days; at most one such email a week.
+             */
+            ask_me_about?: string[] | null;
             coffee?: components["schemas"]["CoffeePatchInput"] | null;
             digest?: components["schemas"]["DigestPatchInput"] | null;
+            engagement?: components["schemas"]["EngagementPatchInput"] | null;
             job_title?: string | null;
             /**
              * @description In the member directory (`GET /members`) for other signed-in members;
@@ -2173,6 +2204,8 @@ export interface components {
             topics?: string[] | null;
         };
         MemberView: {
+            /** @description Topics the member agreed to be asked about ("Ask me about"). */
+            ask_me_about: string[];
             /** @description Randomised coffee: `opt_in` puts the member in the next rounds' pool. */
             coffee: components["schemas"]["CoffeePrefs"];
             created_at: string;
@@ -2180,6 +2213,8 @@ export interface components {
             digest: components["schemas"]["DigestPrefs"];
             email: string;
             email_suppressed?: components["schemas"]["SuppressionView"] | null;
+            /** @description Which engagement emails the member gets. */
+            engagement: components["schemas"]["EngagementPrefs"];
             id: string;
             job_title?: string | null;
             /** @description In the member directory (`GET /members`). */

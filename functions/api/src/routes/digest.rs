@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::digest::{Digest, DigestSettings};
+use qnet_app::engagement::UnsubscribeTarget;
 use qnet_app::mail::{Page, page};
 
 use super::html;
@@ -46,15 +47,30 @@ fn bad_link(site: &str) -> Response {
         (status = 200, description = "A page with a button that unsubscribes", content_type = "text/html", body = String),
         (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
 pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
-    if !s.app.unsubscribe_token_is_valid(&token).await? {
+    let Some(target) = s.app.unsubscribe_target(&token).await? else {
         return Ok(bad_link(&s.app.web_base_url));
-    }
+    };
+    let (title, message) = match target {
+        UnsubscribeTarget::Digest => (
+            "Unsubscribe from the Qnet digest?".to_string(),
+            "You will stop receiving the digest email. Other emails about your own case studies, bookings \
+             and mentoring still come. You can subscribe again at any time in your digest settings."
+                .to_string(),
+        ),
+        UnsubscribeTarget::Emails(kind) => (
+            "Stop these Qnet emails?".to_string(),
+            format!(
+                "You will stop receiving {}. Other Qnet emails, such as the digest, still come. \
+                 You can turn them on again at any time in your settings.",
+                kind.description()
+            ),
+        ),
+    };
     Ok(html(
         StatusCode::OK,
         page(&Page {
-            title: "Unsubscribe from the Qnet digest?",
-            message: "You will stop receiving the digest email. Other emails about your own case studies, bookings \
-                      and mentoring still come. You can subscribe again at any time in your digest settings.",
+            title: &title,
+            message: &message,
             // Back to this page's own URL, whatever stage or base path serves it.
             actions: &[("", "Unsubscribe")],
             field: Some(("List-Unsubscribe", "One-Click")),
@@ -75,15 +91,25 @@ pub async fn unsubscribe_page(State(s): State<ApiState>, Path(token): Path<Strin
         (status = 200, description = "Unsubscribed (or already were)", content_type = "text/html", body = String),
         (status = 400, description = "The link is bad, changed or withdrawn; nothing changed", content_type = "text/html", body = String)))]
 pub async fn unsubscribe(State(s): State<ApiState>, Path(token): Path<String>) -> ApiResult<Response> {
-    match s.app.unsubscribe(&token).await? {
-        None => Ok(bad_link(&s.app.web_base_url)),
-        Some(_) => Ok(message_page(
+    let target = s.app.unsubscribe_target(&token).await?;
+    match (target, s.app.unsubscribe(&token).await?) {
+        (Some(UnsubscribeTarget::Digest), Some(_)) => Ok(message_page(
             &s.app.web_base_url,
             StatusCode::OK,
             "You have unsubscribed",
             "You will not receive the Qnet digest any more. To start again, choose how often you want it \
              in your digest settings on the Qnet website.",
         )),
+        (Some(UnsubscribeTarget::Emails(kind)), Some(_)) => Ok(message_page(
+            &s.app.web_base_url,
+            StatusCode::OK,
+            "You have unsubscribed",
+            &format!(
+                "You will not receive {} any more. To start again, turn them on in your settings on the Qnet website.",
+                kind.description()
+            ),
+        )),
+        _ => Ok(bad_link(&s.app.web_base_url)),
     }
 }
 

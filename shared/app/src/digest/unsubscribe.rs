@@ -17,14 +17,21 @@ pub enum Unsubscribed {
 impl App {
     /// Whether `token` is a live unsubscribe token (the confirmation page asks
     /// this; it changes nothing).
+    /// Engagement emails' opt-out tokens count too (`crate::engagement`).
     pub async fn unsubscribe_token_is_valid(&self, token: &str) -> AppResult<bool> {
-        Ok(self.token_record(token, TokenPurpose::Unsubscribe).await?.is_some())
+        Ok(self.unsubscribe_target(token).await?.is_some())
     }
 
     /// Unsubscribes the token's member from the digest. `None` when the token is
     /// not a live unsubscribe token (bad, tampered, revoked); nothing changes then.
+    /// An engagement email's opt-out token turns off that kind of email only.
     pub async fn unsubscribe(&self, token: &str) -> AppResult<Option<Unsubscribed>> {
-        let Some(record) = self.token_record(token, TokenPurpose::Unsubscribe).await? else { return Ok(None) };
+        let Some(record) = self.token_record(token, TokenPurpose::Unsubscribe).await? else {
+            return Ok(self
+                .opt_out_by_token(token)
+                .await?
+                .map(|(_, changed)| if changed { Unsubscribed::Now } else { Unsubscribed::Already }));
+        };
         for _ in 0..5 {
             let Some((mut m, item)) = self.get_record::<Member>(keys::member(&record.member_id)).await? else {
                 return Ok(None);

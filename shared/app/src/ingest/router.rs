@@ -31,18 +31,16 @@ impl App {
         // ever in that member's digests), so even a message the guard would
         // refuse (empty, no text) unsubscribes.
         if let Route::Unsubscribe { token } = &a.route {
-            let valid = if opts.dry_run {
-                self.unsubscribe_token_is_valid(token).await?
-            } else {
-                self.unsubscribe(token).await?.is_some()
+            let target = self.unsubscribe_target(token).await?;
+            let valid = if opts.dry_run { target.is_some() } else { self.unsubscribe(token).await?.is_some() };
+            let detail = match target {
+                Some(crate::engagement::UnsubscribeTarget::Emails(kind)) => {
+                    format!("The link's member no longer gets {}.", kind.description())
+                }
+                _ => "The digest subscription of the link's member has ended.".into(),
             };
             return Ok(if valid {
-                IngestReport::without_record(
-                    a,
-                    Outcome::Accept,
-                    Some("unsubscribed"),
-                    Some("The digest subscription of the link's member has ended.".into()),
-                )
+                IngestReport::without_record(a, Outcome::Accept, Some("unsubscribed"), Some(detail))
             } else {
                 IngestReport::without_record(
                     a,

@@ -301,6 +301,8 @@ mod tests {
             digest: Default::default(),
             coffee: Default::default(),
             listed,
+            ask_me_about: vec![],
+            engagement: Default::default(),
             created_at: String::new(),
             updated_at: String::new(),
             version: 1,

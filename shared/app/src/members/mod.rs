@@ -52,6 +52,8 @@ impl App {
             digest: Default::default(),
             coffee: Default::default(),
             listed: false,
+            ask_me_about: vec![],
+            engagement: Default::default(),
             created_at: now.clone(),
             updated_at: now,
             version: 1,
@@ -151,6 +153,7 @@ impl App {
             // The directory entries and the organisation's count change with the
             // profile, in one transaction.
             let mut writes = vec![Write::Put { item: member_item(&m), condition: Condition::VersionIs(old.version) }];
+            writes.extend(expert_writes(&m.id, &old.ask_me_about, &m.ask_me_about));
             if old.listed || m.listed {
                 let (mentor, check) = directory::mentor_state(self, &m.id).await?;
                 let entries = directory::entry_writes(
@@ -210,6 +213,20 @@ impl App {
     }
 }
 
+/// The writes that keep the "Ask me about" index in step with a profile change.
+pub(crate) fn expert_writes(member_id: &str, old: &[String], new: &[String]) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for t in old.iter().filter(|t| !new.contains(t)) {
+        let (pk, sk) = keys::expert(t, member_id);
+        writes.push(Write::Delete { pk, sk, condition: Condition::None });
+    }
+    for t in new.iter().filter(|t| !old.contains(t)) {
+        let (pk, sk) = keys::expert(t, member_id);
+        writes.push(Write::Put { item: Item::new(pk, sk, serde_json::json!({})), condition: Condition::None });
+    }
+    writes
+}
+
 /// Erasure's part here: the profile, its email claim, its directory entries
 /// and its organisation's count go (see `crate::erasure`).
 pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
@@ -221,6 +238,7 @@ pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
             Some((m, item)) => {
                 // The directory entries and the organisation's count go with the profile.
                 writes.push(Write::Delete { pk: pk.clone(), sk: sk.clone(), condition: Condition::VersionIs(item.version) });
+                writes.extend(expert_writes(&m.id, &m.ask_me_about, &[]));
                 writes.extend(directory::entry_writes(Some(directory::Listing { member: &m, mentor: false }), None));
                 writes.extend(directory::count_writes(app, m.organisation_id.as_deref(), None).await?);
             }
@@ -233,4 +251,23 @@ pub(crate) async fn erase(app: &App, claims: &Claims) -> AppResult<()> {
         }
     }
     Err(AppError::Conflict("your profile is changing at this moment; try again".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_follows_the_topics() {
+        let w = expert_writes("m1", &["a".into(), "b".into()], &["b".into(), "c".into()]);
+        let described: Vec<String> = w
+            .iter()
+            .map(|w| match w {
+                Write::Delete { pk, .. } => format!("-{pk}"),
+                Write::Put { item, .. } => format!("+{}", item.pk),
+                _ => "?".into(),
+            })
+            .collect();
+        assert_eq!(described, ["-EXPERTS#a", "+EXPERTS#c"]);
+    }
 }

@@ -21,6 +21,10 @@ pub struct MemberView {
     pub coffee: qnet_domain::member::CoffeePrefs,
     /// In the member directory (`GET /members`).
     pub listed: bool,
+    /// Topics the member agreed to be asked about ("Ask me about").
+    pub ask_me_about: Vec<String>,
+    /// Which engagement emails the member gets.
+    pub engagement: qnet_domain::member::EngagementPrefs,
     /// Set when no email can go to this address (a hard bounce or a complaint).
     pub email_suppressed: Option<crate::members::suppression::SuppressionView>,
     pub created_at: String,
@@ -41,6 +45,8 @@ impl MemberView {
             digest: m.digest,
             coffee: m.coffee,
             listed: m.listed,
+            ask_me_about: m.ask_me_about,
+            engagement: m.engagement,
             email_suppressed: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
