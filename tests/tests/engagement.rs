@@ -237,3 +237,51 @@ async fn one_email_a_week_whatever_asks() {
     // Bob's slot is now taken too: nothing else may reach him this week.
     assert!(!t.at(MON_W48).claim_weekly_slot(&bob).await.unwrap());
 }
+
+#[tokio::test]
+async fn each_kind_turned_off_sends_nothing_of_that_kind() {
+    let t = spawn_app().await;
+    let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let api = t.api_at(datetime!(2026-09-16 10:00 UTC)).await;
+    let (ann, _) = member(&t, &api, "ann@leedsth.nhs.uk", "off").await;
+    let p = api
+        .post("/projects", Some(&ann), json!({"title": "Falls on ward 5", "aim": "Halve falls", "organisation_ids": [org]}))
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    // Ann's project is quiet by 23 November; Bob and Cat are new that week.
+    let w47 = t.api_at(WED_W47).await;
+    let (bob, _) = member(&t, &w47, "bob@leedsth.nhs.uk", "off").await;
+    let (cat, _) = member(&t, &w47, "cat@leedsth.nhs.uk", "weekly").await;
+    for (tok, switch) in [(&ann, "project_reminders"), (&bob, "welcome"), (&cat, "welcome")] {
+        let v = w47.get("/me", Some(tok)).await.body["version"].as_u64().unwrap();
+        let a = w47.patch("/me", tok, v, json!({"engagement": {switch: false}})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+    digest_at(&t, MON_W48).await;
+    let report = engagement_at(&t, MON_W48).await;
+    assert_eq!(report.nudges_sent, 0, "{report:?}");
+    assert!(nudges(&t, "ann@leedsth.nhs.uk").is_empty() && nudges(&t, "bob@leedsth.nhs.uk").is_empty());
+    assert!(digests(&t, "cat@leedsth.nhs.uk").iter().all(|d| !d.contains("Welcome to Qnet")), "nor in the digest");
+
+    // Turned on again, the welcome comes; its one-click link turns off the welcome only.
+    let v = w47.get("/me", Some(&bob)).await.body["version"].as_u64().unwrap();
+    w47.patch("/me", &bob, v, json!({"engagement": {"welcome": true}})).await;
+    engagement_at(&t, MON_W48).await;
+    let n = nudges(&t, "bob@leedsth.nhs.uk");
+    assert_eq!(n.len(), 1);
+    let h = n[0].split("List-Unsubscribe: <").nth(1).unwrap();
+    let url = h.split('>').next().unwrap().to_string();
+    assert!(url.starts_with(&format!("{}/unsubscribe/", t.base)), "{url}");
+    let posted = t
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert!(posted.status().is_success(), "{}", posted.status());
+    let me = t.get("/me", Some(&bob)).await.body;
+    assert_eq!(me["engagement"]["welcome"], json!(false));
+    assert_eq!(me["engagement"]["author_updates"], json!(true), "other kinds stay on");
+}
