@@ -11,11 +11,14 @@ use crate::digest::{DigestItem, DigestSection};
 use crate::engagement::QuietProject;
 use crate::{App, AppResult};
 
+/// One issue's quiet projects: (issue id, when read, the projects).
+type QuietCache = Option<(String, Instant, Arc<Vec<QuietProject>>)>;
+
 /// The digest's "For you" section.
 pub struct PersonalSection {
     web_base_url: String,
     /// The quiet projects of one issue, read once for all its members.
-    quiet: Mutex<Option<(String, Instant, Arc<Vec<QuietProject>>)>>,
+    quiet: Mutex<QuietCache>,
 }
 
 impl PersonalSection {
