@@ -145,7 +145,8 @@ fn digest_prints_one_json_object_and_refuses_bad_input() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let html = std::fs::read_to_string(v["html"].as_str().unwrap()).unwrap();
-    assert!(html.contains("Nothing new for you yet"), "{html}");
+    // Nothing new was published, but Jo has just joined: the next digest welcomes her.
+    assert!(html.contains("For you") && html.contains("Welcome to Qnet: three things to do"), "{html}");
     assert!(std::fs::read(v["eml"].as_str().unwrap()).unwrap().starts_with(b"From: "));
 }
 
