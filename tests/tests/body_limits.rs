@@ -134,6 +134,7 @@ fn every_other_body_schema_reads_its_parsers_limits() {
             project::parse_annotation(v).map(drop)
         }),
         check(&doc, "PostInput", json!({"body": "b"}), &[], |v| project::parse_post(v).map(drop)),
+        check(&doc, "AdoptionInput", json!({}), &[], |v| qnet_domain::adoption::NewAdoption::parse(v).map(drop)),
         check(
             &doc,
             "MentorInput",

@@ -55,6 +55,11 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /case-studies/{id}/release-hold",            [401, 404, 404, 403, 404, 404, 200, 200]),
     ("POST /case-studies/{id}/attachments",             [401, 404, 404, 201, 404, 404, 201, 201]),
     ("GET /case-studies/{id}/attachments/{attachment_id}", [404, 404, 404, 302, 404, 404, 302, 302]),
+    // Adoptions ("We are trying this") are of a published case study someone
+    // else wrote; the owner is who recorded the adoption.
+    ("GET /case-studies/{id}/adoptions",                [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /case-studies/{id}/adoptions",               [401, 201, 201, 200, 201, 201, 201, 201]),
+    ("DELETE /case-studies/{id}/adoptions/{member_id}", [401, 403, 403, 204, 403, 403, 204, 204]),
     ("GET /me/case-studies",                            [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /moderation/case-studies",                    [401, 403, 403, 403, 403, 403, 200, 200]),
     // Resources: the same rules as case studies.
@@ -304,6 +309,17 @@ async fn prepare(
                 path = path.replace("{id}", &id);
                 etag = Some("1".into());
                 body = Some(json!({"name": "Renamed"}));
+            }
+            "case-studies" if template.contains("/adoptions") => {
+                // A published case study by someone else, which the owner adopted.
+                let author = w.person("author", HOME, &[]).await;
+                let cs =
+                    w.ok(Method::POST, "/case-studies", &author, Some(json!({"title": "Falls", "body": "Falls fell."}))).await;
+                let id = cs.body["id"].as_str().unwrap().to_string();
+                assert!(t.publish(&id).await.status.is_success());
+                w.ok(Method::POST, &format!("/case-studies/{id}/adoptions"), owner, Some(json!({"kind": "adopting"}))).await;
+                path = path.replace("{id}", &id).replace("{member_id}", &owner.id);
+                body = Some(json!({"kind": "adapting"}));
             }
             "case-studies" => {
                 let text = if template.ends_with("release-hold") { "Patient 943 476 5919 waited." } else { "Falls fell." };

@@ -60,6 +60,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(cs::release_hold))
         .routes(routes!(cs::add_attachment))
         .routes(routes!(cs::download_attachment))
+        .routes(routes!(routes::adoptions::list, routes::adoptions::adopt))
+        .routes(routes!(routes::adoptions::remove))
         .routes(routes!(routes::projects::classification_questions))
         .routes(routes!(routes::projects::list, routes::projects::create))
         .routes(routes!(routes::projects::get, routes::projects::update))

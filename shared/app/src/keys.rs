@@ -54,6 +54,24 @@ pub fn case_study_version(id: &str, version: u64) -> (String, String) {
     (format!("CS#{id}"), format!("CSV#{version:010}"))
 }
 pub const CASE_STUDY_VERSION_PREFIX: &str = "CSV#";
+/// A member's "We are trying this" on a case study (issue 22); also in the
+/// GSI2 partition [`member_adoptions`] for erasure.
+pub fn adoption(case_study_id: &str, member_id: &str) -> (String, String) {
+    (format!("CS#{case_study_id}"), format!("{ADOPTION_PREFIX}{member_id}"))
+}
+pub const ADOPTION_PREFIX: &str = "ADOPTION#";
+pub fn member_adoptions(member_id: &str) -> String {
+    format!("ADOPTIONS#{member_id}")
+}
+/// The claim that the author heard of one member's adoption.
+pub fn adoption_mail_claim(case_study_id: &str, member_id: &str) -> (String, String) {
+    (format!("CS#{case_study_id}"), format!("MAIL#adoption-{member_id}"))
+}
+/// A project's link back to a case study it took its idea from, per adopter.
+pub fn inspired_by(project_id: &str, case_study_id: &str, member_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{INSPIRED_PREFIX}{case_study_id}#{member_id}"))
+}
+pub const INSPIRED_PREFIX: &str = "INSPIRED#";
 pub fn attachment(case_study_id: &str, attachment_id: &str) -> (String, String) {
     (format!("CS#{case_study_id}"), format!("ATT#{attachment_id}"))
 }

@@ -21,6 +21,7 @@ pub mod views;
 
 // Features: one folder each (use cases in `mod.rs`, item mapping in
 // `store.rs`, answers in `views.rs`, emails in `notices.rs`).
+pub mod adoptions;
 pub mod boards;
 pub mod case_studies;
 pub mod digest;

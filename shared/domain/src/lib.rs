@@ -3,6 +3,7 @@
 //! Values are parsed at the edge ("parse, don't validate"): the constructors here
 //! reject bad input with field-level errors, so handlers never see invalid data.
 
+pub mod adoption;
 pub mod attachment;
 pub mod board;
 pub mod case_study;

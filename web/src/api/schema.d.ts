@@ -104,6 +104,50 @@ export interface paths {
         patch: operations["update"];
         trace?: never;
     };
+    "/case-studies/{id}/adoptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a published case study has spread: how many members are trying it,
+         *     their organisations (with their types) and the QI projects that carry it.
+         *     Who recorded each adoption is shown to signed-in members only.
+         */
+        get: operations["list"];
+        put?: never;
+        /**
+         * "We are trying this": records that the caller's team is adopting or
+         *     adapting a published case study, optionally naming one of their QI projects
+         *     (which then links back to it). Recording again changes it. The author is
+         *     told the first time. Not on your own case study (409).
+         */
+        post: operations["adopt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/case-studies/{id}/adoptions/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes an adoption: the member who recorded it, or a moderator. */
+        delete: operations["remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/case-studies/{id}/attachments": {
         parameters: {
             query?: never;
@@ -1563,6 +1607,44 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description "We are trying this": how, and (optionally) which of your projects carries it. */
+        AdoptionInput: {
+            kind?: components["schemas"]["AdoptionKind"] | null;
+            /** @description How you are using it (no patient identifiers). */
+            note?: string | null;
+            /** @description One of your QI projects (you must be in its team). */
+            project_id?: string | null;
+        };
+        /**
+         * @description Adopting as it is, or adapting it to local circumstances.
+         * @enum {string}
+         */
+        AdoptionKind: "adopting" | "adapting";
+        AdoptionView: {
+            /** @description The caller recorded it, or is a moderator. */
+            can_remove: boolean;
+            created_at: string;
+            id: string;
+            kind: components["schemas"]["AdoptionKind"];
+            member_id: string;
+            member_name: string;
+            note?: string | null;
+            organisation_name?: string | null;
+            project?: components["schemas"]["SpreadProject"] | null;
+        };
+        /** @description Where a case study has spread. */
+        AdoptionsView: {
+            /** @description Whether the caller has recorded one (their own is among `items`). */
+            adopted_by_me: boolean;
+            /** @description Members who recorded that they are trying it. */
+            count: number;
+            /** @description Each adoption with who recorded it: for signed-in members only (empty otherwise). */
+            items: components["schemas"]["AdoptionView"][];
+            /** @description The organisations they belong to, each once. */
+            organisations: components["schemas"]["SpreadOrganisation"][];
+            /** @description The QI projects that carry the idea, each once. */
+            projects: components["schemas"]["SpreadProject"][];
+        };
         /** @description A note on a date of a measure's chart. */
         Annotation: {
             created_at: string;
@@ -2100,6 +2182,11 @@ export interface components {
          * @enum {string}
          */
         ImprovementDirection: "up" | "down" | "neither";
+        /** @description A case study a project took its idea from. */
+        InspiredBy: {
+            case_study_id: string;
+            title: string;
+        };
         MatchList: {
             items: components["schemas"]["MatchView"][];
         };
@@ -2594,6 +2681,8 @@ export interface components {
             /** @description Whether the caller follows the project's board. */
             following: boolean;
             id: string;
+            /** @description The case studies the project took its idea from ("We are trying this"). */
+            inspired_by: components["schemas"]["InspiredBy"][];
             /** @description Member ids invited to the team who have not accepted yet. */
             invited: string[];
             lead_id: string;
@@ -2778,6 +2867,15 @@ export interface components {
         SignalRule: "astronomical" | "trend" | "two_in_three" | "shift" | "crossings";
         /** @enum {string} */
         Source: "web" | "email";
+        SpreadOrganisation: {
+            id: string;
+            name: string;
+            type: components["schemas"]["OrganisationType"];
+        };
+        SpreadProject: {
+            id: string;
+            title: string;
+        };
         /** @enum {string} */
         Status: "pending" | "published" | "rejected";
         SubmittedByView: {
@@ -3655,6 +3753,313 @@ export interface operations {
             };
             /** @description If-Match is required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case study id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where it has spread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptionsView"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adopt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case study id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptionInput"];
+            };
+        };
+        responses: {
+            /** @description Changed (it was recorded before) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptionsView"];
+                };
+            };
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptionsView"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case study id */
+                id: string;
+                /** @description The member who recorded it */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,3 +1,4 @@
+pub mod adoptions;
 pub mod attendance;
 pub mod calendar_feeds;
 pub mod case_studies;

@@ -33,6 +33,8 @@ pub struct ProjectView {
     pub progress_label: Option<String>,
     /// Whether the caller follows the project's board.
     pub following: bool,
+    /// The case studies the project took its idea from ("We are trying this").
+    pub inspired_by: Vec<InspiredBy>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -169,6 +171,13 @@ pub fn classification_guide() -> ClassificationGuide {
     }
 }
 
+/// A case study a project took its idea from.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct InspiredBy {
+    pub case_study_id: String,
+    pub title: String,
+}
+
 pub(crate) fn summary(p: &Project) -> ProjectSummary {
     ProjectSummary {
         id: p.id.clone(),
@@ -184,11 +193,29 @@ pub(crate) fn summary(p: &Project) -> ProjectSummary {
 }
 
 impl App {
+    /// The case studies a project took its idea from (the project page's link back).
+    pub async fn inspired_by(&self, project_id: &str) -> AppResult<Vec<InspiredBy>> {
+        let q = qnet_ports::Query::new(qnet_ports::Index::Primary, keys::project_partition(project_id))
+            .prefix(keys::INSPIRED_PREFIX)
+            .limit(100);
+        let page = self.records.query(q).await?;
+        let mut out: Vec<InspiredBy> = Vec::new();
+        for item in page.items {
+            let i: InspiredBy = crate::decode(&item)?;
+            if !out.iter().any(|o| o.case_study_id == i.case_study_id) {
+                out.push(i);
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn project_view(&self, claims: &Claims, p: Project) -> AppResult<ProjectView> {
         let names = self.organisation_names().await?;
         let (fpk, fsk) = keys::follower(&p.id, &claims.sub);
         let following = self.records.get(&fpk, &fsk).await?.is_some();
+        let inspired_by = self.inspired_by(&p.id).await?;
         Ok(ProjectView {
+            inspired_by,
             organisations: p
                 .organisation_ids
                 .iter()
