@@ -89,6 +89,11 @@ async fn a_member_records_an_adoption_the_author_hears_once_and_the_project_link
     assert_eq!(adoption_mails(t).len(), 1, "the author hears once");
     assert_eq!(t.app.adoption_count(&w.cs).await.unwrap(), 1);
 
+    // Ann's projects (the form's choice): hers, not others'.
+    let mine = t.get("/me/projects", Some(&w.ann)).await;
+    assert_eq!(mine.body["items"][0]["id"], json!(w.project), "{}", mine.text);
+    assert_eq!(t.get("/me/projects", Some(&w.cat)).await.body["items"], json!([]));
+
     // The project's page links back to where the idea came from.
     let p = t.get(&format!("/projects/{}", w.project), Some(&w.ann)).await;
     assert_eq!(p.body["inspired_by"], json!([{"case_study_id": w.cs, "title": "Fewer falls on ward 5"}]));

@@ -106,7 +106,7 @@ fn case_study_schemas_read_the_parsers_limits() {
 
 #[test]
 fn every_other_body_schema_reads_its_parsers_limits() {
-    use qnet_domain::{event, member, mentoring, organisation, project, resource};
+    use qnet_domain::{event, member, mentoring, organisation, project, question, resource};
     let doc = qnet_api::openapi_json();
     let topic = qnet_domain::topics::TOPICS[0].id;
     let total = [
@@ -150,6 +150,8 @@ fn every_other_body_schema_reads_its_parsers_limits() {
             organisation::OrganisationInput::parse(v, true).map(drop)
         }),
         check(&doc, "MemberPatchInput", json!({}), &[], |v| member::MemberPatch::parse(v).map(drop)),
+        check(&doc, "QuestionBodyInput", json!({"body": "b"}), &[], |v| question::parse_body(v).map(drop)),
+        check(&doc, "ReportInput", json!({"reason": "r"}), &[], |v| question::parse_report(v).map(drop)),
     ];
     assert!(total.iter().sum::<usize>() >= 30, "{total:?}");
 }

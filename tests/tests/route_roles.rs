@@ -61,6 +61,7 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /case-studies/{id}/adoptions",               [401, 201, 201, 200, 201, 201, 201, 201]),
     ("DELETE /case-studies/{id}/adoptions/{member_id}", [401, 403, 403, 204, 403, 403, 204, 204]),
     ("GET /me/case-studies",                            [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /me/projects",                                [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /moderation/case-studies",                    [401, 403, 403, 403, 403, 403, 200, 200]),
     // Resources: the same rules as case studies.
     ("GET /resources",                                  [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -73,6 +74,26 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /resources/{id}/file",                       [401, 404, 404, 201, 404, 404, 201, 201]),
     ("GET /resources/{id}/download",                    [404, 404, 404, 302, 404, 404, 302, 302]),
     ("GET /moderation/resources",                       [401, 403, 403, 403, 403, 403, 200, 200]),
+    // Questions and thanks (on published items): anyone who may read the item
+    // reads them; members ask, answer, report (202, once) and thank (not their
+    // own item: 409); a question or answer is removed by its author (the owner
+    // here) or a moderator.
+    ("GET /case-studies/{id}/questions",                [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /case-studies/{id}/questions",               [401, 201, 201, 201, 201, 201, 201, 201]),
+    ("GET /resources/{id}/questions",                   [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /resources/{id}/questions",                  [401, 201, 201, 201, 201, 201, 201, 201]),
+    ("GET /questions/{id}",                             [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("DELETE /questions/{id}",                          [401, 403, 403, 204, 403, 403, 204, 204]),
+    ("POST /questions/{id}/answers",                    [401, 201, 201, 201, 201, 201, 201, 201]),
+    ("DELETE /questions/{id}/answers/{answer_id}",      [401, 403, 403, 204, 403, 403, 204, 204]),
+    ("POST /questions/{id}/reports",                    [401, 202, 202, 202, 202, 202, 202, 202]),
+    ("POST /questions/{id}/answers/{answer_id}/reports", [401, 202, 202, 202, 202, 202, 202, 202]),
+    ("GET /moderation/reports",                         [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("POST /moderation/reports/{id}/dismiss",           [401, 403, 403, 403, 403, 403, 204, 204]),
+    ("GET /case-studies/{id}/thanks",                   [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /case-studies/{id}/thanks",                  [401, 200, 200, 409, 200, 200, 200, 200]),
+    ("GET /resources/{id}/thanks",                      [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /resources/{id}/thanks",                     [401, 200, 200, 409, 200, 200, 200, 200]),
     ("GET /search",                                     [200, 200, 200, 200, 200, 200, 200, 200]),
     // People.
     ("GET /me",                                         [401, 200, 200, 200, 200, 200, 200, 200]),
@@ -214,6 +235,13 @@ impl World {
         a
     }
 
+    /// Publishes a pending case study or resource (`/case-studies/{id}`) as a moderator.
+    async fn publish(&self, path: &str) {
+        let m = self.person("publisher", HOME, &[Role::Moderator]).await;
+        let a = self.t.send(Method::POST, &format!("{path}/publish"), Some(&m.token), None, &[("if-match", "\"1\"")]).await;
+        assert!(a.status.is_success(), "fixture publish {path}: {} {}", a.status, a.text);
+    }
+
     /// The link token in the newest email (to `email`, if given) whose link has this prefix.
     fn mailed_token(&self, email: Option<&str>, prefix: &str) -> String {
         let o = qnet_embedded::Outbox::open(&self.t.data_dir).unwrap();
@@ -327,6 +355,9 @@ async fn prepare(
                 let id = cs.body["id"].as_str().unwrap().to_string();
                 path = path.replace("{id}", &id);
                 etag = Some(cs.body["version"].to_string());
+                if template.contains("/questions") || template.contains("/thanks") {
+                    w.publish(&format!("/case-studies/{id}")).await;
+                }
                 if template.contains("{attachment_id}") {
                     let att = uploaded_file(w, &format!("/case-studies/{id}/attachments"), owner).await;
                     path = path.replace("{attachment_id}", &att);
@@ -342,6 +373,9 @@ async fn prepare(
                 let id = r.body["id"].as_str().unwrap().to_string();
                 path = path.replace("{id}", &id);
                 etag = Some(r.body["version"].to_string());
+                if template.contains("/questions") || template.contains("/thanks") {
+                    w.publish(&format!("/resources/{id}")).await;
+                }
                 if template.ends_with("/download") {
                     uploaded_file(w, &format!("/resources/{id}/file"), owner).await;
                 }
@@ -475,6 +509,27 @@ async fn prepare(
                     t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await;
                 }
             }
+            "questions" | "moderation" => {
+                // A question by the owner (and an answer by the owner) on
+                // someone else's published case study; for a dismissal, a report.
+                let author = w.person("author", HOME, &[]).await;
+                let cs =
+                    w.ok(Method::POST, "/case-studies", &author, Some(json!({"title": "Falls", "body": "Falls fell."}))).await;
+                let cs = cs.body["id"].as_str().unwrap().to_string();
+                w.publish(&format!("/case-studies/{cs}")).await;
+                let q =
+                    w.ok(Method::POST, &format!("/case-studies/{cs}/questions"), owner, Some(json!({"body": "How long?"}))).await;
+                let qid = q.body["id"].as_str().unwrap().to_string();
+                path = path.replace("{id}", &qid);
+                if template.contains("{answer_id}") {
+                    let a =
+                        w.ok(Method::POST, &format!("/questions/{qid}/answers"), owner, Some(json!({"body": "Six weeks"}))).await;
+                    path = path.replace("{answer_id}", a.body["id"].as_str().unwrap());
+                }
+                if first == "moderation" {
+                    w.ok(Method::POST, &format!("/questions/{qid}/reports"), &author, Some(json!({"reason": "Off topic"}))).await;
+                }
+            }
             other => panic!("no fixture for {other}"),
         }
     }
@@ -557,6 +612,13 @@ async fn prepare(
             path.push_str(&format!("?email={}&role=organiser", email.replace('@', "%40")));
         }
         "POST /events/{id}/cancel" => body = Some(json!({"reason": "Room flooded"})),
+        "POST /case-studies/{id}/questions" | "POST /resources/{id}/questions" | "POST /questions/{id}/answers" => {
+            body = Some(json!({"body": "How long did it take?"}))
+        }
+        "POST /questions/{id}/reports" | "POST /questions/{id}/answers/{answer_id}/reports" => {
+            body = Some(json!({"reason": "Off topic"}))
+        }
+        "POST /case-studies/{id}/thanks" | "POST /resources/{id}/thanks" => body = Some(json!({"named": true})),
         "PUT /events/{id}/bookings/{booking_id}/attendance" => body = Some(json!({"attended": true})),
         "DELETE /me/calendar-feed" | "GET /me/calendar-feed" => {
             if let Some(c) = caller {

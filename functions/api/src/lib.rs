@@ -64,6 +64,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::adoptions::remove))
         .routes(routes!(routes::projects::classification_questions))
         .routes(routes!(routes::projects::list, routes::projects::create))
+        .routes(routes!(routes::projects::mine))
         .routes(routes!(routes::projects::get, routes::projects::update))
         .routes(routes!(routes::projects::list_pdsa, routes::projects::create_pdsa))
         .routes(routes!(routes::projects::list_measures, routes::projects::create_measure))
@@ -128,6 +129,17 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::events::decline_visit))
         .routes(routes!(routes::calendar_feeds::status, routes::calendar_feeds::create, routes::calendar_feeds::revoke))
         .routes(routes!(routes::calendar_feeds::feed))
+        .routes(routes!(routes::questions::list_on_case_study, routes::questions::ask_on_case_study))
+        .routes(routes!(routes::questions::list_on_resource, routes::questions::ask_on_resource))
+        .routes(routes!(routes::questions::get_question, routes::questions::remove_question))
+        .routes(routes!(routes::questions::create_answer))
+        .routes(routes!(routes::questions::remove_answer))
+        .routes(routes!(routes::questions::report_question))
+        .routes(routes!(routes::questions::report_answer))
+        .routes(routes!(routes::questions::moderation_reports))
+        .routes(routes!(routes::questions::dismiss_report))
+        .routes(routes!(routes::questions::case_study_thanks, routes::questions::thank_case_study))
+        .routes(routes!(routes::questions::resource_thanks, routes::questions::thank_resource))
 }
 
 /// The OpenAPI document, with the error answers every operation can give.
@@ -156,6 +168,9 @@ const RATE_LIMITED_POSTS: &[&str] = &[
     "/mentoring-requests",
     "/projects/{id}/posts",
     "/projects/{id}/posts/{post_id}/replies",
+    "/case-studies/{id}/questions",
+    "/resources/{id}/questions",
+    "/questions/{id}/answers",
 ];
 
 fn complete(doc: &mut utoipa::openapi::OpenApi) {

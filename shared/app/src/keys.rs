@@ -424,3 +424,76 @@ pub fn board_mail(delivery_id: &str) -> (String, String) {
 pub fn board_refused_reply(delivery_id: &str) -> (String, String) {
     (format!("BOARDREFUSED#{delivery_id}"), "BOARDREFUSED".into())
 }
+/// A question's thread, in its target's partition: the question at
+/// `Q#<question id>`, each answer at `Q#<question id>#A#<answer id>`, so the
+/// list of a case study's or resource's questions, with their answers, oldest
+/// first, is one Query (`kind`: `cs` or `res`).
+pub fn question_thread_partition(kind: &str, target_id: &str) -> String {
+    format!("QTARGET#{kind}#{target_id}")
+}
+pub fn question(kind: &str, target_id: &str, question_id: &str) -> (String, String) {
+    (question_thread_partition(kind, target_id), format!("{QUESTION_PREFIX}{question_id}"))
+}
+pub fn answer(kind: &str, target_id: &str, question_id: &str, answer_id: &str) -> (String, String) {
+    (question_thread_partition(kind, target_id), format!("{QUESTION_PREFIX}{question_id}#A#{answer_id}"))
+}
+pub const QUESTION_PREFIX: &str = "Q#";
+/// Where a question is (`GET /questions/{id}`), and beside it its email claims
+/// (`MAIL#<question or answer id>#<member id>`).
+pub fn question_pointer(question_id: &str) -> (String, String) {
+    (question_partition(question_id), "QUESTION".into())
+}
+pub fn question_partition(question_id: &str) -> String {
+    format!("QUESTION#{question_id}")
+}
+pub fn question_notification(question_id: &str, message_id: &str, member_id: &str) -> (String, String) {
+    (question_partition(question_id), format!("MAIL#{message_id}#{member_id}"))
+}
+/// GSI1 partition of questions with no answer whose experts were not yet
+/// asked, sorted by `<created_at>#<question id>`.
+pub const UNANSWERED_QUESTIONS: &str = "QUESTIONS#unanswered";
+/// GSI2 partition of one member's questions and answers (erasure).
+pub fn members_questions(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#QA")
+}
+/// The reports of one question or answer (`REPORT`) and each member's reason
+/// (`BY#<member id>`).
+pub fn report(item_id: &str) -> (String, String) {
+    (report_partition(item_id), "REPORT".into())
+}
+pub fn report_partition(item_id: &str) -> String {
+    format!("REPORT#{item_id}")
+}
+pub fn report_reason(item_id: &str, member_id: &str) -> (String, String) {
+    (report_partition(item_id), format!("{REPORT_REASON_PREFIX}{member_id}"))
+}
+pub const REPORT_REASON_PREFIX: &str = "BY#";
+/// GSI1 partition of open reports, sorted by `<reported_at>#<item id>`.
+pub const OPEN_REPORTS: &str = "REPORTS#open";
+/// GSI2 partition of one member's reports and thanks (erasure).
+pub fn members_reports(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#REPORTS")
+}
+pub fn members_thanks(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#THANKS")
+}
+/// A reader's thanks for a case study or resource (`BY#<member id>`) and the
+/// count (`COUNT`, `data.count`).
+pub fn thanks_partition(kind: &str, target_id: &str) -> String {
+    format!("THANKS#{kind}#{target_id}")
+}
+pub fn thanks(kind: &str, target_id: &str, member_id: &str) -> (String, String) {
+    (thanks_partition(kind, target_id), format!("{THANKS_PREFIX}{member_id}"))
+}
+pub fn thanks_count(kind: &str, target_id: &str) -> (String, String) {
+    (thanks_partition(kind, target_id), "COUNT".into())
+}
+pub const THANKS_PREFIX: &str = "BY#";
+/// The record of an answer sent by email, written with the answer.
+pub fn question_mail(delivery_id: &str) -> (String, String) {
+    (format!("QUESTIONMAIL#{delivery_id}"), "QUESTIONMAIL".into())
+}
+/// One explanation per refused emailed answer.
+pub fn question_refused_reply(delivery_id: &str) -> (String, String) {
+    (format!("QUESTIONREFUSED#{delivery_id}"), "QUESTIONREFUSED".into())
+}

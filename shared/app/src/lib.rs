@@ -31,6 +31,7 @@ pub mod ingest;
 pub mod members;
 pub mod mentoring;
 pub mod projects;
+pub mod questions;
 pub mod resources;
 pub mod search;
 pub mod uploads;

@@ -14,6 +14,9 @@ use crate::{App, AppError, AppResult, keys};
 
 /// Board posts and replies (on the web) per member per hour.
 pub const POSTS_PER_HOUR: i64 = 30;
+/// Questions and answers (on the web) per member per hour, together: each
+/// emails the item's author or the asker.
+pub const QUESTIONS_PER_HOUR: i64 = 30;
 /// Mentoring requests created per member per day (open or not).
 pub const MENTORING_REQUESTS_PER_DAY: i64 = 10;
 /// Event bookings made per member per hour.
@@ -31,6 +34,8 @@ const DAY: i64 = 24 * HOUR;
 pub enum Action {
     /// A board post or reply.
     BoardMessage,
+    /// A question or an answer (on the web).
+    QuestionOrAnswer,
     MentoringRequest,
     Booking,
     ConfirmationEmail,
@@ -42,6 +47,7 @@ impl Action {
     pub fn name(self) -> &'static str {
         match self {
             Action::BoardMessage => "board-message",
+            Action::QuestionOrAnswer => "question",
             Action::MentoringRequest => "mentoring-request",
             Action::Booking => "booking",
             Action::ConfirmationEmail => "confirmation-email",
@@ -53,6 +59,7 @@ impl Action {
     pub fn limit(self) -> (i64, i64) {
         match self {
             Action::BoardMessage => (POSTS_PER_HOUR, HOUR),
+            Action::QuestionOrAnswer => (QUESTIONS_PER_HOUR, HOUR),
             Action::MentoringRequest => (MENTORING_REQUESTS_PER_DAY, DAY),
             Action::Booking => (BOOKINGS_PER_HOUR, HOUR),
             Action::ConfirmationEmail => (CONFIRMATION_EMAILS_PER_HOUR, HOUR),
@@ -64,6 +71,7 @@ impl Action {
     fn describe(self) -> &'static str {
         match self {
             Action::BoardMessage => "board posts and replies",
+            Action::QuestionOrAnswer => "questions and answers",
             Action::MentoringRequest => "mentoring requests",
             Action::Booking => "event bookings",
             Action::ConfirmationEmail => "confirmation emails",

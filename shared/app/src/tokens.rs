@@ -51,6 +51,10 @@ pub enum TokenPurpose {
     /// Reply by email to a project board post (`reply+TOKEN@`); the context is
     /// `<project id>/<post id>`, one token per (follower, post).
     BoardReply,
+    /// Reply by email to a question or answer email (`reply+TOKEN@`): the
+    /// reply becomes an answer; the context is the question id, one token per
+    /// (recipient, email).
+    QuestionReply,
     /// Read the member's personal calendar feed (`GET /calendar-feeds/{token}`);
     /// at most one live per member (`calendar_feeds.rs`).
     CalendarFeed,

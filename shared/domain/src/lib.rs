@@ -16,6 +16,7 @@ pub mod mentoring;
 pub mod organisation;
 pub mod patient_data;
 pub mod project;
+pub mod question;
 pub mod resource;
 pub mod role;
 pub mod text;

@@ -82,3 +82,5 @@ export type PointsUploaded = S['PointsUploaded'];
 export type Board = S['Board'];
 export type BoardMessage = S['BoardMessage'];
 export type FollowState = S['FollowState'];
+export type AdoptionsView = S['AdoptionsView'];
+export type InspiredBy = S['InspiredBy'];

@@ -3,6 +3,7 @@ import type { CaseStudyView, Sections } from '../api/types';
 import { date, h, link, paragraphs, summaryList } from '../dom';
 import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
+import { adoptionSection } from './adoptions';
 
 export const SECTION_HEADINGS: [keyof Sections, string][] = [
   ['aim', 'Aim'],
@@ -79,4 +80,5 @@ export default async function caseStudy(ctx: PageContext): Promise<void> {
     );
   }
   ctx.main.append(...caseStudyBody(cs, names));
+  if (cs.status === 'published') ctx.main.append(await adoptionSection(ctx, cs));
 }

@@ -35,6 +35,9 @@ export default async function project(ctx: PageContext): Promise<void> {
       ['Topics', topicTags(p.topics, names) ?? 'None'],
     ]),
     p.ethics_approval_required ? insetText('This is research: it needs ethics (HRA) approval before it starts.') : '',
+    p.inspired_by.length
+      ? h('div', null, h('h2', null, 'Where the idea came from'), h('ul', { class: 'nhsuk-list nhsuk-list--bullet' }, p.inspired_by.map((i) => h('li', null, link(`/case-studies/${encodeURIComponent(i.case_study_id)}`, i.title)))))
+      : '',
     h('h2', null, 'Aim'),
     ...paragraphs(p.aim),
     p.problem ? h('div', null, h('h2', null, 'The problem'), paragraphs(p.problem)) : '',

@@ -12,6 +12,7 @@ pub mod my_mentees;
 pub mod organisations;
 pub mod people;
 pub mod projects;
+pub mod questions;
 pub mod resources;
 pub mod roles;
 pub mod search;
@@ -56,6 +57,8 @@ pub(crate) enum Location {
     Below,
     Route,
     At(String),
+    /// Below another path: `Under("/questions")` → `/questions/{id}`.
+    Under(&'static str),
 }
 
 impl Location {
@@ -64,6 +67,7 @@ impl Location {
             Location::Below => format!("{route}/{id}"),
             Location::Route => route.to_string(),
             Location::At(path) => path.clone(),
+            Location::Under(prefix) => format!("{prefix}/{id}"),
         }
     }
 }

@@ -226,6 +226,14 @@ pub async fn classification_questions() -> axum::Json<ClassificationGuide> {
     axum::Json(classification_guide())
 }
 
+/// The projects whose team the caller is in, newest first (at most 100): the
+/// choice when linking one of your projects, e.g. to a case study you adopt.
+#[utoipa::path(get, path = "/me/projects", tag = "projects", security(("bearer" = [])),
+    responses((status = 200, description = "Your projects", body = ProjectList)))]
+pub async fn mine(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<ProjectList>> {
+    Ok(axum::Json(s.app.my_projects(&c).await?))
+}
+
 /// Projects, newest first. Every member can read every project.
 #[utoipa::path(get, path = "/projects", tag = "projects", security(("bearer" = [])),
     params(ProjectListQuery),

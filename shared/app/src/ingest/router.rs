@@ -1,7 +1,8 @@
 //! The inbound router: what one delivered message is, and which feature takes
 //! it. An unsubscribe (`unsubscribe+TOKEN@`) ends a digest subscription; mail
 //! to the no-reply organiser of invitations is ignored; a reply to a board
-//! email (`reply+TOKEN@`) goes to the boards feature; anything else the guard
+//! email (`reply+TOKEN@`) goes to the boards feature, one to a question or
+//! answer email to the questions feature; anything else the guard
 //! accepts is a case study (`case_study.rs`).
 
 use qnet_mail::{Outcome, Route};
@@ -63,9 +64,14 @@ impl App {
         if a.outcome != Outcome::Accept {
             return Ok(IngestReport::without_record(a, a.outcome, a.reason, a.detail.clone()));
         }
-        // A reply to a project board email: the token names the follower and
-        // the post (the boards feature, `boards/replies.rs`).
+        // A reply to a project board email (the token names the follower and
+        // the post: `boards/replies.rs`) or to a question or answer email (the
+        // token names the recipient and the question: `questions/replies.rs`),
+        // told apart by the token's purpose.
         if let Route::Reply { token } = &a.route {
+            if self.is_question_reply_token(token).await? {
+                return self.ingest_question_reply(inbound, a, token, opts, mailer).await;
+            }
             return self.ingest_board_reply(inbound, a, token, opts, mailer).await;
         }
         self.ingest_case_study(inbound, a, opts, mailer).await

@@ -193,6 +193,25 @@ pub(crate) fn summary(p: &Project) -> ProjectSummary {
 }
 
 impl App {
+    /// `GET /me/projects`: the projects whose team the caller is in (found
+    /// through the projects they follow: joining a team follows its board),
+    /// newest first, at most 100.
+    pub async fn my_projects(&self, claims: &Claims) -> AppResult<ProjectList> {
+        let q = qnet_ports::Query::new(qnet_ports::Index::Gsi2, keys::members_follows(&claims.sub)).limit(100);
+        let page = self.records.query(q).await?;
+        let mut items = Vec::new();
+        for item in page.items {
+            let Some(pid) = item.gsi2.as_ref().map(|k| k.sk.clone()) else { continue };
+            if let Some((p, _)) = self.get_record::<Project>(keys::project(&pid)).await?
+                && p.team.contains(&claims.sub)
+            {
+                items.push(summary(&p));
+            }
+        }
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(ProjectList { items, next_cursor: None })
+    }
+
     /// The case studies a project took its idea from (the project page's link back).
     pub async fn inspired_by(&self, project_id: &str) -> AppResult<Vec<InspiredBy>> {
         let q = qnet_ports::Query::new(qnet_ports::Index::Primary, keys::project_partition(project_id))

@@ -7,6 +7,7 @@
 mod store;
 mod views;
 
+pub(crate) use store::LoadedResource;
 pub use views::{ResourceList, ResourceListRequest, ResourceSummary, ResourceView};
 
 use qnet_domain::attachment::{AttachmentStatus, NewAttachment};
@@ -20,7 +21,7 @@ use crate::moderation::{
     Moderated, check_version, next_version, require_editor, require_moderator, require_own_organisation, unpublish_while_held,
 };
 use crate::reads::ReadKind;
-use crate::resources::store::{DOWNLOADS, LoadedResource, change_writes, resource_item};
+use crate::resources::store::{DOWNLOADS, change_writes, resource_item};
 use crate::resources::views::named;
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
 use crate::{App, AppError, AppResult, Claims, decode, keys};
