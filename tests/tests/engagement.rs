@@ -285,3 +285,143 @@ async fn each_kind_turned_off_sends_nothing_of_that_kind() {
     assert_eq!(me["engagement"]["welcome"], json!(false));
     assert_eq!(me["engagement"]["author_updates"], json!(true), "other kinds stay on");
 }
+
+/// A published case study on patient safety by `author`; answers its id.
+async fn published_case_study(t: &TestApp, author: &str, title: &str) -> String {
+    let cs = t
+        .submit(
+            author,
+            json!({"title": title, "body": "We tested hourly rounding.", "topics": ["patient-safety"],
+                   "sections": {"aim": "Halve falls", "results": "Falls fell from 12 to 5 a month."}}),
+        )
+        .await;
+    let id = cs["id"].as_str().unwrap().to_string();
+    assert_eq!(t.publish(&id).await.status, StatusCode::OK);
+    id
+}
+
+/// `who` asks a question on the case study at `api`'s moment; answers its id.
+async fn ask(api: &TestApp, who: &str, case_study: &str) -> String {
+    let q = api
+        .post(
+            &format!("/case-studies/{case_study}/questions"),
+            Some(who),
+            json!({"body": "How did you staff the hourly rounds at night?"}),
+        )
+        .await;
+    assert_eq!(q.status, StatusCode::CREATED, "{}", q.text);
+    q.body["id"].as_str().unwrap().to_string()
+}
+
+async fn set_me(api: &TestApp, tok: &str, body: Value) {
+    let v = api.get("/me", Some(tok)).await.body["version"].as_u64().unwrap();
+    let a = api.patch("/me", tok, v, body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}
+
+fn asked(t: &TestApp, email: &str) -> Vec<String> {
+    mails(t, email, "Could you help?")
+}
+
+#[tokio::test]
+async fn unanswered_questions_go_to_five_opted_in_experts_least_asked_first_once() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let api = t.api_at(datetime!(2026-11-02 10:00 UTC)).await;
+    let (dan, _) = member(&t, &api, "dan@leedsth.nhs.uk", "off").await;
+    let (eve, _) = member(&t, &api, "eve@leedsth.nhs.uk", "off").await;
+    // Seven experts; Dan (the author) and Eve (the asker) chose the topic too.
+    for who in ["e1", "e2", "e3", "e4", "e5", "e6", "e7"] {
+        let (tok, _) = member(&t, &api, &format!("{who}@leedsth.nhs.uk"), "off").await;
+        set_me(&api, &tok, json!({"ask_me_about": ["patient-safety"]})).await;
+    }
+    for tok in [&dan, &eve] {
+        set_me(&api, tok, json!({"ask_me_about": ["patient-safety"]})).await;
+    }
+    // Listed in the directory on the topic, but never asked to be asked: not consent.
+    let (lou, _) = member(&t, &api, "lou@leedsth.nhs.uk", "off").await;
+    set_me(&api, &lou, json!({"listed": true, "topics": ["patient-safety"]})).await;
+    // Chose the topic, then turned expert questions off.
+    let (ola, _) = member(&t, &api, "ola@leedsth.nhs.uk", "off").await;
+    set_me(&api, &ola, json!({"ask_me_about": ["patient-safety"], "engagement": {"expert_questions": false}})).await;
+
+    let first = published_case_study(&t, &dan, "Fewer falls on ward 5").await;
+    let second = published_case_study(&t, &dan, "Night rounds on ward 6").await;
+    // Week 46: the first question; every expert asked 0 times, so the first five by id.
+    let q0 = ask(&t.api_at(datetime!(2026-11-09 10:00 UTC)).await, &eve, &first).await;
+    let r = engagement_at(&t, datetime!(2026-11-12 10:30 UTC)).await;
+    assert_eq!((r.questions, r.experts_asked), (1, 5), "{r:?}");
+    for who in ["e1", "e2", "e3", "e4", "e5"] {
+        let m = asked(&t, &format!("{who}@leedsth.nhs.uk"));
+        assert_eq!(m.len(), 1, "{who}");
+        assert!(m[0].contains(&format!("/questions/{q0}")), "{}", m[0]);
+        assert!(m[0].contains("Reply-To: <reply+"), "answer by replying: {}", m[0]);
+        assert!(m[0].contains("List-Unsubscribe: <"), "{}", m[0]);
+        assert!(m[0].contains("How did you staff the hourly rounds at night?"));
+    }
+    for who in ["e6", "e7", "dan", "eve", "lou", "ola"] {
+        assert!(asked(&t, &format!("{who}@leedsth.nhs.uk")).is_empty(), "{who} is not asked");
+    }
+
+    // Week 47: the second question, asked on Wednesday at 10:00.
+    let q1 = ask(&t.api_at(datetime!(2026-11-18 10:00 UTC)).await, &eve, &second).await;
+    let early = engagement_at(&t, datetime!(2026-11-21 09:59 UTC)).await;
+    assert_eq!(early.experts_asked, 0, "a minute short of three days");
+    let r = engagement_at(&t, datetime!(2026-11-21 10:01 UTC)).await;
+    assert_eq!((r.questions, r.experts_asked), (1, 5), "{r:?}");
+    // Never asked before (e6, e7) first, then the least asked by id.
+    for (who, n) in [("e1", 2), ("e2", 2), ("e3", 2), ("e4", 1), ("e5", 1), ("e6", 1), ("e7", 1)] {
+        assert_eq!(asked(&t, &format!("{who}@leedsth.nhs.uk")).len(), n, "{who}");
+    }
+    assert!(asked(&t, "e6@leedsth.nhs.uk")[0].contains(&format!("/questions/{q1}")));
+    // Once per question, whatever runs again.
+    let again = engagement_at(&t, datetime!(2026-11-22 10:00 UTC)).await;
+    assert_eq!((again.questions, again.experts_asked), (0, 0), "{again:?}");
+    assert_eq!(t.outbox_texts().iter().filter(|m| m.contains("Could you help?")).count(), 10);
+}
+
+#[tokio::test]
+async fn an_expert_asked_this_week_gets_no_nudge_as_well() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let (dan, _) = member(&t, &t.api_at(datetime!(2026-06-01 10:00 UTC)).await, "dan@leedsth.nhs.uk", "off").await;
+    let (eve, _) = member(&t, &t.api_at(datetime!(2026-06-01 10:00 UTC)).await, "eve@leedsth.nhs.uk", "off").await;
+    // Fay joined on Wednesday (a welcome is due on Monday) and can be asked about patient safety.
+    let w47 = t.api_at(WED_W47).await;
+    let (fay, _) = member(&t, &w47, "fay@leedsth.nhs.uk", "off").await;
+    set_me(&w47, &fay, json!({"ask_me_about": ["patient-safety"]})).await;
+    let cs = published_case_study(&t, &dan, "Fewer falls on ward 5").await;
+    ask(&t.api_at(datetime!(2026-11-19 10:00 UTC)).await, &eve, &cs).await;
+    // Monday: the question (three days old) goes to Fay first; her nudge waits.
+    let r = engagement_at(&t, MON_W48).await;
+    assert_eq!((r.experts_asked, r.nudges_sent, r.capped), (1, 0, 1), "{r:?}");
+    assert_eq!(asked(&t, "fay@leedsth.nhs.uk").len(), 1);
+    assert!(nudges(&t, "fay@leedsth.nhs.uk").is_empty(), "one engagement email a week");
+}
+
+#[tokio::test]
+async fn thanks_reach_the_author_in_one_weekly_line_naming_only_those_who_chose() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let api = t.api_at(datetime!(2026-06-01 10:00 UTC)).await;
+    let (dan, _) = member(&t, &api, "dan@leedsth.nhs.uk", "off").await;
+    let cs = published_case_study(&t, &dan, "Fewer falls on ward 5").await;
+    let w47 = t.api_at(WED_W47).await;
+    for (who, named) in [("ann", true), ("bob", true), ("cat", false), ("dee", false)] {
+        let (tok, _) = member(&t, &api, &format!("{who}@leedsth.nhs.uk"), "off").await;
+        let a = w47.post(&format!("/case-studies/{cs}/thanks"), Some(&tok), json!({"named": named})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+    engagement_at(&t, MON_W48).await;
+    let n = nudges(&t, "dan@leedsth.nhs.uk");
+    assert_eq!(n.len(), 1);
+    assert!(
+        n[0].contains("4 people found \u{201c}Fewer falls on ward 5\u{201d} helpful last week: ann, bob and 2 others"),
+        "{}",
+        n[0]
+    );
+    assert!(!n[0].contains("cat") && !n[0].contains("dee"), "only those who chose to be named");
+    // The next week, with no new thanks: no line.
+    engagement_at(&t, MON_W49).await;
+    assert_eq!(nudges(&t, "dan@leedsth.nhs.uk").len(), 1);
+}

@@ -143,6 +143,16 @@ pub fn nudge_claim(member_id: &str, what: &str) -> (String, String) {
 pub fn nudge_mail_claim(member_id: &str, period_id: &str) -> (String, String) {
     (member_partition(member_id), format!("{NUDGE_PREFIX}MAIL#{period_id}"))
 }
+/// How many times a member was asked about an unanswered question (`data.count`,
+/// `Write::Increment`): the experts pass asks the least asked first.
+pub fn experts_asked_count(member_id: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}ASKED"))
+}
+/// The experts chosen for one question (`CHOSEN`, create-if-absent: a re-run
+/// asks the same people) and the claim of each email (`TO#<member id>`).
+pub fn expert_ask(question_id: &str, what: &str) -> (String, String) {
+    (format!("EXPERTASK#{question_id}"), what.to_string())
+}
 /// Every nudge claim in a member's partition starts with this (erasure purges them).
 pub const NUDGE_PREFIX: &str = "NUDGE#";
 /// A member's mentor profile, beside their profile.

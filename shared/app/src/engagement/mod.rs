@@ -14,10 +14,12 @@
 //!   week, else in the Monday "Your week in Qnet" email (`nudges.rs`); the
 //!   daily pass (`run.rs`, `functions/engagement`) sends them.
 
+mod experts;
 mod nudges;
 mod personal;
 mod run;
 
+pub use experts::{EXPERTS_PER_QUESTION, UNANSWERED_DAYS};
 pub(crate) use personal::erase as erase_nudges;
 pub use personal::{QUIET_WEEKS, QuietProject, WELCOME_DAYS};
 pub use run::EngagementReport;

@@ -10,6 +10,7 @@ use qnet_domain::case_study::{CaseStudy, Status};
 use qnet_domain::digest::{Cadence, Period};
 use qnet_domain::member::Member;
 use qnet_domain::project::{Measure, Pdsa, Project, ProjectStatus};
+use qnet_domain::question::TargetKind;
 use qnet_domain::resource::Resource;
 use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
 use time::{Duration, OffsetDateTime};
@@ -184,7 +185,11 @@ impl App {
         // Reads in the last week the period holds (for a monthly issue: its last week).
         let week = iso_week(period.end - Duration::seconds(1)).filter(|_| EmailKind::AuthorUpdates.allowed(member));
         if let Some(week) = week {
+            let (from, to) = (qnet_domain::timestamp(period.end - Duration::weeks(1)), qnet_domain::timestamp(period.end));
             for (kind, id, title, path) in self.published_by(&member.id).await? {
+                if let Some(line) = self.thanks_line(kind, &id, &title, &format!("{web}/{path}/{id}"), (&from, &to)).await? {
+                    out.push(line);
+                }
                 let n = self.reads(kind, &id, &week).await?;
                 if n == 0 {
                     continue;
@@ -206,6 +211,69 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// "3 people found “X” helpful last week: Ann Jones, Bob Li and 1 other":
+    /// readers who thanked the item in `[from, to)`, named only when they chose
+    /// to be; none when nobody did.
+    async fn thanks_line(
+        &self,
+        kind: ReadKind,
+        id: &str,
+        title: &str,
+        url: &str,
+        (from, to): (&str, &str),
+    ) -> AppResult<Option<Line>> {
+        let key = match kind {
+            ReadKind::CaseStudy => TargetKind::CaseStudy.key(),
+            ReadKind::Resource => TargetKind::Resource.key(),
+        };
+        let mut thanked: Vec<(String, Option<String>)> = Vec::new();
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let q = Query::new(Index::Primary, keys::thanks_partition(key, id))
+                .prefix(keys::THANKS_PREFIX)
+                .limit(100)
+                .after(cursor.take());
+            let page = self.records.query(q).await?;
+            for item in &page.items {
+                let at = item.data["thanked_at"].as_str().unwrap_or_default().to_string();
+                if at.as_str() >= from && at.as_str() < to {
+                    let name = item.data["name"].as_str().filter(|_| item.data["named"].as_bool() == Some(true));
+                    thanked.push((at, name.map(String::from)));
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        if thanked.is_empty() {
+            return Ok(None);
+        }
+        thanked.sort();
+        let n = thanked.len();
+        let names: Vec<String> = thanked.into_iter().filter_map(|(_, name)| name).take(2).collect();
+        let people = if n == 1 { "1 person".to_string() } else { format!("{n} people") };
+        let others = n - names.len();
+        let who = match (names.len(), others) {
+            (0, _) => String::new(),
+            (_, 0) => format!(": {}", names.join(" and ")),
+            (_, k) => format!(": {} and {k} {}", names.join(", "), if k == 1 { "other" } else { "others" }),
+        };
+        Ok(Some(Line {
+            kind: EmailKind::AuthorUpdates,
+            item: DigestItem {
+                kind: "author_update".into(),
+                title: format!("{people} found “{title}” helpful last week{who}"),
+                url: url.to_string(),
+                summary: String::new(),
+                organisation_name: None,
+                topics: vec![],
+                date: String::new(),
+            },
+            claim: None,
+        }))
     }
 
     /// The member's published case studies and resources: (kind, id, title, web path).

@@ -62,6 +62,7 @@ impl App {
     async fn engagement_pass(&self, now: OffsetDateTime, dry_run: bool) -> AppResult<EngagementReport> {
         let local = london_date(now).ok_or_else(|| AppError::Unavailable("the run's time is out of range".into()))?;
         let mut report = EngagementReport { day: local.to_string(), dry_run, ..Default::default() };
+        self.ask_experts(now, dry_run, &mut report).await?;
         if local.weekday() == Weekday::Monday {
             self.weekly_nudges(now, dry_run, &mut report).await?;
         }
