@@ -60,6 +60,14 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("GET /case-studies/{id}/adoptions",                [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST /case-studies/{id}/adoptions",               [401, 201, 201, 200, 201, 201, 201, 201]),
     ("DELETE /case-studies/{id}/adoptions/{member_id}", [401, 403, 403, 204, 403, 403, 204, 204]),
+    // Highlights (of a published case study) are moderators' to set; anyone reads them.
+    ("GET /case-studies/highlights",                    [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("PUT /case-studies/{id}/highlight",                [401, 403, 403, 403, 403, 403, 204, 204]),
+    ("DELETE /case-studies/{id}/highlight",             [401, 403, 403, 403, 403, 403, 204, 204]),
+    // Feeds and share pages are public: published work only.
+    ("GET /feeds/case-studies.atom",                    [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /feeds/topics/{topic}/case-studies.atom",     [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /share/case-studies/{id}",                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /me/case-studies",                            [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /me/projects",                                [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /moderation/case-studies",                    [401, 403, 403, 403, 403, 403, 200, 200]),
@@ -324,6 +332,7 @@ async fn prepare(
     let mut body = None;
     let mut etag: Option<String> = None;
     let first = template.split('/').nth(1).unwrap_or("");
+    path = path.replace("{topic}", "flow");
     if template.contains("{id}") {
         match first {
             "members" => {
@@ -338,7 +347,9 @@ async fn prepare(
                 etag = Some("1".into());
                 body = Some(json!({"name": "Renamed"}));
             }
-            "case-studies" if template.contains("/adoptions") => {
+            "case-studies" | "share"
+                if template.contains("/adoptions") || template.contains("/highlight") || first == "share" =>
+            {
                 // A published case study by someone else, which the owner adopted.
                 let author = w.person("author", HOME, &[]).await;
                 let cs =
@@ -346,6 +357,10 @@ async fn prepare(
                 let id = cs.body["id"].as_str().unwrap().to_string();
                 assert!(t.publish(&id).await.status.is_success());
                 w.ok(Method::POST, &format!("/case-studies/{id}/adoptions"), owner, Some(json!({"kind": "adopting"}))).await;
+                if method == "DELETE" && template.ends_with("/highlight") {
+                    let moderator = w.person("highlighter", HOME, &[Role::Moderator]).await;
+                    w.ok(Method::PUT, &format!("/case-studies/{id}/highlight"), &moderator, None).await;
+                }
                 path = path.replace("{id}", &id).replace("{member_id}", &owner.id);
                 body = Some(json!({"kind": "adapting"}));
             }

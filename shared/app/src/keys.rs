@@ -60,6 +60,11 @@ pub fn adoption(case_study_id: &str, member_id: &str) -> (String, String) {
     (format!("CS#{case_study_id}"), format!("{ADOPTION_PREFIX}{member_id}"))
 }
 pub const ADOPTION_PREFIX: &str = "ADOPTION#";
+/// A case study a moderator marked as a highlight (issue 22).
+pub fn highlight(case_study_id: &str) -> (String, String) {
+    (HIGHLIGHTS.into(), case_study_id.to_string())
+}
+pub const HIGHLIGHTS: &str = "HIGHLIGHTS";
 pub fn member_adoptions(member_id: &str) -> String {
     format!("ADOPTIONS#{member_id}")
 }

@@ -192,7 +192,7 @@ pub struct Acknowledgement<'a> {
     pub message_id: &'a str,
 }
 
-fn render(name: &str, context: &tera::Context) -> Result<String, tera::Error> {
+pub(crate) fn render(name: &str, context: &tera::Context) -> Result<String, tera::Error> {
     TEMPLATES.render(name, context)
 }
 

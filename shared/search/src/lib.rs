@@ -11,8 +11,10 @@
 //! take highlights from the current text ([`highlights`]), so a stale index can
 //! never show withdrawn or edited-out text.
 
+mod similar;
 #[doc(hidden)]
 pub mod synthetic;
+pub use similar::{SimilarQuery, Weights};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

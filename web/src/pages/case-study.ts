@@ -4,6 +4,7 @@ import { date, h, link, paragraphs, summaryList } from '../dom';
 import type { PageContext } from '../router';
 import { heading, insetText, statusTag, topicNames, topicTags } from '../ui/common';
 import { adoptionSection } from './adoptions';
+import { shareSection } from './outward';
 
 export const SECTION_HEADINGS: [keyof Sections, string][] = [
   ['aim', 'Aim'],
@@ -80,5 +81,5 @@ export default async function caseStudy(ctx: PageContext): Promise<void> {
     );
   }
   ctx.main.append(...caseStudyBody(cs, names));
-  if (cs.status === 'published') ctx.main.append(await adoptionSection(ctx, cs));
+  if (cs.status === 'published' && !cs.hold) ctx.main.append(await adoptionSection(ctx, cs), await shareSection(ctx, cs));
 }

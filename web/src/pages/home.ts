@@ -7,6 +7,7 @@ import { card, cardList, heading, topicNames, topicTags } from '../ui/common';
 export default async function home(ctx: PageContext): Promise<void> {
   const loading = Promise.all([
     getJson<CaseStudyList>('/case-studies', { limit: 5 }),
+    getJson<CaseStudyList>('/case-studies/highlights', { limit: 3 }).catch(() => ({ items: [] }) as unknown as CaseStudyList),
     getJson<EventList>('/events', { limit: 5 }).catch(() => ({ items: [] }) as EventList),
     topicNames(),
   ]);
@@ -36,13 +37,14 @@ export default async function home(ctx: PageContext): Promise<void> {
       ),
     ),
   );
-  const [latest, events, names] = await loading;
+  const [latest, highlights, events, names] = await loading;
+  const summaryCard = (cs: CaseStudyList['items'][number]) =>
+    card({ href: `/case-studies/${encodeURIComponent(cs.id)}`, title: cs.title, description: cs.summary, meta: [topicTags(cs.topics, names), cs.organisation_name ? h('p', { class: 'nhsuk-body-s nhsuk-u-margin-bottom-0' }, cs.organisation_name) : null], headingLevel: 'h3' });
+  if (highlights.items.length) ctx.main.append(h('h2', null, 'Highlights'), cardList(highlights.items.map(summaryCard), ''));
   ctx.main.append(
     h('h2', null, 'Latest case studies'),
     cardList(
-      latest.items.map((cs) =>
-        card({ href: `/case-studies/${encodeURIComponent(cs.id)}`, title: cs.title, description: cs.summary, meta: [topicTags(cs.topics, names), cs.organisation_name ? h('p', { class: 'nhsuk-body-s nhsuk-u-margin-bottom-0' }, cs.organisation_name) : null], headingLevel: 'h3' }),
-      ),
+      latest.items.map(summaryCard),
       'No case studies have been published yet.',
     ),
     h('p', null, link('/case-studies', 'All case studies')),

@@ -10,6 +10,7 @@ pub mod meta;
 pub mod my_coffee;
 pub mod my_mentees;
 pub mod organisations;
+pub mod outward;
 pub mod people;
 pub mod projects;
 pub mod questions;

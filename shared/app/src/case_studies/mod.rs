@@ -1,5 +1,7 @@
 //! Case studies: submitted by members, checked by moderators, read by everyone.
 
+pub mod highlights;
+pub mod outward;
 pub mod views;
 
 use qnet_domain::attachment::Attachment;

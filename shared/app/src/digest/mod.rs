@@ -27,7 +27,7 @@ mod views;
 
 use queue::Pacer;
 pub use queue::{DigestJob, JobOutcome, MemoryQueue, RetryLater};
-pub use sections::{CaseStudiesSection, EventsSection, PeriodCache, PersonalSection, ResourcesSection};
+pub use sections::{CaseStudiesSection, EventsSection, HighlightsSection, PeriodCache, PersonalSection, ResourcesSection};
 pub(crate) use store::purge_claims;
 use store::{ClaimState, DigestClaim, is_stale};
 pub use unsubscribe::Unsubscribed;
@@ -121,6 +121,7 @@ impl Digest {
     /// The digest with every section this build has, in the email's order.
     pub fn new(settings: DigestSettings) -> Digest {
         let sections: Vec<Arc<dyn DigestSection>> = vec![
+            Arc::new(HighlightsSection::new(&settings.web_base_url)),
             Arc::new(CaseStudiesSection::new(&settings.web_base_url)),
             Arc::new(ResourcesSection::new(&settings.web_base_url)),
             Arc::new(EventsSection::new(&settings.web_base_url)),
