@@ -1,6 +1,7 @@
-//! `qnet match` and `qnet coffee-round`: the scheduled mentoring pass and the
-//! weekly coffee round, run locally through the same `App` functions as
-//! `functions/mentoring` and `functions/coffee-round`.
+//! `qnet match`, `qnet coffee-round` and `qnet engagement`: the scheduled
+//! mentoring pass, the weekly coffee round and the daily engagement pass, run
+//! locally through the same `App` functions as `functions/mentoring`,
+//! `functions/coffee-round` and `functions/engagement`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -50,5 +51,19 @@ pub async fn run_coffee_round(data_dir: &Path, clock: Arc<dyn Clock>, dry_run: b
 /// What `qnet coffee-round` does once the app is open (the tests call it on theirs).
 pub async fn coffee_round_on(app: &App, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
     let report = at(app, now).coffee_round(now, dry_run).await?;
+    Ok(serde_json::to_string_pretty(&report)?)
+}
+
+/// `qnet engagement`: the engagement pass at `now` (experts daily, nudges on
+/// Mondays); answers the JSON report it prints.
+pub async fn run_engagement(data_dir: &Path, clock: Arc<dyn Clock>, dry_run: bool) -> anyhow::Result<String> {
+    let now = clock.now();
+    engagement_on(&open(data_dir, clock).await?, now, dry_run).await
+}
+
+/// What `qnet engagement` does once the app is open (the tests call it on theirs).
+pub async fn engagement_on(app: &App, now: OffsetDateTime, dry_run: bool) -> anyhow::Result<String> {
+    let app = at(app, now);
+    let report = if dry_run { app.preview_engagement(now).await? } else { app.run_engagement(now).await? };
     Ok(serde_json::to_string_pretty(&report)?)
 }

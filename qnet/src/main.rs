@@ -131,6 +131,20 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
+    /// The engagement pass at `--now`, as functions/engagement does: experts are
+    /// asked about questions unanswered for three days; on Mondays (London) the
+    /// weekly nudges go to members whose digest is not due. Prints one JSON
+    /// report. Running it again sends nothing twice.
+    Engagement {
+        #[arg(long, default_value = "./qnet-data")]
+        data_dir: PathBuf,
+        /// The moment to run at, RFC 3339 (default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// Decide and count, but write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Operator commands, on the embedded store or (QNET_BACKEND=aws) the deployed
     /// table and user pool: organisations, granted roles, the first admin.
     Admin {
@@ -187,6 +201,10 @@ fn main() -> ExitCode {
                 if report.failed > 0 {
                     anyhow::bail!("{} reminder(s) failed (listed in failures); running again retries them", report.failed);
                 }
+                Ok(())
+            }
+            Command::Engagement { data_dir, now, dry_run } => {
+                println!("{}", qnet::community::run_engagement(&data_dir, clock_at(now)?, dry_run).await?);
                 Ok(())
             }
             Command::Admin { data_dir, command } => {

@@ -145,7 +145,8 @@ fn digest_prints_one_json_object_and_refuses_bad_input() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let html = std::fs::read_to_string(v["html"].as_str().unwrap()).unwrap();
-    assert!(html.contains("Nothing new for you yet"), "{html}");
+    // Nothing new was published, but Jo has just joined: the next digest welcomes her.
+    assert!(html.contains("For you") && html.contains("Welcome to Qnet: three things to do"), "{html}");
     assert!(std::fs::read(v["eml"].as_str().unwrap()).unwrap().starts_with(b"From: "));
 }
 
@@ -164,4 +165,26 @@ fn ses_event_suppresses_a_bounced_address() {
     assert!(!ok && out.is_empty() && err.contains("is not an SES bounce or complaint notification"), "{err}");
     let (ok, _, err) = run(&["ses-event", "--data-dir", d, "/nonexistent.json"]);
     assert!(!ok && err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn engagement_prints_one_json_report_and_refuses_a_bad_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(run(&["token", "--email", "jo@leeds.gov.uk", "--data-dir", d]).0);
+    // A Monday: the weekly nudges run; Jo is on the weekly digest, so her lines go there.
+    let (ok, out, err) = run(&["engagement", "--data-dir", d, "--now", "2026-11-30T07:30:00Z", "--dry-run"]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["day"], "2026-11-30");
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["nudge_week"], "weekly-2026-W48");
+    assert_eq!((v["in_digest"].as_u64(), v["nudges_sent"].as_u64()), (Some(1), Some(0)), "{out}");
+    // A Tuesday: experts only.
+    let (ok, out, _) = run(&["engagement", "--data-dir", d, "--now", "2026-12-01T07:30:00Z"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["day"].as_str(), v["nudge_week"].is_null()), (Some("2026-12-01"), true), "{out}");
+    let (ok, out, err) = run(&["engagement", "--data-dir", d, "--now", "monday"]);
+    assert!(!ok && out.is_empty() && err.contains("--now monday is not an RFC 3339 time"), "{err}");
 }

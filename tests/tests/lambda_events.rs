@@ -1,7 +1,7 @@
 //! Every Lambda entry point, fed a real event shape from `tests/fixtures/events/`
 //! (API Gateway HTTP API v2 with and without the JWT authorizer, Cognito
 //! pre-sign-up, S3 ObjectCreated, the EventBridge Scheduler inputs of the digest
-//! planner, the mentoring pass, the coffee round and the event reminders, SQS digest jobs, SES bounces
+//! planner, the mentoring pass, the coffee round, the engagement pass and the event reminders, SQS digest jobs, SES bounces
 //! and complaints over SNS), through the same handler the binary runs.
 
 use std::sync::Arc;
@@ -510,6 +510,31 @@ mod schedules {
         let again = qnet_coffee_round::handle(&app, event).await.unwrap();
         assert_eq!((again.pairs, again.sent), (round.pairs, 0));
         assert_eq!(outbox_to(&t.data_dir, "bob@bradford.gov.uk").len(), 1, "a retried run sends nothing twice");
+    }
+
+    #[tokio::test]
+    async fn the_engagement_pass_nudges_once_a_week() {
+        let t = spawn_app().await;
+        t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+        // Ann joined the Wednesday before the fixture's Monday and turned the digest off.
+        let app = t.app.at(datetime!(2026-11-25 10:00 UTC));
+        let ann = claims("ann@leedsth.nhs.uk");
+        app.update_member(&ann, MemberPatch::parse(&json!({"digest": {"cadence": "off"}})).unwrap(), None).await.unwrap();
+        let event: Value = serde_json::from_str(&fixture("eventbridge-scheduler-engagement.json")).unwrap();
+        let report = qnet_engagement::handle(&app, event.clone()).await.unwrap();
+        assert_eq!(report.day, "2026-11-30", "the schedule's now, not the clock's");
+        assert_eq!(report.nudge_week.as_deref(), Some("weekly-2026-W48"));
+        assert_eq!(report.nudges_sent, 1, "{report:?}");
+        let sent = outbox_to(&t.data_dir, "ann@leedsth.nhs.uk");
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].contains("Your week in Qnet") && sent[0].contains("Welcome to Qnet"), "{}", sent[0]);
+        let again = qnet_engagement::handle(&app, event.clone()).await.unwrap();
+        assert_eq!((again.nudges_sent, again.already_sent), (0, 1), "{again:?}");
+        assert_eq!(outbox_to(&t.data_dir, "ann@leedsth.nhs.uk").len(), 1, "a retried run sends nothing twice");
+
+        let mut bad = event;
+        bad["now"] = json!("<aws.scheduler.scheduled-time>");
+        assert!(qnet_engagement::handle(&app, bad).await.is_err());
     }
 }
 

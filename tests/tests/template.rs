@@ -353,6 +353,7 @@ fn variables_by_function() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("MentoringFunction", MENTORING_VARIABLES),
         ("CoffeeRoundFunction", COFFEE_ROUND_VARIABLES),
         ("EventRemindersFunction", qnet_app::config::EVENT_REMINDERS_VARIABLES),
+        ("EngagementFunction", qnet_app::config::ENGAGEMENT_VARIABLES),
     ])
 }
 
@@ -728,6 +729,8 @@ fn every_function_may_call_what_its_adapters_call_and_no_more() {
         ("MentoringFunction", (&mentoring, none)),
         ("CoffeeRoundFunction", (&sender, none)),
         ("EventRemindersFunction", (&sender, none)),
+        // Claims, weekly slots and opt-out tokens: the sender's actions.
+        ("EngagementFunction", (&sender, none)),
     ]);
     let functions = t.functions();
     assert_eq!(
@@ -1308,6 +1311,10 @@ fn the_digest_sender_path_writes_no_condition_checks() {
         "shared/app/src/members/organisations.rs",
         "functions/mentoring/src/lib.rs",
         "functions/coffee-round/src/lib.rs",
+        // The engagement pass is granted the same actions.
+        "shared/app/src/engagement",
+        "shared/app/src/reads.rs",
+        "functions/engagement/src/lib.rs",
     ] {
         // A feature folder counts as all of its files.
         let text = rust_text(&root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -1433,6 +1440,7 @@ fn outputs_name_what_the_front_end_and_operators_need() {
         "MentoringFunctionName",
         "CoffeeRoundFunctionName",
         "EventRemindersFunctionName",
+        "EngagementFunctionName",
     ] {
         assert!(outputs.contains_key(name), "output {name} is missing");
     }

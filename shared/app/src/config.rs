@@ -84,6 +84,8 @@ pub const MENTORING_VARIABLES: &[&str] = &[
     vars::LOG_LEVEL,
 ];
 pub const COFFEE_ROUND_VARIABLES: &[&str] = &[vars::TABLE_NAME, vars::MAIL_FROM, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
+pub const ENGAGEMENT_VARIABLES: &[&str] =
+    &[vars::TABLE_NAME, vars::MAIL_FROM, vars::WEB_BASE_URL, vars::PUBLIC_API_URL, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 pub const EVENT_REMINDERS_VARIABLES: &[&str] =
     &[vars::TABLE_NAME, vars::MAIL_FROM, vars::WEB_BASE_URL, vars::SES_CONFIGURATION_SET, vars::LOG_LEVEL];
 
@@ -436,6 +438,38 @@ impl EventRemindersConfig {
             table_name: r.required(vars::TABLE_NAME),
             mail_from: r.required(vars::MAIL_FROM),
             web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
+            configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
+            log_level: r.log_level(),
+        };
+        if !c.mail_from.is_empty() && qnet_domain::member::normalise_email(&c.mail_from).is_err() {
+            r.problems.push(format!("{} must be an email address", vars::MAIL_FROM));
+        }
+        r.finish().map(|_| c)
+    }
+}
+
+/// Configuration of the daily engagement pass (`functions/engagement`):
+/// experts asked about unanswered questions, and the weekly nudges.
+#[derive(Debug, Clone)]
+pub struct EngagementConfig {
+    pub table_name: String,
+    /// The address the emails come from; replies by email go to its domain.
+    pub mail_from: String,
+    /// The front end the emails link to (`/questions/{id}`, `/settings`, …).
+    pub web_base_url: String,
+    /// The HTTP API, which serves the one-click unsubscribe pages.
+    pub public_api_url: String,
+    pub configuration_set: Option<String>,
+    pub log_level: String,
+}
+
+impl EngagementConfig {
+    pub fn read(mut r: Reader<'_>) -> Result<EngagementConfig, ConfigError> {
+        let c = EngagementConfig {
+            table_name: r.required(vars::TABLE_NAME),
+            mail_from: r.required(vars::MAIL_FROM),
+            web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
+            public_api_url: r.url(vars::PUBLIC_API_URL).trim_end_matches('/').into(),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             log_level: r.log_level(),
         };

@@ -16,6 +16,7 @@ impl App {
         crate::questions::erase(self, &claims.sub).await?;
         crate::adoptions::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;
+        crate::engagement::erase_nudges(self, &claims.sub).await?;
         crate::mentoring::erase(self, claims).await?;
         crate::resources::erase(self, &claims.sub).await?;
         crate::events::erase(self, claims).await?;

@@ -128,7 +128,8 @@ pub fn member_tokens(member_id: &str) -> String {
 pub fn suppression(email: &str) -> (String, String) {
     (format!("SUPPRESS#{}", email.trim().to_ascii_lowercase()), "SUPPRESS".into())
 }
-/// GSI1 partition of the members on one digest cadence (sparse: `off` is absent).
+/// GSI1 partition of the members on one digest cadence (`off` too: the weekly
+/// nudges read all three; the planner only the cadences due).
 pub fn digest_subscribers(cadence: qnet_domain::digest::Cadence) -> String {
     format!("DIGEST#{}", cadence.as_str())
 }
@@ -137,6 +138,28 @@ pub fn digest_claim(member_id: &str, issue_id: &str) -> (String, String) {
     (member_partition(member_id), format!("{DIGEST_CLAIM_PREFIX}{issue_id}"))
 }
 pub const DIGEST_CLAIM_PREFIX: &str = "DIGEST#";
+/// The claim that one "For you" line (`welcome`, `stale#<project>#<last
+/// activity>`) went to a member: `data.period` names the digest issue or week
+/// that showed it, so that issue may show it again (a retry) and no other does.
+pub fn nudge_claim(member_id: &str, what: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}{what}"))
+}
+/// The claim that a member's "Your week in Qnet" email for one week went (or is going).
+pub fn nudge_mail_claim(member_id: &str, period_id: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}MAIL#{period_id}"))
+}
+/// How many times a member was asked about an unanswered question (`data.count`,
+/// `Write::Increment`): the experts pass asks the least asked first.
+pub fn experts_asked_count(member_id: &str) -> (String, String) {
+    (member_partition(member_id), format!("{NUDGE_PREFIX}ASKED"))
+}
+/// The experts chosen for one question (`CHOSEN`, create-if-absent: a re-run
+/// asks the same people) and the claim of each email (`TO#<member id>`).
+pub fn expert_ask(question_id: &str, what: &str) -> (String, String) {
+    (format!("EXPERTASK#{question_id}"), what.to_string())
+}
+/// Every nudge claim in a member's partition starts with this (erasure purges them).
+pub const NUDGE_PREFIX: &str = "NUDGE#";
 /// A member's mentor profile, beside their profile.
 pub fn mentor(member_id: &str) -> (String, String) {
     (member_partition(member_id), "MENTOR".into())
@@ -322,6 +345,13 @@ pub fn event(id: &str) -> (String, String) {
 /// never change the event's version (its ETag).
 pub fn event_places(id: &str) -> (String, String) {
     (format!("EVENT#{id}"), "PLACES".into())
+}
+/// One week's read counter of a published case study or resource
+/// (`data.reads`, changed only by `Write::Increment`): `kind` is `case_study`
+/// or `resource`, `week` an ISO week (`2026-W49`, Europe/London). Apart from the
+/// item, so reads never change its version.
+pub fn reads(kind: &str, id: &str, week: &str) -> (String, String) {
+    (format!("READS#{kind}#{id}"), format!("WEEK#{week}"))
 }
 /// One member's booking of an event (at most one per member: create-if-absent).
 /// Every booking of an event: Query `PK = EVENT#<event id>`, `begins_with(SK, "BOOKING#")`.

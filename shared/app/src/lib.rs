@@ -15,6 +15,7 @@ pub mod listing;
 pub mod logging;
 pub mod mail;
 pub mod moderation;
+pub mod reads;
 pub mod tokens;
 pub mod views;
 

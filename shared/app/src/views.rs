@@ -71,3 +71,21 @@ pub struct OrganisationRef {
     /// Null when the organisation is no longer in the directory.
     pub name: Option<String>,
 }
+
+/// One line of a digest, or of a "Your week in Qnet" email: the digest shows
+/// every feature's lines, and the engagement nudges write them too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestItem {
+    /// `case_study`, later `resource`, `event`, …
+    pub kind: String,
+    pub title: String,
+    /// Its page on the web front end.
+    pub url: String,
+    /// At most two lines.
+    pub summary: String,
+    pub organisation_name: Option<String>,
+    pub topics: Vec<String>,
+    /// The day it happened (published, or when an event takes place), `YYYY-MM-DD`
+    /// in Europe/London.
+    pub date: String,
+}

@@ -33,8 +33,8 @@ use std::sync::Arc;
 
 use qnet_app::App;
 use qnet_app::config::{
-    ApiConfig, CoffeeRoundConfig, ConfigError, DigestPlannerConfig, DigestSenderConfig, EventRemindersConfig, IngestConfig,
-    MentoringConfig, Reader, StorageConfig, TableConfig,
+    ApiConfig, CoffeeRoundConfig, ConfigError, DigestPlannerConfig, DigestSenderConfig, EngagementConfig, EventRemindersConfig,
+    IngestConfig, MentoringConfig, Reader, StorageConfig, TableConfig,
 };
 use qnet_app::links::LinkSigner;
 use qnet_aws::aws_config::SdkConfig;
@@ -75,6 +75,7 @@ function_config!(
     MentoringConfig,
     CoffeeRoundConfig,
     EventRemindersConfig,
+    EngagementConfig,
 );
 
 /// Reads the configuration `C` from the environment, starts logging at its

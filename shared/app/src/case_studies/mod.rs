@@ -14,6 +14,7 @@ use crate::moderation::{
     Moderated, ModerationFields, check_version, next_version, purge_copies, require_editor, require_own_organisation,
     unpublish_while_held,
 };
+use crate::reads::ReadKind;
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
@@ -164,6 +165,10 @@ impl App {
 
     pub async fn get_case_study(&self, viewer: Option<&Claims>, id: &str) -> AppResult<CaseStudyView> {
         let cs = self.visible_case_study(viewer, id).await?;
+        if cs.status == Status::Published {
+            let author: Vec<&str> = cs.submitted_by.member_id.as_deref().into_iter().collect();
+            self.count_read(ReadKind::CaseStudy, &cs.id, viewer.map(|c| c.sub.as_str()), &author).await;
+        }
         self.view_case_study(viewer, cs).await
     }
 

@@ -27,7 +27,7 @@ mod views;
 
 use queue::Pacer;
 pub use queue::{DigestJob, JobOutcome, MemoryQueue, RetryLater};
-pub use sections::{CaseStudiesSection, EventsSection, HighlightsSection, PeriodCache, ResourcesSection};
+pub use sections::{CaseStudiesSection, EventsSection, HighlightsSection, PeriodCache, PersonalSection, ResourcesSection};
 pub(crate) use store::purge_claims;
 use store::{ClaimState, DigestClaim, is_stale};
 pub use unsubscribe::Unsubscribed;
@@ -39,7 +39,6 @@ use async_trait::async_trait;
 use qnet_domain::digest::{Cadence, Period, issues_due};
 use qnet_domain::member::{Member, normalise_email, redact_email};
 use qnet_ports::{Condition, Index, Item, JobQueue, MailError, MailSender, Query, Write};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::members::suppression::{Delivery, DeliveryError};
@@ -86,22 +85,9 @@ impl DigestSettings {
     }
 }
 
-/// One line of a digest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DigestItem {
-    /// `case_study`, later `resource`, `event`, …
-    pub kind: String,
-    pub title: String,
-    /// Its page on the web front end.
-    pub url: String,
-    /// At most two lines.
-    pub summary: String,
-    pub organisation_name: Option<String>,
-    pub topics: Vec<String>,
-    /// The day it happened (published, or when an event takes place), `YYYY-MM-DD`
-    /// in Europe/London.
-    pub date: String,
-}
+/// One line of a digest (kept in `views.rs`, so the features that contribute
+/// lines, such as the engagement nudges, need not reach into the digest).
+pub use crate::views::DigestItem;
 
 /// A part of the digest that one capability contributes.
 #[async_trait]
@@ -116,6 +102,11 @@ pub trait DigestSection: Send + Sync {
     fn list_url(&self, web_base_url: &str) -> String;
     /// The items to show this member for this period, in display order.
     async fn items(&self, app: &App, member: &Member, period: &Period) -> AppResult<Vec<DigestItem>>;
+    /// Called once the member's digest showing `items` was sent (never for a
+    /// preview or a dry run): a section whose lines go out once records it.
+    async fn delivered(&self, _app: &App, _member: &Member, _period: &Period, _items: &[DigestItem]) -> AppResult<()> {
+        Ok(())
+    }
 }
 
 /// The digest: its sections in order, its settings and its templates.
@@ -134,6 +125,7 @@ impl Digest {
             Arc::new(CaseStudiesSection::new(&settings.web_base_url)),
             Arc::new(ResourcesSection::new(&settings.web_base_url)),
             Arc::new(EventsSection::new(&settings.web_base_url)),
+            Arc::new(PersonalSection::new(&settings.web_base_url)),
         ];
         Digest { sections, pacer: Pacer::new(settings.max_per_second), settings, templates: None }
     }
@@ -331,6 +323,11 @@ impl Digest {
                 if let Err(e) = app.records.put(claim_item(&done, claim_version + 1), Condition::VersionIs(claim_version)).await {
                     // Sent; the claim stays `sending`, which no retry sends again.
                     tracing::error!(issue = %period.id, member = %member.id, error = %e, "digest sent but not recorded as sent");
+                }
+                for (section, items) in &sections {
+                    if let Err(e) = section.delivered(app, &member, &period, items).await {
+                        tracing::warn!(issue = %period.id, member = %member.id, section = section.key(), error = %e, "a sent section was not recorded");
+                    }
                 }
                 tracing::info!(issue = %period.id, member = %member.id, "digest sent");
                 Ok((JobOutcome::Sent, None))

@@ -9,6 +9,20 @@
 //!   questions-to-experts and nudges together ([`App::claim_weekly_slot`]).
 //! - "Ask me about …": members who agreed to be asked about a topic
 //!   ([`App::experts_for_topics`]); a directory listing alone is not consent.
+//! - "For you" lines (`personal.rs`: a welcome, quiet projects, read counts)
+//!   go in the digest's "For you" section when the member gets a digest that
+//!   week, else in the Monday "Your week in Qnet" email (`nudges.rs`); the
+//!   daily pass (`run.rs`, `functions/engagement`) sends them.
+
+mod experts;
+mod nudges;
+mod personal;
+mod run;
+
+pub use experts::{EXPERTS_PER_QUESTION, UNANSWERED_DAYS};
+pub(crate) use personal::erase as erase_nudges;
+pub use personal::{QUIET_WEEKS, QuietProject, WELCOME_DAYS};
+pub use run::EngagementReport;
 
 use qnet_domain::digest::{Cadence, Period};
 use qnet_domain::member::Member;

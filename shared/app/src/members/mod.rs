@@ -7,7 +7,6 @@ pub mod roles;
 pub mod suppression;
 pub mod views;
 
-use qnet_domain::digest::Cadence;
 use qnet_domain::member::{Member, MemberPatch};
 use qnet_ports::{Condition, Item, Write};
 
@@ -19,11 +18,10 @@ pub fn member_item(m: &Member) -> Item {
     let (pk, sk) = keys::member(&m.id);
     let item = Item::new(pk, sk, encode(m)).with_version(m.version);
     // The digest planner finds a cadence's members through GSI1. Members who
-    // unsubscribed stay listed, so the planner can count them.
-    let item = match m.digest.cadence {
-        Cadence::Off => item,
-        c => item.with_gsi1(keys::digest_subscribers(c), m.id.clone()),
-    };
+    // unsubscribed stay listed, so the planner can count them; members on `off`
+    // are listed under `DIGEST#off`, which the planner never reads and the
+    // weekly nudges do (every member is under exactly one cadence).
+    let item = item.with_gsi1(keys::digest_subscribers(m.digest.cadence), m.id.clone());
     // Coffee rounds find their pool through GSI2 (sparse: only members who opted in).
     if m.coffee.opt_in { item.with_gsi2(keys::COFFEE_POOL, m.id.clone()) } else { item }
 }

@@ -20,6 +20,7 @@ use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::moderation::{
     Moderated, check_version, next_version, require_editor, require_moderator, require_own_organisation, unpublish_while_held,
 };
+use crate::reads::ReadKind;
 use crate::resources::store::{DOWNLOADS, change_writes, resource_item};
 use crate::resources::views::named;
 use crate::uploads::{DOWNLOAD_URL_TTL, UploadOwner};
@@ -37,6 +38,10 @@ impl App {
 
     pub async fn get_resource(&self, viewer: Option<&Claims>, id: &str) -> AppResult<ResourceView> {
         let r: LoadedResource = self.visible(viewer, id).await?;
+        if r.resource.status == Status::Published {
+            let author: Vec<&str> = r.resource.submitted_by.member_id.as_deref().into_iter().collect();
+            self.count_read(ReadKind::Resource, &r.resource.id, viewer.map(|c| c.sub.as_str()), &author).await;
+        }
         self.view_resource(viewer, r).await
     }
 

@@ -4,11 +4,13 @@
 mod case_studies;
 mod events;
 mod highlights;
+mod personal;
 mod resources;
 
 pub use case_studies::CaseStudiesSection;
 pub use events::{DIGEST_EVENTS_AHEAD, EventsSection};
 pub use highlights::HighlightsSection;
+pub use personal::PersonalSection;
 pub use resources::ResourcesSection;
 
 use crate::digest::DigestItem;
