@@ -191,6 +191,9 @@ async fn reads_are_counted_without_the_author_and_reach_the_author_as_a_number()
         assert_eq!(w47.get(&path, tok).await.status, StatusCode::OK);
     }
     assert_eq!(t.app.reads(ReadKind::CaseStudy, &id, "2026-W47").await.unwrap(), 3);
+    // Eve's team is trying it (issue 22): the author hears the count, never who.
+    let adopted = w47.post(&format!("{path}/adoptions"), Some(&eve), json!({})).await;
+    assert_eq!(adopted.status, StatusCode::CREATED, "{}", adopted.text);
     assert_eq!(t.app.reads(ReadKind::CaseStudy, &id, "2026-W48").await.unwrap(), 0, "weeks are counted apart");
     // A resource counts the same way.
     let r = w47
@@ -212,7 +215,11 @@ async fn reads_are_counted_without_the_author_and_reach_the_author_as_a_number()
     engagement_at(&t, MON_W48).await;
     let n = nudges(&t, "dan@leedsth.nhs.uk");
     assert_eq!(n.len(), 1);
-    assert!(n[0].contains("\u{201c}Fewer falls on ward 5\u{201d} was read 3 times last week"), "{}", n[0]);
+    assert!(
+        n[0].contains("\u{201c}Fewer falls on ward 5\u{201d} was read 3 times last week, and 1 team is trying it (1 new)"),
+        "{}",
+        n[0]
+    );
     assert!(n[0].contains("\u{201c}Falls toolkit\u{201d} was read once last week"), "{}", n[0]);
     assert!(!n[0].contains("eve"), "never who read it");
     assert!(nudges(&t, "eve@leedsth.nhs.uk").is_empty(), "Eve published nothing and joined long ago");

@@ -191,15 +191,27 @@ impl App {
                     out.push(line);
                 }
                 let n = self.reads(kind, &id, &week).await?;
-                if n == 0 {
+                // Adoptions ("We are trying this", issue 22): how many teams, and how many new.
+                let (adopted, new) = match kind {
+                    ReadKind::CaseStudy => self.adoption_counts(&id, (&from, &to)).await?,
+                    ReadKind::Resource => (0, 0),
+                };
+                if n == 0 && new == 0 {
                     continue;
                 }
                 let times = if n == 1 { "once".to_string() } else { format!("{n} times") };
+                let read = if n == 0 { format!("“{title}”") } else { format!("“{title}” was read {times} last week") };
+                let teams = if adopted == 1 { "1 team is".to_string() } else { format!("{adopted} teams are") };
+                let title = match (n, new) {
+                    (_, 0) => read,
+                    (0, _) => format!("{read}: {teams} trying it ({new} new last week)"),
+                    _ => format!("{read}, and {teams} trying it ({new} new)"),
+                };
                 out.push(Line {
                     kind: EmailKind::AuthorUpdates,
                     item: DigestItem {
                         kind: "author_update".into(),
-                        title: format!("“{title}” was read {times} last week"),
+                        title,
                         url: format!("{web}/{path}/{id}"),
                         summary: String::new(),
                         organisation_name: None,
@@ -211,6 +223,29 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// How many members recorded that they are trying a case study, and how
+    /// many of them did so in `[from, to)` (counts only, never who).
+    async fn adoption_counts(&self, case_study_id: &str, (from, to): (&str, &str)) -> AppResult<(usize, usize)> {
+        let (pk, _) = keys::adoption(case_study_id, "");
+        let (mut all, mut new) = (0, 0);
+        let mut cursor: Option<Cursor> = None;
+        loop {
+            let q = Query::new(Index::Primary, pk.clone()).prefix(keys::ADOPTION_PREFIX).limit(100).after(cursor.take());
+            let page = self.records.query(q).await?;
+            for item in &page.items {
+                all += 1;
+                let at = item.data["created_at"].as_str().unwrap_or_default();
+                if at >= from && at < to {
+                    new += 1;
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => return Ok((all, new)),
+            }
+        }
     }
 
     /// "3 people found “X” helpful last week: Ann Jones, Bob Li and 1 other":
