@@ -3,20 +3,9 @@
 // study shows where it has spread, the project links back, and a visitor who
 // is not signed in sees the spread but not who.
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DOMAIN, apiSignIn, checkPage, signInAs, unique } from './helpers';
+import { DOMAIN, apiSignIn, checkPage, signInAs, unique, API, api } from './helpers';
 
-const API = () => process.env.QNET_API_URL!;
 const member = (who: string) => `${who}@${DOMAIN}`;
-
-async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${API()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return (r.status === 204 ? undefined : await r.json()) as T;
-}
 
 async function pageAs(browser: Browser, email: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();

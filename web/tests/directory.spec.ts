@@ -2,19 +2,8 @@
 // organisation, with the mentor badge, and the organisations with their type
 // and member counts.
 import { expect, test } from '@playwright/test';
-import { DOMAIN, apiSignIn, checkPage, openNav, signInAs } from './helpers';
+import { DOMAIN, apiSignIn, checkPage, openNav, signInAs, API, api } from './helpers';
 
-const API = () => process.env.QNET_API_URL!;
-
-async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${API()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return (r.status === 204 ? undefined : await r.json()) as T;
-}
 
 /** Signs a member in and lists them in the directory with a name and topics. */
 async function listed(email: string, name: string, jobTitle: string, topics: string[]): Promise<string> {

@@ -4,20 +4,9 @@
 // dismisses, and the "Ask me about" and email settings. Found by role, label
 // and text; axe-core on every page and state.
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DOMAIN, apiSignIn, checkPage, signInAs, type Role } from './helpers';
+import { DOMAIN, apiSignIn, checkPage, signInAs, type Role, API, api } from './helpers';
 
-const API = () => process.env.QNET_API_URL!;
 const WEB = () => process.env.QNET_WEB_URL!;
-
-async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${API()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return (r.status === 204 ? undefined : await r.json()) as T;
-}
 
 async function pageAs(browser: Browser, email: string, role: Role = 'member'): Promise<Page> {
   const page = await (await browser.newContext()).newPage();

@@ -4,20 +4,9 @@
 // and the organiser marks attendance and exports the CSV.
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { DOMAIN, apiSignIn, checkPage, signInAs, unique, type Role } from './helpers';
+import { DOMAIN, apiSignIn, checkPage, signInAs, unique, type Role, API, api } from './helpers';
 
-const API = () => process.env.QNET_API_URL!;
 const member = (who: string) => `${who}@${DOMAIN}`;
-
-async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${API()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return (r.status === 204 ? undefined : await r.json()) as T;
-}
 
 async function homeOrganisation(): Promise<string> {
   const orgs = (await (await fetch(`${API()}/organisations`)).json()) as { items: { id: string; email_domains: string[] }[] };

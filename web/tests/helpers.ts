@@ -5,6 +5,20 @@ import { expect, type Page, type TestInfo } from '@playwright/test';
 export const DOMAIN = 'leedsth.nhs.uk';
 export type Role = 'member' | 'organiser' | 'moderator' | 'admin';
 
+/** The API under test (`qnet serve`, started by the Playwright config). */
+export const API = (): string => process.env.QNET_API_URL!;
+
+/** One API call as `token`, for arranging what a journey needs; throws on a refusal. */
+export async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const r = await fetch(`${API()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return (r.status === 204 ? undefined : await r.json()) as T;
+}
+
 /** The local sign-in endpoint, for speed after the UI sign-in has been tested. */
 export async function apiSignIn(email: string, role: Role): Promise<{ token: string; expires_at: number }> {
   const api = process.env.QNET_API_URL!;

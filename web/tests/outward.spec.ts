@@ -2,20 +2,9 @@
 // published case study a highlight, it leads the home page, and the case
 // study offers its share link (whose page a link-preview crawler reads).
 import { expect, test } from '@playwright/test';
-import { DOMAIN, apiSignIn, checkPage, signInAs, unique } from './helpers';
+import { DOMAIN, apiSignIn, checkPage, signInAs, unique, api } from './helpers';
 
-const API = () => process.env.QNET_API_URL!;
 const member = (who: string) => `${who}@${DOMAIN}`;
-
-async function api<T = unknown>(token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${API()}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return (r.status === 204 ? undefined : await r.json()) as T;
-}
 
 test('a moderator makes a case study a highlight; it leads the home page and its share link previews it', async ({ browser }, info) => {
   const title = unique(info, 'Discharge before noon');
