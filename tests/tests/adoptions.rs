@@ -104,6 +104,7 @@ async fn a_member_records_an_adoption_the_author_hears_once_and_the_project_link
     assert_eq!(public.body["count"], json!(1));
     assert_eq!(public.body["items"], json!([]));
     assert_eq!(public.body["organisations"][0]["name"], json!("Kirklees Council"));
+    assert_eq!(public.body["projects"], json!([]), "projects are for members");
     let seen = t.get(&path, Some(&w.cat)).await;
     assert_eq!(seen.body["items"][0]["member_name"], json!("ann"));
     assert_eq!(seen.body["items"][0]["can_remove"], json!(false));

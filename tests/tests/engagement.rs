@@ -432,3 +432,27 @@ async fn thanks_reach_the_author_in_one_weekly_line_naming_only_those_who_chose(
     engagement_at(&t, MON_W49).await;
     assert_eq!(nudges(&t, "dan@leedsth.nhs.uk").len(), 1);
 }
+
+#[tokio::test]
+async fn a_question_on_an_item_no_longer_published_leaves_the_unanswered_list_without_emails() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let api = t.api_at(datetime!(2026-11-02 10:00 UTC)).await;
+    let (dan, _) = member(&t, &api, "dan@leedsth.nhs.uk", "off").await;
+    let (eve, _) = member(&t, &api, "eve@leedsth.nhs.uk", "off").await;
+    let (e1, _) = member(&t, &api, "e1@leedsth.nhs.uk", "off").await;
+    set_me(&api, &e1, json!({"ask_me_about": ["patient-safety"]})).await;
+    let cs = published_case_study(&t, &dan, "Fewer falls on ward 5").await;
+    let q = ask(&t.api_at(datetime!(2026-11-09 10:00 UTC)).await, &eve, &cs).await;
+    // A moderator's edit holds the case study (the guard): it is not published now.
+    let moderator = t.token("mod@qnet.test", &[qnet_domain::Role::Moderator]).await;
+    let v = t.get(&format!("/case-studies/{cs}"), Some(&moderator)).await.body["version"].as_u64().unwrap();
+    let held = t.patch(&format!("/case-studies/{cs}"), &moderator, v, json!({"body": "Patient 943 476 5919 fell."})).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text);
+    let cutoff = "2026-11-30T00:00:00.000Z";
+    assert_eq!(t.app.unanswered_questions(cutoff, 10).await.unwrap().len(), 1);
+    let r = engagement_at(&t, datetime!(2026-11-12 10:30 UTC)).await;
+    assert_eq!(r.experts_asked, 0, "{r:?}");
+    assert!(asked(&t, "e1@leedsth.nhs.uk").is_empty(), "nothing about an unpublished item leaves by email");
+    assert!(t.app.unanswered_questions(cutoff, 10).await.unwrap().is_empty(), "{q} no longer waits at the head of the list");
+}

@@ -171,6 +171,23 @@ async fn a_question_emails_the_author_who_answers_by_email_once_and_the_asker_he
     let got = t.get(&format!("/questions/{qid}"), None).await;
     assert_eq!(got.body["answers"].as_array().unwrap().len(), 2);
     assert!(!got.text.contains("943 476 5919"));
+
+    // Once the case study is no longer published (held by the guard after an
+    // edit), a reply by email adds nothing and nobody is emailed, as on the web.
+    let current = t.get(&format!("/case-studies/{cs}"), Some(&w.moderator)).await;
+    let v = current.body["version"].as_u64().unwrap();
+    let held = t.patch(&format!("/case-studies/{cs}"), &w.moderator, v, json!({"body": "Patient 943 476 5919 waited."})).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text);
+    assert!(held.body["hold"].is_object() || held.body["status"] != "published", "{}", held.text);
+    let sent = question_mails(t).len();
+    let late = Inbound::local(
+        message(&format!("ann@{HOME}"), "r4", "One more thing about the huddle.").into_bytes(),
+        qnet_mail::Verdicts::default(),
+    );
+    assert_eq!(t.app.ingest(&late, &opts, &ob).await.unwrap().reason.as_deref(), Some("not_available"));
+    assert_eq!(question_mails(t).len(), sent);
+    let got = t.get(&format!("/questions/{qid}"), Some(&w.moderator)).await;
+    assert!(!got.text.contains("One more thing"), "{}", got.text);
 }
 
 #[tokio::test]

@@ -54,6 +54,7 @@ pub const EMAIL_INGEST_VARIABLES: &[&str] = &[
     vars::RAW_MAIL_PREFIX,
     vars::SES_CONFIGURATION_SET,
     vars::WEB_BASE_URL,
+    vars::PUBLIC_API_URL,
     vars::BOARD_QUEUE_URL,
     vars::LOG_LEVEL,
 ];
@@ -265,6 +266,9 @@ pub struct IngestConfig {
     pub configuration_set: Option<String>,
     /// The front end that project board emails (sent for replies by email) link to.
     pub web_base_url: String,
+    /// The public API: the one-click opt-out links of the emails an answer by
+    /// email sends (to the asker and the authors).
+    pub public_api_url: String,
     /// The board queue: follower emails for replies by email.
     pub board_queue_url: String,
     pub log_level: String,
@@ -279,6 +283,7 @@ impl IngestConfig {
             raw_mail_prefix: r.required(vars::RAW_MAIL_PREFIX),
             configuration_set: r.optional(vars::SES_CONFIGURATION_SET),
             web_base_url: r.url(vars::WEB_BASE_URL).trim_end_matches('/').into(),
+            public_api_url: r.url(vars::PUBLIC_API_URL).trim_end_matches('/').into(),
             board_queue_url: r.url(vars::BOARD_QUEUE_URL),
             log_level: r.log_level(),
         };

@@ -1954,7 +1954,7 @@ export interface components {
             items: components["schemas"]["AdoptionView"][];
             /** @description The organisations they belong to, each once. */
             organisations: components["schemas"]["SpreadOrganisation"][];
-            /** @description The QI projects that carry the idea, each once. */
+            /** @description The QI projects that carry the idea, each once (for signed-in members; empty otherwise). */
             projects: components["schemas"]["SpreadProject"][];
         };
         /** @description A note on a date of a measure's chart. */

@@ -97,8 +97,10 @@ impl App {
         }
         let created = old.is_none();
         tracing::info!(case_study = %cs.id, member = %member.id, created, "adoption recorded");
-        if created && let Some(author_id) = &cs.submitted_by.member_id {
-            // The email is best effort after the commit: the record stands either way.
+        if let Some(author_id) = &cs.submitted_by.member_id {
+            // The email is best effort after the commit: the record stands either
+            // way. Its claim makes it once per adopter, so recording again sends
+            // it only when the first attempt failed.
             if let Err(e) = self.tell_author_of_adoption(author_id, &cs.id, &cs.title, &a).await {
                 tracing::warn!(case_study = %cs.id, error = %e, "the author was not told of an adoption");
             }

@@ -14,7 +14,7 @@ pub struct AdoptionsView {
     pub count: usize,
     /// The organisations they belong to, each once.
     pub organisations: Vec<SpreadOrganisation>,
-    /// The QI projects that carry the idea, each once.
+    /// The QI projects that carry the idea, each once (for signed-in members; empty otherwise).
     pub projects: Vec<SpreadProject>,
     /// Each adoption with who recorded it: for signed-in members only (empty otherwise).
     pub items: Vec<AdoptionView>,
@@ -89,7 +89,11 @@ pub(crate) fn adoptions_view(
             .iter()
             .map(|o| SpreadOrganisation { id: o.id.clone(), name: o.name.clone(), kind: o.kind })
             .collect(),
-        projects: projects.into_iter().map(|(id, title)| SpreadProject { id, title }).collect(),
+        // Projects are for members: visitors see the count and the organisations.
+        projects: match viewer {
+            Some(_) => projects.into_iter().map(|(id, title)| SpreadProject { id, title }).collect(),
+            None => vec![],
+        },
         items,
     }
 }

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use super::{EmailKind, EngagementReport};
-use crate::members::suppression::Delivery;
+use crate::members::suppression::{Delivery, DeliveryError};
 use crate::{App, AppResult, keys};
+use qnet_ports::MailError;
 
 /// A question is sent to experts this long after it was asked, unanswered.
 pub const UNANSWERED_DAYS: i64 = 3;
@@ -83,10 +84,15 @@ impl App {
     }
 
     async fn ask_about(&self, q: &Question, dry_run: bool, report: &mut EngagementReport) -> AppResult<()> {
-        let Some(target) = self.question_target(q.target_kind, &q.target_id).await? else { return Ok(()) };
-        if !target.published {
+        // A question whose item is gone or no longer published leaves the
+        // unanswered index, so it never blocks the questions behind it.
+        let target = self.question_target(q.target_kind, &q.target_id).await?;
+        let Some(target) = target.filter(|t| t.published) else {
+            if !dry_run {
+                self.mark_experts_asked(&q.id).await?;
+            }
             return Ok(());
-        }
+        };
         let expires = self.now().unix_timestamp() + KEEP_DAYS * 86_400;
         let (cpk, csk) = keys::expert_ask(&q.id, "CHOSEN");
         let chosen: Vec<Member> = match self.get_record::<Chosen>((cpk.clone(), csk.clone())).await? {
@@ -164,6 +170,12 @@ impl App {
                     }
                 }
                 Ok(Delivery::Suppressed(_)) => {
+                    undo().await;
+                    report.suppressed += 1;
+                }
+                Err(DeliveryError::Mail(MailError::Refused(why))) => {
+                    // Final, like a suppressed address: retrying fails the same way.
+                    tracing::warn!(question = %q.id, member = %m.id, error = %why, "expert question refused by the mail service");
                     undo().await;
                     report.suppressed += 1;
                 }

@@ -14,8 +14,9 @@ use time::OffsetDateTime;
 
 use super::personal::{Line, QuietProject, nudge_period};
 use super::{EmailKind, EngagementReport, list_unsubscribe};
-use crate::members::suppression::Delivery;
+use crate::members::suppression::{Delivery, DeliveryError};
 use crate::{App, AppResult, decode, keys};
+use qnet_ports::MailError;
 
 /// Members read per page of a cadence.
 const PAGE: u32 = 500;
@@ -134,6 +135,13 @@ impl App {
                 report.nudges_sent += 1;
             }
             Ok(Delivery::Suppressed(_)) => {
+                undo().await;
+                report.suppressed += 1;
+            }
+            Err(DeliveryError::Mail(MailError::Refused(why))) => {
+                // Final: the mail service will not take this message, so a
+                // retry would fail the same way every day. Nothing is claimed.
+                tracing::warn!(member = %m.id, week = %period.id, error = %why, "weekly nudge refused by the mail service");
                 undo().await;
                 report.suppressed += 1;
             }

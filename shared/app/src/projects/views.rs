@@ -221,8 +221,16 @@ impl App {
         let mut out: Vec<InspiredBy> = Vec::new();
         for item in page.items {
             let i: InspiredBy = crate::decode(&item)?;
-            if !out.iter().any(|o| o.case_study_id == i.case_study_id) {
-                out.push(i);
+            if out.iter().any(|o| o.case_study_id == i.case_study_id) {
+                continue;
+            }
+            // Only while the case study is published, with its current title.
+            let cs = self.get_record::<qnet_domain::case_study::CaseStudy>(keys::case_study(&i.case_study_id)).await?;
+            if let Some((cs, _)) = cs
+                && cs.status == qnet_domain::case_study::Status::Published
+                && cs.hold.is_none()
+            {
+                out.push(InspiredBy { case_study_id: cs.id, title: cs.title });
             }
         }
         Ok(out)

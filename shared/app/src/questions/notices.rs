@@ -76,6 +76,10 @@ impl App {
     pub(crate) async fn try_question_emails(&self, question_id: &str, answer_id: Option<&str>) -> AppResult<usize> {
         let Some(p) = self.question_pointer(question_id).await? else { return Ok(0) };
         let Some(target) = self.question_target(p.target_kind, &p.target_id).await? else { return Ok(0) };
+        if !target.published {
+            // Nothing about an item that is not published leaves by email.
+            return Ok(0);
+        }
         let Some((q, answers)) = self.load_thread(&p, question_id).await? else { return Ok(0) };
         let (answer, writer, mut recipients) = match answer_id {
             None => (None, q.author_id.clone(), target.author_ids.clone()),

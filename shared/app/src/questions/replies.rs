@@ -99,6 +99,15 @@ impl App {
         if self.load_question(question_id).await?.is_none() {
             return Ok(unknown());
         }
+        // As on the web: no answers to a question on something no longer
+        // published (held, rejected, withdrawn).
+        if !target.published {
+            return Ok(report(
+                Outcome::Reject,
+                "not_available",
+                "The question is on a case study or resource that is not published now, so the reply was not added.",
+            ));
+        }
         let body = match answer_from_email(&a.body) {
             Ok(Some(body)) => body.into_string(),
             Ok(None) => return Ok(report(Outcome::Reject, "nothing_to_keep", "The reply has no text of its own to add.")),
