@@ -42,6 +42,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("MentoringFunction", "schedule", "eventbridge-scheduler-mentoring.json"),
     ("CoffeeRoundFunction", "schedule", "eventbridge-scheduler-coffee.json"),
     ("EventRemindersFunction", "schedule", "eventbridge-scheduler-event-reminders.json"),
+    ("EngagementFunction", "schedule", "eventbridge-scheduler-engagement.json"),
 ];
 
 /// Targets on this machine (issue 19): the API's init and first response, and
