@@ -82,3 +82,23 @@ fn every_operation_documents_its_problems_and_security() {
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], Value::from("bearer"));
 }
+
+/// Every operation has its own `operationId`: links (and clients) name
+/// operations by it, so two handlers called `list` in different modules would
+/// make a link to one reach the other (schemathesis's stateful phase refuses
+/// such a document).
+#[tokio::test]
+async fn every_operation_id_is_unique() {
+    let doc = qnet_api::openapi_json();
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op.get("operationId").and_then(|v| v.as_str()) else {
+                panic!("{method} {path} has no operationId");
+            };
+            if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                panic!("operationId {id} is used by both {other} and {method} {path}");
+            }
+        }
+    }
+}

@@ -54,22 +54,22 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::roles::list, routes::roles::grant, routes::roles::revoke))
         .routes(routes!(cs::list, cs::create))
         .routes(routes!(cs::template))
-        .routes(routes!(routes::outward::highlights))
-        .routes(routes!(routes::outward::highlight, routes::outward::unhighlight))
-        .routes(routes!(routes::outward::feed))
-        .routes(routes!(routes::outward::topic_feed))
-        .routes(routes!(routes::outward::share))
+        .routes(routes!(routes::outward::list_highlights))
+        .routes(routes!(routes::outward::highlight_case_study, routes::outward::unhighlight_case_study))
+        .routes(routes!(routes::outward::case_study_feed))
+        .routes(routes!(routes::outward::topic_case_study_feed))
+        .routes(routes!(routes::outward::share_case_study))
         .routes(routes!(cs::get, cs::update))
         .routes(routes!(cs::publish))
         .routes(routes!(cs::reject))
         .routes(routes!(cs::release_hold))
         .routes(routes!(cs::add_attachment))
         .routes(routes!(cs::download_attachment))
-        .routes(routes!(routes::adoptions::list, routes::adoptions::adopt))
-        .routes(routes!(routes::adoptions::remove))
+        .routes(routes!(routes::adoptions::list_adoptions, routes::adoptions::adopt_case_study))
+        .routes(routes!(routes::adoptions::remove_adoption))
         .routes(routes!(routes::projects::classification_questions))
         .routes(routes!(routes::projects::list, routes::projects::create))
-        .routes(routes!(routes::projects::mine))
+        .routes(routes!(routes::projects::my_projects))
         .routes(routes!(routes::projects::get, routes::projects::update))
         .routes(routes!(routes::projects::list_pdsa, routes::projects::create_pdsa))
         .routes(routes!(routes::projects::list_measures, routes::projects::create_measure))
@@ -178,6 +178,46 @@ const RATE_LIMITED_POSTS: &[&str] = &[
     "/questions/{id}/answers",
 ];
 
+/// utoipa names each operation after its handler, and handlers in different
+/// modules share names (`list`, `get`, …). Links and clients name operations
+/// by `operationId`, so every id the document would use twice becomes
+/// `<method>_<path>` (`get_case_studies_id_adoptions`); unique ones stay.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::HashMap;
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.patch, &item.delete, &item.put].into_iter().flatten() {
+            if let Some(id) = &op.operation_id {
+                *uses.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .chars()
+            .filter(|c| !matches!(c, '{' | '}'))
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+            .split('_')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+            ("put", item.put.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            if op.operation_id.as_ref().is_none_or(|id| uses.get(id).copied().unwrap_or(0) > 1) {
+                op.operation_id = Some(format!("{method}_{slug}"));
+            }
+        }
+    }
+}
+
 fn complete(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let components = doc.components.get_or_insert_with(Default::default);
@@ -197,6 +237,7 @@ fn complete(doc: &mut utoipa::openapi::OpenApi) {
             .content(problem::PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
             .build()
     };
+    unique_operation_ids(doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops = [
             ("get", item.get.as_mut()),

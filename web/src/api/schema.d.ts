@@ -12,12 +12,12 @@ export interface paths {
             cookie?: never;
         };
         /** Every role granted through the API, by address (admins). */
-        get: operations["list"];
+        get: operations["get_admin_roles"];
         /** Grants a role to an address (admins); granting it again changes nothing. */
         put: operations["grant"];
         post?: never;
         /** Revokes a role from an address (admins). */
-        delete: operations["revoke"];
+        delete: operations["delete_admin_roles"];
         options?: never;
         head?: never;
         patch?: never;
@@ -53,10 +53,10 @@ export interface paths {
             cookie?: never;
         };
         /** Published case studies, newest first. Readable without signing in. */
-        get: operations["list"];
+        get: operations["get_case_studies"];
         put?: never;
         /** Submits a case study; it waits, pending, for a moderator. */
-        post: operations["create"];
+        post: operations["post_case_studies"];
         delete?: never;
         options?: never;
         head?: never;
@@ -74,7 +74,7 @@ export interface paths {
          * The highlights moderators chose, most recently highlighted first; only
          *     what is still published. Readable without signing in.
          */
-        get: operations["highlights"];
+        get: operations["list_highlights"];
         put?: never;
         post?: never;
         delete?: never;
@@ -114,14 +114,14 @@ export interface paths {
          * One case study: published ones for anyone; pending and rejected ones for their
          *     submitter and moderators.
          */
-        get: operations["get"];
+        get: operations["get_case_studies_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Changes a case study: its submitter while pending, or a moderator. */
-        patch: operations["update"];
+        patch: operations["patch_case_studies_id"];
         trace?: never;
     };
     "/case-studies/{id}/adoptions": {
@@ -136,7 +136,7 @@ export interface paths {
          *     their organisations (with their types) and the QI projects that carry it.
          *     Who recorded each adoption is shown to signed-in members only.
          */
-        get: operations["list"];
+        get: operations["list_adoptions"];
         put?: never;
         /**
          * "We are trying this": records that the caller's team is adopting or
@@ -144,7 +144,7 @@ export interface paths {
          *     (which then links back to it). Recording again changes it. The author is
          *     told the first time. Not on your own case study (409).
          */
-        post: operations["adopt"];
+        post: operations["adopt_case_study"];
         delete?: never;
         options?: never;
         head?: never;
@@ -162,7 +162,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Removes an adoption: the member who recorded it, or a moderator. */
-        delete: operations["remove"];
+        delete: operations["remove_adoption"];
         options?: never;
         head?: never;
         patch?: never;
@@ -217,10 +217,10 @@ export interface paths {
          * Marks a published case study as a highlight (moderators): it leads the
          *     home page and opens the next digests.
          */
-        put: operations["highlight"];
+        put: operations["highlight_case_study"];
         post?: never;
         /** Stops a case study being a highlight (moderators). */
-        delete: operations["unhighlight"];
+        delete: operations["unhighlight_case_study"];
         options?: never;
         head?: never;
         patch?: never;
@@ -236,7 +236,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Publishes a pending case study (moderator); refused while a hold stands. */
-        post: operations["publish"];
+        post: operations["post_case_studies_id_publish"];
         delete?: never;
         options?: never;
         head?: never;
@@ -271,7 +271,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Rejects a case study with a reason for the submitter (moderator). */
-        post: operations["reject"];
+        post: operations["post_case_studies_id_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -291,7 +291,7 @@ export interface paths {
          * Lifts a patient data hold once a moderator has edited the data out; earlier
          *     versions are purged.
          */
-        post: operations["release_hold"];
+        post: operations["post_case_studies_id_release_hold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -348,10 +348,10 @@ export interface paths {
          * Upcoming and in-progress events, soonest first. Cancelled and finished
          *     events are not listed.
          */
-        get: operations["list"];
+        get: operations["get_events"];
         put?: never;
         /** Creates an event: organisers and moderators. */
-        post: operations["create"];
+        post: operations["post_events"];
         delete?: never;
         options?: never;
         head?: never;
@@ -369,14 +369,14 @@ export interface paths {
          * One event, with the places left. `online_url` (the join link) is shown
          *     only to the organiser, moderators and members with a confirmed place.
          */
-        get: operations["get"];
+        get: operations["get_events_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Changes an event: its organiser (creator) and moderators. */
-        patch: operations["update"];
+        patch: operations["patch_events_id"];
         trace?: never;
     };
     "/events/{id}/bookings": {
@@ -460,7 +460,7 @@ export interface paths {
          * The host accepts a visit request: a place (or the waitlist when none is
          *     left); the visitor is emailed the invitation.
          */
-        post: operations["accept"];
+        post: operations["post_events_id_bookings_booking_id_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -498,7 +498,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** The host declines a visit request; the visitor is emailed. */
-        post: operations["decline"];
+        post: operations["post_events_id_bookings_booking_id_decline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -556,7 +556,7 @@ export interface paths {
          * The Atom feed of published case studies, newest first (50). No login;
          *     pending, held or rejected work never appears.
          */
-        get: operations["feed"];
+        get: operations["case_study_feed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -573,7 +573,7 @@ export interface paths {
             cookie?: never;
         };
         /** The Atom feed of published case studies on one topic (an id from GET /topics). */
-        get: operations["topic_feed"];
+        get: operations["topic_case_study_feed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -657,9 +657,9 @@ export interface paths {
          *     one working URL (the last one answered), so no Idempotency-Key is needed;
          *     the URL is never stored, so it cannot be replayed either.
          */
-        post: operations["create"];
+        post: operations["post_me_calendar_feed"];
         /** Revokes the caller's calendar feed (if any): its URL stops working. */
-        delete: operations["revoke"];
+        delete: operations["delete_me_calendar_feed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -819,7 +819,7 @@ export interface paths {
          * The projects whose team the caller is in, newest first (at most 100): the
          *     choice when linking one of your projects, e.g. to a case study you adopt.
          */
-        get: operations["mine"];
+        get: operations["my_projects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -839,7 +839,7 @@ export interface paths {
          * Members who chose to be listed, by name: organisation, job title, topics and
          *     a mentor badge (never email addresses). Filters combine.
          */
-        get: operations["list"];
+        get: operations["get_members"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1007,7 +1007,7 @@ export interface paths {
          * Accepts the offer: the pairing becomes active and one email introduces both.
          *     Accepting again changes nothing.
          */
-        post: operations["accept"];
+        post: operations["post_mentoring_offers_token_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1027,7 +1027,7 @@ export interface paths {
          * Declines the offer: the next candidate is proposed. Declining again changes
          *     nothing.
          */
-        post: operations["decline"];
+        post: operations["post_mentoring_offers_token_decline"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1042,7 +1042,7 @@ export interface paths {
             cookie?: never;
         };
         /** The moderation queue: pending case studies, oldest first (moderator). */
-        get: operations["moderation_queue"];
+        get: operations["get_moderation_case_studies"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1093,7 +1093,7 @@ export interface paths {
             cookie?: never;
         };
         /** The resource moderation queue: pending resources, oldest first (moderator). */
-        get: operations["moderation_queue"];
+        get: operations["get_moderation_resources"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1127,10 +1127,10 @@ export interface paths {
             cookie?: never;
         };
         /** Every organisation in the system, by name, a page at a time. */
-        get: operations["list"];
+        get: operations["get_organisations"];
         put?: never;
         /** Adds an organisation (admin). */
-        post: operations["create"];
+        post: operations["post_organisations"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1151,7 +1151,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Changes an organisation (admin). */
-        patch: operations["update"];
+        patch: operations["patch_organisations_id"];
         trace?: never;
     };
     "/projects": {
@@ -1162,10 +1162,10 @@ export interface paths {
             cookie?: never;
         };
         /** Projects, newest first. Every member can read every project. */
-        get: operations["list"];
+        get: operations["get_projects"];
         put?: never;
         /** Registers a project; the creator leads its team. */
-        post: operations["create"];
+        post: operations["post_projects"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1201,14 +1201,14 @@ export interface paths {
             cookie?: never;
         };
         /** One project. */
-        get: operations["get"];
+        get: operations["get_projects_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Changes a project: its team members and moderators only. */
-        patch: operations["update"];
+        patch: operations["patch_projects_id"];
         trace?: never;
     };
     "/projects/{id}/follow": {
@@ -1615,10 +1615,10 @@ export interface paths {
             cookie?: never;
         };
         /** Published resources, newest first. Readable without signing in. */
-        get: operations["list"];
+        get: operations["get_resources"];
         put?: never;
         /** Shares a resource; it waits, pending, for a moderator. */
-        post: operations["create"];
+        post: operations["post_resources"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1636,14 +1636,14 @@ export interface paths {
          * One resource: published ones for anyone; pending and rejected ones for their
          *     submitter and moderators.
          */
-        get: operations["get"];
+        get: operations["get_resources_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Changes a resource: its submitter while pending, or a moderator. */
-        patch: operations["update"];
+        patch: operations["patch_resources_id"];
         trace?: never;
     };
     "/resources/{id}/download": {
@@ -1700,7 +1700,7 @@ export interface paths {
          * Publishes a pending resource (moderator); refused while a hold stands or
          *     before its file has passed the check.
          */
-        post: operations["publish"];
+        post: operations["post_resources_id_publish"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1735,7 +1735,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Rejects a resource with a reason for the submitter (moderator). */
-        post: operations["reject"];
+        post: operations["post_resources_id_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1755,7 +1755,7 @@ export interface paths {
          * Lifts a patient data hold once a moderator has edited the data out; earlier
          *     versions are purged.
          */
-        post: operations["release_hold"];
+        post: operations["post_resources_id_release_hold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1813,7 +1813,7 @@ export interface paths {
          *     (Teams, Slack and LinkedIn run no JavaScript), and people are sent on to
          *     the case study's page. No names or contact details.
          */
-        get: operations["share"];
+        get: operations["share_case_study"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3346,7 +3346,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list: {
+    get_admin_roles: {
         parameters: {
             query?: {
                 /** @description Page size (default 20) */
@@ -3548,7 +3548,7 @@ export interface operations {
             };
         };
     };
-    revoke: {
+    delete_admin_roles: {
         parameters: {
             query: {
                 /** @description The address */
@@ -3713,7 +3713,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_case_studies: {
         parameters: {
             query?: {
                 /** @description Only this topic (an id from GET /topics) */
@@ -3796,7 +3796,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_case_studies: {
         parameters: {
             query?: never;
             header?: {
@@ -3915,7 +3915,7 @@ export interface operations {
             };
         };
     };
-    highlights: {
+    list_highlights: {
         parameters: {
             query?: {
                 /** @description How many (default 6) */
@@ -4057,7 +4057,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_case_studies_id: {
         parameters: {
             query?: never;
             header?: never;
@@ -4145,7 +4145,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    patch_case_studies_id: {
         parameters: {
             query?: never;
             header: {
@@ -4283,7 +4283,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    list_adoptions: {
         parameters: {
             query?: never;
             header?: never;
@@ -4369,7 +4369,7 @@ export interface operations {
             };
         };
     };
-    adopt: {
+    adopt_case_study: {
         parameters: {
             query?: never;
             header?: never;
@@ -4495,7 +4495,7 @@ export interface operations {
             };
         };
     };
-    remove: {
+    remove_adoption: {
         parameters: {
             query?: never;
             header?: never;
@@ -4798,7 +4798,7 @@ export interface operations {
             };
         };
     };
-    highlight: {
+    highlight_case_study: {
         parameters: {
             query?: never;
             header?: never;
@@ -4891,7 +4891,7 @@ export interface operations {
             };
         };
     };
-    unhighlight: {
+    unhighlight_case_study: {
         parameters: {
             query?: never;
             header?: never;
@@ -4984,7 +4984,7 @@ export interface operations {
             };
         };
     };
-    publish: {
+    post_case_studies_id_publish: {
         parameters: {
             query?: never;
             header: {
@@ -5340,7 +5340,7 @@ export interface operations {
             };
         };
     };
-    reject: {
+    post_case_studies_id_reject: {
         parameters: {
             query?: never;
             header: {
@@ -5478,7 +5478,7 @@ export interface operations {
             };
         };
     };
-    release_hold: {
+    post_case_studies_id_release_hold: {
         parameters: {
             query?: never;
             header: {
@@ -5978,7 +5978,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_events: {
         parameters: {
             query?: {
                 /** @description Only this topic (an id from GET /topics) */
@@ -6045,7 +6045,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_events: {
         parameters: {
             query?: never;
             header?: {
@@ -6164,7 +6164,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_events_id: {
         parameters: {
             query?: never;
             header?: never;
@@ -6243,7 +6243,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    patch_events_id: {
         parameters: {
             query?: never;
             header: {
@@ -6782,7 +6782,7 @@ export interface operations {
             };
         };
     };
-    accept: {
+    post_events_id_bookings_booking_id_accept: {
         parameters: {
             query?: never;
             header?: never;
@@ -7016,7 +7016,7 @@ export interface operations {
             };
         };
     };
-    decline: {
+    post_events_id_bookings_booking_id_decline: {
         parameters: {
             query?: never;
             header?: never;
@@ -7312,7 +7312,7 @@ export interface operations {
             };
         };
     };
-    feed: {
+    case_study_feed: {
         parameters: {
             query?: never;
             header?: never;
@@ -7377,7 +7377,7 @@ export interface operations {
             };
         };
     };
-    topic_feed: {
+    topic_case_study_feed: {
         parameters: {
             query?: never;
             header?: never;
@@ -7989,7 +7989,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_me_calendar_feed: {
         parameters: {
             query?: never;
             header?: never;
@@ -8110,7 +8110,7 @@ export interface operations {
             };
         };
     };
-    revoke: {
+    delete_me_calendar_feed: {
         parameters: {
             query?: never;
             header?: never;
@@ -9040,7 +9040,7 @@ export interface operations {
             };
         };
     };
-    mine: {
+    my_projects: {
         parameters: {
             query?: never;
             header?: never;
@@ -9123,7 +9123,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_members: {
         parameters: {
             query?: {
                 /** @description Only members interested in this topic (an id from GET /topics) */
@@ -10027,7 +10027,7 @@ export interface operations {
             };
         };
     };
-    accept: {
+    post_mentoring_offers_token_accept: {
         parameters: {
             query?: never;
             header?: never;
@@ -10122,7 +10122,7 @@ export interface operations {
             };
         };
     };
-    decline: {
+    post_mentoring_offers_token_decline: {
         parameters: {
             query?: never;
             header?: never;
@@ -10217,7 +10217,7 @@ export interface operations {
             };
         };
     };
-    moderation_queue: {
+    get_moderation_case_studies: {
         parameters: {
             query?: {
                 /** @description Page size (default 20) */
@@ -10508,7 +10508,7 @@ export interface operations {
             };
         };
     };
-    moderation_queue: {
+    get_moderation_resources: {
         parameters: {
             query?: {
                 /** @description Page size (default 20) */
@@ -10652,7 +10652,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_organisations: {
         parameters: {
             query?: {
                 /** @description Page size (default 100) */
@@ -10722,7 +10722,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_organisations: {
         parameters: {
             query?: never;
             header?: {
@@ -10839,7 +10839,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    patch_organisations_id: {
         parameters: {
             query?: never;
             header?: {
@@ -10977,7 +10977,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_projects: {
         parameters: {
             query?: {
                 /** @description Only this topic (an id from GET /topics) */
@@ -11073,7 +11073,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_projects: {
         parameters: {
             query?: never;
             header?: {
@@ -11248,7 +11248,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_projects_id: {
         parameters: {
             query?: never;
             header?: never;
@@ -11336,7 +11336,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    patch_projects_id: {
         parameters: {
             query?: never;
             header: {
@@ -14456,7 +14456,7 @@ export interface operations {
             };
         };
     };
-    list: {
+    get_resources: {
         parameters: {
             query?: {
                 /** @description Only this topic (an id from GET /topics) */
@@ -14532,7 +14532,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    post_resources: {
         parameters: {
             query?: never;
             header?: {
@@ -14651,7 +14651,7 @@ export interface operations {
             };
         };
     };
-    get: {
+    get_resources_id: {
         parameters: {
             query?: never;
             header?: never;
@@ -14730,7 +14730,7 @@ export interface operations {
             };
         };
     };
-    update: {
+    patch_resources_id: {
         parameters: {
             query?: never;
             header: {
@@ -15065,7 +15065,7 @@ export interface operations {
             };
         };
     };
-    publish: {
+    post_resources_id_publish: {
         parameters: {
             query?: never;
             header: {
@@ -15412,7 +15412,7 @@ export interface operations {
             };
         };
     };
-    reject: {
+    post_resources_id_reject: {
         parameters: {
             query?: never;
             header: {
@@ -15550,7 +15550,7 @@ export interface operations {
             };
         };
     };
-    release_hold: {
+    post_resources_id_release_hold: {
         parameters: {
             query?: never;
             header: {
@@ -15945,7 +15945,7 @@ export interface operations {
             };
         };
     };
-    share: {
+    share_case_study: {
         parameters: {
             query?: never;
             header?: never;

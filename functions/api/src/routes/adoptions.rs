@@ -19,7 +19,7 @@ use crate::problem::{ApiResult, Problem};
 #[utoipa::path(get, path = "/case-studies/{id}/adoptions", tag = "adoptions", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Case study id")),
     responses((status = 200, description = "Where it has spread", body = AdoptionsView)))]
-pub async fn list(
+pub async fn list_adoptions(
     State(s): State<ApiState>,
     MaybeAuth(c): MaybeAuth,
     Path(id): Path<String>,
@@ -37,7 +37,7 @@ pub async fn list(
     responses(
         (status = 201, description = "Recorded", body = AdoptionsView),
         (status = 200, description = "Changed (it was recorded before)", body = AdoptionsView)))]
-pub async fn adopt(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, body: JsonBody) -> ApiResult<Response> {
+pub async fn adopt_case_study(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, body: JsonBody) -> ApiResult<Response> {
     let input = NewAdoption::parse(&body.value).map_err(Problem::from)?;
     let (view, created) = s.app.adopt_case_study(&c, &id, input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -49,7 +49,7 @@ pub async fn adopt(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<Stri
     params(("id" = String, Path, description = "Case study id"),
            ("member_id" = String, Path, description = "The member who recorded it")),
     responses((status = 204, description = "Removed")))]
-pub async fn remove(
+pub async fn remove_adoption(
     State(s): State<ApiState>,
     Auth(c): Auth,
     Path((id, member_id)): Path<(String, String)>,

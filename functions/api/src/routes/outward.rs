@@ -30,7 +30,7 @@ pub struct HighlightsQuery {
 #[utoipa::path(get, path = "/case-studies/highlights", tag = "case studies", security((), ("bearer" = [])),
     params(HighlightsQuery),
     responses((status = 200, description = "The highlights", body = CaseStudyList)))]
-pub async fn highlights(
+pub async fn list_highlights(
     State(s): State<ApiState>,
     _caller: MaybeAuth,
     Query(q): Query<HighlightsQuery>,
@@ -43,7 +43,7 @@ pub async fn highlights(
 #[utoipa::path(put, path = "/case-studies/{id}/highlight", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Case study id")),
     responses((status = 204, description = "It is a highlight")))]
-pub async fn highlight(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn highlight_case_study(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.app.highlight_case_study(&c, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -52,7 +52,7 @@ pub async fn highlight(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<
 #[utoipa::path(delete, path = "/case-studies/{id}/highlight", tag = "moderation", security(("bearer" = [])),
     params(("id" = String, Path, description = "Case study id")),
     responses((status = 204, description = "No longer a highlight")))]
-pub async fn unhighlight(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn unhighlight_case_study(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.app.unhighlight_case_study(&c, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -68,7 +68,7 @@ fn atom(body: String) -> Response {
 /// pending, held or rejected work never appears.
 #[utoipa::path(get, path = "/feeds/case-studies.atom", tag = "feeds",
     responses((status = 200, description = "An Atom feed", content_type = "application/atom+xml", body = String)))]
-pub async fn feed(State(s): State<ApiState>) -> ApiResult<Response> {
+pub async fn case_study_feed(State(s): State<ApiState>) -> ApiResult<Response> {
     Ok(atom(s.app.case_study_feed(None).await?))
 }
 
@@ -76,7 +76,7 @@ pub async fn feed(State(s): State<ApiState>) -> ApiResult<Response> {
 #[utoipa::path(get, path = "/feeds/topics/{topic}/case-studies.atom", tag = "feeds",
     params(("topic" = String, Path, description = "A topic id from GET /topics")),
     responses((status = 200, description = "An Atom feed", content_type = "application/atom+xml", body = String)))]
-pub async fn topic_feed(State(s): State<ApiState>, Path(topic): Path<String>) -> ApiResult<Response> {
+pub async fn topic_case_study_feed(State(s): State<ApiState>, Path(topic): Path<String>) -> ApiResult<Response> {
     Ok(atom(s.app.case_study_feed(Some(&topic)).await?))
 }
 
@@ -89,7 +89,7 @@ pub async fn topic_feed(State(s): State<ApiState>, Path(topic): Path<String>) ->
     responses(
         (status = 200, description = "The share page", content_type = "text/html", body = String),
         (status = 404, description = "Not a published case study", content_type = "text/html", body = String)))]
-pub async fn share(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn share_case_study(State(s): State<ApiState>, Path(id): Path<String>) -> ApiResult<Response> {
     match s.app.share_page(&id).await {
         Ok(page) => {
             let mut r = html(StatusCode::OK, page);

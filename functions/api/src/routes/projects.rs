@@ -230,7 +230,7 @@ pub async fn classification_questions() -> axum::Json<ClassificationGuide> {
 /// choice when linking one of your projects, e.g. to a case study you adopt.
 #[utoipa::path(get, path = "/me/projects", tag = "projects", security(("bearer" = [])),
     responses((status = 200, description = "Your projects", body = ProjectList)))]
-pub async fn mine(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<ProjectList>> {
+pub async fn my_projects(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<ProjectList>> {
     Ok(axum::Json(s.app.my_projects(&c).await?))
 }
 
