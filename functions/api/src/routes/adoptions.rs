@@ -37,7 +37,12 @@ pub async fn list_adoptions(
     responses(
         (status = 201, description = "Recorded", body = AdoptionsView),
         (status = 200, description = "Changed (it was recorded before)", body = AdoptionsView)))]
-pub async fn adopt_case_study(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>, body: JsonBody) -> ApiResult<Response> {
+pub async fn adopt_case_study(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path(id): Path<String>,
+    body: JsonBody,
+) -> ApiResult<Response> {
     let input = NewAdoption::parse(&body.value).map_err(Problem::from)?;
     let (view, created) = s.app.adopt_case_study(&c, &id, input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
