@@ -171,3 +171,59 @@ async fn an_author_who_turned_off_updates_is_not_told_and_erasure_takes_adoption
     assert_eq!(t.get(&path, None).await.body["count"], json!(0));
     assert!(t.app.inspired_by(&w.project).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_adoption_note_is_reported_to_moderators_who_remove_it_or_dismiss_the_report() {
+    let w = world().await;
+    let t = &w.t;
+    let path = format!("/case-studies/{}/adoptions", w.cs);
+    let note = "Trying it with the night team on ward 9";
+    assert_eq!(t.post(&path, Some(&w.ann), json!({"note": note})).await.status, StatusCode::CREATED);
+    let reports = format!("{path}/{}/reports", w.ann_id);
+    let moderator = t.token("mod@qnet.test", &[Role::Moderator]).await;
+
+    // Bad input, an unknown adoption and anonymous callers change nothing.
+    t.post(&reports, Some(&w.cat), json!({})).await.assert_problem(422);
+    t.post(&reports, Some(&w.cat), json!({"reason": "Names patient 943 476 5919"})).await.assert_problem(422);
+    t.post(&format!("{path}/{}/reports", "01JZZZZZZZZZZZZZZZZZZZZZZZ"), Some(&w.cat), json!({"reason": "x"}))
+        .await
+        .assert_problem(404);
+    t.post(&reports, None, json!({"reason": "Rude"})).await.assert_problem(401);
+    assert_eq!(t.get("/moderation/reports", Some(&moderator)).await.body["items"], json!([]));
+
+    // A member reports it; a repeat by the same member counts once.
+    for _ in 0..2 {
+        let r = t.post(&reports, Some(&w.cat), json!({"reason": "Names a colleague"})).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert_eq!(r.body["status"], json!("received"));
+    }
+    t.get("/moderation/reports", Some(&w.cat)).await.assert_problem(403);
+    let open = t.get("/moderation/reports", Some(&moderator)).await;
+    let items = open.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", open.text);
+    assert_eq!(items[0]["kind"], json!("adoption"));
+    assert_eq!(items[0]["text"], json!(note));
+    assert_eq!(items[0]["author"]["name"], json!("ann"));
+    assert_eq!(items[0]["case_study_id"], json!(w.cs));
+    assert_eq!(items[0]["adopter_id"], json!(w.ann_id));
+    assert_eq!(items[0]["question_id"], Value::Null);
+    assert_eq!(items[0]["target_title"], json!("Fewer falls on ward 5"));
+    assert_eq!(items[0]["reasons"], json!(["Names a colleague"]));
+    assert_eq!(items[0]["report_count"], json!(1));
+
+    // Dismissing keeps the note; a new report opens it again.
+    let id = items[0]["id"].as_str().unwrap().to_string();
+    let dismissed = t.post(&format!("/moderation/reports/{id}/dismiss"), Some(&moderator), json!({})).await;
+    assert_eq!(dismissed.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get("/moderation/reports", Some(&moderator)).await.body["items"], json!([]));
+    assert_eq!(t.get(&path, Some(&w.cat)).await.body["items"][0]["note"], json!(note));
+    let author_report = t.post(&reports, Some(&w.author), json!({"reason": "Not what we did"})).await;
+    assert_eq!(author_report.status, StatusCode::ACCEPTED);
+    assert_eq!(t.get("/moderation/reports", Some(&moderator)).await.body["items"][0]["report_count"], json!(2));
+
+    // Removing the adoption takes its reports with it.
+    let gone = t.send(Method::DELETE, &format!("{path}/{}", w.ann_id), Some(&moderator), None, &[]).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.get("/moderation/reports", Some(&moderator)).await.body["items"], json!([]));
+    t.post(&reports, Some(&w.cat), json!({"reason": "Still there?"})).await.assert_problem(404);
+}

@@ -60,6 +60,7 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("GET /case-studies/{id}/adoptions",                [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST /case-studies/{id}/adoptions",               [401, 201, 201, 200, 201, 201, 201, 201]),
     ("DELETE /case-studies/{id}/adoptions/{member_id}", [401, 403, 403, 204, 403, 403, 204, 204]),
+    ("POST /case-studies/{id}/adoptions/{member_id}/reports", [401, 202, 202, 202, 202, 202, 202, 202]),
     // Highlights (of a published case study) are moderators' to set; anyone reads them.
     ("GET /case-studies/highlights",                    [200, 200, 200, 200, 200, 200, 200, 200]),
     ("PUT /case-studies/{id}/highlight",                [401, 403, 403, 403, 403, 403, 204, 204]),
@@ -362,7 +363,11 @@ async fn prepare(
                     w.ok(Method::PUT, &format!("/case-studies/{id}/highlight"), &moderator, None).await;
                 }
                 path = path.replace("{id}", &id).replace("{member_id}", &owner.id);
-                body = Some(json!({"kind": "adapting"}));
+                body = Some(if template.ends_with("/reports") {
+                    json!({"reason": "Names a colleague"})
+                } else {
+                    json!({"kind": "adapting"})
+                });
             }
             "case-studies" => {
                 let text = if template.ends_with("release-hold") { "Patient 943 476 5919 waited." } else { "Falls fell." };

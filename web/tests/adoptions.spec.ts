@@ -71,3 +71,50 @@ test('a member records that their project is adapting a case study, and the spre
   await page.getByRole('button', { name: 'Withdraw' }).click();
   await expect(page.getByText('No team has recorded that it is trying this yet.')).toBeVisible();
 });
+
+test('a reader reports an adoption note and a moderator removes it from the reports', async ({ browser }, info) => {
+  const title = unique(info, 'Safer discharge letters');
+  const note = unique(info, 'Trying it with the night team');
+  const author = (await apiSignIn(member(`author.note.${info.project.name}`), 'member')).token;
+  const moderatorEmail = member(`mod.note.${info.project.name}`);
+  const moderator = (await apiSignIn(moderatorEmail, 'moderator')).token;
+  const cs = await api<{ id: string; version: number }>(author, 'POST', '/case-studies', { title, body: 'One template for every discharge letter.' });
+  await api(moderator, 'POST', `/case-studies/${cs.id}/publish`, undefined, { 'if-match': `"${cs.version}"` });
+  const adopterEmail = member(`bo.note.${info.project.name}`);
+  const adopter = await apiSignIn(adopterEmail, 'member');
+  const adopterName = adopterEmail.split('@')[0]!.replace(/\./g, ' ');
+  await api(adopter.token, 'POST', `/case-studies/${cs.id}/adoptions`, { kind: 'adopting', note });
+
+  // A reader reports the note; their own adoption would have no Report button.
+  const reader = await pageAs(browser, member(`cy.note.${info.project.name}`));
+  await reader.goto(`/case-studies/${cs.id}`);
+  const adoptions = reader.getByRole('list', { name: 'Adoptions' });
+  await expect(adoptions).toContainText(note);
+  await adoptions.getByRole('button', { name: /^Report/ }).click();
+  await adoptions.getByRole('button', { name: 'Send report' }).click();
+  await expect(reader.getByRole('alert')).toContainText('Enter why you are reporting this');
+  await adoptions.getByLabel('Why are you reporting this?').fill('It names a colleague.');
+  await checkPage(reader, info, 'adoption-report-form');
+  await adoptions.getByRole('button', { name: 'Send report' }).click();
+  await expect(adoptions.getByRole('status')).toHaveText('Thank you. A moderator will look at your report.');
+  const own = await pageAs(browser, adopterEmail);
+  await own.goto(`/case-studies/${cs.id}`);
+  await expect(own.getByRole('list', { name: 'Adoptions' })).toContainText(note);
+  await expect(own.getByRole('list', { name: 'Adoptions' }).getByRole('button', { name: /^Report/ })).toHaveCount(0);
+
+  // The moderator reads it on the reports page and removes the adoption.
+  const mod = await (await browser.newContext()).newPage();
+  await signInAs(mod, moderatorEmail, 'moderator');
+  await mod.goto('/moderation');
+  await mod.getByRole('link', { name: 'Reported questions, answers and notes' }).click();
+  const report = mod.getByRole('article').filter({ hasText: note });
+  await expect(report.getByRole('heading', { name: `Adoption note from ${adopterName} on ${title}` })).toBeVisible();
+  await expect(report).toContainText('It names a colleague.');
+  await expect(report.getByRole('link', { name: 'Open the case study' })).toHaveAttribute('href', `/case-studies/${cs.id}`);
+  await checkPage(mod, info, 'reports-adoption');
+  await report.getByRole('button', { name: /^Remove/ }).click();
+  await expect(mod.getByRole('status')).toHaveText('The adoption is removed and its reports are closed.');
+  await expect(mod.getByRole('article').filter({ hasText: note })).toHaveCount(0);
+  await reader.reload();
+  await expect(reader.getByText('No team has recorded that it is trying this yet.')).toBeVisible();
+});

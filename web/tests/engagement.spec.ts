@@ -272,7 +272,7 @@ test('a reported question is removed by a moderator, a reported answer is dismis
   // The moderator: from the moderation page to the reports.
   const mod = await pageAs(browser, `sam.moderator.${p}@${DOMAIN}`, 'moderator');
   await mod.goto('/moderation');
-  await mod.getByRole('link', { name: 'Reported questions and answers' }).click();
+  await mod.getByRole('link', { name: 'Reported questions, answers and notes' }).click();
   await expect(mod.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
   const qReport = mod.getByRole('article').filter({ hasText: rude });
   await expect(qReport.getByRole('heading', { name: `Question from ${nameOf(asker)} on ${title}` })).toBeVisible();

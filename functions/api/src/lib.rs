@@ -67,6 +67,7 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(cs::download_attachment))
         .routes(routes!(routes::adoptions::list_adoptions, routes::adoptions::adopt_case_study))
         .routes(routes!(routes::adoptions::remove_adoption))
+        .routes(routes!(routes::adoptions::report_adoption))
         .routes(routes!(routes::projects::classification_questions))
         .routes(routes!(routes::projects::list, routes::projects::create))
         .routes(routes!(routes::projects::my_projects))

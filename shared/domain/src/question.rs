@@ -86,16 +86,27 @@ pub struct Answer {
 pub enum ReportKind {
     Question,
     Answer,
+    /// The note of an adoption ("We are trying this", issue 22).
+    Adoption,
 }
 
-/// The reports of one question or answer, as stored: its id is the reported
-/// item's id; each member's reason is an item of its own ([`ReportReason`]).
+/// The reports of one question, answer or adoption, as stored: its id is the
+/// reported item's id; each member's reason is an item of its own
+/// ([`ReportReason`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRecord {
     pub id: String,
     pub kind: ReportKind,
-    pub question_id: String,
+    /// The question reported, or the question of the answer reported.
+    #[serde(default)]
+    pub question_id: Option<String>,
     pub answer_id: Option<String>,
+    /// The case study of the adoption reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_study_id: Option<String>,
+    /// Who recorded the adoption reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopter_id: Option<String>,
     /// Open until a moderator dismisses it (or removes the item).
     pub open: bool,
     /// When it was last reported.

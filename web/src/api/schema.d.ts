@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/case-studies/{id}/adoptions/{member_id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reports an adoption's note to moderators; once per member (a repeat
+         *     changes nothing). A moderator removes the adoption or dismisses the report.
+         */
+        post: operations["report_adoption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/case-studies/{id}/attachments": {
         parameters: {
             query?: never;
@@ -1058,7 +1078,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open reports of questions and answers, newest first (moderator). */
+        /** Open reports of questions, answers and adoption notes, newest first (moderator). */
         get: operations["moderation_reports"];
         put?: never;
         post?: never;
@@ -3080,22 +3100,30 @@ export interface components {
             /** @description Why, for the submitter. */
             reason: string;
         };
-        /** @description The open reports of one question or answer, for moderators. */
+        /** @description The open reports of one question, answer or adoption note, for moderators. */
         Report: {
+            /**
+             * @description Who recorded the adoption (adoptions only): the path
+             *     `/case-studies/{case_study_id}/adoptions/{adopter_id}` removes it.
+             */
+            adopter_id?: string | null;
             answer_id?: string | null;
             /** @description Who wrote the reported text. */
             author: components["schemas"]["QuestionAuthor"];
-            /** @description The reported question's or answer's id. */
+            /** @description The case study an adoption is of (adoptions only). */
+            case_study_id?: string | null;
+            /** @description The reported question's, answer's or adoption's id. */
             id: string;
             kind: components["schemas"]["ReportKind"];
-            question_id: string;
+            /** @description The question (or the answer's question); absent for an adoption. */
+            question_id?: string | null;
             /** @description Each reporter's reason (reporters are not named). */
             reasons: string[];
             /** Format: int64 */
             report_count: number;
             /** @description When it was last reported. */
             reported_at: string;
-            /** @description The title of the case study or resource the question is on. */
+            /** @description The title of the case study or resource the question or adoption is on. */
             target_title: string;
             /** @description The reported text. */
             text: string;
@@ -3108,7 +3136,7 @@ export interface components {
          * @description What a report is about.
          * @enum {string}
          */
-        ReportKind: "question" | "answer";
+        ReportKind: "question" | "answer" | "adoption";
         /** @description `GET /moderation/reports`: open reports, newest first. */
         ReportList: {
             items: components["schemas"]["Report"][];
@@ -4554,6 +4582,125 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    report_adoption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case study id */
+                id: string;
+                /** @description The member who recorded it */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportInput"];
+            };
+        };
+        responses: {
+            /** @description Received */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceived"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10402,7 +10549,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Report id (the reported question's or answer's id) */
+                /** @description Report id (the reported question's, answer's or adoption's id) */
                 id: string;
             };
             cookie?: never;

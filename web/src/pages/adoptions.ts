@@ -8,6 +8,7 @@ import { currentSession } from '../auth';
 import { date, h, link } from '../dom';
 import type { PageContext } from '../router';
 import { showProblem } from '../ui/errors';
+import { reportParts } from '../ui/questions';
 import { busy, button, radios, select, textarea, values } from '../ui/forms';
 
 const ORG_TYPES: Record<string, string> = {
@@ -76,6 +77,10 @@ export async function adoptionSection(ctx: PageContext, cs: CaseStudyView): Prom
               h('p', { class: 'nhsuk-u-margin-bottom-1' }, h('strong', null, a.member_name), a.organisation_name ? `, ${a.organisation_name}` : '', ` – ${a.kind === 'adapting' ? 'adapting it' : 'adopting it'} since ${date(a.created_at)}`),
               a.project ? h('p', { class: 'nhsuk-body-s nhsuk-u-margin-bottom-1' }, 'Project: ', link(`/projects/${encodeURIComponent(a.project.id)}`, a.project.title)) : null,
               a.note ? h('p', { class: 'nhsuk-body-s qnet-prewrap' }, a.note) : null,
+              // Anyone signed in may report someone else's note to moderators.
+              ...(a.note && session && a.member_id !== me?.id
+                ? reportParts(ctx, { path: `${base}/${encodeURIComponent(a.member_id)}`, key: `adoption-${a.member_id}`, context: `the note from ${a.member_name}` })
+                : []),
               remove,
             );
           }),

@@ -11,7 +11,7 @@ export default async function moderation(ctx: PageContext): Promise<void> {
   ]);
   heading(ctx, 'Moderation');
   ctx.main.append(h('p', null, 'Submissions waiting for review, oldest first. Open one to publish or reject it.'));
-  ctx.main.append(h('p', null, link('/moderation/reports', 'Reported questions and answers')));
+  ctx.main.append(h('p', null, link('/moderation/reports', 'Reported questions, answers and notes')));
   ctx.main.append(h('h2', null, `Case studies (${cases.items.length})`));
   ctx.main.append(
     cases.items.length

@@ -1,4 +1,4 @@
-// Reported questions and answers, for moderators: open reports, newest first.
+// Reported questions, answers and adoption notes, for moderators: open reports, newest first.
 // Removing the text closes its reports; dismissing closes the report and keeps the text.
 
 import { getJson, remove, send } from '../api/client';
@@ -13,7 +13,17 @@ import { buttonGroup } from '../ui/forms';
 let flash: string | null = null;
 
 function what(r: Report): string {
-  return r.kind === 'question' ? 'Question' : 'Answer';
+  return r.kind === 'question' ? 'Question' : r.kind === 'answer' ? 'Answer' : 'Adoption note';
+}
+
+/** Where the reported text lives, the path that removes it, and the link to read it in place. */
+function places(r: Report): { remove: string; open: string; openText: string } {
+  if (r.kind === 'adoption') {
+    const cs = `/case-studies/${encodeURIComponent(r.case_study_id ?? '')}`;
+    return { remove: `${cs}/adoptions/${encodeURIComponent(r.adopter_id ?? '')}`, open: cs, openText: 'Open the case study' };
+  }
+  const q = `/questions/${encodeURIComponent(r.question_id ?? '')}`;
+  return { remove: r.answer_id ? `${q}/answers/${encodeURIComponent(r.answer_id)}` : q, open: q, openText: 'Open the question' };
 }
 
 export default async function reports(ctx: PageContext): Promise<void> {
@@ -24,7 +34,7 @@ export default async function reports(ctx: PageContext): Promise<void> {
     ctx.alerts.replaceChildren(h('div', { class: 'nhsuk-inset-text', role: 'status' }, h('p', null, flash)));
     flash = null;
   }
-  ctx.main.append(h('p', null, 'Questions and answers members have reported, newest first. Remove what breaks the rules (its answers go with a question), or dismiss the report to keep the text.'));
+  ctx.main.append(h('p', null, 'Questions, answers and adoption notes members have reported, newest first. Remove what breaks the rules (its answers go with a question), or dismiss the report to keep the text.'));
   if (!list.items.length) {
     ctx.main.append(h('p', null, 'There are no open reports.'));
     return;
@@ -47,9 +57,9 @@ export default async function reports(ctx: PageContext): Promise<void> {
       'ul',
       { class: 'nhsuk-list', 'aria-label': 'Open reports' },
       list.items.map((r) => {
-        const q = `/questions/${encodeURIComponent(r.question_id)}`;
-        const path = r.answer_id ? `${q}/answers/${encodeURIComponent(r.answer_id)}` : q;
-        const context = ` the ${r.kind} from ${r.author.name}`;
+        const { remove: path, open, openText } = places(r);
+        const noun = r.kind === 'adoption' ? 'adoption' : r.kind;
+        const context = ` the ${noun} from ${r.author.name}`;
         const headingId = `report-${r.id}`;
         return h(
           'li',
@@ -65,9 +75,9 @@ export default async function reports(ctx: PageContext): Promise<void> {
               h('div', { class: 'nhsuk-inset-text nhsuk-u-margin-top-0' }, h('span', { class: 'nhsuk-u-visually-hidden' }, 'What they wrote: '), paragraphs(r.text)),
               h('h3', { class: 'nhsuk-heading-xs nhsuk-u-margin-bottom-1' }, r.reasons.length === 1 ? 'Reason given' : 'Reasons given'),
               h('ul', { class: 'nhsuk-list nhsuk-list--bullet' }, r.reasons.map((reason) => h('li', { class: 'qnet-prewrap' }, reason))),
-              h('p', null, link(q, 'Open the question'), h('span', { class: 'nhsuk-u-visually-hidden' }, ` for${context}`)),
+              h('p', null, link(open, openText), h('span', { class: 'nhsuk-u-visually-hidden' }, ` for${context}`)),
               buttonGroup(
-                h('button', { class: 'nhsuk-button nhsuk-button--warning nhsuk-button--small', type: 'button', onclick: act(() => remove(path), `The ${r.kind} is removed and its reports are closed.`) }, 'Remove', h('span', { class: 'nhsuk-u-visually-hidden' }, context)),
+                h('button', { class: 'nhsuk-button nhsuk-button--warning nhsuk-button--small', type: 'button', onclick: act(() => remove(path), `The ${noun} is removed and its reports are closed.`) }, 'Remove', h('span', { class: 'nhsuk-u-visually-hidden' }, context)),
                 h('button', { class: 'nhsuk-button nhsuk-button--secondary nhsuk-button--small', type: 'button', onclick: act(() => send('POST', `/moderation/reports/${encodeURIComponent(r.id)}/dismiss`), 'The report is dismissed; the text stays.') }, 'Dismiss', h('span', { class: 'nhsuk-u-visually-hidden' }, ` the report on${context}`)),
               ),
             ),

@@ -80,8 +80,8 @@ interface ItemHooks {
   removed(): void;
 }
 
-/** The "Report" button and its form, for a question or one of its answers. */
-function reportParts(ctx: PageContext, o: { path: string; key: string; context: string }): [HTMLElement, HTMLElement] {
+/** The "Report" button and its form, for a question, an answer or an adoption's note. */
+export function reportParts(ctx: PageContext, o: { path: string; key: string; context: string }): [HTMLElement, HTMLElement] {
   const field = `report-${o.key}`;
   const region = h('div', { id: `report-region-${o.key}`, hidden: true });
   const form = h(

@@ -5,8 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qnet_app::adoptions::AdoptionsView;
+use qnet_app::questions::ReportReceived;
 use qnet_domain::adoption::NewAdoption;
 use qnet_domain::adoption::wire::AdoptionInput;
+use qnet_domain::question::wire::ReportInput;
 
 use crate::ApiState;
 use crate::auth::{Auth, MaybeAuth};
@@ -61,4 +63,21 @@ pub async fn remove_adoption(
 ) -> ApiResult<StatusCode> {
     s.app.remove_adoption(&c, &id, &member_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reports an adoption's note to moderators; once per member (a repeat
+/// changes nothing). A moderator removes the adoption or dismisses the report.
+#[utoipa::path(post, path = "/case-studies/{id}/adoptions/{member_id}/reports", tag = "adoptions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Case study id"),
+           ("member_id" = String, Path, description = "The member who recorded it")),
+    request_body = ReportInput,
+    responses((status = 202, description = "Received", body = ReportReceived)))]
+pub async fn report_adoption(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Path((id, member_id)): Path<(String, String)>,
+    body: JsonBody,
+) -> ApiResult<Response> {
+    let received = s.app.report_adoption(&c, &id, &member_id, &body.value).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(received)).into_response())
 }

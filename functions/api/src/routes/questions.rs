@@ -207,7 +207,7 @@ pub async fn report_answer(
     Ok(received(s.app.report_question(&c, &id, Some(&answer_id), &body.value).await?))
 }
 
-/// Open reports of questions and answers, newest first (moderator).
+/// Open reports of questions, answers and adoption notes, newest first (moderator).
 #[utoipa::path(get, path = "/moderation/reports", tag = "questions", security(("bearer" = [])),
     responses((status = 200, description = "Open reports (at most 100)", body = ReportList)))]
 pub async fn moderation_reports(State(s): State<ApiState>, Auth(c): Auth) -> ApiResult<axum::Json<ReportList>> {
@@ -216,7 +216,7 @@ pub async fn moderation_reports(State(s): State<ApiState>, Auth(c): Auth) -> Api
 
 /// Closes a report; the reported text stays (moderator).
 #[utoipa::path(post, path = "/moderation/reports/{id}/dismiss", tag = "questions", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Report id (the reported question's or answer's id)")),
+    params(("id" = String, Path, description = "Report id (the reported question's, answer's or adoption's id)")),
     responses((status = 204, description = "Dismissed")))]
 pub async fn dismiss_report(State(s): State<ApiState>, Auth(c): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     s.app.dismiss_report(&c, &id).await?;

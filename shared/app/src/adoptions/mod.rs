@@ -11,6 +11,7 @@ use qnet_domain::case_study::Status;
 use qnet_ports::{Condition, Index, Item, Query, Write};
 
 use crate::engagement::EmailKind;
+use crate::questions::{ReportKind, ReportReceived, ReportSubject};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 pub use views::{AdoptionView, AdoptionsView};
 
@@ -123,10 +124,40 @@ impl App {
             writes.push(inspired_delete(p, &a));
         }
         match self.records.transact(writes).await {
-            Ok(()) => Ok(()),
+            // Its reports go with it (as a removed question's do): the note is gone.
+            Ok(()) => self.purge_reports(&a.id).await,
             Err(e) if e.is_conflict() => Err(AppError::Conflict("the adoption changed at the same moment; try again".into())),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// `POST /case-studies/{id}/adoptions/{member_id}/reports`: anyone signed in
+    /// reports an adoption's note to moderators (once per member; a repeat
+    /// changes nothing). 404 when the case study cannot be read or the
+    /// adoption does not exist.
+    pub async fn report_adoption(
+        &self,
+        claims: &Claims,
+        id: &str,
+        member_id: &str,
+        body: &serde_json::Value,
+    ) -> AppResult<ReportReceived> {
+        let cs = self.visible_case_study(Some(claims), id).await?;
+        let Some(a) = self.adoption_record(&cs.id, member_id).await? else { return Err(AppError::NotFound("adoption")) };
+        let subject = ReportSubject {
+            id: a.id,
+            kind: ReportKind::Adoption,
+            question_id: None,
+            answer_id: None,
+            case_study_id: Some(cs.id),
+            adopter_id: Some(a.member_id),
+        };
+        self.file_report(claims, subject, body).await
+    }
+
+    /// One member's adoption of a case study, if recorded.
+    pub(crate) async fn adoption_record(&self, case_study_id: &str, member_id: &str) -> AppResult<Option<Adoption>> {
+        Ok(self.get_record::<Adoption>(keys::adoption(case_study_id, member_id)).await?.map(|(a, _)| a))
     }
 
     /// Every adoption of a case study, oldest first.
@@ -236,6 +267,7 @@ pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
                 writes.push(inspired_delete(p, &a));
             }
             app.records.transact(writes).await?;
+            app.purge_reports(&a.id).await?;
         }
     }
 }

@@ -36,6 +36,17 @@ use crate::questions::store::{
 use crate::tokens::{OpaqueToken, TokenPurpose};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
+/// What a report is about, as [`App::file_report`] records it.
+pub(crate) struct ReportSubject {
+    /// The reported item's id (the question's, the answer's or the adoption's).
+    pub id: String,
+    pub kind: ReportKind,
+    pub question_id: Option<String>,
+    pub answer_id: Option<String>,
+    pub case_study_id: Option<String>,
+    pub adopter_id: Option<String>,
+}
+
 /// How many questions a page holds when the client does not say.
 pub const DEFAULT_PAGE: u32 = 50;
 /// How many open reports `GET /moderation/reports` answers at most.
@@ -301,6 +312,15 @@ impl App {
         Ok(())
     }
 
+    /// Every report of one item, and each reporter's reason, leave the store.
+    pub(crate) async fn purge_reports(&self, item_id: &str) -> AppResult<()> {
+        let items = self.query_all(keys::report_partition(item_id), "").await?;
+        for chunk in deletes(&items).chunks(50) {
+            self.records.transact(chunk.to_vec()).await?;
+        }
+        Ok(())
+    }
+
     /// `DELETE /questions/{id}/answers/{answer_id}`: its author or a moderator.
     /// A question left with no answer is unanswered again.
     pub async fn remove_answer(&self, claims: &Claims, question_id: &str, answer_id: &str) -> AppResult<()> {
@@ -367,8 +387,30 @@ impl App {
                 aid.to_string()
             }
         };
+        let kind = if answer_id.is_some() { ReportKind::Answer } else { ReportKind::Question };
+        let subject = ReportSubject {
+            id: item_id,
+            kind,
+            question_id: Some(question_id.to_string()),
+            answer_id: answer_id.map(String::from),
+            case_study_id: None,
+            adopter_id: None,
+        };
+        self.file_report(claims, subject, body).await
+    }
+
+    /// Records one member's report of one item (once per member per item: a
+    /// repeat changes nothing), and opens the item's report (again) for
+    /// moderators, in one transaction.
+    pub(crate) async fn file_report(
+        &self,
+        claims: &Claims,
+        subject: ReportSubject,
+        body: &serde_json::Value,
+    ) -> AppResult<ReportReceived> {
         let reason = domain::parse_report(body)?;
         let received = ReportReceived { status: "received".into() };
+        let item_id = subject.id.clone();
         let (rpk, rsk) = keys::report_reason(&item_id, &claims.sub);
         let now = self.now_text();
         let reason = ReportReason { member_id: claims.sub.clone(), reason: reason.into_string(), reported_at: now.clone() };
@@ -393,9 +435,11 @@ impl App {
                 None => (
                     ReportRecord {
                         id: item_id.clone(),
-                        kind: if answer_id.is_some() { ReportKind::Answer } else { ReportKind::Question },
-                        question_id: question_id.to_string(),
-                        answer_id: answer_id.map(String::from),
+                        kind: subject.kind,
+                        question_id: subject.question_id.clone(),
+                        answer_id: subject.answer_id.clone(),
+                        case_study_id: subject.case_study_id.clone(),
+                        adopter_id: subject.adopter_id.clone(),
                         open: true,
                         reported_at: now.clone(),
                         report_count: 1,
@@ -410,7 +454,7 @@ impl App {
             ];
             match self.records.transact(writes).await {
                 Ok(()) => {
-                    tracing::info!(item = %item_id, "question or answer reported");
+                    tracing::info!(item = %item_id, kind = ?subject.kind, "reported to moderators");
                     return Ok(received);
                 }
                 Err(e) if e.is_conflict() => continue,
@@ -428,32 +472,20 @@ impl App {
         let mut items = vec![];
         for item in &found.items {
             let r: ReportRecord = decode(item)?;
-            let Some(p) = self.question_pointer(&r.question_id).await? else { continue };
-            let (text, author) = match &r.answer_id {
-                None => match self.load_question(&r.question_id).await? {
-                    Some(q) => (q.body, QuestionAuthor { id: q.author_id, name: q.author_name }),
-                    None => continue,
-                },
-                Some(aid) => match self
-                    .get_record::<domain::Answer>(keys::answer(p.target_kind.key(), &p.target_id, &r.question_id, aid))
-                    .await?
-                {
-                    Some((a, _)) => (a.body, QuestionAuthor { id: a.author_id, name: a.author_name }),
-                    None => continue,
-                },
-            };
+            let Some((text, author, target_title)) = self.reported_text(&r).await? else { continue };
             let reasons = self
                 .query_all(keys::report_partition(&r.id), keys::REPORT_REASON_PREFIX)
                 .await?
                 .iter()
                 .map(|i| decode::<ReportReason>(i).map(|x| x.reason))
                 .collect::<AppResult<Vec<_>>>()?;
-            let target_title = self.question_target(p.target_kind, &p.target_id).await?.map(|t| t.title).unwrap_or_default();
             items.push(Report {
                 id: r.id,
                 kind: r.kind,
                 question_id: r.question_id,
                 answer_id: r.answer_id,
+                case_study_id: r.case_study_id,
+                adopter_id: r.adopter_id,
                 text,
                 author,
                 reasons,
@@ -463,6 +495,35 @@ impl App {
             });
         }
         Ok(ReportList { items })
+    }
+
+    /// The reported text, its author and the title of what it is on; `None`
+    /// when the item has gone since.
+    async fn reported_text(&self, r: &ReportRecord) -> AppResult<Option<(String, QuestionAuthor, String)>> {
+        if r.kind == ReportKind::Adoption {
+            let (Some(cs_id), Some(adopter)) = (&r.case_study_id, &r.adopter_id) else { return Ok(None) };
+            let Some(a) = self.adoption_record(cs_id, adopter).await? else { return Ok(None) };
+            let title = self.question_target(TargetKind::CaseStudy, cs_id).await?.map(|t| t.title).unwrap_or_default();
+            let author = QuestionAuthor { id: a.member_id, name: a.member_name };
+            return Ok(Some((a.note.unwrap_or_default(), author, title)));
+        }
+        let Some(question_id) = &r.question_id else { return Ok(None) };
+        let Some(p) = self.question_pointer(question_id).await? else { return Ok(None) };
+        let (text, author) = match &r.answer_id {
+            None => match self.load_question(question_id).await? {
+                Some(q) => (q.body, QuestionAuthor { id: q.author_id, name: q.author_name }),
+                None => return Ok(None),
+            },
+            Some(aid) => {
+                match self.get_record::<domain::Answer>(keys::answer(p.target_kind.key(), &p.target_id, question_id, aid)).await?
+                {
+                    Some((a, _)) => (a.body, QuestionAuthor { id: a.author_id, name: a.author_name }),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let target_title = self.question_target(p.target_kind, &p.target_id).await?.map(|t| t.title).unwrap_or_default();
+        Ok(Some((text, author, target_title)))
     }
 
     /// `POST /moderation/reports/{id}/dismiss`: the report closes; the text stays.

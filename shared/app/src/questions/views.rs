@@ -55,14 +55,20 @@ pub struct QuestionList {
     pub next_cursor: Option<String>,
 }
 
-/// The open reports of one question or answer, for moderators.
+/// The open reports of one question, answer or adoption note, for moderators.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Report {
-    /// The reported question's or answer's id.
+    /// The reported question's, answer's or adoption's id.
     pub id: String,
     pub kind: ReportKind,
-    pub question_id: String,
+    /// The question (or the answer's question); absent for an adoption.
+    pub question_id: Option<String>,
     pub answer_id: Option<String>,
+    /// The case study an adoption is of (adoptions only).
+    pub case_study_id: Option<String>,
+    /// Who recorded the adoption (adoptions only): the path
+    /// `/case-studies/{case_study_id}/adoptions/{adopter_id}` removes it.
+    pub adopter_id: Option<String>,
     /// The reported text.
     pub text: String,
     /// Who wrote the reported text.
@@ -72,7 +78,7 @@ pub struct Report {
     /// When it was last reported.
     pub reported_at: String,
     pub report_count: u64,
-    /// The title of the case study or resource the question is on.
+    /// The title of the case study or resource the question or adoption is on.
     pub target_title: String,
 }
 
