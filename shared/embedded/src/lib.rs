@@ -7,6 +7,7 @@
 //! checks against these and the AWS adapters.
 
 mod blobs;
+mod commit;
 mod outbox;
 mod records;
 mod secret;

@@ -17,7 +17,9 @@ use async_trait::async_trait;
 use qnet_ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, RecordStore, StoreError, SystemClock, Write};
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::commit::Committer;
 
 /// Reader connections: list pages run in parallel up to this many.
 const READERS: usize = 4;
@@ -55,6 +57,8 @@ pub enum OpenError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("cannot open the database {path}: {source}")]
     Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot start the writer of {path}: {source}")]
+    Writer { path: PathBuf, source: std::io::Error },
 }
 
 /// SQLite-backed [`RecordStore`] at `<data_dir>/qnet.sqlite3`.
@@ -65,9 +69,9 @@ pub struct EmbeddedRecordStore {
 }
 
 struct Db {
-    /// One writer: SQLite allows one write transaction at a time anyway, and a
-    /// mutex queues our own writers cheaply instead of spinning on the busy handler.
-    writer: Mutex<Connection>,
+    /// One writer: SQLite allows one write transaction at a time anyway. Its
+    /// thread commits every write waiting for it together (group commit).
+    writer: Committer,
     readers: ReaderPool,
     read_permits: tokio::sync::Semaphore,
 }
@@ -104,12 +108,9 @@ impl EmbeddedRecordStore {
             readers.push(conn);
         }
 
+        let writer = Committer::start(writer).map_err(|e| OpenError::Writer { path: path.clone(), source: e })?;
         Ok(EmbeddedRecordStore {
-            db: Arc::new(Db {
-                writer: Mutex::new(writer),
-                readers: ReaderPool::new(readers),
-                read_permits: tokio::sync::Semaphore::new(READERS),
-            }),
+            db: Arc::new(Db { writer, readers: ReaderPool::new(readers), read_permits: tokio::sync::Semaphore::new(READERS) }),
             clock: Arc::new(SystemClock),
         })
     }
@@ -131,10 +132,17 @@ impl EmbeddedRecordStore {
     /// set the clock (so `qnet … --now` in the past never deletes what that
     /// moment still sees). Answers how many items went.
     pub fn purge_expired(&self) -> Result<usize, StoreError> {
-        let writer = self.db.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        writer
-            .execute("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1", [self.now()])
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        let now = self.now();
+        let (done, outcome) = std::sync::mpsc::channel();
+        self.db.writer.submit(
+            Box::new(move |conn| {
+                conn.execute("DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1", [now]).map_err(db_error)
+            }),
+            Box::new(move |r| {
+                let _ = done.send(r);
+            }),
+        );
+        outcome.recv().map_err(|_| StoreError::Unavailable("the store's writer has stopped".into()))?
     }
 
     async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
@@ -151,18 +159,20 @@ impl EmbeddedRecordStore {
             .map_err(|e| StoreError::Unavailable(format!("reader task failed: {e}")))?
     }
 
-    async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    /// Runs `f` in the writer's next transaction (inside a savepoint of its
+    /// own) and answers once that transaction is committed.
+    async fn write<F>(&self, f: F) -> Result<(), StoreError>
     where
-        R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static,
     {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("writer task failed: {e}")))?
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.db.writer.submit(
+            Box::new(move |conn| f(conn).map(|()| 0)),
+            Box::new(move |r| {
+                let _ = done.send(r);
+            }),
+        );
+        outcome.await.map_err(|_| StoreError::Unavailable("the store's writer has stopped".into()))?.map(|_| ())
     }
 }
 
@@ -208,12 +218,10 @@ impl RecordStore for EmbeddedRecordStore {
         let row = EncodedItem::encode(item)?;
         let now = self.now();
         self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
-            if !condition_holds(&tx, &row.pk, &row.sk, condition, now)? {
+            if !condition_holds(conn, &row.pk, &row.sk, condition, now)? {
                 return Err(StoreError::ConditionFailed);
             }
-            row.upsert(&tx)?;
-            tx.commit().map_err(db_error)
+            row.upsert(conn)
         })
         .await
     }
@@ -221,12 +229,10 @@ impl RecordStore for EmbeddedRecordStore {
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError> {
         let (pk, sk, now) = (pk.to_owned(), sk.to_owned(), self.now());
         self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
-            if !condition_holds(&tx, &pk, &sk, condition, now)? {
+            if !condition_holds(conn, &pk, &sk, condition, now)? {
                 return Err(StoreError::ConditionFailed);
             }
-            delete_row(&tx, &pk, &sk)?;
-            tx.commit().map_err(db_error)
+            delete_row(conn, &pk, &sk)
         })
         .await
     }
@@ -275,16 +281,15 @@ impl RecordStore for EmbeddedRecordStore {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let now = self.now();
-        self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db_error)?;
+        self.write(move |tx| {
             // Check every condition before the first write, as DynamoDB does; the
-            // transaction is dropped (rolled back) on any early return.
+            // write's savepoint is rolled back on any early return.
             let mut counted = Vec::new();
             for (index, w) in writes.iter().enumerate() {
                 let (pk, sk, condition) = match w {
                     Prepared::Put(row, c) => (&row.pk, &row.sk, *c),
                     Prepared::Delete(pk, sk, c) | Prepared::Check(pk, sk, c) => (pk, sk, *c),
-                    Prepared::Increment(inc) => match inc.prepare(&tx, now)? {
+                    Prepared::Increment(inc) => match inc.prepare(tx, now)? {
                         Some(data) => {
                             counted.push(data);
                             continue;
@@ -292,23 +297,23 @@ impl RecordStore for EmbeddedRecordStore {
                         None => return Err(StoreError::TransactionConflict { index: Some(index) }),
                     },
                 };
-                if !condition_holds(&tx, pk, sk, condition, now)? {
+                if !condition_holds(tx, pk, sk, condition, now)? {
                     return Err(StoreError::TransactionConflict { index: Some(index) });
                 }
             }
             let mut counted = counted.into_iter();
             for w in &writes {
                 match w {
-                    Prepared::Put(row, _) => row.upsert(&tx)?,
-                    Prepared::Delete(pk, sk, _) => delete_row(&tx, pk, sk)?,
+                    Prepared::Put(row, _) => row.upsert(tx)?,
+                    Prepared::Delete(pk, sk, _) => delete_row(tx, pk, sk)?,
                     Prepared::Check(..) => {}
                     Prepared::Increment(inc) => {
                         let data = counted.next().expect("one prepared document per increment");
-                        inc.apply(&tx, &data)?;
+                        inc.apply(tx, &data)?;
                     }
                 }
             }
-            tx.commit().map_err(db_error)
+            Ok(())
         })
         .await
     }
@@ -709,8 +714,8 @@ mod tests {
     #[test]
     fn list_queries_use_an_index() {
         let dir = std::env::temp_dir().join(format!("qnet-plan-{}", std::process::id()));
-        let store = EmbeddedRecordStore::open(&dir).unwrap();
-        let conn = store.db.writer.lock().unwrap();
+        let _store = EmbeddedRecordStore::open(&dir).unwrap();
+        let conn = Connection::open(dir.join("qnet.sqlite3")).unwrap();
         for (index, used) in
             [(Index::Gsi1, "items_gsi1"), (Index::Gsi2, "items_gsi2"), (Index::Primary, "sqlite_autoindex_items_1")]
         {
