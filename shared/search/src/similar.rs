@@ -4,11 +4,20 @@
 //! out, stemmed as the index stems them) are one OR query: title matches count
 //! double, rarer words count more (BM25), and each shared topic adds a little.
 //! No fuzzy matching: a draft is long enough that near-misses add noise.
+//!
+//! People name the same problem in different words ("bed sores", "pressure
+//! ulcers"; "water infections", "UTI"), so the draft is also expanded with a
+//! vocabulary of equivalent terms ([`vocabulary.txt`](vocabulary.txt), decision
+//! 0022): when a term of a group is in the draft, the group's other terms are
+//! sought too (phrases as phrases), at a lower weight than the draft's own words
+//! and counted once per group.
 
+use std::sync::OnceLock;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
+use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
 use tantivy::{TantivyDocument, Term};
 
 use crate::{Hit, SearchError, SearchIndex};
@@ -21,6 +30,11 @@ pub const TITLE_BOOST: f32 = 1.0;
 pub const TOPIC_BOOST: f32 = 2.5;
 /// How much more a word of the draft's own title weighs.
 pub const DRAFT_TITLE_BOOST: f32 = 1.5;
+/// How much a vocabulary group matched by the draft counts (at most once per
+/// group), against 1.0 for the draft's own words.
+pub const SYNONYM_BOOST: f32 = 0.75;
+/// Groups of equivalent terms, one a line (decision 0022).
+const VOCABULARY: &str = include_str!("vocabulary.txt");
 
 /// A draft to find similar work for.
 #[derive(Debug, Clone, Default)]
@@ -44,11 +58,20 @@ pub struct Weights {
     pub title: f32,
     pub topic: f32,
     pub draft_title: f32,
+    /// Equivalent terms from the vocabulary; 0 leaves the vocabulary out.
+    pub synonym: f32,
 }
 
 impl Default for Weights {
     fn default() -> Weights {
-        Weights { title: TITLE_BOOST, topic: TOPIC_BOOST, draft_title: DRAFT_TITLE_BOOST }
+        Weights { title: TITLE_BOOST, topic: TOPIC_BOOST, draft_title: DRAFT_TITLE_BOOST, synonym: SYNONYM_BOOST }
+    }
+}
+
+impl Weights {
+    /// The ranking as it was before the vocabulary (decision 0022's baseline).
+    pub fn baseline() -> Weights {
+        Weights { synonym: 0.0, ..Weights::default() }
     }
 }
 
@@ -58,6 +81,72 @@ fn analyzer() -> TextAnalyzer {
         b = b.filter_dynamic(stop);
     }
     b.filter_dynamic(Stemmer::new(Language::English)).build()
+}
+
+/// The index's own analysis of title and body (tantivy's `en_stem`): every
+/// word, lower case, stemmed, stop words kept, so that positions line up with
+/// the index's for phrases.
+fn en_stem() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The stems of `text` as the index sees them, in order.
+fn stems(text: &str) -> Vec<String> {
+    let mut a = en_stem();
+    let mut stream = a.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// One term of the vocabulary: its stems, in order.
+type VocabularyTerm = Vec<String>;
+
+/// The vocabulary parsed: groups of terms. Refuses (naming every line at
+/// fault) a group with fewer than two terms, an empty term and a term (after
+/// analysis) listed twice.
+fn parse_vocabulary(text: &str) -> Result<Vec<Vec<VocabularyTerm>>, String> {
+    let mut groups: Vec<Vec<VocabularyTerm>> = Vec::new();
+    let mut seen: std::collections::HashMap<VocabularyTerm, usize> = std::collections::HashMap::new();
+    let mut faults: Vec<String> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut group = Vec::new();
+        for raw in line.split('|') {
+            let term = stems(raw);
+            if term.is_empty() {
+                faults.push(format!("line {}: an empty term", i + 1));
+            } else if let Some(other) = seen.insert(term.clone(), i + 1) {
+                faults.push(format!("line {}: \"{}\" is already on line {other}", i + 1, raw.trim()));
+            } else {
+                group.push(term);
+            }
+        }
+        if group.len() < 2 {
+            faults.push(format!("line {}: a group needs two terms or more", i + 1));
+        }
+        groups.push(group);
+    }
+    if faults.is_empty() { Ok(groups) } else { Err(faults.join("; ")) }
+}
+
+fn vocabulary() -> &'static [Vec<VocabularyTerm>] {
+    static PARSED: OnceLock<Vec<Vec<VocabularyTerm>>> = OnceLock::new();
+    PARSED.get_or_init(|| parse_vocabulary(VOCABULARY).expect("the vocabulary parses (a unit test holds it)"))
+}
+
+/// Whether `term` occurs in `text` as consecutive stems.
+fn contains(text: &[String], term: &[String]) -> bool {
+    !term.is_empty() && text.windows(term.len()).any(|w| w == term)
 }
 
 /// The distinct stemmed words of `text`, stop words left out, in order.
@@ -95,6 +184,40 @@ impl SearchIndex {
         }
         if should.is_empty() {
             return Ok(vec![]);
+        }
+        // A term found in a field: one word, or a phrase at consecutive positions.
+        let found = |field, term: &[String]| -> Box<dyn Query> {
+            if let [one] = term {
+                Box::new(TermQuery::new(Term::from_field_text(field, one), IndexRecordOption::WithFreqs))
+            } else {
+                Box::new(PhraseQuery::new(term.iter().map(|t| Term::from_field_text(field, t)).collect()))
+            }
+        };
+        let in_fields = |term: &[String], title: f32| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, Box::new(BoostQuery::new(found(f.title, term), title)) as Box<dyn Query>),
+                (Occur::Should, found(f.body, term)),
+            ]))
+        };
+        if q.weights.synonym > 0.0 {
+            let (title, text) = (stems(&q.title), stems(&q.text));
+            for group in vocabulary() {
+                let in_title = group.iter().any(|t| contains(&title, t));
+                if !in_title && !group.iter().any(|t| contains(&text, t)) {
+                    continue;
+                }
+                // The group's other terms, counted once however many an item has.
+                let others: Vec<Box<dyn Query>> = group
+                    .iter()
+                    .filter(|t| !contains(&title, t) && !contains(&text, t))
+                    .map(|t| in_fields(t, q.weights.title))
+                    .collect();
+                if others.is_empty() {
+                    continue;
+                }
+                let weight = if in_title { q.weights.synonym * q.weights.draft_title } else { q.weights.synonym };
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(DisjunctionMaxQuery::new(others)), weight))));
+            }
         }
         for t in &q.topics {
             let term = Term::from_field_text(f.topic, t);
@@ -181,5 +304,90 @@ mod tests {
     #[test]
     fn drafts_lose_stop_words_and_numbers_and_keep_stems() {
         assert_eq!(words("Reducing the falls of 2026 on wards"), ["reduc", "fall", "ward"]);
+    }
+
+    #[test]
+    fn the_vocabulary_parses_with_many_groups_and_refuses_duplicates_and_lone_terms() {
+        let groups = parse_vocabulary(VOCABULARY).unwrap();
+        assert!(groups.len() >= 150, "{} groups", groups.len());
+        assert!(groups.iter().all(|g| g.len() >= 2 && g.iter().all(|t| !t.is_empty())));
+        // "falls" and "fall" are one term after analysis.
+        let err = parse_vocabulary("falls | found on the floor\nfall | tumble").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("line 1"), "{err}");
+        assert!(parse_vocabulary("sepsis | blood poisoning\n# a comment\n\nfrailty").unwrap_err().contains("line 4"));
+        assert!(parse_vocabulary("sepsis | | septicaemia").unwrap_err().contains("empty"));
+        // Phrases keep their words in order, stemmed as the index stems them.
+        let pressure = groups.iter().find(|g| g.contains(&stems("pressure ulcers"))).unwrap();
+        assert!(pressure.contains(&vec!["bed".to_string(), "sore".to_string()]), "{pressure:?}");
+    }
+
+    #[test]
+    fn the_vocabulary_is_analysed_as_the_index_analyses_titles() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = SearchIndex::open_dir(dir.path()).unwrap();
+        let mut tokenizer = ix.index.tokenizer_for_field(ix.fields.title).unwrap();
+        for line in VOCABULARY.lines().filter(|l| !l.starts_with('#')) {
+            let mut stream = tokenizer.token_stream(line);
+            let mut theirs = Vec::new();
+            while stream.advance() {
+                theirs.push(stream.token().text.clone());
+            }
+            assert_eq!(stems(line), theirs, "{line}");
+        }
+    }
+
+    fn pressure_corpus() -> (tempfile::TempDir, SearchIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = SearchIndex::open_dir(dir.path()).unwrap();
+        ix.upsert(&[
+            doc(
+                "ulcers",
+                "case_study",
+                "Pressure ulcers halved on the stroke unit",
+                "Skin inspection and repositioning every two hours; grade 2 pressure ulcers halved in a year.",
+                &["patient-safety"],
+            ),
+            doc(
+                "bp",
+                "case_study",
+                "Blood pressure checks on the ward",
+                "Lying and standing blood pressure for every patient over 65 on admission to the ward.",
+                &["patient-safety"],
+            ),
+            doc("beds", "project", "Bed occupancy and winter pressures", "Free up beds before winter on every ward.", &["flow"]),
+            doc(
+                "sepsis",
+                "case_study",
+                "Sepsis screening in the emergency department",
+                "Antibiotics within the hour.",
+                &["patient-safety"],
+            ),
+            doc("dna", "project", "Fewer missed appointments", "Text reminders for outpatient clinics.", &["waiting-times"]),
+        ])
+        .unwrap();
+        (dir, ix)
+    }
+
+    fn ranked(ix: &SearchIndex, title: &str, text: &str, weights: Weights) -> Vec<String> {
+        let q = SimilarQuery {
+            title: title.into(),
+            text: text.into(),
+            topics: vec!["patient-safety".into()],
+            limit: 3,
+            weights,
+            ..Default::default()
+        };
+        ix.similar(&q).unwrap().into_iter().map(|h| h.id).collect()
+    }
+
+    #[test]
+    fn a_bed_sores_draft_finds_pressure_ulcers_through_the_vocabulary() {
+        let (_dir, ix) = pressure_corpus();
+        let (title, text) = ("Stopping bed sores", "Stop bed sores for people looked after by district nurses");
+        let with = ranked(&ix, title, text, Weights::default());
+        assert_eq!(with.first().map(String::as_str), Some("ulcers"), "{with:?}");
+        // Without the vocabulary only the shared word "bed" (and the topic) count.
+        let without = ranked(&ix, title, text, Weights::baseline());
+        assert_ne!(without.first().map(String::as_str), Some("ulcers"), "{without:?}");
     }
 }
