@@ -405,3 +405,39 @@ async fn sign_in_is_required_and_there_is_no_route_to_anyone_elses() {
     assert_eq!(as_bob["member_name"], "Bob Li");
     t.get(&format!("/members/{ann_id}/portfolio"), Some(&bob)).await.assert_problem(404);
 }
+
+#[tokio::test]
+async fn the_backfill_indexes_what_was_stored_before_the_portfolio() {
+    let w = world().await;
+    let t = &w.t;
+    // As stored before: no team places, and the closed pairing not under its mentor.
+    for item in t
+        .app
+        .records
+        .query(
+            qnet_ports::Query::new(qnet_ports::Index::Primary, qnet_app::keys::project_partition(&w.project))
+                .prefix(qnet_app::keys::TEAM_PREFIX),
+        )
+        .await
+        .unwrap()
+        .items
+    {
+        t.app.records.delete(&item.pk, &item.sk, qnet_ports::Condition::None).await.unwrap();
+    }
+    let (pk, sk) = qnet_app::keys::mentoring_request(&w.request);
+    let mut old = t.app.records.get(&pk, &sk).await.unwrap().unwrap();
+    assert!(old.gsi1.is_some(), "a closed pairing is indexed under its mentor");
+    old.gsi1 = None;
+    t.app.records.put(old, qnet_ports::Condition::None).await.unwrap();
+    assert!(section(&portfolio(t, &w.ann, "").await, "projects").is_empty());
+    assert!(section(&portfolio(t, &w.bob, "").await, "mentoring_given").is_empty());
+
+    assert_eq!(t.app.backfill_portfolio_indexes().await.unwrap(), 3, "two team places and one pairing");
+    assert_eq!(t.app.backfill_portfolio_indexes().await.unwrap(), 0, "nothing twice");
+    let ann = portfolio(t, &w.ann, "").await;
+    assert_eq!(section(&ann, "projects")[0].2, "Lead (project active)");
+    assert_eq!(section(&ann, "pdsa_cycles").len(), 1);
+    let bob = portfolio(t, &w.bob, "").await;
+    assert_eq!(section(&bob, "projects")[0].2, "Team member (project active)");
+    assert_eq!(section(&bob, "mentoring_given").len(), 1);
+}
