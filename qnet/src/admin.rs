@@ -29,6 +29,10 @@ pub enum AdminCommand {
     /// their domain) and adds it to the `admin` group. Locally, they sign in at
     /// the web app's local sign-in.
     InviteAdmin { email: String },
+    /// Write the portfolio's per-member indexes for data stored before they
+    /// existed (project team places; closed mentoring pairings under their
+    /// mentor). Safe to run again: what is already indexed is left alone.
+    BackfillPortfolio,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +90,7 @@ pub async fn run(app: &App, command: AdminCommand) -> anyhow::Result<Value> {
             }
             json!({ "items": items })
         }
+        AdminCommand::BackfillPortfolio => json!({ "written": app.backfill_portfolio_indexes().await? }),
         AdminCommand::Roles { command: RolesCommand::Grant { email, role } } => {
             serde_json::to_value(app.grant_role(&op, &email, &role).await?)?
         }

@@ -162,6 +162,9 @@ const TABLE: &[(&str, [u16; 8])] = &[
     // A mentor's own offers and mentees; a member's own coffee rounds.
     ("GET /me/mentees",                                 [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /me/coffee",                                  [401, 200, 200, 200, 200, 200, 200, 200]),
+    // A member's own QI portfolio (there is no route to anyone else's).
+    ("GET /me/portfolio",                               [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /me/portfolio.csv",                           [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /mentoring-requests/{id}",                    [401, 404, 404, 200, 404, 404, 200, 200]),
     ("DELETE /mentoring-requests/{id}",                 [401, 404, 404, 204, 404, 404, 403, 403]),
     ("GET /mentoring-requests/{id}/matches",            [401, 404, 404, 200, 404, 404, 200, 200]),

@@ -54,6 +54,7 @@ export const routes: Route[] = [
   { pattern: '/events/:id/edit', load: () => import('./pages/event-form'), auth: true },
   { pattern: '/events/:id', load: () => import('./pages/event') },
   { pattern: '/my/bookings', load: () => import('./pages/my-bookings'), auth: true },
+  { pattern: '/my/portfolio', load: () => import('./pages/portfolio'), auth: true },
   { pattern: '/members', load: () => import('./pages/members'), auth: true },
   { pattern: '/organisations', load: () => import('./pages/organisations') },
   { pattern: '/projects', load: () => import('./pages/projects'), auth: true },

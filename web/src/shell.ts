@@ -71,6 +71,7 @@ function header(): HTMLElement {
             h('li', { class: 'nhsuk-header__account-item' }, s.email),
             h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/my/submissions' }, 'My submissions')),
             h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/my/bookings' }, 'My bookings')),
+            h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/my/portfolio' }, 'My QI portfolio')),
             h('li', { class: 'nhsuk-header__account-item' }, h('a', { class: 'nhsuk-header__account-link', href: '/settings' }, 'Settings')),
             h(
               'li',

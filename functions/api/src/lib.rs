@@ -116,6 +116,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(mentoring::close_pairing))
         .routes(routes!(routes::my_mentees::my_mentees))
         .routes(routes!(routes::my_coffee::my_coffee))
+        .routes(routes!(routes::portfolio::portfolio))
+        .routes(routes!(routes::portfolio::portfolio_csv))
         .routes(routes!(mentoring::offer))
         .routes(routes!(mentoring::accept))
         .routes(routes!(mentoring::decline))

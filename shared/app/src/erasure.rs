@@ -13,6 +13,7 @@ impl App {
         self.revoke_member_tokens(&claims.sub).await?;
         crate::events::calendar_feeds::erase(self, &claims.sub).await?;
         crate::boards::erase(self, &claims.sub).await?;
+        crate::projects::erase(self, &claims.sub).await?;
         crate::questions::erase(self, &claims.sub).await?;
         crate::adoptions::erase(self, &claims.sub).await?;
         crate::digest::purge_claims(self, &claims.sub).await?;

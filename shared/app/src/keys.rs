@@ -187,6 +187,11 @@ pub fn parse_mentoring_request<'a>(pk: &'a str, sk: &str) -> Option<&'a str> {
 pub fn mentor_pairings(mentor_id: &str) -> String {
     format!("MREQ#mentor#{mentor_id}")
 }
+/// GSI1 partition of a mentor's closed pairings (sorted by when they started):
+/// with [`mentor_pairings`], the mentoring a member has given.
+pub fn mentor_closed_pairings(mentor_id: &str) -> String {
+    format!("MREQ#mentored#{mentor_id}")
+}
 /// GSI2 partition of one member's mentoring requests.
 pub fn members_mentoring_requests(member_id: &str) -> String {
     format!("MEMBER#{member_id}#MREQ")
@@ -257,6 +262,17 @@ pub fn annotation(measure_id: &str, date: &str, annotation_id: &str) -> (String,
     (measure_partition(measure_id), format!("{ANNOTATION_PREFIX}{date}#{annotation_id}"))
 }
 pub const ANNOTATION_PREFIX: &str = "ANNOT#";
+/// A member's place on a project's team (`data`: project id, member id,
+/// `joined_at`), written in the same transaction as the team change; also in
+/// the GSI2 partition [`members_projects`] (sorted by `<joined_at>#<project id>`),
+/// which the member's portfolio reads.
+pub fn project_team_member(project_id: &str, member_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("{TEAM_PREFIX}{member_id}"))
+}
+pub const TEAM_PREFIX: &str = "TEAM#";
+pub fn members_projects(member_id: &str) -> String {
+    format!("MEMBER#{member_id}#PROJECTS")
+}
 /// Partitions of the project lists (newest first): all, by topic, by
 /// organisation, by status; other filters are applied to the summaries read.
 pub fn project_list(filter: Option<(&str, &str)>) -> String {

@@ -30,6 +30,7 @@ pub mod events;
 pub mod ingest;
 pub mod members;
 pub mod mentoring;
+pub mod portfolio;
 pub mod projects;
 pub mod questions;
 pub mod resources;

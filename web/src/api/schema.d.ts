@@ -828,6 +828,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/portfolio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in member's QI activity with dates: projects and their role,
+         *     PDSA cycles, case studies (published, and submitted ones awaiting review),
+         *     resources shared, mentoring given and received, events attended, questions
+         *     answered and thanks received. Each section shows at most `section_cap`
+         *     items, newest first, and says `truncated` when there was more.
+         */
+        get: operations["portfolio"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/portfolio.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same portfolio as CSV, one row per activity: section, date, title, role
+         *     or detail, and an absolute link on the web app's configured address. Cells
+         *     that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+         *     tab or carriage return) start with `'`.
+         */
+        get: operations["portfolio_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/projects": {
         parameters: {
             query?: never;
@@ -2920,6 +2965,58 @@ export interface components {
             measure: components["schemas"]["Measure"];
             /** @description Points that replaced the value on a date. */
             replaced: number;
+        };
+        /**
+         * @description `GET /me/portfolio`: the signed-in member's QI activity, section by
+         *     section, newest first in each.
+         */
+        Portfolio: {
+            /** @description The period asked for (`YYYY-MM-DD`, inclusive); null when open. */
+            from?: string | null;
+            /** @description Today's date in London. */
+            generated_on: string;
+            /** @description The member's name, for the printed heading. */
+            member_name: string;
+            /** @description Their organisation's name, when they have one. */
+            organisation_name?: string | null;
+            /** @description The period in words ("All time", "2026-01-01 to 2026-03-31"). */
+            period: string;
+            /**
+             * Format: int32
+             * @description The most items any one section shows.
+             */
+            section_cap: number;
+            /**
+             * @description In this order: projects, pdsa_cycles, case_studies, resources,
+             *     mentoring_given, mentoring_received, events_attended,
+             *     questions_answered, thanks.
+             */
+            sections: components["schemas"]["PortfolioSection"][];
+            to?: string | null;
+        };
+        /** @description One dated piece of activity. */
+        PortfolioItem: {
+            /** @description `YYYY-MM-DD` (London). */
+            date: string;
+            /** @description The member's role or what happened ("Lead (project in progress)", "Published"). */
+            detail: string;
+            /** @description The web app's path for it (`/projects/<id>`). */
+            link: string;
+            title: string;
+        };
+        /** @description One kind of activity. */
+        PortfolioSection: {
+            /**
+             * @description projects, pdsa_cycles, case_studies, resources, mentoring_given,
+             *     mentoring_received, events_attended, questions_answered or thanks.
+             */
+            id: string;
+            /** @description Newest first. */
+            items: components["schemas"]["PortfolioItem"][];
+            /** @description Its heading ("Projects and roles"). */
+            title: string;
+            /** @description True when a cap was reached: older activity is not shown. */
+            truncated: boolean;
         };
         PostInput: {
             body: string;
@@ -9120,6 +9217,182 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MentoringRequestList"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portfolio: {
+        parameters: {
+            query?: {
+                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31) */
+                from?: string;
+                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member's portfolio */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Portfolio"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    portfolio_csv: {
+        parameters: {
+            query?: {
+                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31) */
+                from?: string;
+                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description RFC 4180 CSV, UTF-8 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description The request could not be read (malformed JSON, header or cursor) */

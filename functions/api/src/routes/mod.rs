@@ -12,6 +12,7 @@ pub mod my_mentees;
 pub mod organisations;
 pub mod outward;
 pub mod people;
+pub mod portfolio;
 pub mod projects;
 pub mod questions;
 pub mod resources;

@@ -22,6 +22,7 @@ mod notices;
 mod offers;
 mod settings;
 mod store;
+pub(crate) use store::request_item as request_index_item;
 mod views;
 
 pub use settings::MentoringSettings;

@@ -10,6 +10,7 @@ mod measures;
 mod notices;
 mod pdsa;
 mod store;
+pub(crate) use store::team_member_write;
 mod views;
 
 pub use crate::views::OrganisationRef;
@@ -24,7 +25,7 @@ pub use views::{
 };
 
 use crate::idempotency::{Created, Creation, IdempotencyKey};
-use crate::projects::store::{follow_write, list_writes, project_item, version_conflict};
+use crate::projects::store::{follow_write, list_writes, project_item, team_member_delete, version_conflict};
 use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
 
 pub(crate) fn is_ulid(id: &str) -> bool {
@@ -124,6 +125,7 @@ impl App {
         writes.extend(list_writes(None, &p));
         // Team members follow the board automatically.
         writes.extend(p.team.iter().map(|m| follow_write(&p.id, m, &now)));
+        writes.extend(p.team.iter().map(|m| team_member_write(&p.id, m, &now)));
         let view = self.project_view(claims, p.clone()).await?;
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
@@ -150,6 +152,7 @@ impl App {
         writes.extend(list_writes(Some(&old), &new));
         if accept {
             writes.push(follow_write(&new.id, &claims.sub, &new.updated_at));
+            writes.push(team_member_write(&new.id, &claims.sub, &new.updated_at));
         }
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         self.project_view(claims, new).await
@@ -238,6 +241,7 @@ impl App {
         new.updated_at = self.now_text();
         let mut writes = vec![Write::Put { item: project_item(&new), condition: Condition::VersionIs(version) }];
         writes.extend(list_writes(Some(&old), &new));
+        writes.extend(old.team.iter().filter(|m| !new.team.contains(m)).map(|m| team_member_delete(&new.id, m)));
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         let lead = self.member_by_id(&new.lead_id).await?.map(|m| m.name).unwrap_or_else(|| "The project lead".into());
         self.send_invitations(&new, &lead, &added).await;
@@ -319,4 +323,19 @@ impl App {
     // Take-downs: the author of the record, the project's team or a moderator.
 
     // Analysis and chart
+}
+
+/// Erasure: the member's places in the portfolio's team index go (the
+/// projects keep their team lists as they are).
+pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
+    loop {
+        let q = qnet_ports::Query::new(qnet_ports::Index::Gsi2, keys::members_projects(member_id)).limit(100);
+        let page = app.records.query(q).await?;
+        if page.items.is_empty() {
+            return Ok(());
+        }
+        for item in page.items {
+            app.records.delete(&item.pk, &item.sk, Condition::None).await?;
+        }
+    }
 }

@@ -54,6 +54,20 @@ pub(crate) fn follow_write(project_id: &str, member_id: &str, at: &str) -> Write
     Write::Put { item, condition: Condition::None }
 }
 
+/// A member's place on the team, in the member's portfolio index.
+pub(crate) fn team_member_write(project_id: &str, member_id: &str, joined_at: &str) -> Write {
+    let (pk, sk) = keys::project_team_member(project_id, member_id);
+    let item = Item::new(pk, sk, serde_json::json!({"project_id": project_id, "member_id": member_id, "joined_at": joined_at}))
+        .with_gsi2(keys::members_projects(member_id), format!("{joined_at}#{project_id}"));
+    Write::Put { item, condition: Condition::None }
+}
+
+/// Leaving the team takes the project out of the member's portfolio index.
+pub(crate) fn team_member_delete(project_id: &str, member_id: &str) -> Write {
+    let (pk, sk) = keys::project_team_member(project_id, member_id);
+    Write::Delete { pk, sk, condition: Condition::None }
+}
+
 pub(crate) fn version_conflict(e: qnet_ports::StoreError, current: u64) -> AppError {
     if e.is_conflict() { AppError::VersionMismatch { current: current + 1 } } else { e.into() }
 }

@@ -1,0 +1,70 @@
+//! "My QI portfolio": the signed-in member's own record of QI activity, as
+//! JSON for the page and as CSV for appraisal (`qnet_app::portfolio`). There is
+//! no route to anyone else's.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use qnet_app::portfolio::{Portfolio, PortfolioPeriod};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::ApiState;
+use crate::auth::Auth;
+use crate::extract::{Query, query};
+use crate::problem::ApiResult;
+
+/// The period of the portfolio: both ends inclusive, each optional.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PortfolioQuery {
+    /// Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31)
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Only activity on or before this date (YYYY-MM-DD, not before `from`)
+    #[serde(default, deserialize_with = "query::text")]
+    #[param(format = Date)]
+    pub to: Option<String>,
+}
+
+impl PortfolioQuery {
+    fn period(&self) -> ApiResult<PortfolioPeriod> {
+        Ok(PortfolioPeriod::parse(self.from.as_deref(), self.to.as_deref())?)
+    }
+}
+
+/// The signed-in member's QI activity with dates: projects and their role,
+/// PDSA cycles, case studies (published, and submitted ones awaiting review),
+/// resources shared, mentoring given and received, events attended, questions
+/// answered and thanks received. Each section shows at most `section_cap`
+/// items, newest first, and says `truncated` when there was more.
+#[utoipa::path(get, path = "/me/portfolio", tag = "members", security(("bearer" = [])),
+    params(PortfolioQuery),
+    responses((status = 200, description = "The member's portfolio", body = Portfolio)))]
+pub async fn portfolio(
+    State(s): State<ApiState>,
+    Auth(c): Auth,
+    Query(q): Query<PortfolioQuery>,
+) -> ApiResult<axum::Json<Portfolio>> {
+    let period = q.period()?;
+    Ok(axum::Json(s.app.portfolio(&c, &period).await?))
+}
+
+/// The same portfolio as CSV, one row per activity: section, date, title, role
+/// or detail, and an absolute link on the web app's configured address. Cells
+/// that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+/// tab or carriage return) start with `'`.
+#[utoipa::path(get, path = "/me/portfolio.csv", tag = "members", security(("bearer" = [])),
+    params(PortfolioQuery),
+    responses((status = 200, description = "RFC 4180 CSV, UTF-8", content_type = "text/csv", body = String)))]
+pub async fn portfolio_csv(State(s): State<ApiState>, Auth(c): Auth, Query(q): Query<PortfolioQuery>) -> ApiResult<Response> {
+    let period = q.period()?;
+    let csv = s.app.portfolio_csv(&c, &period).await?;
+    let mut resp = csv.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"qi-portfolio.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
