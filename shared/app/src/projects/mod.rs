@@ -124,6 +124,7 @@ impl App {
         writes.extend(list_writes(None, &p));
         // Team members follow the board automatically.
         writes.extend(p.team.iter().map(|m| follow_write(&p.id, m, &now)));
+        writes.extend(self.project_tallies(None, Some(&p)).await?);
         let view = self.project_view(claims, p.clone()).await?;
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
@@ -238,6 +239,7 @@ impl App {
         new.updated_at = self.now_text();
         let mut writes = vec![Write::Put { item: project_item(&new), condition: Condition::VersionIs(version) }];
         writes.extend(list_writes(Some(&old), &new));
+        writes.extend(self.project_tallies(Some(&old), Some(&new)).await?);
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         let lead = self.member_by_id(&new.lead_id).await?.map(|m| m.name).unwrap_or_else(|| "The project lead".into());
         self.send_invitations(&new, &lead, &added).await;
