@@ -352,8 +352,7 @@ fn apply_tally(conn: &Connection, pk: &str, sk: &str, adds: &[(String, i64)], no
         let current = map.get(field).and_then(serde_json::Value::as_i64).unwrap_or(0);
         map.insert(field.clone(), serde_json::Value::from(current.saturating_add(*by)));
     }
-    let encoded =
-        serde_json::to_string(&doc).map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))?;
+    let encoded = serde_json::to_string(&doc).map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))?;
     if data.is_some() {
         conn.prepare_cached("UPDATE items SET data = ?3 WHERE pk = ?1 AND sk = ?2")
             .map_err(db_error)?

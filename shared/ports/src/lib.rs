@@ -147,11 +147,7 @@ pub const MAX_TALLY_FIELDS: usize = 50;
 /// The limits of a [`Write::Tally`], the same in both adapters.
 pub fn check_tally(adds: &[(String, i64)]) -> Result<(), StoreError> {
     if adds.len() > MAX_TALLY_FIELDS {
-        return Err(StoreError::Unavailable(format!(
-            "a tally adds to at most {} fields, got {}",
-            MAX_TALLY_FIELDS,
-            adds.len()
-        )));
+        return Err(StoreError::Unavailable(format!("a tally adds to at most {} fields, got {}", MAX_TALLY_FIELDS, adds.len())));
     }
     if adds.iter().any(|(f, _)| f.is_empty() || f.len() > 200) {
         return Err(StoreError::Unavailable("a tally field name is 1 to 200 bytes".into()));
