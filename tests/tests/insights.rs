@@ -253,3 +253,55 @@ async fn every_table_downloads_as_csv_with_formula_cells_neutralised() {
     assert_eq!(bad.problem_fields(), ["table"]);
     t.get("/insights.csv", Some(&vi)).await.assert_problem(422);
 }
+
+/// Records stored before the counts were kept: `rebuild_insights` (what
+/// `qnet insights rebuild` runs) recounts them, and a second run changes nothing.
+#[tokio::test]
+async fn a_rebuild_recounts_from_the_records_and_is_idempotent() {
+    use qnet_ports::{Index, Query, Write};
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    t.organisation("Kirklees Council", &["kirklees.gov.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let ann = t.token("ann@kirklees.gov.uk", &[]).await;
+    project(&t, &jo, &leeds, "active").await;
+    let cs =
+        t.submit(&jo, json!({"title": "Fewer falls on ward 5", "body": "Hourly rounding.", "topics": ["patient-safety"]})).await;
+    let cs = cs["id"].as_str().unwrap().to_string();
+    assert_eq!(t.publish(&cs).await.status, StatusCode::OK);
+    assert_eq!(
+        t.post(&format!("/case-studies/{cs}/adoptions"), Some(&ann), json!({"kind": "adapting"})).await.status,
+        StatusCode::CREATED
+    );
+    let q = t.post(&format!("/case-studies/{cs}/questions"), Some(&ann), json!({"body": "How long did it take?"})).await;
+    let qid = q.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.post(&format!("/questions/{qid}/answers"), Some(&jo), json!({"body": "Six weeks."})).await.status,
+        StatusCode::CREATED
+    );
+    let counted = insights(&t, &jo, "").await;
+
+    // Forget every tally, as if the records came before them.
+    let month = time::OffsetDateTime::now_utc().date().to_string()[..7].to_string();
+    for pk in ["INSIGHTS#state".to_owned(), format!("INSIGHTS#{month}")] {
+        let page = t.app.records.query(Query::new(Index::Primary, pk).limit(100)).await.unwrap();
+        assert!(!page.items.is_empty());
+        let deletes = page
+            .items
+            .iter()
+            .map(|i| Write::Delete { pk: i.pk.clone(), sk: i.sk.clone(), condition: qnet_ports::Condition::None })
+            .collect();
+        t.app.records.transact(deletes).await.unwrap();
+    }
+    let forgotten = insights(&t, &jo, "").await;
+    assert_eq!(count(&forgotten, "projects_by_status", "All organisations", "projects"), json!(0));
+
+    let report = t.app.rebuild_insights().await.unwrap();
+    assert_eq!((report.projects, report.case_studies_published, report.adoptions, report.questions), (1, 1, 1, 1));
+    assert!(report.tallies_corrected > 0);
+    let rebuilt = insights(&t, &jo, "").await;
+    assert_eq!(rebuilt["tables"], counted["tables"], "the rebuild counts what the changes counted");
+    let again = t.app.rebuild_insights().await.unwrap();
+    assert_eq!(again.tallies_corrected, 0, "a second run changes nothing");
+    assert_eq!(insights(&t, &jo, "").await["tables"], counted["tables"]);
+}

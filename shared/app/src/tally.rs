@@ -105,6 +105,11 @@ impl Tallies {
         }
     }
 
+    /// The merged counts, by (partition, scope).
+    pub fn into_counts(self) -> BTreeMap<(String, String), BTreeMap<String, i64>> {
+        self.by_scope
+    }
+
     /// One write per scope with anything left after merging (a change that
     /// moves nothing writes nothing).
     pub fn into_writes(self) -> Vec<Write> {

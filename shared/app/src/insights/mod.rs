@@ -24,7 +24,9 @@ use qnet_ports::{Index, Query};
 use crate::tally::{ALL, DELAY_BUCKETS_HOURS, STATE, month_partition, org_scope, type_scope};
 use crate::{App, AppError, AppResult};
 
+mod rebuild;
 mod views;
+pub use rebuild::RebuildReport;
 pub use views::{InsightsCell, InsightsColumn, InsightsRow, InsightsTable, InsightsView};
 
 /// Counts below this, in a row that could point at few people, are suppressed.
