@@ -35,7 +35,7 @@ test('a member reads the insights, filters them and downloads a table as CSV', a
   await checkPage(page, info, 'insights-filtered');
 
   const download = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Download CSV: Projects by status' }).click();
+  await page.getByRole('link', { name: 'Download CSV of Projects by status' }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe('insights-projects_by_status.csv');
   const csv = (await readFile((await file.path())!, 'utf8')).replace(/^\uFEFF/, '');

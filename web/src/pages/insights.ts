@@ -88,7 +88,7 @@ function table(t: InsightsTable): HTMLElement {
 
 function downloadLink(ctx: PageContext, t: InsightsTable, query: Record<string, string>): HTMLElement {
   const q = { ...query, table: t.name };
-  const a = h('a', { class: 'nhsuk-link', href: apiUrl('/insights.csv', q) }, 'Download CSV', h('span', { class: 'nhsuk-u-visually-hidden' }, `: ${t.caption}`));
+  const a = h('a', { class: 'nhsuk-link', href: apiUrl('/insights.csv', q) }, 'Download CSV', h('span', { class: 'nhsuk-u-visually-hidden' }, ` of ${t.caption}`));
   a.addEventListener('click', async (e) => {
     e.preventDefault();
     try {
