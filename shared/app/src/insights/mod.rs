@@ -443,7 +443,7 @@ fn scopes(orgs: &[Organisation], filter: &InsightsFilter, chosen: Option<&Organi
     }
     let mut listed: Vec<&Organisation> =
         orgs.iter().filter(|o| want_type.is_none_or(|w| w == o.kind)).filter(|o| chosen.is_none_or(|c| c.id == o.id)).collect();
-    listed.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    listed.sort_by_key(|o| o.name.to_lowercase());
     out.extend(listed.into_iter().map(|o| Scope {
         kind: "organisation",
         id: Some(o.id.clone()),
