@@ -145,6 +145,16 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The insights' running counts: `qnet insights rebuild` recounts them from
+    /// the records (for records stored before the counts were kept, or to
+    /// repair them) and prints a JSON report; running it again changes nothing.
+    /// Works on the embedded store or (QNET_BACKEND=aws) the deployed table.
+    Insights {
+        #[arg(long, default_value = "./qnet-data", global = true)]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: InsightsCommand,
+    },
     /// Operator commands, on the embedded store or (QNET_BACKEND=aws) the deployed
     /// table and user pool: organisations, granted roles, the first admin.
     Admin {
@@ -171,6 +181,12 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         hours: u64,
     },
+}
+
+#[derive(clap::Subcommand)]
+enum InsightsCommand {
+    /// Recount every insights tally from the records; idempotent.
+    Rebuild,
 }
 
 fn main() -> ExitCode {
@@ -205,6 +221,12 @@ fn main() -> ExitCode {
             }
             Command::Engagement { data_dir, now, dry_run } => {
                 println!("{}", qnet::community::run_engagement(&data_dir, clock_at(now)?, dry_run).await?);
+                Ok(())
+            }
+            Command::Insights { data_dir, command: InsightsCommand::Rebuild } => {
+                let backend = backend::Backend::open(&data_dir, "http://127.0.0.1", Arc::new(SystemClock)).await?;
+                let report = backend.app.rebuild_insights().await?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(())
             }
             Command::Admin { data_dir, command } => {

@@ -33,6 +33,9 @@ const TABLE: &[(&str, [u16; 8])] = &[
     //                                                   anon mem  oth  own  team org  mod  adm
     ("GET /health",                                     [200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /topics",                                     [200, 200, 200, 200, 200, 200, 200, 200]),
+    // Insights: any signed-in member.
+    ("GET /insights",                                   [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET /insights.csv",                               [401, 200, 200, 200, 200, 200, 200, 200]),
     ("GET /openapi.json",                               [200, 200, 200, 200, 200, 200, 200, 200]),
     // Organisations: admins manage them.
     ("GET /organisations",                              [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -591,6 +594,7 @@ async fn prepare(
     }
     // Bodies for the routes that take one, and state the caller needs.
     match op {
+        "GET /insights.csv" => path.push_str("?table=activity"),
         "POST /organisations" => body = Some(json!({"name": format!("New {}", owner.email), "type": "nhs"})),
         "POST /case-studies" => body = Some(json!({"title": "Falls", "body": "Falls fell."})),
         "PATCH /case-studies/{id}" | "PATCH /resources/{id}" | "PATCH /events/{id}" | "PATCH /projects/{id}" => {

@@ -557,6 +557,37 @@ async fn increments_are_bounded(store: &dyn RecordStore) {
     assert_eq!(item.version, 3, "the version is untouched");
 }
 
+/// `Write::Tally`: creates the item on first use, adds to every field named,
+/// reads back as an object of whole numbers, and is all-or-nothing with the
+/// rest of its transaction; a query of the partition finds tallies.
+async fn tallies_create_and_add(store: &dyn RecordStore) {
+    let tally = |adds: &[(&str, i64)]| Write::Tally {
+        pk: "INSIGHTS#2026-01".into(),
+        sk: "ALL".into(),
+        adds: adds.iter().map(|(f, n)| ((*f).to_owned(), *n)).collect(),
+    };
+    store.transact(vec![tally(&[("status:active", 1), ("topic:flow", 2)])]).await.unwrap();
+    let item = store.get("INSIGHTS#2026-01", "ALL").await.unwrap().unwrap();
+    assert_eq!(item.data, json!({"status:active": 1, "topic:flow": 2}));
+    assert_eq!(item.version, 1);
+    let other = Write::Put { item: Item::new("P#1", "P", json!({})), condition: Condition::None };
+    store.transact(vec![tally(&[("status:active", -1), ("status:done", 1)]), other]).await.unwrap();
+    let item = store.get("INSIGHTS#2026-01", "ALL").await.unwrap().unwrap();
+    assert_eq!(item.data, json!({"status:active": 0, "status:done": 1, "topic:flow": 2}));
+    // A failed condition elsewhere in the transaction moves no tally.
+    let refused = Write::Put { item: Item::new("P#1", "P", json!({})), condition: Condition::NotExists };
+    let err = store.transact(vec![tally(&[("topic:flow", 5)]), refused]).await.unwrap_err();
+    assert!(matches!(err, StoreError::TransactionConflict { .. }), "{err:?}");
+    let item = store.get("INSIGHTS#2026-01", "ALL").await.unwrap().unwrap();
+    assert_eq!(item.data["topic:flow"], json!(2), "the refused transaction moved nothing");
+    let page = store.query(Query::new(Index::Primary, "INSIGHTS#2026-01").limit(10)).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].data["status:done"], json!(1));
+    let too_many: Vec<(String, i64)> = (0..=qnet_ports::MAX_TALLY_FIELDS).map(|n| (format!("f{n}"), 1)).collect();
+    let err = store.transact(vec![Write::Tally { pk: "X".into(), sk: "Y".into(), adds: too_many }]).await;
+    assert!(err.is_err(), "a tally past its field limit is refused");
+}
+
 // ---------------------------------------------------------------------------
 // The tests: each behaviour once per adapter.
 // ---------------------------------------------------------------------------
@@ -599,6 +630,7 @@ record_store_tests!(
     foreign_cursors_are_refused,
     json_round_trips,
     increments_are_bounded,
+    tallies_create_and_add,
 );
 
 mod embedded_blobs {

@@ -57,6 +57,7 @@ export const routes: Route[] = [
   { pattern: '/my/portfolio', load: () => import('./pages/portfolio'), auth: true },
   { pattern: '/members', load: () => import('./pages/members'), auth: true },
   { pattern: '/organisations', load: () => import('./pages/organisations') },
+  { pattern: '/insights', load: () => import('./pages/insights'), auth: true },
   { pattern: '/projects', load: () => import('./pages/projects'), auth: true },
   { pattern: '/projects/new', load: () => import('./pages/project-new'), auth: true },
   { pattern: '/projects/:id', load: () => import('./pages/project'), auth: true },

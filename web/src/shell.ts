@@ -52,7 +52,7 @@ function navLinks(): [string, string][] {
     ['Mentoring', '/mentoring'],
     ['Projects', '/projects'],
   ];
-  if (currentSession()) links.push(['Members', '/members']);
+  if (currentSession()) links.push(['Members', '/members'], ['Insights', '/insights']);
   if (hasRole('moderator')) links.push(['Moderation', '/moderation']);
   if (hasRole('admin')) links.push(['Admin', '/admin']);
   return links;

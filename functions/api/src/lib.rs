@@ -48,6 +48,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(meta::health))
         .routes(routes!(meta::topics))
+        .routes(routes!(routes::insights::show))
+        .routes(routes!(routes::insights::csv))
         .routes(routes!(meta::openapi_document))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::update))

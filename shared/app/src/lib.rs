@@ -16,6 +16,7 @@ pub mod logging;
 pub mod mail;
 pub mod moderation;
 pub mod reads;
+pub mod tally;
 pub mod tokens;
 pub mod views;
 
@@ -28,6 +29,7 @@ pub mod digest;
 pub mod engagement;
 pub mod events;
 pub mod ingest;
+pub mod insights;
 pub mod members;
 pub mod mentoring;
 pub mod portfolio;

@@ -21,6 +21,8 @@ const SK: &str = "SK";
 const VERSION: &str = "version";
 const EXPIRES_AT: &str = "expires_at";
 const DATA: &str = "data";
+/// The prefix of a tally item's count attributes (`Write::Tally`).
+const TALLY_PREFIX: &str = "t:";
 
 /// Index names as created by `ensure_table` and the SAM template.
 pub const GSI1: &str = "GSI1";
@@ -355,6 +357,30 @@ fn transact_item(table: &str, write: Write, now: i64) -> Result<TransactWriteIte
                 .build()
                 .map(|u| TransactWriteItem::builder().update(u).build())
         }
+        Write::Tally { pk, sk, adds } => {
+            qnet_ports::check_tally(&adds)?;
+            let mut names = HashMap::from([("#ver".to_owned(), VERSION.to_owned())]);
+            let mut values = HashMap::from([(":one".to_owned(), AttributeValue::N("1".into()))]);
+            let mut parts = Vec::with_capacity(adds.len());
+            for (n, (field, by)) in adds.into_iter().enumerate() {
+                names.insert(format!("#t{n}"), format!("{TALLY_PREFIX}{field}"));
+                values.insert(format!(":t{n}"), AttributeValue::N(by.to_string()));
+                parts.push(format!("#t{n} :t{n}"));
+            }
+            let mut expression = "SET #ver = if_not_exists(#ver, :one)".to_owned();
+            if !parts.is_empty() {
+                expression.push_str(" ADD ");
+                expression.push_str(&parts.join(", "));
+            }
+            Update::builder()
+                .table_name(table)
+                .set_key(Some(key(&pk, &sk)))
+                .update_expression(expression)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map(|u| TransactWriteItem::builder().update(u).build())
+        }
     };
     built.map_err(|e| StoreError::Unavailable(format!("building a transaction: {e}")))
 }
@@ -473,11 +499,22 @@ pub(crate) fn from_attributes(mut attrs: Attributes) -> Result<Item, StoreError>
         None => None,
         Some(_) => return Err(bad_item(EXPIRES_AT)),
     };
-    let data = match attrs.remove(DATA) {
+    let mut data = match attrs.remove(DATA) {
         Some(av) => serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(av)
             .map_err(|e| StoreError::Unavailable(format!("stored item data is not JSON: {e}")))?,
         None => serde_json::Value::Null,
     };
+    // A tally item (`Write::Tally`) keeps its counts as top-level numbers.
+    for (name, value) in attrs {
+        let Some(field) = name.strip_prefix(TALLY_PREFIX) else { continue };
+        let AttributeValue::N(n) = value else { return Err(bad_item(TALLY_PREFIX)) };
+        let n: i64 = n.parse().map_err(|_| bad_item(TALLY_PREFIX))?;
+        if data.is_null() {
+            data = serde_json::json!({});
+        }
+        let Some(map) = data.as_object_mut() else { return Err(bad_item(DATA)) };
+        map.insert(field.to_owned(), serde_json::Value::from(n));
+    }
     Ok(Item { pk, sk, gsi1, gsi2, version, expires_at, data })
 }
 

@@ -278,6 +278,10 @@ impl RecordStore for EmbeddedRecordStore {
                 Write::Increment { pk, sk, field, by, at_least, at_most } => {
                     Ok(Prepared::Increment(Increment { pk, sk, field, by, at_least, at_most }))
                 }
+                Write::Tally { pk, sk, adds } => {
+                    qnet_ports::check_tally(&adds)?;
+                    Ok(Prepared::Tally(pk, sk, adds))
+                }
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let now = self.now();
@@ -289,6 +293,7 @@ impl RecordStore for EmbeddedRecordStore {
                 let (pk, sk, condition) = match w {
                     Prepared::Put(row, c) => (&row.pk, &row.sk, *c),
                     Prepared::Delete(pk, sk, c) | Prepared::Check(pk, sk, c) => (pk, sk, *c),
+                    Prepared::Tally(..) => continue,
                     Prepared::Increment(inc) => match inc.prepare(tx, now)? {
                         Some(data) => {
                             counted.push(data);
@@ -307,6 +312,7 @@ impl RecordStore for EmbeddedRecordStore {
                     Prepared::Put(row, _) => row.upsert(tx)?,
                     Prepared::Delete(pk, sk, _) => delete_row(tx, pk, sk)?,
                     Prepared::Check(..) => {}
+                    Prepared::Tally(pk, sk, adds) => apply_tally(tx, pk, sk, adds, now)?,
                     Prepared::Increment(inc) => {
                         let data = counted.next().expect("one prepared document per increment");
                         inc.apply(tx, &data)?;
@@ -324,6 +330,44 @@ enum Prepared {
     Delete(String, String, Condition),
     Check(String, String, Condition),
     Increment(Increment),
+    Tally(String, String, Vec<(String, i64)>),
+}
+
+/// A [`Write::Tally`]: adds to the live item's fields, or starts a new item
+/// (version 1) when there is none (an expired one is replaced).
+fn apply_tally(conn: &Connection, pk: &str, sk: &str, adds: &[(String, i64)], now: i64) -> Result<(), StoreError> {
+    let data: Option<String> = conn
+        .prepare_cached(
+            "SELECT data FROM items WHERE pk = ?1 AND sk = ?2 \
+             AND (expires_at IS NULL OR expires_at > ?3)",
+        )
+        .map_err(db_error)?
+        .query_row(params![pk, sk, now], |r| r.get(0))
+        .optional()
+        .map_err(db_error)?;
+    let mut doc = match &data {
+        Some(d) => serde_json::from_str::<serde_json::Value>(d)
+            .map_err(|e| StoreError::Unavailable(format!("stored item does not decode: {e}")))?,
+        None => serde_json::json!({}),
+    };
+    let Some(map) = doc.as_object_mut() else {
+        return Err(StoreError::Unavailable("a tally needs an item whose data is an object".into()));
+    };
+    for (field, by) in adds {
+        let current = map.get(field).and_then(serde_json::Value::as_i64).unwrap_or(0);
+        map.insert(field.clone(), serde_json::Value::from(current.saturating_add(*by)));
+    }
+    let encoded = serde_json::to_string(&doc).map_err(|e| StoreError::Unavailable(format!("cannot encode item: {e}")))?;
+    if data.is_some() {
+        conn.prepare_cached("UPDATE items SET data = ?3 WHERE pk = ?1 AND sk = ?2")
+            .map_err(db_error)?
+            .execute(params![pk, sk, encoded])
+            .map_err(db_error)?;
+    } else {
+        delete_row(conn, pk, sk)?;
+        EncodedItem::encode(Item { data: doc, ..Item::new(pk, sk, serde_json::Value::Null) })?.upsert(conn)?;
+    }
+    Ok(())
 }
 
 fn write_key(w: &Write) -> (&str, &str) {

@@ -127,6 +127,32 @@ pub enum Write {
         at_least: Option<i64>,
         at_most: Option<i64>,
     },
+    /// Adds each `(field, by)` to a tally item, creating it (version 1, every
+    /// field 0) when absent: the running counts the insights read, kept in the
+    /// same transaction as the change they count. No condition; a tally never
+    /// fails. The item reads back with `data` = an object of whole numbers
+    /// (fields never added are absent). DynamoDB runs it as an `Update` with
+    /// `ADD` on top-level number attributes `t:<field>` (IAM `dynamodb:UpdateItem`).
+    /// A field name is at most 200 bytes; at most 50 fields per write.
+    Tally {
+        pk: String,
+        sk: String,
+        adds: Vec<(String, i64)>,
+    },
+}
+
+/// The most fields one [`Write::Tally`] may add to.
+pub const MAX_TALLY_FIELDS: usize = 50;
+
+/// The limits of a [`Write::Tally`], the same in both adapters.
+pub fn check_tally(adds: &[(String, i64)]) -> Result<(), StoreError> {
+    if adds.len() > MAX_TALLY_FIELDS {
+        return Err(StoreError::Unavailable(format!("a tally adds to at most {} fields, got {}", MAX_TALLY_FIELDS, adds.len())));
+    }
+    if adds.iter().any(|(f, _)| f.is_empty() || f.len() > 200) {
+        return Err(StoreError::Unavailable("a tally field name is 1 to 200 bytes".into()));
+    }
+    Ok(())
 }
 
 impl Write {
@@ -139,7 +165,10 @@ impl Write {
     pub fn key(&self) -> (&str, &str) {
         match self {
             Write::Put { item, .. } => (&item.pk, &item.sk),
-            Write::Delete { pk, sk, .. } | Write::Check { pk, sk, .. } | Write::Increment { pk, sk, .. } => (pk, sk),
+            Write::Delete { pk, sk, .. }
+            | Write::Check { pk, sk, .. }
+            | Write::Increment { pk, sk, .. }
+            | Write::Tally { pk, sk, .. } => (pk, sk),
         }
     }
 }

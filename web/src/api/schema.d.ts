@@ -619,6 +619,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * QI activity across the system, per organisation type and per
+         *     organisation: projects by status, classification, topic and IHI progress
+         *     score (now), case studies published per month, adoptions, questions asked
+         *     and answered with the median time to a first answer (in the period).
+         *     Counts of 1 to 4 in an organisation's row (or a type with one
+         *     organisation) are "fewer than 5". Any signed-in member.
+         */
+        get: operations["show"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insights.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One table of the insights as CSV (RFC 4180, UTF-8 with a byte order
+         *     mark): a row per scope, a cell per column; suppressed cells read "fewer
+         *     than 5"; cells a spreadsheet would run as a formula start with `'`.
+         */
+        get: operations["csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -2573,6 +2618,67 @@ export interface components {
          * @enum {string}
          */
         ImprovementDirection: "up" | "down" | "neither";
+        /**
+         * @description A count, or a suppressed one (`value` null, `suppressed` true, `text`
+         *     "fewer than 5"). `text` is what to show: the number, "fewer than 5", or
+         *     for a median "up to 24 hours", "over 720 hours", "no answers".
+         */
+        InsightsCell: {
+            suppressed: boolean;
+            text: string;
+            /** Format: int64 */
+            value?: number | null;
+        };
+        InsightsColumn: {
+            key: string;
+            label: string;
+        };
+        InsightsRow: {
+            /** @description One per column, in the columns' order. */
+            cells: components["schemas"]["InsightsCell"][];
+            /** @description The organisation type or organisation id (none for the system). */
+            id?: string | null;
+            label: string;
+            /** @description `system`, `organisation_type` or `organisation`. */
+            scope: string;
+        };
+        InsightsTable: {
+            caption: string;
+            columns: components["schemas"]["InsightsColumn"][];
+            /** @description What is counted and how. */
+            description: string;
+            /**
+             * @description `projects_by_status`, `projects_by_classification`, `projects_by_topic`,
+             *     `progress_scores`, `case_studies_published` or `activity`.
+             */
+            name: string;
+            rows: components["schemas"]["InsightsRow"][];
+        };
+        InsightsView: {
+            /**
+             * @description First month of the period (`YYYY-MM`, UTC).
+             * @example 2026-01
+             */
+            from: string;
+            /** @description The organisation asked for, if any. */
+            organisation?: string | null;
+            /** @description The organisation type asked for (or the chosen organisation's), if any. */
+            organisation_type?: string | null;
+            /**
+             * Format: int64
+             * @description Counts from 1 to one less than this are suppressed where a row could
+             *     point at a few people: an organisation's row, and an organisation
+             *     type's row when that type has a single organisation.
+             */
+            suppression_threshold: number;
+            /** @description The tables, each downloadable from `GET /insights.csv?table=<name>`. */
+            tables: components["schemas"]["InsightsTable"][];
+            /**
+             * @description Last month of the period, included.
+             * @example 2026-12
+             */
+            to: string;
+        };
         /** @description A case study a project took its idea from. */
         InspiredBy: {
             case_study_id: string;
@@ -7718,6 +7824,192 @@ export interface operations {
             };
             /** @description The request could not be read (malformed JSON, header or cursor) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show: {
+        parameters: {
+            query?: {
+                /** @description First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to` */
+                from?: string;
+                /** @description Last month, YYYY-MM, included (default: this month, UTC) */
+                to?: string;
+                /** @description Only this organisation (with the system and its type for comparison) */
+                organisation?: string;
+                /** @description Only this organisation type and its organisations: nhs, local_authority, voluntary, education or other */
+                organisation_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tables */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightsView"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    csv: {
+        parameters: {
+            query: {
+                /** @description projects_by_status, projects_by_classification, projects_by_topic, progress_scores, case_studies_published or activity */
+                table: string;
+                /** @description First month, YYYY-MM */
+                from?: string;
+                /** @description Last month, YYYY-MM, included */
+                to?: string;
+                /** @description Only this organisation */
+                organisation?: string;
+                /** @description Only this organisation type */
+                organisation_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ pub mod case_studies;
 pub mod digest;
 pub mod directory;
 pub mod events;
+pub mod insights;
 pub mod mentoring;
 pub mod meta;
 pub mod my_coffee;

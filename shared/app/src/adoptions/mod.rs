@@ -89,6 +89,11 @@ impl App {
         if let Some(p) = &a.project_id {
             writes.push(Write::Put { item: inspired_item(p, &a, &cs.title), condition: Condition::None });
         }
+        if old.is_none() {
+            // Adoptions standing, by the month they were recorded (insights).
+            let orgs: Vec<String> = a.organisation_id.iter().cloned().collect();
+            writes.extend(self.event_tallies(&a.created_at, &orgs, &["adoptions".to_owned()], 1).await?);
+        }
         match self.records.transact(writes).await {
             Ok(()) => {}
             Err(e) if e.is_conflict() => {
@@ -123,6 +128,8 @@ impl App {
         if let Some(p) = &a.project_id {
             writes.push(inspired_delete(p, &a));
         }
+        let orgs: Vec<String> = a.organisation_id.iter().cloned().collect();
+        writes.extend(self.event_tallies(&a.created_at, &orgs, &["adoptions".to_owned()], -1).await?);
         match self.records.transact(writes).await {
             // Its reports go with it (as a removed question's do): the note is gone.
             Ok(()) => self.purge_reports(&a.id).await,

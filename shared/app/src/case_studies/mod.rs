@@ -235,7 +235,16 @@ impl App {
     }
 
     async fn save_change(&self, old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> AppResult<()> {
-        match self.records.transact(change_writes(old, new, keep_history)).await {
+        let mut writes = change_writes(old, new, keep_history);
+        // Counted once, at its first publication (insights).
+        if old.published_at.is_none()
+            && new.status == Status::Published
+            && let Some(at) = &new.published_at
+        {
+            let orgs: Vec<String> = new.organisation_id.iter().cloned().collect();
+            writes.extend(self.event_tallies(at, &orgs, &["case_studies_published".to_owned()], 1).await?);
+        }
+        match self.records.transact(writes).await {
             Ok(()) => {
                 self.index_case_study(new);
                 Ok(())

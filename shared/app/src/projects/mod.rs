@@ -126,6 +126,7 @@ impl App {
         // Team members follow the board automatically.
         writes.extend(p.team.iter().map(|m| follow_write(&p.id, m, &now)));
         writes.extend(p.team.iter().map(|m| team_member_write(&p.id, m, &now)));
+        writes.extend(self.project_tallies(None, Some(&p)).await?);
         let view = self.project_view(claims, p.clone()).await?;
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
@@ -242,6 +243,7 @@ impl App {
         let mut writes = vec![Write::Put { item: project_item(&new), condition: Condition::VersionIs(version) }];
         writes.extend(list_writes(Some(&old), &new));
         writes.extend(old.team.iter().filter(|m| !new.team.contains(m)).map(|m| team_member_delete(&new.id, m)));
+        writes.extend(self.project_tallies(Some(&old), Some(&new)).await?);
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
         let lead = self.member_by_id(&new.lead_id).await?.map(|m| m.name).unwrap_or_else(|| "The project lead".into());
         self.send_invitations(&new, &lead, &added).await;

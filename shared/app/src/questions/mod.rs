@@ -116,6 +116,23 @@ fn deletes(items: &[Item]) -> Vec<Write> {
 }
 
 impl App {
+    /// The insights' counts of a question's first answer (none for a later
+    /// one): answered, and the delay's bucket, in the answer's month, by the
+    /// asker's organisation.
+    pub(crate) async fn first_answer_tallies(&self, q: &domain::Question, a: &domain::Answer) -> AppResult<Vec<Write>> {
+        if q.answered {
+            return Ok(vec![]);
+        }
+        let rfc = &time::format_description::well_known::Rfc3339;
+        let delay = match (time::OffsetDateTime::parse(&q.created_at, rfc), time::OffsetDateTime::parse(&a.created_at, rfc)) {
+            (Ok(asked), Ok(answered)) => (answered - asked).whole_seconds(),
+            _ => 0,
+        };
+        let orgs: Vec<String> = self.member_by_id(&q.author_id).await?.and_then(|m| m.organisation_id).into_iter().collect();
+        let fields = ["questions_answered".to_owned(), crate::tally::delay_field(delay)];
+        self.event_tallies(&a.created_at, &orgs, &fields, 1).await
+    }
+
     /// `POST /case-studies/{id}/questions`, `POST /resources/{id}/questions`:
     /// a question on a published item; its author(s) are emailed. A retry
     /// with the same idempotency key answers the first question and sends
@@ -150,10 +167,12 @@ impl App {
             experts_asked: false,
             version: 1,
         };
-        let writes = vec![
+        let mut writes = vec![
             Write::Put { item: crate::idempotency::naming_record(question_item(&q), idem), condition: Condition::NotExists },
             Write::Put { item: pointer_item(&q), condition: Condition::NotExists },
         ];
+        let orgs: Vec<String> = author.organisation_id.iter().cloned().collect();
+        writes.extend(self.event_tallies(&q.created_at, &orgs, &["questions_asked".to_owned()], 1).await?);
         let view = question_view(&q, &[], &target, Some(claims));
         let r = self.commit(writes, Created::new(q.id.clone(), &view), idem).await?;
         let id = r.view().get("id").and_then(|v| v.as_str()).unwrap_or(&q.id).to_string();
@@ -272,7 +291,8 @@ impl App {
     ) -> AppResult<Creation> {
         for _ in 0..5 {
             let Some(q) = self.load_question(&a.question_id).await? else { return Err(AppError::NotFound("question")) };
-            let writes = answer_writes(p, &q, a, &name);
+            let mut writes = answer_writes(p, &q, a, &name);
+            writes.extend(self.first_answer_tallies(&q, a).await?);
             match self.commit(writes, created.clone(), idem).await {
                 Ok(r) => return Ok(r),
                 Err(AppError::Conflict(_)) => {

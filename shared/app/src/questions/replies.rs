@@ -169,6 +169,7 @@ impl App {
             }
             let Some(q) = self.load_question(&answer.question_id).await? else { return Err(AppError::NotFound("question")) };
             let mut writes = crate::questions::answer_writes(p, &q, answer, |i| i);
+            writes.extend(self.first_answer_tallies(&q, answer).await?);
             writes.push(qnet_ports::Write::Put { item: extra.clone(), condition: Condition::NotExists });
             match self.records.transact(writes).await {
                 Ok(()) => return Ok(()),

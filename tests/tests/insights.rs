@@ -1,0 +1,307 @@
+//! Issue 23, the system-wide view: `GET /insights` and `GET /insights.csv`
+//! through HTTP on the embedded store. The counts move in the same
+//! transaction as the change they count (a refused change moves nothing),
+//! small counts are suppressed where they could point at someone, the period
+//! filters what happened, and the CSV is safe to open in a spreadsheet.
+
+use qnet_domain::Role;
+use qnet_tests::{TestApp, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The cell of `table` in the row labelled `row`, column `column`.
+fn cell(view: &Value, table: &str, row: &str, column: &str) -> Value {
+    let t = view["tables"].as_array().unwrap().iter().find(|t| t["name"] == table).unwrap_or_else(|| panic!("no table {table}"));
+    let i =
+        t["columns"].as_array().unwrap().iter().position(|c| c["key"] == column).unwrap_or_else(|| panic!("no column {column}"));
+    let r = t["rows"].as_array().unwrap().iter().find(|r| r["label"] == row).unwrap_or_else(|| panic!("no row {row} in {t}"));
+    r["cells"][i].clone()
+}
+
+fn count(view: &Value, table: &str, row: &str, column: &str) -> Value {
+    cell(view, table, row, column)["value"].clone()
+}
+
+async fn insights(t: &TestApp, token: &str, query: &str) -> Value {
+    let a = t.get(&format!("/insights{query}"), Some(token)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    a.body
+}
+
+async fn project(t: &TestApp, token: &str, org: &str, status: &str) -> String {
+    let p = t
+        .post(
+            "/projects",
+            Some(token),
+            json!({"title": "Falls in care homes", "aim": "Halve falls in our care homes by June 2027",
+                   "organisation_ids": [org], "team": [], "topics": ["patient-safety", "flow"], "status": status,
+                   "classification": "quality_improvement", "progress_score": 2.5}),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    p.body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_refused() {
+    let t = spawn_app().await;
+    t.get("/insights", None).await.assert_problem(401);
+    t.get("/insights.csv?table=activity", None).await.assert_problem(401);
+}
+
+#[tokio::test]
+async fn projects_move_their_counts_with_each_change_and_a_refused_change_moves_nothing() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let before = insights(&t, &jo, "").await;
+    assert_eq!(count(&before, "projects_by_status", "All organisations", "projects"), json!(0));
+
+    let id = project(&t, &jo, &leeds, "active").await;
+    let v = insights(&t, &jo, "").await;
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "active"), json!(1));
+    assert_eq!(count(&v, "projects_by_classification", "All organisations", "quality_improvement"), json!(1));
+    assert_eq!(count(&v, "projects_by_topic", "All organisations", "flow"), json!(1));
+    assert_eq!(count(&v, "progress_scores", "All organisations", "2.5"), json!(1));
+
+    // A change of status moves one count down and another up.
+    let a = t.patch(&format!("/projects/{id}"), &jo, 1, json!({"status": "completed", "progress_score": 4})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let v = insights(&t, &jo, "").await;
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "active"), json!(0));
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "completed"), json!(1));
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "projects"), json!(1));
+    assert_eq!(count(&v, "progress_scores", "All organisations", "2.5"), json!(0));
+    assert_eq!(count(&v, "progress_scores", "All organisations", "4.0"), json!(1));
+
+    // A refused change (stale version; someone else's project) moves nothing.
+    t.patch(&format!("/projects/{id}"), &jo, 1, json!({"status": "stopped"})).await.assert_problem(412);
+    let other = t.token("al@leedsth.nhs.uk", &[]).await;
+    t.patch(&format!("/projects/{id}"), &other, 2, json!({"status": "stopped"})).await.assert_problem(403);
+    let after = insights(&t, &jo, "").await;
+    assert_eq!(count(&after, "projects_by_status", "All organisations", "stopped"), json!(0));
+    assert_eq!(count(&after, "projects_by_status", "All organisations", "completed"), json!(1));
+}
+
+#[tokio::test]
+async fn counts_of_one_to_four_in_an_organisation_row_are_fewer_than_5() {
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let york = t.organisation("York Hospital", &["york.nhs.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let yo = t.token("yo@york.nhs.uk", &[]).await;
+    for _ in 0..5 {
+        project(&t, &jo, &leeds, "active").await;
+    }
+    project(&t, &yo, &york, "active").await;
+    let v = insights(&t, &jo, "").await;
+    assert_eq!(count(&v, "projects_by_status", "Leeds Teaching Hospitals", "active"), json!(5));
+    let york_cell = cell(&v, "projects_by_status", "York Hospital", "active");
+    assert_eq!(york_cell, json!({"value": null, "suppressed": true, "text": "fewer than 5"}));
+    assert_eq!(count(&v, "projects_by_status", "York Hospital", "idea"), json!(0), "zero points at nobody");
+    // The system and a type with two organisations are shown as they are.
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "active"), json!(6));
+    assert_eq!(count(&v, "projects_by_status", "NHS organisations", "active"), json!(6));
+
+    // A type with one organisation is that organisation: suppressed too.
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    let council = t
+        .post(
+            "/organisations",
+            Some(&admin),
+            json!({"name": "Kirklees Council", "type": "local_authority", "email_domains": ["kirklees.gov.uk"]}),
+        )
+        .await;
+    assert_eq!(council.status, StatusCode::CREATED, "{}", council.text);
+    let ann = t.token("ann@kirklees.gov.uk", &[]).await;
+    project(&t, &ann, council.body["id"].as_str().unwrap(), "idea").await;
+    let v = insights(&t, &jo, "").await;
+    assert_eq!(cell(&v, "projects_by_status", "Local authorities", "idea")["suppressed"], json!(true));
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "idea"), json!(1));
+
+    // Filters narrow the rows: one organisation, with the system and its type.
+    let only = insights(&t, &jo, &format!("?organisation={york}")).await;
+    let labels: Vec<&str> = only["tables"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["All organisations", "NHS organisations", "York Hospital"]);
+    let by_type = insights(&t, &jo, "?organisation_type=local_authority").await;
+    let labels: Vec<&str> =
+        by_type["tables"][0]["rows"].as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["All organisations", "Local authorities", "Kirklees Council"]);
+    let bad = t.get("/insights?organisation_type=guild&from=2026-13", Some(&jo)).await;
+    bad.assert_problem(422);
+    assert_eq!(bad.problem_fields().len(), 2, "every field error at once: {}", bad.text);
+    t.get("/insights?organisation=nope", Some(&jo)).await.assert_problem(422);
+}
+
+#[tokio::test]
+async fn case_studies_adoptions_and_questions_are_counted_once_when_they_happen() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    t.organisation("Kirklees Council", &["kirklees.gov.uk"]).await;
+    let author = t.token("author@leedsth.nhs.uk", &[]).await;
+    let ann = t.token("ann@kirklees.gov.uk", &[]).await;
+    let ann_id = t.get("/me", Some(&ann)).await.body["id"].as_str().unwrap().to_string();
+    let cs = t
+        .submit(&author, json!({"title": "Fewer falls on ward 5", "body": "Hourly rounding.", "topics": ["patient-safety"]}))
+        .await;
+    let cs = cs["id"].as_str().unwrap().to_string();
+    let v = insights(&t, &ann, "").await;
+    assert_eq!(count(&v, "activity", "All organisations", "case_studies_published"), json!(0), "pending is not published");
+    assert_eq!(t.publish(&cs).await.status, StatusCode::OK);
+    let month = time::OffsetDateTime::now_utc().date().to_string()[..7].to_string();
+    let v = insights(&t, &ann, "").await;
+    assert_eq!(count(&v, "activity", "All organisations", "case_studies_published"), json!(1));
+    assert_eq!(count(&v, "case_studies_published", "All organisations", &month), json!(1));
+    assert_eq!(cell(&v, "case_studies_published", "Leeds Teaching Hospitals", &month)["text"], json!("fewer than 5"));
+
+    // Adoptions: recorded once (recording again changes it, not the count), withdrawn.
+    let path = format!("/case-studies/{cs}/adoptions");
+    assert_eq!(t.post(&path, Some(&ann), json!({"kind": "adapting"})).await.status, StatusCode::CREATED);
+    let again = t.post(&path, Some(&ann), json!({"kind": "adopting"})).await;
+    assert!(again.status.is_success(), "{}", again.text);
+    let v = insights(&t, &ann, "").await;
+    assert_eq!(count(&v, "activity", "All organisations", "adoptions"), json!(1));
+    // Refused (the author's own case study): nothing moves.
+    t.post(&path, Some(&author), json!({"kind": "adapting"})).await.assert_problem(409);
+    assert_eq!(count(&insights(&t, &ann, "").await, "activity", "All organisations", "adoptions"), json!(1));
+    let gone = t.send(Method::DELETE, &format!("{path}/{ann_id}"), Some(&ann), None, &[]).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(count(&insights(&t, &ann, "").await, "activity", "All organisations", "adoptions"), json!(0));
+
+    // Questions: asked, first answered (a second answer is not a first), the median delay.
+    let q = t.post(&format!("/case-studies/{cs}/questions"), Some(&ann), json!({"body": "How long did it take?"})).await;
+    assert_eq!(q.status, StatusCode::CREATED, "{}", q.text);
+    let qid = q.body["id"].as_str().unwrap().to_string();
+    let v = insights(&t, &ann, "").await;
+    assert_eq!(count(&v, "activity", "All organisations", "questions_asked"), json!(1));
+    assert_eq!(count(&v, "activity", "All organisations", "questions_answered"), json!(0));
+    assert_eq!(cell(&v, "activity", "All organisations", "median_hours_to_first_answer")["text"], json!("no answers"));
+    for body in ["About six weeks.", "Eight weeks here."] {
+        let a = t.post(&format!("/questions/{qid}/answers"), Some(&author), json!({"body": body})).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    }
+    let v = insights(&t, &ann, "").await;
+    assert_eq!(count(&v, "activity", "All organisations", "questions_answered"), json!(1));
+    assert_eq!(cell(&v, "activity", "All organisations", "median_hours_to_first_answer")["text"], json!("up to 1 hours"));
+    assert_eq!(cell(&v, "activity", "Kirklees Council", "median_hours_to_first_answer")["suppressed"], json!(true));
+}
+
+#[tokio::test]
+async fn the_period_filters_what_happened_and_is_bounded() {
+    let t = spawn_app().await;
+    t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let author = t.token("author@leedsth.nhs.uk", &[]).await;
+    let cs = t
+        .submit(&author, json!({"title": "Fewer falls on ward 5", "body": "Hourly rounding.", "topics": ["patient-safety"]}))
+        .await;
+    let cs = cs["id"].as_str().unwrap().to_string();
+    assert_eq!(t.publish(&cs).await.status, StatusCode::OK);
+    // A question asked in March 2025 (the app stopped then).
+    let then = time::macros::datetime!(2025-03-10 09:00 UTC);
+    let past = t.api_at(then).await;
+    let q = past.post(&format!("/case-studies/{cs}/questions"), Some(&author), json!({"body": "Anyone tried this?"})).await;
+    assert_eq!(q.status, StatusCode::CREATED, "{}", q.text);
+    let march = insights(&t, &author, "?from=2025-03&to=2025-03").await;
+    assert_eq!((march["from"].clone(), march["to"].clone()), (json!("2025-03"), json!("2025-03")));
+    assert_eq!(count(&march, "activity", "All organisations", "questions_asked"), json!(1));
+    assert_eq!(count(&march, "activity", "All organisations", "case_studies_published"), json!(0));
+    let now = insights(&t, &author, "").await;
+    assert_eq!(count(&now, "activity", "All organisations", "questions_asked"), json!(0), "the last 12 months by default");
+    assert_eq!(count(&now, "activity", "All organisations", "case_studies_published"), json!(1));
+    let long = t.get("/insights?from=2022-01&to=2025-01", Some(&author)).await;
+    long.assert_problem(422);
+    assert_eq!(long.problem_fields(), ["from"]);
+    t.get("/insights?from=2025-05&to=2025-01", Some(&author)).await.assert_problem(422);
+}
+
+#[tokio::test]
+async fn every_table_downloads_as_csv_with_formula_cells_neutralised() {
+    let t = spawn_app().await;
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    let org = t
+        .post(
+            "/organisations",
+            Some(&admin),
+            json!({"name": "=HYPERLINK(\"http://x\")", "type": "voluntary", "email_domains": ["vol.org.uk"]}),
+        )
+        .await;
+    assert_eq!(org.status, StatusCode::CREATED, "{}", org.text);
+    let org = org.body["id"].as_str().unwrap().to_string();
+    let vi = t.token("vi@vol.org.uk", &[]).await;
+    project(&t, &vi, &org, "active").await;
+    for table in [
+        "projects_by_status",
+        "projects_by_classification",
+        "projects_by_topic",
+        "progress_scores",
+        "case_studies_published",
+        "activity",
+    ] {
+        let a = t.get(&format!("/insights.csv?table={table}"), Some(&vi)).await;
+        assert_eq!(a.status, StatusCode::OK, "{table}: {}", a.text);
+        assert_eq!(a.header("content-type"), Some("text/csv; charset=utf-8"));
+        assert!(a.header("content-disposition").unwrap().starts_with("attachment; filename=\"insights-"), "{table}");
+        assert!(a.text.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{table}: {}", a.text);
+    }
+    let a = t.get("/insights.csv?table=projects_by_status", Some(&vi)).await;
+    let lines: Vec<&str> = a.text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("\"Organisation\",\"Scope\",\"All projects\",\"Idea\",\"Active\""), "{}", lines[0]);
+    assert!(lines.iter().any(|l| l.starts_with("\"'=HYPERLINK") && l.contains("\"fewer than 5\"")), "{}", a.text);
+    assert!(lines.iter().any(|l| l.starts_with("\"All organisations\",\"system\",\"1\",\"0\",\"1\"")), "{}", a.text);
+    let bad = t.get("/insights.csv?table=members", Some(&vi)).await;
+    bad.assert_problem(422);
+    assert_eq!(bad.problem_fields(), ["table"]);
+    t.get("/insights.csv", Some(&vi)).await.assert_problem(422);
+}
+
+/// Records stored before the counts were kept: `rebuild_insights` (what
+/// `qnet insights rebuild` runs) recounts them, and a second run changes nothing.
+#[tokio::test]
+async fn a_rebuild_recounts_from_the_records_and_is_idempotent() {
+    use qnet_ports::{Index, Query, Write};
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    t.organisation("Kirklees Council", &["kirklees.gov.uk"]).await;
+    let jo = t.token("jo@leedsth.nhs.uk", &[]).await;
+    let ann = t.token("ann@kirklees.gov.uk", &[]).await;
+    project(&t, &jo, &leeds, "active").await;
+    let cs =
+        t.submit(&jo, json!({"title": "Fewer falls on ward 5", "body": "Hourly rounding.", "topics": ["patient-safety"]})).await;
+    let cs = cs["id"].as_str().unwrap().to_string();
+    assert_eq!(t.publish(&cs).await.status, StatusCode::OK);
+    assert_eq!(
+        t.post(&format!("/case-studies/{cs}/adoptions"), Some(&ann), json!({"kind": "adapting"})).await.status,
+        StatusCode::CREATED
+    );
+    let q = t.post(&format!("/case-studies/{cs}/questions"), Some(&ann), json!({"body": "How long did it take?"})).await;
+    let qid = q.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.post(&format!("/questions/{qid}/answers"), Some(&jo), json!({"body": "Six weeks."})).await.status,
+        StatusCode::CREATED
+    );
+    let counted = insights(&t, &jo, "").await;
+
+    // Forget every tally, as if the records came before them.
+    let month = time::OffsetDateTime::now_utc().date().to_string()[..7].to_string();
+    for pk in ["INSIGHTS#state".to_owned(), format!("INSIGHTS#{month}")] {
+        let page = t.app.records.query(Query::new(Index::Primary, pk).limit(100)).await.unwrap();
+        assert!(!page.items.is_empty());
+        let deletes = page
+            .items
+            .iter()
+            .map(|i| Write::Delete { pk: i.pk.clone(), sk: i.sk.clone(), condition: qnet_ports::Condition::None })
+            .collect();
+        t.app.records.transact(deletes).await.unwrap();
+    }
+    let forgotten = insights(&t, &jo, "").await;
+    assert_eq!(count(&forgotten, "projects_by_status", "All organisations", "projects"), json!(0));
+
+    let report = t.app.rebuild_insights().await.unwrap();
+    assert_eq!((report.projects, report.case_studies_published, report.adoptions, report.questions), (1, 1, 1, 1));
+    assert!(report.tallies_corrected > 0);
+    let rebuilt = insights(&t, &jo, "").await;
+    assert_eq!(rebuilt["tables"], counted["tables"], "the rebuild counts what the changes counted");
+    let again = t.app.rebuild_insights().await.unwrap();
+    assert_eq!(again.tallies_corrected, 0, "a second run changes nothing");
+    assert_eq!(insights(&t, &jo, "").await["tables"], counted["tables"]);
+}
