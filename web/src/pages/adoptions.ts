@@ -10,7 +10,7 @@ import type { PageContext } from '../router';
 import { showProblem } from '../ui/errors';
 import { busy, button, radios, select, textarea, values } from '../ui/forms';
 
-const ORG_TYPES: Record<string, string> = {
+export const ORG_TYPES: Record<string, string> = {
   nhs: 'NHS',
   local_authority: 'local authority',
   voluntary: 'voluntary sector',
