@@ -89,7 +89,7 @@ function projectActions(w: SimilarItem): HTMLElement {
   // The project's title, hidden, tells apart the buttons of several projects.
   const named = (el: HTMLButtonElement, text: string): void => {
     el.textContent = text;
-    el.append(h('span', { class: 'nhsuk-u-visually-hidden' }, `: ${w.title}`));
+    el.append(h('span', { class: 'nhsuk-u-visually-hidden' }, ` ${w.title}`));
   };
   const follow = button('', { type: 'button', variant: 'secondary', small: true });
   named(follow, following ? 'Following' : 'Follow');
