@@ -83,15 +83,15 @@ export default async function projectNew(ctx: PageContext): Promise<void> {
     result.append(h('p', null, h('strong', null, `This is ${CLASSIFICATIONS[c] ?? c}.`)), outcome ? h('p', { class: 'nhsuk-u-margin-bottom-0' }, outcome.note) : '');
     if (outcome?.needs_ethics_approval) result.append(h('p', { class: 'nhsuk-u-margin-bottom-0' }, h('strong', null, 'Research needs ethics (HRA) approval before it starts.')));
   });
-  // Similar work sits after the problem, outside the form's own fields: it
-  // fills in when the title or aim is left, or on its button.
+  // Similar work follows the form (not between its fields, so that neither the
+  // tab order nor the fields move as it fills in): it fills in when the title,
+  // aim or problem is left, or on its button.
   const similar = similarPanel(() => {
     const v = values(form);
     return { title: v.text('title'), aim: [v.text('aim'), v.text('problem')].filter(Boolean).join('\n'), topics: v.all('topics') };
   });
-  form.querySelector('[name="problem"]')?.closest('.nhsuk-form-group')?.after(similar.panel);
   for (const name of ['title', 'aim', 'problem']) form.querySelector(`[name="${name}"]`)?.addEventListener('change', similar.check);
-  ctx.main.append(form);
+  ctx.main.append(form, similar.panel);
   initCounts(form);
   form.addEventListener('submit', (e) => {
     e.preventDefault();

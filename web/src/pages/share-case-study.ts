@@ -101,16 +101,17 @@ export default async function share(ctx: PageContext): Promise<void> {
       }
     });
   });
+  ctx.main.append(form);
   if (!editing) {
-    // Similar work, after the summary and aim: fills in when either is left.
+    // Similar work follows the form (as on "Register a project"): it fills in
+    // when the title, summary or aim is left.
     const similar = similarPanel(() => {
       const v = values(form);
       return { title: v.text('title'), aim: [v.text('summary'), v.text('sections.aim')].filter(Boolean).join('\n'), topics: v.all('topics') };
     });
-    form.querySelector('[name="sections.aim"]')?.closest('.nhsuk-form-group')?.after(similar.panel);
+    form.after(similar.panel);
     for (const name of ['title', 'summary', 'sections.aim']) form.querySelector(`[name="${name}"]`)?.addEventListener('change', similar.check);
   }
-  ctx.main.append(form);
   initCounts(form);
   if (template) {
     ctx.main.append(
