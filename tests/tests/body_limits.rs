@@ -135,6 +135,8 @@ fn every_other_body_schema_reads_its_parsers_limits() {
         }),
         check(&doc, "PostInput", json!({"body": "b"}), &[], |v| project::parse_post(v).map(drop)),
         check(&doc, "AdoptionInput", json!({}), &[], |v| qnet_domain::adoption::NewAdoption::parse(v).map(drop)),
+        check(&doc, "SimilarInput", json!({"title": "Falls"}), &[], |v| qnet_domain::similar::SimilarDraft::parse(v).map(drop)),
+        check(&doc, "TeamUpInput", json!({"message": "Hello"}), &[], |v| qnet_domain::similar::TeamUpRequest::parse(v).map(drop)),
         check(
             &doc,
             "MentorInput",

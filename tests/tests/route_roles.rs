@@ -156,6 +156,10 @@ const TABLE: &[(&str, [u16; 8])] = &[
     ("POST /projects/{id}/invitation/accept",           [401, 404, 404, 404, 200, 404, 404, 404]),
     ("POST /projects/{id}/invitation/decline",          [401, 404, 404, 404, 200, 404, 404, 404]),
     ("DELETE /projects/{id}/follow",                    [401, 200, 200, 200, 200, 200, 200, 200]),
+    // Similar work (issue 22): any signed-in member; the project's own team
+    // (its lead, the owner, and the team member) may not ask to team up (409).
+    ("POST /similar",                                   [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST /projects/{id}/team-up",                     [401, 202, 202, 409, 409, 202, 202, 202]),
     // Mentoring: a request is its requester's; moderators may look, not act.
     ("GET /me/mentor",                                  [401, 200, 200, 200, 200, 200, 200, 200]),
     ("PUT /me/mentor",                                  [401, 200, 200, 200, 200, 200, 200, 200]),
@@ -614,6 +618,8 @@ async fn prepare(
                                "status": "active", "started_on": "2025-01-06", "classification": "quality_improvement"}))
         }
         "GET /search" => path.push_str("?q=falls"),
+        "POST /similar" => body = Some(json!({"title": "Fewer falls", "aim": "Halve falls", "topics": ["patient-safety"]})),
+        "POST /projects/{id}/team-up" => body = Some(json!({"message": "Shall we share run charts?"})),
         "POST /projects/{id}/pdsa" => body = Some(json!({"title": "Cycle 1", "plan": "Try a huddle"})),
         "POST /projects/{id}/measures" => {
             body = Some(json!({"name": "Falls", "type": "outcome", "improvement_direction": "down"}))

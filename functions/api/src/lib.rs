@@ -89,6 +89,8 @@ fn api_routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(routes::projects::delete_annotation))
         .routes(routes!(routes::projects::delete_point))
         .routes(routes!(routes::projects::follow, routes::projects::unfollow))
+        .routes(routes!(routes::similar::ask_to_team_up))
+        .routes(routes!(routes::similar::find_similar_work))
         .routes(routes!(routes::projects::accept_invitation))
         .routes(routes!(routes::projects::decline_invitation))
         .routes(routes!(people::me, people::update_me, people::erase_me))
@@ -181,6 +183,7 @@ const RATE_LIMITED_POSTS: &[&str] = &[
     "/case-studies/{id}/questions",
     "/resources/{id}/questions",
     "/questions/{id}/answers",
+    "/projects/{id}/team-up",
 ];
 
 /// utoipa names each operation after its handler, and handlers in different

@@ -72,6 +72,11 @@ pub fn member_adoptions(member_id: &str) -> String {
 pub fn adoption_mail_claim(case_study_id: &str, member_id: &str) -> (String, String) {
     (format!("CS#{case_study_id}"), format!("MAIL#adoption-{member_id}"))
 }
+/// The claim that a member asked a project's lead to team up (expires after a
+/// week: a repeat within it sends nothing).
+pub fn team_up_claim(project_id: &str, member_id: &str) -> (String, String) {
+    (project_partition(project_id), format!("TEAMUP#{member_id}"))
+}
 /// A project's link back to a case study it took its idea from, per adopter.
 pub fn inspired_by(project_id: &str, case_study_id: &str, member_id: &str) -> (String, String) {
     (project_partition(project_id), format!("{INSPIRED_PREFIX}{case_study_id}#{member_id}"))

@@ -37,6 +37,7 @@ pub mod projects;
 pub mod questions;
 pub mod resources;
 pub mod search;
+pub mod similar;
 pub mod uploads;
 
 // Erasure asks each feature to erase its part of a member.

@@ -17,6 +17,8 @@ pub const POSTS_PER_HOUR: i64 = 30;
 /// Questions and answers (on the web) per member per hour, together: each
 /// emails the item's author or the asker.
 pub const QUESTIONS_PER_HOUR: i64 = 30;
+/// Requests to team up (each emails a project's lead) per member per day.
+pub const TEAM_UPS_PER_DAY: i64 = 20;
 /// Mentoring requests created per member per day (open or not).
 pub const MENTORING_REQUESTS_PER_DAY: i64 = 10;
 /// Event bookings made per member per hour.
@@ -40,6 +42,8 @@ pub enum Action {
     Booking,
     ConfirmationEmail,
     CalendarFeed,
+    /// Asking a project's lead to team up.
+    TeamUp,
 }
 
 impl Action {
@@ -52,6 +56,7 @@ impl Action {
             Action::Booking => "booking",
             Action::ConfirmationEmail => "confirmation-email",
             Action::CalendarFeed => "calendar-feed",
+            Action::TeamUp => "team-up",
         }
     }
 
@@ -64,6 +69,7 @@ impl Action {
             Action::Booking => (BOOKINGS_PER_HOUR, HOUR),
             Action::ConfirmationEmail => (CONFIRMATION_EMAILS_PER_HOUR, HOUR),
             Action::CalendarFeed => (CALENDAR_FEEDS_PER_HOUR, HOUR),
+            Action::TeamUp => (TEAM_UPS_PER_DAY, DAY),
         }
     }
 
@@ -76,6 +82,7 @@ impl Action {
             Action::Booking => "event bookings",
             Action::ConfirmationEmail => "confirmation emails",
             Action::CalendarFeed => "new calendar feed links",
+            Action::TeamUp => "requests to team up",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod project;
 pub mod question;
 pub mod resource;
 pub mod role;
+pub mod similar;
 pub mod text;
 pub mod topics;
 

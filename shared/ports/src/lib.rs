@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 mod cursor;
 mod search;
 pub use cursor::{Cursor, CursorError};
-pub use search::{IndexDocument, IndexQuery, MAX_SEARCH_OFFSET, SearchOffset, TextSearch};
+pub use search::{IndexDocument, IndexQuery, MAX_SEARCH_OFFSET, SearchOffset, SimilarWorkQuery, TextSearch};
 
 /// One stored item. `data` is the record's JSON document; the key attributes are
 /// kept apart so that adapters can index them.

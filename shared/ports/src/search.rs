@@ -5,7 +5,7 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexDocument {
     pub id: String,
-    /// `case_study`, `resource` or `event`.
+    /// `case_study`, `resource`, `event` or `project`.
     pub kind: String,
     pub title: String,
     pub body: String,
@@ -18,7 +18,25 @@ pub struct IndexQuery {
     pub text: String,
     pub kind: Option<String>,
     pub topic: Option<String>,
+    /// Kinds left out when `kind` is `None` (`project` for the public search:
+    /// projects are for signed-in members).
+    pub exclude_kinds: Vec<String>,
     pub offset: SearchOffset,
+    pub limit: usize,
+}
+
+/// A draft to find similar work for (`POST /similar`): more-like-this over the
+/// draft's title, text and topics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimilarWorkQuery {
+    pub title: String,
+    /// The aim, and any summary or problem statement.
+    pub text: String,
+    pub topics: Vec<String>,
+    /// Only these kinds (`case_study`, `project`, …); all when empty.
+    pub kinds: Vec<String>,
+    /// Leave this document out (the draft itself, once saved).
+    pub exclude_id: Option<String>,
     pub limit: usize,
 }
 
@@ -50,6 +68,8 @@ pub trait TextSearch: Send + Sync {
     fn remove(&self, ids: &[&str]) -> Result<(), String>;
     /// Ids and kinds, best first, and how many matched in all.
     fn search(&self, q: &IndexQuery) -> Result<(Vec<(String, String)>, usize), String>;
+    /// Ids and kinds of the documents most like a draft, best first.
+    fn similar(&self, q: &SimilarWorkQuery) -> Result<Vec<(String, String)>, String>;
     /// Snippets of `text` with the words matching `query` marked.
     fn highlights(&self, text: &str, query: &str) -> Vec<String>;
     /// [`highlights`](TextSearch::highlights) of every text of one answer, in

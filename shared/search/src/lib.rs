@@ -202,6 +202,13 @@ impl SearchIndex {
         let mut must: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         if let Some(kind) = &q.kind {
             must.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.kind, kind), IndexRecordOption::Basic))));
+        } else {
+            for kind in &q.exclude_kinds {
+                must.push((
+                    Occur::MustNot,
+                    Box::new(TermQuery::new(Term::from_field_text(f.kind, kind), IndexRecordOption::Basic)),
+                ));
+            }
         }
         if let Some(topic) = &q.topic {
             must.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.topic, topic), IndexRecordOption::Basic))));
@@ -573,6 +580,26 @@ mod tests {
     }
 
     #[test]
+    fn excluded_kinds_are_left_out_of_unfiltered_searches_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let ix = corpus(dir.path());
+        ix.upsert(&[doc("p1", "project", "Frailty at the front door", "Screen for frailty in ED.", &["frailty"])]).unwrap();
+        assert!(ids(&ix.search(&q("frailty")).unwrap()).contains(&"p1"));
+        let public = SearchQuery { exclude_kinds: vec!["project".into()], ..q("frailty") };
+        let h = ix.search(&public).unwrap();
+        assert!(!ids(&h).contains(&"p1") && h.total == 2, "{:?}", ids(&h));
+        // The similar-work port answers ids and kinds, best first.
+        let draft = qnet_ports::SimilarWorkQuery {
+            title: "Frailty screening at the front door".into(),
+            kinds: vec!["project".into()],
+            limit: 5,
+            ..Default::default()
+        };
+        let found = qnet_ports::TextSearch::similar(&ix, &draft).unwrap();
+        assert_eq!(found, [("p1".to_string(), "project".to_string())]);
+    }
+
+    #[test]
     fn ranks_by_relevance_with_typos_and_stems() {
         let dir = tempfile::tempdir().unwrap();
         let ix = corpus(dir.path());
@@ -682,6 +709,19 @@ impl qnet_ports::TextSearch for SearchIndex {
     fn search(&self, q: &SearchQuery) -> Result<(Vec<(String, String)>, usize), String> {
         let hits = SearchIndex::search(self, q).map_err(|e| e.to_string())?;
         Ok((hits.hits.into_iter().map(|h| (h.id, h.kind)).collect(), hits.total))
+    }
+    fn similar(&self, q: &qnet_ports::SimilarWorkQuery) -> Result<Vec<(String, String)>, String> {
+        let q = SimilarQuery {
+            title: q.title.clone(),
+            text: q.text.clone(),
+            topics: q.topics.clone(),
+            kinds: q.kinds.clone(),
+            exclude_id: q.exclude_id.clone(),
+            limit: q.limit,
+            weights: Weights::default(),
+        };
+        let hits = SearchIndex::similar(self, &q).map_err(|e| e.to_string())?;
+        Ok(hits.into_iter().map(|h| (h.id, h.kind)).collect())
     }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
         SearchIndex::highlights(self, text, query)

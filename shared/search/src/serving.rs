@@ -70,6 +70,9 @@ impl qnet_ports::TextSearch for SwappableIndex {
     fn search(&self, q: &SearchQuery) -> Result<(Vec<(String, String)>, usize), String> {
         qnet_ports::TextSearch::search(self.get().ok_or(NOT_LOADED)?.as_ref(), q)
     }
+    fn similar(&self, q: &qnet_ports::SimilarWorkQuery) -> Result<Vec<(String, String)>, String> {
+        qnet_ports::TextSearch::similar(self.get().ok_or(NOT_LOADED)?.as_ref(), q)
+    }
     fn highlights(&self, text: &str, query: &str) -> Vec<String> {
         self.get().map(|index| index.highlights(text, query)).unwrap_or_default()
     }

@@ -1631,6 +1631,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{id}/team-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks the project's lead to team up: they get the message by email, with
+         *     the caller's name, organisation and email address (Reply-To the caller).
+         *     Once a week per member and project: a retry or a repeat within seven days
+         *     answers 202 and sends nothing more (an `Idempotency-Key`, if sent, changes
+         *     nothing). Refused (409) for a member already in the team.
+         */
+        post: operations["ask_to_team_up"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/questions/{id}": {
         parameters: {
             query?: never;
@@ -1899,7 +1922,10 @@ export interface paths {
         };
         /**
          * Full-text search over what is published: relevance-ranked, tolerant of a
-         *     typo per word, filtered by type and topic. Anyone may search.
+         *     typo per word, filtered by type and topic. Anyone may search. QI projects
+         *     are never answered here, signed in or not (`type=project` is refused): they
+         *     are for signed-in members, who find them with `GET /projects` and, while
+         *     drafting, `POST /similar`.
          */
         get: operations["search"];
         put?: never;
@@ -1926,6 +1952,31 @@ export interface paths {
         get: operations["share_case_study"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The projects and published case studies most like a draft (more-like-this
+         *     over its title, aim and topics), best first: at most 5, or `limit` (up to
+         *     10). Only what the caller may see: published case studies, and projects
+         *     (for signed-in members only, which is why this needs a login and why the
+         *     public `GET /search` never answers projects). Each with its organisation,
+         *     its team (a case study: its author, as its page names them) and, for a
+         *     project, whether the caller follows it.
+         */
+        post: operations["find_similar_work"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3496,6 +3547,53 @@ export interface components {
         SignalKindDoc: "improvement" | "concern" | "neither";
         /** @enum {string} */
         SignalRule: "astronomical" | "trend" | "two_in_three" | "shift" | "crossings";
+        /** @description The draft of a project or case study (no patient identifiers). */
+        SimilarInput: {
+            /** @description The draft's aim, or its summary. */
+            aim?: string | null;
+            /** @description Leave this item out (the draft itself, once saved). */
+            exclude_id?: string | null;
+            /** @description Only these kinds; both when absent or empty. */
+            kinds?: components["schemas"]["SimilarKind"][] | null;
+            /**
+             * Format: int32
+             * @description How many items at most (default 5).
+             */
+            limit?: number | null;
+            /** @description The draft's title. */
+            title: string;
+            /** @description Topic ids (see GET /topics). */
+            topics?: string[] | null;
+        };
+        /** @description A project or published case study like the draft. */
+        SimilarItem: {
+            /** @description Whether the caller follows the project's board (always false for case studies). */
+            following: boolean;
+            id: string;
+            /** @description `project` or `case_study`. */
+            kind: string;
+            organisation?: components["schemas"]["SpreadOrganisation"] | null;
+            /** @description The case study's summary or the project's aim, shortened. */
+            summary: string;
+            /** @description A project's team; a case study's author (as its page names them). */
+            team: components["schemas"]["SimilarTeamMember"][];
+            title: string;
+            topics: string[];
+        };
+        /**
+         * @description What kind of similar work to look for.
+         * @enum {string}
+         */
+        SimilarKind: "project" | "case_study";
+        /** @description Someone behind a piece of similar work. */
+        SimilarTeamMember: {
+            id: string;
+            name: string;
+        };
+        /** @description The work most like a draft, best first. */
+        SimilarWork: {
+            items: components["schemas"]["SimilarItem"][];
+        };
         /** @enum {string} */
         Source: "web" | "email";
         SpreadOrganisation: {
@@ -3529,6 +3627,15 @@ export interface components {
          * @enum {string}
          */
         TargetKind: "case_study" | "resource";
+        /** @description A message to a project's lead (no patient identifiers). */
+        TeamUpInput: {
+            message: string;
+        };
+        /** @description What a request to team up answers. */
+        TeamUpSent: {
+            /** @description Always `sent`. */
+            status: string;
+        };
         /** @description "This helped me" on a case study or resource. */
         Thanks: {
             /**
@@ -14536,6 +14643,135 @@ export interface operations {
             };
         };
     };
+    ask_to_team_up: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Optional: a retry with it is answered as the first */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Project id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeamUpInput"];
+            };
+        };
+        responses: {
+            /** @description Sent (or sent already this week) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamUpSent"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many at once for this member; try again after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_question: {
         parameters: {
             query?: never;
@@ -16595,7 +16831,7 @@ export interface operations {
             query: {
                 /** @description The words to find */
                 q: string;
-                /** @description case_study, resource or event */
+                /** @description case_study, resource or event (never project) */
                 type?: string;
                 /** @description A topic id (see GET /topics) */
                 topic?: string;
@@ -16698,6 +16934,120 @@ export interface operations {
             };
             /** @description Conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Some fields are not valid; `errors` names each */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Something went wrong on our side */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    find_similar_work: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimilarInput"];
+            };
+        };
+        responses: {
+            /** @description Similar work, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarWork"];
+                };
+            };
+            /** @description The request could not be read (malformed JSON, header or cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (missing, invalid or expired) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or the caller may not know it exists */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -51,6 +51,8 @@ export type ProjectView = S['ProjectView'];
 export type CalendarFeedStatus = S['CalendarFeedStatus'];
 export type CalendarFeedLink = S['CalendarFeedLink'];
 export type DirectoryPage = S['DirectoryPage'];
+export type SimilarWork = S['SimilarWork'];
+export type SimilarItem = S['SimilarItem'];
 
 export interface Page<T> {
   items: T[];

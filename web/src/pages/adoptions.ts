@@ -11,7 +11,7 @@ import { showProblem } from '../ui/errors';
 import { reportParts } from '../ui/questions';
 import { busy, button, radios, select, textarea, values } from '../ui/forms';
 
-const ORG_TYPES: Record<string, string> = {
+export const ORG_TYPES: Record<string, string> = {
   nhs: 'NHS',
   local_authority: 'local authority',
   voluntary: 'voluntary sector',

@@ -5,6 +5,7 @@ import type { PageContext } from '../router';
 import { backLink, heading, organisations, topics } from '../ui/common';
 import { showFieldErrors, showProblem } from '../ui/errors';
 import { busy, button, checkboxes, initCounts, radios, select, textInput, textarea, values } from '../ui/forms';
+import { similarPanel } from '../ui/similar';
 import { CLASSIFICATIONS, STATUSES } from './projects';
 
 const LABELS: Record<string, string> = {
@@ -82,7 +83,15 @@ export default async function projectNew(ctx: PageContext): Promise<void> {
     result.append(h('p', null, h('strong', null, `This is ${CLASSIFICATIONS[c] ?? c}.`)), outcome ? h('p', { class: 'nhsuk-u-margin-bottom-0' }, outcome.note) : '');
     if (outcome?.needs_ethics_approval) result.append(h('p', { class: 'nhsuk-u-margin-bottom-0' }, h('strong', null, 'Research needs ethics (HRA) approval before it starts.')));
   });
-  ctx.main.append(form);
+  // Similar work follows the form (not between its fields, so that neither the
+  // tab order nor the fields move as it fills in): it fills in when the title,
+  // aim or problem is left, or on its button.
+  const similar = similarPanel(() => {
+    const v = values(form);
+    return { title: v.text('title'), aim: [v.text('aim'), v.text('problem')].filter(Boolean).join('\n'), topics: v.all('topics') };
+  });
+  for (const name of ['title', 'aim', 'problem']) form.querySelector(`[name="${name}"]`)?.addEventListener('change', similar.check);
+  ctx.main.append(form, similar.panel);
   initCounts(form);
   form.addEventListener('submit', (e) => {
     e.preventDefault();

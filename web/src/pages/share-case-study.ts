@@ -5,6 +5,7 @@ import type { PageContext } from '../router';
 import { backLink, heading, topics } from '../ui/common';
 import { showFieldErrors, showProblem } from '../ui/errors';
 import { busy, button, checkboxes, initCounts, textInput, textarea, values } from '../ui/forms';
+import { similarPanel } from '../ui/similar';
 import { upload, uploadRow } from '../ui/upload';
 import { SECTION_HEADINGS, composeBody } from './case-study';
 
@@ -101,6 +102,16 @@ export default async function share(ctx: PageContext): Promise<void> {
     });
   });
   ctx.main.append(form);
+  if (!editing) {
+    // Similar work follows the form (as on "Register a project"): it fills in
+    // when the title, summary or aim is left.
+    const similar = similarPanel(() => {
+      const v = values(form);
+      return { title: v.text('title'), aim: [v.text('summary'), v.text('sections.aim')].filter(Boolean).join('\n'), topics: v.all('topics') };
+    });
+    form.after(similar.panel);
+    for (const name of ['title', 'summary', 'sections.aim']) form.querySelector(`[name="${name}"]`)?.addEventListener('change', similar.check);
+  }
   initCounts(form);
   if (template) {
     ctx.main.append(

@@ -19,6 +19,7 @@ pub mod questions;
 pub mod resources;
 pub mod roles;
 pub mod search;
+pub mod similar;
 
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ pub struct SearchQuery {
     #[serde(default, deserialize_with = "query::text")]
     #[param(required = true, min_length = 1, max_length = 200)]
     pub q: Option<String>,
-    /// case_study, resource or event
+    /// case_study, resource or event (never project)
     #[serde(default, deserialize_with = "query::text", rename = "type")]
     pub kind: Option<String>,
     /// A topic id (see GET /topics)
@@ -34,7 +34,10 @@ pub struct SearchQuery {
 }
 
 /// Full-text search over what is published: relevance-ranked, tolerant of a
-/// typo per word, filtered by type and topic. Anyone may search.
+/// typo per word, filtered by type and topic. Anyone may search. QI projects
+/// are never answered here, signed in or not (`type=project` is refused): they
+/// are for signed-in members, who find them with `GET /projects` and, while
+/// drafting, `POST /similar`.
 #[utoipa::path(get, path = "/search", tag = "search",
     params(SearchQuery),
     responses((status = 200, description = "A page of matches, best first", body = SearchResults)))]

@@ -131,6 +131,7 @@ impl App {
         let mut body = encode(&view);
         body["following"] = serde_json::Value::Bool(true);
         let stored = self.commit(writes, Created { id: p.id.clone(), view: body }, idem).await?;
+        self.index_project(&p);
         self.send_invitations(&p, &creator.name, &p.invited).await;
         Ok(stored)
     }
@@ -156,6 +157,7 @@ impl App {
             writes.push(team_member_write(&new.id, &claims.sub, &new.updated_at));
         }
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
+        self.index_project(&new);
         self.project_view(claims, new).await
     }
 
@@ -245,6 +247,7 @@ impl App {
         writes.extend(old.team.iter().filter(|m| !new.team.contains(m)).map(|m| team_member_delete(&new.id, m)));
         writes.extend(self.project_tallies(Some(&old), Some(&new)).await?);
         self.records.transact(writes).await.map_err(|e| version_conflict(e, version))?;
+        self.index_project(&new);
         let lead = self.member_by_id(&new.lead_id).await?.map(|m| m.name).unwrap_or_else(|| "The project lead".into());
         self.send_invitations(&new, &lead, &added).await;
         self.project_view(claims, new).await

@@ -4,6 +4,7 @@
 use crate::App;
 use qnet_domain::case_study::{CaseStudy, Status};
 use qnet_domain::event::{Event, EventStatus};
+use qnet_domain::project::Project;
 use qnet_domain::resource::Resource;
 use qnet_ports::IndexDocument;
 
@@ -71,6 +72,30 @@ impl App {
         };
         if let Err(e) = result {
             tracing::error!(resource = %r.id, error = %e, "the search index was not updated");
+        }
+    }
+}
+
+/// A QI project as the index takes it: found by similar work (`POST /similar`)
+/// for signed-in members, never by the public `GET /search`.
+pub(crate) fn project_document(p: &Project) -> IndexDocument {
+    let mut body = p.aim.clone();
+    if let Some(problem) = &p.problem {
+        body.push('\n');
+        body.push_str(problem);
+    }
+    IndexDocument { id: p.id.clone(), kind: "project".into(), title: p.title.clone(), body, topics: p.topics.clone() }
+}
+
+impl App {
+    /// Puts a project in the index (or replaces it) on every create and
+    /// update. Projects are never deleted, and one completed or stopped is
+    /// still work worth finding before duplicating it, so every status stays
+    /// (best effort, as for case studies).
+    pub(crate) fn index_project(&self, p: &Project) {
+        let Some(index) = &self.search else { return };
+        if let Err(e) = index.upsert(&[project_document(p)]) {
+            tracing::error!(project = %p.id, error = %e, "the search index was not updated");
         }
     }
 }

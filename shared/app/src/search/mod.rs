@@ -12,7 +12,7 @@ mod index;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use index::{case_study_document, event_document, resource_document};
+use index::{case_study_document, event_document, project_document, resource_document};
 use qnet_domain::case_study::{CaseStudy, Status};
 use qnet_domain::event::{Event, EventStatus};
 use qnet_domain::resource::Resource;
@@ -125,7 +125,8 @@ impl App {
         self
     }
 
-    /// Adds every published case study to the index (a fresh index, or one from
+    /// Adds every published case study, resource and scheduled event, and
+    /// every project, to the index (a fresh index, or one from
     /// before a change it missed). Adding only, never clearing, so it is safe
     /// beside concurrent changes: an entry for something since withdrawn is
     /// dropped by the re-check at search time.
@@ -154,6 +155,25 @@ impl App {
                     Some(c) => cursor = Some(c),
                     None => break,
                 }
+            }
+        }
+        // Every project (members find them through similar work).
+        let mut cursor = None;
+        loop {
+            let page = self
+                .records
+                .query(qnet_ports::Query::new(qnet_ports::Index::Primary, keys::project_list(None)).limit(100).after(cursor))
+                .await?;
+            for item in &page.items {
+                if let Some(id) = item.data.get("id").and_then(|v| v.as_str())
+                    && let Some((p, _)) = self.get_record::<qnet_domain::project::Project>(keys::project(id)).await?
+                {
+                    docs.push(project_document(&p));
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
         index.upsert(&docs).map_err(AppError::Unavailable)?;
@@ -211,6 +231,9 @@ impl App {
         let q = IndexQuery {
             text: text.to_string(),
             kind: kind.map(String::from),
+            // Projects are in the index for members' similar work; the public
+            // search never answers them.
+            exclude_kinds: vec!["project".into()],
             topic: topic.map(String::from),
             offset,
             limit: limit as usize,
