@@ -25,6 +25,9 @@ pub const BOOKINGS_PER_HOUR: i64 = 20;
 pub const CONFIRMATION_EMAILS_PER_HOUR: i64 = 5;
 /// Calendar feed URLs issued (`POST /me/calendar-feed`) per member per hour.
 pub const CALENDAR_FEEDS_PER_HOUR: i64 = 10;
+/// Portfolios (`GET /me/portfolio`, `…/portfolio.csv`) per member per hour:
+/// each reads a few hundred items.
+pub const PORTFOLIOS_PER_HOUR: i64 = 60;
 
 const HOUR: i64 = 60 * 60;
 const DAY: i64 = 24 * HOUR;
@@ -40,6 +43,8 @@ pub enum Action {
     Booking,
     ConfirmationEmail,
     CalendarFeed,
+    /// A portfolio read (JSON or CSV).
+    Portfolio,
 }
 
 impl Action {
@@ -52,6 +57,7 @@ impl Action {
             Action::Booking => "booking",
             Action::ConfirmationEmail => "confirmation-email",
             Action::CalendarFeed => "calendar-feed",
+            Action::Portfolio => "portfolio",
         }
     }
 
@@ -64,6 +70,7 @@ impl Action {
             Action::Booking => (BOOKINGS_PER_HOUR, HOUR),
             Action::ConfirmationEmail => (CONFIRMATION_EMAILS_PER_HOUR, HOUR),
             Action::CalendarFeed => (CALENDAR_FEEDS_PER_HOUR, HOUR),
+            Action::Portfolio => (PORTFOLIOS_PER_HOUR, HOUR),
         }
     }
 
@@ -76,6 +83,7 @@ impl Action {
             Action::Booking => "event bookings",
             Action::ConfirmationEmail => "confirmation emails",
             Action::CalendarFeed => "new calendar feed links",
+            Action::Portfolio => "portfolio views and downloads",
         }
     }
 }
