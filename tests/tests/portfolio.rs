@@ -16,8 +16,13 @@ fn in_days(days: i64, hour: u8) -> OffsetDateTime {
     d.with_hms(hour, 0, 0).unwrap().assume_utc()
 }
 
+/// A London date (as the app dates activity), `days` from today.
+fn london_day(days: i64) -> String {
+    qnet_domain::event::london_offset_text(OffsetDateTime::now_utc() + time::Duration::days(days))[..10].to_string()
+}
+
 fn today() -> String {
-    OffsetDateTime::now_utc().date().to_string()
+    london_day(0)
 }
 
 /// A member named `name`: (token, id).
@@ -217,7 +222,7 @@ async fn each_member_sees_only_their_own_activity_with_dates() {
     assert_eq!(ann["member_name"], "Ann Jones");
     assert_eq!(ann["organisation_name"], "Leeds Teaching Hospitals");
     assert_eq!(ann["period"], "All time");
-    assert_eq!(ann["section_cap"], 200);
+    assert_eq!(ann["section_cap"], 100);
     let ids: Vec<&str> = ann["sections"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
@@ -347,6 +352,8 @@ async fn the_csv_has_absolute_links_and_neutralised_cells() {
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(r.headers()["content-disposition"], "attachment; filename=\"qi-portfolio.csv\"");
     let body = r.text().await.unwrap();
+    // A byte order mark first, so spreadsheet programs read it as UTF-8.
+    let body = body.strip_prefix('\u{feff}').expect("a byte order mark");
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body.as_bytes());
     assert_eq!(reader.headers().unwrap(), vec!["Section", "Date", "Title", "Role or detail", "Link"]);
     let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
@@ -440,4 +447,128 @@ async fn the_backfill_indexes_what_was_stored_before_the_portfolio() {
     let bob = portfolio(t, &w.bob, "").await;
     assert_eq!(section(&bob, "projects")[0].2, "Team member (project active)");
     assert_eq!(section(&bob, "mentoring_given").len(), 1);
+}
+
+/// The items of one section, truncated or not.
+fn items(p: &Value, id: &str) -> Vec<Value> {
+    let s = p["sections"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
+    s["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn ongoing_work_counts_in_every_period_it_overlaps_and_a_withdrawn_pairing_stays() {
+    let t = spawn_app().await;
+    let org = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let (ann, _) = member(&t, "ann@leedsth.nhs.uk", "Ann Jones", &[]).await;
+    let (bob, _) = member(&t, "bob@leedsth.nhs.uk", "Bob Li", &[]).await;
+    // Forty days ago Ann started a project, and Bob started mentoring her.
+    let past = t.api_at(OffsetDateTime::now_utc() - time::Duration::days(40)).await;
+    let p = past
+        .post(
+            "/projects",
+            Some(&ann),
+            json!({"title": "Faster discharge letters", "aim": "Send every discharge letter within 24 hours",
+                   "organisation_ids": [org], "topics": ["flow"], "status": "active"}),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text);
+    let m = past
+        .send(
+            Method::PUT,
+            "/me/mentor",
+            Some(&bob),
+            Some(json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    let req = past
+        .post("/mentoring-requests", Some(&ann), json!({"kind": "mentoring", "topics": ["flow"], "goals": "Discharge flow."}))
+        .await;
+    assert_eq!(req.body["state"], "proposed", "{}", req.text);
+    let request = req.body["id"].as_str().unwrap().to_string();
+    let token = offer_token(&t, "bob@leedsth.nhs.uk");
+    assert_eq!(past.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
+    let started = london_day(-40);
+
+    // Still going: in a period that began after they started, not in one that ended before.
+    let recent = format!("?from={}&to={}", london_day(-10), london_day(-5));
+    let a = portfolio(&t, &ann, &recent).await;
+    assert_eq!(section(&a, "projects")[0].0, started, "dated by its start");
+    assert_eq!(section(&a, "mentoring_received")[0].2, format!("Mentee, since {started}"));
+    assert_eq!(section(&portfolio(&t, &bob, &recent).await, "mentoring_given").len(), 1);
+    let before = format!("?to={}", london_day(-50));
+    let a = portfolio(&t, &ann, &before).await;
+    assert!(items(&a, "projects").is_empty() && items(&a, "mentoring_received").is_empty());
+
+    // Ann withdraws while the pairing is active: it ended today, and stays in both portfolios.
+    let w = t.send(Method::DELETE, &format!("/mentoring-requests/{request}"), Some(&ann), None, &[]).await;
+    assert_eq!(w.status, StatusCode::NO_CONTENT, "{}", w.text);
+    let today = today();
+    let received = section(&portfolio(&t, &ann, &recent).await, "mentoring_received");
+    assert_eq!(received.len(), 1, "the withdrawn pairing stays in the mentee's record");
+    assert_eq!(received[0].2, format!("Mentee, {started} to {today}"));
+    let given = section(&portfolio(&t, &bob, "").await, "mentoring_given");
+    assert_eq!(given.len(), 1, "and in the mentor's");
+    assert_eq!(given[0].2, format!("Mentor, {started} to {today}"));
+    assert!(items(&portfolio(&t, &ann, &format!("?from={}", london_day(1))).await, "mentoring_received").is_empty());
+
+    // Stored before the index: the backfill puts it under its mentor.
+    let (pk, sk) = qnet_app::keys::mentoring_request(&request);
+    let mut old = t.app.records.get(&pk, &sk).await.unwrap().unwrap();
+    old.gsi1 = None;
+    t.app.records.put(old, qnet_ports::Condition::None).await.unwrap();
+    assert!(items(&portfolio(&t, &bob, "").await, "mentoring_given").is_empty());
+    assert_eq!(t.app.backfill_portfolio_indexes().await.unwrap(), 1, "the withdrawn pairing");
+    assert_eq!(items(&portfolio(&t, &bob, "").await, "mentoring_given").len(), 1);
+}
+
+#[tokio::test]
+async fn erasure_empties_the_team_index_and_the_backfill_does_not_bring_it_back() {
+    let w = world().await;
+    let t = &w.t;
+    let bob_id = t.get("/me", Some(&w.bob)).await.body["id"].as_str().unwrap().to_string();
+    let places = |id: String| {
+        let records = t.app.records.clone();
+        async move {
+            records
+                .query(qnet_ports::Query::new(qnet_ports::Index::Gsi2, qnet_app::keys::members_projects(&id)))
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    assert_eq!(places(bob_id.clone()).await, 1, "Bob's place on Ann's team");
+    assert_eq!(t.send(Method::DELETE, "/me", Some(&w.bob), None, &[]).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(places(bob_id.clone()).await, 0, "erasure empties MEMBER#<id>#PROJECTS");
+    // The project's team list still names Bob; the backfill leaves him out.
+    let (pk, sk) = qnet_app::keys::project(&w.project);
+    let project = t.app.records.get(&pk, &sk).await.unwrap().unwrap();
+    assert!(project.data["team"].as_array().unwrap().iter().any(|m| m == &json!(bob_id)), "{}", project.data);
+    t.app.backfill_portfolio_indexes().await.unwrap();
+    assert_eq!(places(bob_id).await, 0, "no place for an erased member");
+    assert_eq!(section(&portfolio(t, &w.ann, "").await, "projects").len(), 1);
+}
+
+#[tokio::test]
+async fn portfolios_are_limited_per_member() {
+    let t = spawn_app().await;
+    let (ann, _) = member(&t, "ann@qnet.test", "Ann Jones", &[]).await;
+    let (bob, _) = member(&t, "bob@qnet.test", "Bob Li", &[]).await;
+    // Half past the hour, so the window does not roll over mid-test.
+    let t = t.api_at(OffsetDateTime::now_utc().replace_minute(30).unwrap()).await;
+    for n in 0..qnet_app::limits::PORTFOLIOS_PER_HOUR {
+        let path = if n % 2 == 0 { "/me/portfolio" } else { "/me/portfolio.csv" };
+        let r = t.get(path, Some(&ann)).await;
+        assert_eq!(r.status, StatusCode::OK, "{n}: {}", r.text);
+    }
+    for path in ["/me/portfolio", "/me/portfolio.csv"] {
+        let over = t.get(path, Some(&ann)).await;
+        over.assert_problem(429);
+        let retry: u64 = over.header("retry-after").expect("Retry-After").parse().unwrap();
+        assert!((1..=1800).contains(&retry), "{retry}");
+    }
+    // Per member: Bob is not held back by Ann.
+    assert_eq!(t.get("/me/portfolio", Some(&bob)).await.status, StatusCode::OK);
 }

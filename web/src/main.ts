@@ -3,7 +3,7 @@ import { ApiError } from './api/client';
 import { currentSession, hasRole, initAuth, onAuthChange, signInCognito } from './auth';
 import { config, loadConfig } from './config';
 import { clear, h } from './dom';
-import { match, notFound, type PageContext } from './router';
+import { match, notFound, routes, type PageContext } from './router';
 import { mountShell, type Shell } from './shell';
 import { clearErrors, showProblem } from './ui/errors';
 
@@ -33,6 +33,9 @@ async function render(moveFocus: boolean): Promise<void> {
   };
   const found = match(path);
   const fresh = () => gen === generation;
+  // Only the page being shown has its class on <body>.
+  for (const r of routes) if (r.bodyClass && r !== found?.route) document.body.classList.remove(r.bodyClass);
+  if (found?.route.bodyClass) document.body.classList.add(found.route.bodyClass);
   try {
     let load = found?.route.load ?? notFound;
     if (found) {

@@ -24,6 +24,9 @@ export interface Route {
   /** Sign-in needed (a signed-out visitor is sent to sign in and back). */
   auth?: boolean;
   role?: Role;
+  /** A class on <body> while this page is shown (removed on leaving it), for
+   * styles that need the whole document, such as a print layout. */
+  bodyClass?: string;
 }
 
 export const routes: Route[] = [
@@ -54,7 +57,7 @@ export const routes: Route[] = [
   { pattern: '/events/:id/edit', load: () => import('./pages/event-form'), auth: true },
   { pattern: '/events/:id', load: () => import('./pages/event') },
   { pattern: '/my/bookings', load: () => import('./pages/my-bookings'), auth: true },
-  { pattern: '/my/portfolio', load: () => import('./pages/portfolio'), auth: true },
+  { pattern: '/my/portfolio', load: () => import('./pages/portfolio'), auth: true, bodyClass: 'qnet-portfolio-page' },
   { pattern: '/members', load: () => import('./pages/members'), auth: true },
   { pattern: '/organisations', load: () => import('./pages/organisations') },
   { pattern: '/insights', load: () => import('./pages/insights'), auth: true },

@@ -51,7 +51,8 @@ test('a member sees, filters, downloads and prints their QI portfolio', async ({
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
   expect(download.suggestedFilename()).toBe('qi-portfolio.csv');
   const csv = await readFile((await download.path())!, 'utf8');
-  const lines = csv.trim().split('\r\n');
+  expect(csv.startsWith('\uFEFF')).toBe(true); // a byte order mark, so spreadsheets read UTF-8
+  const lines = csv.slice(1).trim().split('\r\n');
   expect(lines[0]).toBe('Section,Date,Title,Role or detail,Link');
   expect(lines.slice(1)).toEqual([`PDSA cycles,2025-02-03,Falls huddle at 8am,Recorded by you on “${projectTitle}”,${new URL(`/projects/${project.id}`, page.url()).href}`]);
   await page.goto('/my/portfolio');
@@ -60,7 +61,9 @@ test('a member sees, filters, downloads and prints their QI portfolio', async ({
   expect(allCsv).toContain(`'${csTitle}`);
   expect(allCsv).not.toMatch(/(^|,)=1\+1/m);
 
-  // Printed: the document only, black on white, links written out.
+  // Printed: the document only, black on white, links written out (the print
+  // layout applies while <body> carries the portfolio page's class).
+  await expect(page.locator('body')).toHaveClass(/\bqnet-portfolio-page\b/);
   await page.emulateMedia({ media: 'print' });
   await expect(page.getByRole('navigation', { name: 'Account' })).toBeHidden();
   await expect(page.locator('header').first()).toBeHidden();
@@ -78,4 +81,9 @@ test('a member sees, filters, downloads and prints their QI portfolio', async ({
   await page.screenshot({ path: `test-results/screens/${info.project.name}/portfolio-print.png`, fullPage: true });
   await page.emulateMedia({ media: 'screen' });
   await expect(page.getByRole('button', { name: 'Print' })).toBeVisible();
+
+  // Another page, reached within the app: the portfolio's print layout (its body class) has gone with it.
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'My submissions' }).click();
+  await expect(page).toHaveURL(/\/my\/submissions/);
+  await expect(page.locator('body')).not.toHaveClass(/\bqnet-portfolio-page\b/);
 });

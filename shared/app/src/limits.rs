@@ -27,6 +27,9 @@ pub const BOOKINGS_PER_HOUR: i64 = 20;
 pub const CONFIRMATION_EMAILS_PER_HOUR: i64 = 5;
 /// Calendar feed URLs issued (`POST /me/calendar-feed`) per member per hour.
 pub const CALENDAR_FEEDS_PER_HOUR: i64 = 10;
+/// Portfolios (`GET /me/portfolio`, `…/portfolio.csv`) per member per hour:
+/// each reads a few hundred items.
+pub const PORTFOLIOS_PER_HOUR: i64 = 60;
 
 const HOUR: i64 = 60 * 60;
 const DAY: i64 = 24 * HOUR;
@@ -44,6 +47,8 @@ pub enum Action {
     CalendarFeed,
     /// Asking a project's lead to team up.
     TeamUp,
+    /// A portfolio read (JSON or CSV).
+    Portfolio,
 }
 
 impl Action {
@@ -57,6 +62,7 @@ impl Action {
             Action::ConfirmationEmail => "confirmation-email",
             Action::CalendarFeed => "calendar-feed",
             Action::TeamUp => "team-up",
+            Action::Portfolio => "portfolio",
         }
     }
 
@@ -70,6 +76,7 @@ impl Action {
             Action::ConfirmationEmail => (CONFIRMATION_EMAILS_PER_HOUR, HOUR),
             Action::CalendarFeed => (CALENDAR_FEEDS_PER_HOUR, HOUR),
             Action::TeamUp => (TEAM_UPS_PER_DAY, DAY),
+            Action::Portfolio => (PORTFOLIOS_PER_HOUR, HOUR),
         }
     }
 
@@ -83,6 +90,7 @@ impl Action {
             Action::ConfirmationEmail => "confirmation emails",
             Action::CalendarFeed => "new calendar feed links",
             Action::TeamUp => "requests to team up",
+            Action::Portfolio => "portfolio views and downloads",
         }
     }
 }

@@ -885,7 +885,8 @@ export interface paths {
          *     PDSA cycles, case studies (published, and submitted ones awaiting review),
          *     resources shared, mentoring given and received, events attended, questions
          *     answered and thanks received. Each section shows at most `section_cap`
-         *     items, newest first, and says `truncated` when there was more.
+         *     items, newest first, and says `truncated` when there was more. A member may
+         *     read their portfolio (JSON and CSV together) 60 times an hour.
          */
         get: operations["portfolio"];
         put?: never;
@@ -907,7 +908,8 @@ export interface paths {
          * The same portfolio as CSV, one row per activity: section, date, title, role
          *     or detail, and an absolute link on the web app's configured address. Cells
          *     that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
-         *     tab or carriage return) start with `'`.
+         *     tab or carriage return, also after leading spaces) start with `'`. The
+         *     file starts with a UTF-8 byte order mark.
          */
         get: operations["portfolio_csv"];
         put?: never;
@@ -9751,6 +9753,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many portfolio reads this hour (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Something went wrong on our side */
             500: {
                 headers: {
@@ -9785,7 +9794,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description RFC 4180 CSV, UTF-8 */
+            /** @description RFC 4180 CSV, UTF-8 with a byte order mark */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9838,6 +9847,13 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description Too many portfolio reads this hour (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Something went wrong on our side */
             500: {

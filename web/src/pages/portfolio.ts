@@ -1,7 +1,8 @@
 // "My QI portfolio" (/my/portfolio): the signed-in member's own record of QI
 // activity for appraisal and revalidation, section by section with dates; a
 // period filter, a CSV download and a print layout (styles.scss, @media print:
-// no navigation or buttons, link addresses written out, a page per section).
+// no navigation or buttons, link addresses written out, a page per section;
+// it applies while <body> has the route's class, qnet-portfolio-page).
 
 import { apiUrl, getBlob, getJson } from '../api/client';
 import type { Portfolio, PortfolioSection } from '../api/types';

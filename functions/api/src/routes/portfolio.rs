@@ -14,7 +14,9 @@ use crate::auth::Auth;
 use crate::extract::{Query, query};
 use crate::problem::ApiResult;
 
-/// The period of the portfolio: both ends inclusive, each optional.
+/// The period of the portfolio: both ends inclusive, each optional. Work that
+/// runs over time (projects, PDSA cycles, mentoring) counts when it overlaps
+/// the period (ongoing work runs to today), and is dated by its start.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PortfolioQuery {
@@ -38,10 +40,12 @@ impl PortfolioQuery {
 /// PDSA cycles, case studies (published, and submitted ones awaiting review),
 /// resources shared, mentoring given and received, events attended, questions
 /// answered and thanks received. Each section shows at most `section_cap`
-/// items, newest first, and says `truncated` when there was more.
+/// items, newest first, and says `truncated` when there was more. A member may
+/// read their portfolio (JSON and CSV together) 60 times an hour.
 #[utoipa::path(get, path = "/me/portfolio", tag = "members", security(("bearer" = [])),
     params(PortfolioQuery),
-    responses((status = 200, description = "The member's portfolio", body = Portfolio)))]
+    responses((status = 200, description = "The member's portfolio", body = Portfolio),
+        (status = 429, description = "Too many portfolio reads this hour (Retry-After)")))]
 pub async fn portfolio(
     State(s): State<ApiState>,
     Auth(c): Auth,
@@ -54,10 +58,12 @@ pub async fn portfolio(
 /// The same portfolio as CSV, one row per activity: section, date, title, role
 /// or detail, and an absolute link on the web app's configured address. Cells
 /// that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
-/// tab or carriage return) start with `'`.
+/// tab or carriage return, also after leading spaces) start with `'`. The
+/// file starts with a UTF-8 byte order mark.
 #[utoipa::path(get, path = "/me/portfolio.csv", tag = "members", security(("bearer" = [])),
     params(PortfolioQuery),
-    responses((status = 200, description = "RFC 4180 CSV, UTF-8", content_type = "text/csv", body = String)))]
+    responses((status = 200, description = "RFC 4180 CSV, UTF-8 with a byte order mark", content_type = "text/csv", body = String),
+        (status = 429, description = "Too many portfolio reads this hour (Retry-After)")))]
 pub async fn portfolio_csv(State(s): State<ApiState>, Auth(c): Auth, Query(q): Query<PortfolioQuery>) -> ApiResult<Response> {
     let period = q.period()?;
     let csv = s.app.portfolio_csv(&c, &period).await?;

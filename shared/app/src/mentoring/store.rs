@@ -37,8 +37,9 @@ pub(crate) fn request_item(r: &MentoringRequest) -> Item {
                 item = item.with_gsi1(keys::mentor_pairings(&p.mentor_id), format!("{}#{}", p.started_at, r.id))
             }
         }
-        // Closed pairings, listed under their mentor (the mentoring they gave).
-        (RequestState::Closed, _) => {
+        // Closed pairings (and active ones the mentee withdrew from), listed
+        // under their mentor (the mentoring they gave).
+        (RequestState::Closed | RequestState::Withdrawn, _) => {
             if let Some(p) = &r.pairing {
                 item = item.with_gsi1(keys::mentor_closed_pairings(&p.mentor_id), format!("{}#{}", p.started_at, r.id))
             }

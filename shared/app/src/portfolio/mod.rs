@@ -25,7 +25,7 @@ use qnet_domain::FieldErrors;
 use qnet_domain::case_study::{CaseStudy, Status};
 use qnet_domain::event::{Booking, Event};
 use qnet_domain::mentoring::{MentoringRequest, RequestState};
-use qnet_domain::project::{Pdsa, Project};
+use qnet_domain::project::{Pdsa, Project, ProjectStatus};
 use qnet_domain::question::{Answer, Question, ThanksRecord};
 use qnet_domain::resource::Resource;
 use qnet_ports::{Condition, Cursor, Index, Item, Query, Write};
@@ -34,12 +34,17 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::{App, AppError, AppResult, Claims, decode, keys};
 
-/// At most this many items in each section (newest first).
-pub const SECTION_CAP: usize = 200;
+/// At most this many items in each section (newest first); also at most this
+/// many projects, and published items, whose PDSA cycles or thanks are read.
+pub const SECTION_CAP: usize = 100;
 /// At most this many items read from any one index.
-pub const READ_CAP: usize = 500;
+pub const READ_CAP: usize = 200;
 /// At most this many PDSA cycles, or thanks, read per project or item.
-const PER_ITEM_CAP: usize = 100;
+const PER_ITEM_CAP: usize = 50;
+/// Keys read per `get_many` call (the DynamoDB adapter reads them at once).
+const BATCH: usize = 25;
+/// At most this many partition reads (PDSA cycles, thanks) in flight at once.
+const CONCURRENCY: usize = 8;
 
 /// The period asked for: both ends inclusive, either may be open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,9 +83,16 @@ impl PortfolioPeriod {
     }
 
     fn contains(&self, day: &str) -> bool {
+        self.overlaps(day, day)
+    }
+
+    /// Whether work from `start` to `end` (both `YYYY-MM-DD`, inclusive; for
+    /// ongoing work `end` is today) overlaps the period.
+    fn overlaps(&self, start: &str, end: &str) -> bool {
         let fmt = time::macros::format_description!("[year]-[month]-[day]");
-        let Ok(d) = Date::parse(day, &fmt) else { return false };
-        self.from.is_none_or(|f| d >= f) && self.to.is_none_or(|t| d <= t)
+        let Ok(s) = Date::parse(start, &fmt) else { return false };
+        let e = Date::parse(end, &fmt).unwrap_or(s).max(s);
+        self.from.is_none_or(|f| e >= f) && self.to.is_none_or(|t| s <= t)
     }
 }
 
@@ -116,7 +128,13 @@ impl Builder {
         Builder { id, title, items: Vec::new(), truncated: false }
     }
     fn push(&mut self, period: &PortfolioPeriod, date: String, title: String, detail: String, link: String) {
-        if period.contains(&date) {
+        let end = date.clone();
+        self.push_span(period, date, &end, title, detail, link)
+    }
+    /// Work from `date` to `end` (ongoing work: to today), shown when it
+    /// overlaps the period, dated by its start.
+    fn push_span(&mut self, period: &PortfolioPeriod, date: String, end: &str, title: String, detail: String, link: String) {
+        if period.overlaps(&date, end) {
             self.items.push(PortfolioItem { date, title, detail, link });
         }
     }
@@ -152,46 +170,84 @@ impl App {
         }
     }
 
+    /// Items by key, `BATCH` keys per `get_many` call, in the order asked.
+    async fn get_batched(&self, keys: Vec<(String, String)>) -> AppResult<Vec<Option<Item>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH) {
+            out.extend(self.records.get_many(chunk).await?);
+        }
+        Ok(out)
+    }
+
+    /// Up to `PER_ITEM_CAP` items of each partition under `prefix`, at most
+    /// `CONCURRENCY` partitions read at once, in the order asked.
+    async fn read_each(&self, partitions: Vec<String>, prefix: &'static str) -> AppResult<Vec<(Vec<Item>, bool)>> {
+        use futures::StreamExt;
+        futures::stream::iter(partitions.into_iter().map(|pk| self.read_bounded(Index::Primary, pk, Some(prefix), PER_ITEM_CAP)))
+            .buffered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
     /// `GET /me/portfolio`: the signed-in member's own QI activity in `period`.
+    /// Limited per member ([`crate::limits::Action::Portfolio`]): each one reads
+    /// a few hundred items.
     pub async fn portfolio(&self, claims: &Claims, period: &PortfolioPeriod) -> AppResult<Portfolio> {
         let member = self.member(claims).await?;
+        self.take_allowance(&member.id, crate::limits::Action::Portfolio).await?;
         let me = member.id.as_str();
         let names = self.organisation_names().await?;
         let organisation_name = member.organisation_id.as_ref().and_then(|o| names.get(o).cloned());
+        let today = day(&self.now_text());
 
-        // Projects and their PDSA cycles.
+        // Projects and their PDSA cycles: a project is ongoing (to today) until
+        // it is completed or stopped (then to its last change).
         let mut projects = Builder::new("projects", "Projects and roles");
         let mut pdsa = Builder::new("pdsa_cycles", "PDSA cycles");
         let (places, more) = self.read_bounded(Index::Gsi2, keys::members_projects(me), None, READ_CAP).await?;
         projects.truncated |= more;
-        for place in places.iter().take(SECTION_CAP) {
-            let Some(pid) = place.data["project_id"].as_str() else { continue };
-            let Some((p, _)) = self.get_record::<Project>(keys::project(pid)).await? else { continue };
+        if places.len() > SECTION_CAP {
+            projects.truncated = true;
+            pdsa.truncated = true;
+        }
+        let places: Vec<(&Item, &str)> =
+            places.iter().take(SECTION_CAP).filter_map(|pl| pl.data["project_id"].as_str().map(|id| (pl, id))).collect();
+        let found = self.get_batched(places.iter().map(|(_, id)| keys::project(id)).collect()).await?;
+        let mut mine: Vec<(Project, String)> = Vec::new();
+        for ((place, _), item) in places.iter().zip(found) {
+            let Some(item) = item else { continue };
+            let p: Project = decode(&item)?;
             if !p.team.iter().any(|m| m == me) {
                 continue;
             }
             let joined = day(place.data["joined_at"].as_str().unwrap_or(&p.created_at));
+            mine.push((p, joined));
+        }
+        let cycles =
+            self.read_each(mine.iter().map(|(p, _)| keys::project_partition(&p.id)).collect(), keys::PDSA_PREFIX).await?;
+        for ((p, joined), (cycles, more)) in mine.into_iter().zip(cycles) {
             let role = if p.lead_id == me { "Lead" } else { "Team member" };
             let detail = format!("{role} (project {})", p.status.as_str().replace('_', " "));
-            projects.push(period, joined, p.title.clone(), detail, format!("/projects/{}", p.id));
-            let (cycles, more) =
-                self.read_bounded(Index::Primary, keys::project_partition(&p.id), Some(keys::PDSA_PREFIX), PER_ITEM_CAP).await?;
+            let end = match p.status {
+                ProjectStatus::Completed | ProjectStatus::Stopped => day(&p.updated_at),
+                _ => today.clone(),
+            };
+            projects.push_span(period, joined, &end, p.title.clone(), detail, format!("/projects/{}", p.id));
             pdsa.truncated |= more;
             for item in &cycles {
                 let c: Pdsa = decode(item)?;
                 let date = c.started_on.clone().unwrap_or_else(|| day(&c.created_at));
+                let end = c.ended_on.clone().unwrap_or_else(|| today.clone());
                 let title = c.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| clip(&c.plan, 80));
                 let detail = if c.created_by == me {
                     format!("Recorded by you on “{}”", p.title)
                 } else {
                     format!("On your project “{}”", p.title)
                 };
-                pdsa.push(period, date, title, detail, format!("/projects/{}", p.id));
+                pdsa.push_span(period, date, &end, title, detail, format!("/projects/{}", p.id));
             }
-        }
-        if places.len() > SECTION_CAP {
-            projects.truncated = true;
-            pdsa.truncated = true;
         }
 
         // Case studies and resources, and the thanks they received.
@@ -232,10 +288,14 @@ impl App {
                 Status::Rejected => {}
             }
         }
-        for (kind, id, title, link) in thanked.iter().take(SECTION_CAP) {
-            let (items, more) = self
-                .read_bounded(Index::Primary, keys::thanks_partition(kind, id), Some(keys::THANKS_PREFIX), PER_ITEM_CAP)
-                .await?;
+        if thanked.len() > SECTION_CAP {
+            thanks.truncated = true;
+            thanked.truncate(SECTION_CAP);
+        }
+        let read = self
+            .read_each(thanked.iter().map(|(kind, id, _, _)| keys::thanks_partition(kind, id)).collect(), keys::THANKS_PREFIX)
+            .await?;
+        for ((_, _, title, link), (items, more)) in thanked.iter().zip(read) {
             thanks.truncated |= more;
             for item in &items {
                 let t: ThanksRecord = decode(item)?;
@@ -246,11 +306,10 @@ impl App {
                 thanks.push(period, day(&t.thanked_at), title.clone(), detail, link.clone());
             }
         }
-        if thanked.len() > SECTION_CAP {
-            thanks.truncated = true;
-        }
 
-        // Mentoring given (as mentor) and received (as mentee).
+        // Mentoring given (as mentor) and received (as mentee): a pairing runs
+        // from its start to its close (withdrawn while active counts as closed),
+        // or to today while active.
         let mut given = Builder::new("mentoring_given", "Mentoring and coaching given");
         for partition in [keys::mentor_pairings(me), keys::mentor_closed_pairings(me)] {
             let (items, more) = self.read_bounded(Index::Gsi1, partition, None, READ_CAP).await?;
@@ -259,7 +318,8 @@ impl App {
                 let r: MentoringRequest = decode(item)?;
                 let Some(p) = r.pairing.as_ref().filter(|p| p.mentor_id == me) else { continue };
                 let (title, detail) = mentoring_words(&r, "Mentor");
-                given.push(period, day(&p.started_at), title, detail, "/mentoring".into());
+                let end = p.closed_at.as_deref().map(day).unwrap_or_else(|| today.clone());
+                given.push_span(period, day(&p.started_at), &end, title, detail, "/mentoring".into());
             }
         }
         let mut received = Builder::new("mentoring_received", "Mentoring and coaching received");
@@ -267,24 +327,28 @@ impl App {
         received.truncated |= more;
         for item in &items {
             let r: MentoringRequest = decode(item)?;
-            if r.member_id != me || !matches!(r.state, RequestState::Active | RequestState::Closed) {
+            if r.member_id != me || !matches!(r.state, RequestState::Active | RequestState::Closed | RequestState::Withdrawn) {
                 continue;
             }
             let Some(p) = r.pairing.as_ref() else { continue };
             let (title, detail) = mentoring_words(&r, "Mentee");
-            received.push(period, day(&p.started_at), title, detail, format!("/mentoring/requests/{}", r.id));
+            let end = p.closed_at.as_deref().map(day).unwrap_or_else(|| today.clone());
+            received.push_span(period, day(&p.started_at), &end, title, detail, format!("/mentoring/requests/{}", r.id));
         }
 
         // Events attended (marked by the organiser).
         let mut events = Builder::new("events_attended", "Events attended");
         let (items, more) = self.read_bounded(Index::Gsi2, keys::members_bookings(me), None, READ_CAP).await?;
         events.truncated |= more;
+        let mut attended = Vec::new();
         for item in &items {
             let b: Booking = decode(item)?;
-            if b.attended != Some(true) || !period.contains(&day(&b.event_starts_at)) {
-                continue;
+            if b.attended == Some(true) && period.contains(&day(&b.event_starts_at)) {
+                attended.push(keys::event(&b.event_id));
             }
-            let Some((e, _)) = self.get_record::<Event>(keys::event(&b.event_id)).await? else { continue };
+        }
+        for item in self.get_batched(attended).await?.into_iter().flatten() {
+            let e: Event = decode(&item)?;
             let detail = format!("Attended ({})", e.kind.as_str().replace('_', " "));
             events.push(period, day(&e.starts_at), e.title, detail, format!("/events/{}", e.id));
         }
@@ -293,13 +357,17 @@ impl App {
         let mut answered = Builder::new("questions_answered", "Questions answered");
         let (items, more) = self.read_bounded(Index::Gsi2, keys::members_questions(me), None, READ_CAP).await?;
         answered.truncated |= more;
+        let mut answers = Vec::new();
         for item in items.iter().filter(|i| i.sk.contains("#A#")) {
             let a: Answer = decode(item)?;
-            if a.author_id != me || !period.contains(&day(&a.created_at)) {
-                continue;
+            if a.author_id == me && period.contains(&day(&a.created_at)) {
+                let question_sk = format!("{}{}", keys::QUESTION_PREFIX, a.question_id);
+                answers.push((a, (item.pk.clone(), question_sk)));
             }
-            let question_sk = format!("{}{}", keys::QUESTION_PREFIX, a.question_id);
-            let Some(q) = self.records.get(&item.pk, &question_sk).await? else { continue };
+        }
+        let questions = self.get_batched(answers.iter().map(|(_, k)| k.clone()).collect()).await?;
+        for ((a, _), q) in answers.into_iter().zip(questions) {
+            let Some(q) = q else { continue };
             let q: Question = decode(&q)?;
             let title = clip(&q.body, 120);
             let detail = if a.source == qnet_domain::question::AnswerSource::Email { "Answered by email" } else { "Answered" };
@@ -318,7 +386,7 @@ impl App {
             from: period.from.map(|d| d.to_string()),
             to: period.to.map(|d| d.to_string()),
             period: period_words,
-            generated_on: day(&self.now_text()),
+            generated_on: today,
             section_cap: SECTION_CAP as u32,
             sections: vec![
                 projects.finish(),
@@ -351,16 +419,19 @@ impl App {
             }
         }
         let bytes = w.into_inner().map_err(|e| AppError::Unavailable(format!("writing the portfolio CSV: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| AppError::Unavailable(format!("the portfolio CSV is not UTF-8: {e}")))
+        let text = String::from_utf8(bytes).map_err(|e| AppError::Unavailable(format!("the portfolio CSV is not UTF-8: {e}")))?;
+        // A byte order mark, so spreadsheet programs read the names as UTF-8.
+        Ok(format!("\u{feff}{text}"))
     }
 
     /// Writes the portfolio's team index for projects stored before it
     /// existed: every team member of every project gets their place (joined
-    /// when the project was created, the best date known). Idempotent (a
-    /// place already written is kept). Returns how many places it wrote.
-    /// Closed mentoring pairings stored before the mentor's closed-pairing
-    /// index are rewritten (version-checked) by the same pass, found through
-    /// each team member's and mentor's requests.
+    /// when the project was created, the best date known), except members
+    /// with no profile (erased: erasure took their places and they stay
+    /// gone). Idempotent (a place already written is kept). Closed mentoring
+    /// pairings (and active ones withdrawn) stored before the mentor's
+    /// closed-pairing index are rewritten (version-checked) by the same run.
+    /// Returns how many items it wrote.
     pub async fn backfill_portfolio_indexes(&self) -> AppResult<usize> {
         let mut written = 0;
         let mut cursor: Option<Cursor> = None;
@@ -372,7 +443,7 @@ impl App {
                 let Some((p, _)) = self.get_record::<Project>(keys::project(id)).await? else { continue };
                 for m in &p.team {
                     let (pk, sk) = keys::project_team_member(&p.id, m);
-                    if self.records.get(&pk, &sk).await?.is_some() {
+                    if self.records.get(&pk, &sk).await?.is_some() || self.member_by_id(m).await?.is_none() {
                         continue;
                     }
                     if let Write::Put { item, .. } = crate::projects::team_member_write(&p.id, m, &p.created_at) {
@@ -393,9 +464,9 @@ impl App {
         Ok(written)
     }
 
-    /// Rewrites closed requests that have a pairing (so they join their
-    /// mentor's closed-pairing index), found through every member's requests
-    /// (members by digest cadence: every member is on exactly one).
+    /// Rewrites ended pairings (closed, or withdrawn while active) not yet in
+    /// their mentor's closed-pairing index, found through every member's
+    /// requests (members by digest cadence).
     async fn backfill_closed_pairings(&self) -> AppResult<usize> {
         use qnet_domain::digest::Cadence;
         let mut written = 0;
@@ -413,16 +484,7 @@ impl App {
                         let q = Query::new(Index::Gsi2, keys::members_mentoring_requests(member_id)).limit(100).after(c2.take());
                         let reqs = self.records.query(q).await?;
                         for item in &reqs.items {
-                            let r: MentoringRequest = decode(item)?;
-                            let indexed = item.gsi1.as_ref().is_some_and(|g| g.pk.starts_with("MREQ#mentored#"));
-                            if r.state == RequestState::Closed && r.pairing.is_some() && !indexed {
-                                let fresh = crate::mentoring::request_index_item(&r);
-                                match self.records.put(fresh, Condition::VersionIs(item.version)).await {
-                                    Ok(()) => written += 1,
-                                    Err(e) if e.is_conflict() => {}
-                                    Err(e) => return Err(e.into()),
-                                }
-                            }
+                            written += self.reindex_ended_pairing(item).await?;
                         }
                         match reqs.next {
                             Some(c) => c2 = Some(c),
@@ -437,6 +499,22 @@ impl App {
             }
         }
         Ok(written)
+    }
+
+    /// Rewrites one request item if it is an ended pairing (closed, or
+    /// withdrawn while active) not yet under its mentor; 1 if it wrote.
+    async fn reindex_ended_pairing(&self, item: &Item) -> AppResult<usize> {
+        let r: MentoringRequest = decode(item)?;
+        let ended = matches!(r.state, RequestState::Closed | RequestState::Withdrawn);
+        let indexed = item.gsi1.as_ref().is_some_and(|g| g.pk.starts_with("MREQ#mentored#"));
+        if !ended || r.pairing.is_none() || indexed {
+            return Ok(0);
+        }
+        match self.records.put(crate::mentoring::request_index_item(&r), Condition::VersionIs(item.version)).await {
+            Ok(()) => Ok(1),
+            Err(e) if e.is_conflict() => Ok(0),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -455,13 +533,12 @@ fn mentoring_words(r: &MentoringRequest, role: &str) -> (String, String) {
 }
 
 /// A cell a spreadsheet would read as a formula (a leading `=`, `+`, `-`,
-/// `@`, tab or carriage return) gets a leading apostrophe (OWASP's advice);
-/// the `csv` writer does the quoting.
+/// `@`, tab or carriage return, also after leading spaces, which spreadsheets
+/// skip) gets a leading apostrophe (OWASP's advice); the `csv` writer does the
+/// quoting.
 pub fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
+    let formula = |c: Option<char>| matches!(c, Some('=' | '+' | '-' | '@' | '\t' | '\r'));
+    if formula(cell.chars().next()) || formula(cell.trim_start().chars().next()) { format!("'{cell}") } else { cell.to_string() }
 }
 
 #[cfg(test)]
@@ -473,6 +550,10 @@ mod tests {
         for lead in ["=", "+", "-", "@", "\t", "\r"] {
             assert_eq!(neutralise(&format!("{lead}SUM(A1)")), format!("'{lead}SUM(A1)"));
         }
+        for lead in [" =", "  +", "\u{a0}@", "\n-", " \t="] {
+            assert_eq!(neutralise(&format!("{lead}SUM(A1)")), format!("'{lead}SUM(A1)"), "{lead:?}");
+        }
+        assert_eq!(neutralise(" Fewer falls"), " Fewer falls");
         assert_eq!(neutralise("Fewer falls"), "Fewer falls");
         assert_eq!(neutralise(""), "");
     }
