@@ -252,6 +252,9 @@ async fn asking_the_lead_to_team_up_sends_one_email_a_week() {
     assert!(m.contains("Reply-To: <cat@leedsth.nhs.uk>"), "{m}");
     assert!(m.contains("Leeds Teaching Hospitals") && m.contains("Shall we share run charts?"), "{m}");
     assert!(m.contains("cat@leedsth.nhs.uk") && m.contains("Reducing falls in care homes"), "{m}");
+    // One click stops them (the switch of emails about questions on one's work).
+    assert!(m.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), "{m}");
+    assert!(m.contains("/settings"), "{m}");
 
     // A retry, and a repeat with another message, within the week: nothing more.
     assert_eq!(send(&w.cat, message.clone()).await.status, StatusCode::ACCEPTED);
@@ -285,6 +288,16 @@ async fn asking_the_lead_to_team_up_sends_one_email_a_week() {
         .await
         .unwrap();
     let eve = t.token("eve@leedsth.nhs.uk", &[]).await;
-    assert_eq!(send(&eve, message).await.status, StatusCode::ACCEPTED);
+    assert_eq!(send(&eve, message.clone()).await.status, StatusCode::ACCEPTED);
     assert_eq!(team_up_mails(t).len(), 3, "suppressed");
+
+    // A lead who turned these emails off is not written to: the asker is told
+    // (409), and may ask again once the lead takes them.
+    let off = t.send(Method::PATCH, "/me", Some(&w.ann), Some(json!({"engagement": {"questions": false}})), &[]).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    let fay = t.token("fay@leedsth.nhs.uk", &[]).await;
+    send(&fay, message.clone()).await.assert_problem(409);
+    assert_eq!(team_up_mails(t).len(), 3);
+    t.send(Method::PATCH, "/me", Some(&w.ann), Some(json!({"engagement": {"questions": true}})), &[]).await;
+    assert_eq!(send(&fay, message).await.status, StatusCode::ACCEPTED, "the refusal kept no claim");
 }

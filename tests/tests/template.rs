@@ -2081,3 +2081,21 @@ fn samconfig_has_a_non_interactive_pipeline_profile_like_the_default() {
         assert_eq!(section("pipeline", cmd), section("default", cmd), "[pipeline.{cmd}] as [default.{cmd}]");
     }
 }
+
+/// The search indexer rebuilds on a change to any kind of record the index
+/// holds (issue 22 added projects): its stream filter lets each one through.
+#[test]
+fn the_search_indexer_hears_of_every_indexed_kind() {
+    let t = Template::load();
+    let indexer = t.resource("SearchIndexerFunction");
+    let pattern = indexer["Properties"]["Events"]["CaseStudyChanges"]["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
+        .as_str()
+        .expect("a stream filter pattern");
+    let pattern: Value = serde_json::from_str(pattern).unwrap();
+    let kinds = &pattern["dynamodb"]["Keys"]["SK"]["S"];
+    for (_, sk) in
+        [qnet_app::keys::case_study("x"), qnet_app::keys::resource("x"), qnet_app::keys::event("x"), qnet_app::keys::project("x")]
+    {
+        assert!(kinds.as_array().unwrap().contains(&json!(sk)), "{sk} is not in the indexer's stream filter: {kinds}");
+    }
+}

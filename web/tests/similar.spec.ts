@@ -49,6 +49,7 @@ test('a member registering a project sees similar work, follows it and asks its 
   await checkPage(page, info, 'similar-panel-team-up');
   await item.getByRole('button', { name: 'Send' }).click();
   await expect(item.getByText('Your message has been sent')).toBeVisible();
+  await expect(page.locator(':focus')).toHaveText('Your message has been sent');
   await checkPage(page, info, 'similar-panel-sent');
 });
 

@@ -345,7 +345,7 @@ pub fn with_search_loaded(router: Router, search: qnet_search::LazySearch) -> Ro
     router.layer(middleware::from_fn(move |req: Request, next: Next| {
         let search = search.clone();
         async move {
-            if req.uri().path() == "/search" {
+            if matches!(req.uri().path(), "/search" | "/similar") {
                 search.ensure_loaded().await;
             }
             next.run(req).await

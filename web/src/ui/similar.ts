@@ -140,9 +140,12 @@ function projectActions(w: SimilarItem): HTMLElement {
     sendButton.setAttribute('aria-disabled', 'true');
     void send('POST', `${base}/team-up`, { body: { message }, create: true })
       .then(() => {
+        // The focused button goes with the form: focus moves to what happened.
+        const done = h('p', { class: 'nhsuk-body-s', tabindex: '-1' }, h('strong', null, 'Your message has been sent'));
         composer.remove();
         ask.remove();
-        status.append(h('p', { class: 'nhsuk-body-s' }, h('strong', null, 'Your message has been sent')));
+        status.append(done);
+        done.focus();
       })
       .catch((err: unknown) => {
         const detail = err instanceof ApiError ? (err.problem?.errors?.find((e) => e.field === 'message')?.message ?? err.message) : 'Try again.';

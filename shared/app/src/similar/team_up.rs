@@ -6,6 +6,7 @@ use qnet_domain::project::Project;
 use qnet_domain::similar::TeamUpRequest;
 use qnet_ports::{Condition, Item};
 
+use crate::engagement::EmailKind;
 use crate::limits::Action;
 use crate::{App, AppError, AppResult, Claims, keys};
 
@@ -50,17 +51,21 @@ impl App {
         }
     }
 
-    /// Who hears of a request to team up: the lead, else the team.
+    /// Who hears of a request to team up: the lead, else the team; only
+    /// those who take emails about questions on their work (the same switch,
+    /// and its one-click opt-out, as questions on their case studies).
     async fn team_up_recipients(&self, p: &Project, asker_id: &str) -> AppResult<Vec<qnet_domain::member::Member>> {
-        if let Some(lead) = self.member_by_id(&p.lead_id).await? {
-            return Ok(vec![lead]);
-        }
         let mut out = Vec::new();
-        for id in p.team.iter().filter(|m| *m != asker_id) {
-            if let Some(m) = self.member_by_id(id).await? {
-                out.push(m);
+        if let Some(lead) = self.member_by_id(&p.lead_id).await? {
+            out.push(lead);
+        } else {
+            for id in p.team.iter().filter(|m| *m != asker_id) {
+                if let Some(m) = self.member_by_id(id).await? {
+                    out.push(m);
+                }
             }
         }
+        out.retain(|m| EmailKind::Questions.allowed(m));
         Ok(out)
     }
 
@@ -70,6 +75,11 @@ impl App {
             None => None,
         };
         let recipients = self.team_up_recipients(p, &asker.id).await?;
+        if recipients.is_empty() {
+            return Err(AppError::Conflict(
+                "this project's team does not take requests by email: follow the project to hear of its progress".into(),
+            ));
+        }
         let mut sent = 0;
         let mut failure = None;
         for to in &recipients {
@@ -81,12 +91,16 @@ impl App {
             ctx.insert("title", &p.title);
             ctx.insert("message", message);
             ctx.insert("project_url", &format!("{}/projects/{}", self.web_base_url, p.id));
+            ctx.insert("settings_url", &format!("{}/settings", self.web_base_url.trim_end_matches('/')));
             let mut h = crate::mail::Headers::new(
                 ("Qnet", &*self.mail_from),
                 (to.name.as_str(), to.email.as_str()),
                 format!("{} would like to team up on \"{}\"", asker.name, p.title),
             );
             h.reply_to = Some(asker.email.clone());
+            let (token_write, headers) = self.opt_out_headers(&to.id, EmailKind::Questions);
+            h.extra.extend(headers);
+            self.records.transact(vec![token_write]).await?;
             let mail = crate::mail::compose("email/team-up", &ctx, h)?.mail;
             // A suppressed address counts as done: it never gets email.
             match self.deliver(&*self.mailer, &mail).await {
