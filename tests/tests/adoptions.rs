@@ -165,11 +165,22 @@ async fn an_author_who_turned_off_updates_is_not_told_and_erasure_takes_adoption
     let path = format!("/case-studies/{}/adoptions", w.cs);
     assert_eq!(t.post(&path, Some(&w.ann), json!({"project_id": w.project})).await.status, StatusCode::CREATED);
     assert!(adoption_mails(t).is_empty(), "author updates are off");
+    assert_eq!(adoptions_counted(t, &w.cat).await, json!(1));
 
     let r = t.send(Method::DELETE, "/me", Some(&w.ann), None, &[]).await;
     assert!(r.status.is_success(), "{}", r.text);
     assert_eq!(t.get(&path, None).await.body["count"], json!(0));
     assert!(t.app.inspired_by(&w.project).await.unwrap().is_empty());
+    assert_eq!(adoptions_counted(t, &w.cat).await, json!(0), "an erased adoption no longer stands in the insights");
+}
+
+/// The system-wide count of standing adoptions (`GET /insights`, this period).
+async fn adoptions_counted(t: &TestApp, token: &str) -> Value {
+    let v = t.get("/insights", Some(token)).await.body;
+    let table = v["tables"].as_array().unwrap().iter().find(|x| x["name"] == json!("activity")).expect("the activity table");
+    let col = table["columns"].as_array().unwrap().iter().position(|c| c["key"] == json!("adoptions")).expect("adoptions");
+    let row = table["rows"].as_array().unwrap().iter().find(|r| r["label"] == json!("All organisations")).unwrap();
+    row["cells"][col]["value"].clone()
 }
 
 #[tokio::test]

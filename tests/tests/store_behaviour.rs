@@ -588,6 +588,23 @@ async fn tallies_create_and_add(store: &dyn RecordStore) {
     assert!(err.is_err(), "a tally past its field limit is refused");
 }
 
+/// Transactions that each add to one shared count item, at the same moment,
+/// all land (DynamoDB cancels one of two concurrent transactions on an item,
+/// so the adapter tries such a cancellation again) and the count is exact.
+async fn concurrent_tallies_all_land(store: &dyn RecordStore) {
+    let one = |n: u32| {
+        store.transact(vec![
+            Write::Put { item: Item::new(format!("EVENT#{n}"), "E", json!({})), condition: Condition::NotExists },
+            Write::Tally { pk: "INSIGHTS#state".into(), sk: "ALL".into(), adds: vec![("events".into(), 1)] },
+        ])
+    };
+    let results = tokio::join!(one(0), one(1), one(2), one(3), one(4), one(5), one(6), one(7));
+    for r in [results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7] {
+        r.unwrap();
+    }
+    assert_eq!(store.get("INSIGHTS#state", "ALL").await.unwrap().unwrap().data["events"], json!(8));
+}
+
 // ---------------------------------------------------------------------------
 // The tests: each behaviour once per adapter.
 // ---------------------------------------------------------------------------
@@ -631,6 +648,7 @@ record_store_tests!(
     json_round_trips,
     increments_are_bounded,
     tallies_create_and_add,
+    concurrent_tallies_all_land,
 );
 
 mod embedded_blobs {

@@ -250,17 +250,42 @@ impl RecordStore for DynamoRecordStore {
         for w in writes {
             transact_items.push(transact_item(&self.table, w, now)?);
         }
-        self.client.transact_write_items().set_transact_items(Some(transact_items)).send().await.map_err(|e| {
-            match e.as_service_error() {
+        // A TransactionConflict with no failed condition means another
+        // transaction touched one of the items at the same moment (the shared
+        // insight counts make that likely): nothing was written and every
+        // condition still stands, so it is tried again after a short, varied
+        // pause before it is reported as a conflict.
+        for attempt in 1..=CONFLICT_ATTEMPTS {
+            let sent = self.client.transact_write_items().set_transact_items(Some(transact_items.clone())).send().await;
+            let Err(e) = sent else { return Ok(()) };
+            let error = match e.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(tce)) => {
                     let codes: Vec<Option<&str>> = tce.cancellation_reasons().iter().map(|r| r.code()).collect();
                     cancellation_to_error(&codes).unwrap_or_else(|| sdk_error("TransactWriteItems", e))
                 }
                 _ => sdk_error("TransactWriteItems", e),
+            };
+            match error {
+                StoreError::TransactionConflict { index: None } if attempt < CONFLICT_ATTEMPTS => {
+                    tokio::time::sleep(conflict_pause(attempt)).await;
+                }
+                other => return Err(other),
             }
-        })?;
-        Ok(())
+        }
+        Err(StoreError::TransactionConflict { index: None })
     }
+}
+
+/// How often a transaction cancelled only by a concurrent one is sent.
+const CONFLICT_ATTEMPTS: u32 = 4;
+
+/// The pause before attempt `attempt + 1`: growing, and varied (by the
+/// standard library's random hash seed) so that two writers that collided do
+/// not collide again.
+fn conflict_pause(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let jitter = std::collections::hash_map::RandomState::new().build_hasher().finish() % 25;
+    std::time::Duration::from_millis(u64::from(10 * attempt) + jitter)
 }
 
 /// Reads DynamoDB's cancellation reasons (one per write, in order): the first

@@ -273,6 +273,9 @@ pub(crate) async fn erase(app: &App, member_id: &str) -> AppResult<()> {
             if let Some(p) = &a.project_id {
                 writes.push(inspired_delete(p, &a));
             }
+            // It no longer stands: its count goes with it, as on withdrawal.
+            let orgs: Vec<String> = a.organisation_id.iter().cloned().collect();
+            writes.extend(app.event_tallies(&a.created_at, &orgs, &["adoptions".to_owned()], -1).await?);
             app.records.transact(writes).await?;
             app.purge_reports(&a.id).await?;
         }

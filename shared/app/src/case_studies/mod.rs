@@ -236,13 +236,20 @@ impl App {
 
     async fn save_change(&self, old: &CaseStudy, new: &CaseStudy, keep_history: bool) -> AppResult<()> {
         let mut writes = change_writes(old, new, keep_history);
-        // Counted once, at its first publication (insights).
+        // Counted once, at its first publication (insights): a marker beside
+        // the record says it was counted, so publishing again after a hold (which
+        // clears `published_at`) counts nothing.
         if old.published_at.is_none()
             && new.status == Status::Published
             && let Some(at) = &new.published_at
         {
-            let orgs: Vec<String> = new.organisation_id.iter().cloned().collect();
-            writes.extend(self.event_tallies(at, &orgs, &["case_studies_published".to_owned()], 1).await?);
+            let (mpk, msk) = (format!("CS#{}", new.id), "COUNTED#published".to_owned());
+            if self.records.get(&mpk, &msk).await?.is_none() {
+                let orgs: Vec<String> = new.organisation_id.iter().cloned().collect();
+                writes.extend(self.event_tallies(at, &orgs, &["case_studies_published".to_owned()], 1).await?);
+                let marker = Item::new(mpk, msk, serde_json::json!({"counted_at": at}));
+                writes.push(Write::Put { item: marker, condition: Condition::NotExists });
+            }
         }
         match self.records.transact(writes).await {
             Ok(()) => {

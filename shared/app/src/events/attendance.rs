@@ -25,12 +25,11 @@ pub const REGISTER_OPENS_BEFORE: Duration = Duration::hours(1);
 /// How often a mark is tried again when the booking changed under it.
 const ATTEMPTS: u32 = 5;
 
-/// One CSV cell: neutralised when a spreadsheet would read it as a formula,
+/// One CSV cell: neutralised when a spreadsheet would read it as a formula
+/// (the one rule, [`crate::portfolio::neutralise`], leading spaces included),
 /// then quoted (RFC 4180: inner quotes doubled).
 pub fn csv_cell(value: &str) -> String {
-    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let guarded = if risky { format!("'{value}") } else { value.to_string() };
-    format!("\"{}\"", guarded.replace('"', "\"\""))
+    format!("\"{}\"", crate::portfolio::neutralise(value).replace('"', "\"\""))
 }
 
 fn csv_row(cells: &[&str]) -> String {
