@@ -17,13 +17,13 @@ use crate::problem::ApiResult;
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InsightsQuery {
-    /// First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to`
+    /// First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to`; empty is the same as absent
     #[serde(default, deserialize_with = "query::text")]
-    #[param(pattern = r"^\d{4}-\d{2}$")]
+    #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub from: Option<String>,
-    /// Last month, YYYY-MM, included (default: this month, UTC)
+    /// Last month, YYYY-MM, included (default: this month, UTC); empty is the same as absent
     #[serde(default, deserialize_with = "query::text")]
-    #[param(pattern = r"^\d{4}-\d{2}$")]
+    #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub to: Option<String>,
     /// Only this organisation (with the system and its type for comparison)
     #[serde(default, deserialize_with = "query::text")]
@@ -43,11 +43,11 @@ pub struct InsightsCsvQuery {
     pub table: Option<String>,
     /// First month, YYYY-MM
     #[serde(default, deserialize_with = "query::text")]
-    #[param(pattern = r"^\d{4}-\d{2}$")]
+    #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub from: Option<String>,
     /// Last month, YYYY-MM, included
     #[serde(default, deserialize_with = "query::text")]
-    #[param(pattern = r"^\d{4}-\d{2}$")]
+    #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub to: Option<String>,
     /// Only this organisation
     #[serde(default, deserialize_with = "query::text")]
