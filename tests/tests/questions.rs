@@ -194,11 +194,15 @@ async fn a_question_emails_the_author_who_answers_by_email_once_and_the_asker_he
 async fn questions_are_for_published_items_and_lists_are_paged() {
     let w = world().await;
     let t = &w.t;
-    // A pending case study: nobody may ask; only its submitter sees its (empty) list.
+    // A pending case study: nobody may ask or thank; to others it does not
+    // exist (404), to its submitter it is not open yet (409); only she sees
+    // its (empty) list.
     let pending = t.submit(&w.ann, json!({"title": "Draft", "body": "Not yet."})).await;
     let pid = pending["id"].as_str().unwrap();
     t.post(&format!("/case-studies/{pid}/questions"), Some(&w.bob), json!({"body": "Hm?"})).await.assert_problem(404);
-    t.post(&format!("/case-studies/{pid}/questions"), Some(&w.ann), json!({"body": "Hm?"})).await.assert_problem(404);
+    t.post(&format!("/case-studies/{pid}/questions"), Some(&w.ann), json!({"body": "Hm?"})).await.assert_problem(409);
+    t.post(&format!("/case-studies/{pid}/thanks"), Some(&w.bob), json!({"named": true})).await.assert_problem(404);
+    t.post(&format!("/case-studies/{pid}/thanks"), Some(&w.ann), json!({"named": true})).await.assert_problem(409);
     t.get(&format!("/case-studies/{pid}/questions"), Some(&w.bob)).await.assert_problem(404);
     t.get(&format!("/case-studies/{pid}/questions"), None).await.assert_problem(404);
     assert_eq!(t.get(&format!("/case-studies/{pid}/questions"), Some(&w.ann)).await.status, StatusCode::OK);

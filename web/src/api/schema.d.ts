@@ -7972,9 +7972,9 @@ export interface operations {
     show: {
         parameters: {
             query?: {
-                /** @description First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to` */
+                /** @description First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to`; empty is the same as absent */
                 from?: string;
-                /** @description Last month, YYYY-MM, included (default: this month, UTC) */
+                /** @description Last month, YYYY-MM, included (default: this month, UTC); empty is the same as absent */
                 to?: string;
                 /** @description Only this organisation (with the system and its type for comparison) */
                 organisation?: string;
@@ -9688,9 +9688,9 @@ export interface operations {
     portfolio: {
         parameters: {
             query?: {
-                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31) */
+                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31; empty is the same as absent) */
                 from?: string;
-                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`) */
+                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`; empty is the same as absent) */
                 to?: string;
             };
             header?: never;
@@ -9783,9 +9783,9 @@ export interface operations {
     portfolio_csv: {
         parameters: {
             query?: {
-                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31) */
+                /** @description Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31; empty is the same as absent) */
                 from?: string;
-                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`) */
+                /** @description Only activity on or before this date (YYYY-MM-DD, not before `from`; empty is the same as absent) */
                 to?: string;
             };
             header?: never;

@@ -145,7 +145,7 @@ impl App {
         body: &serde_json::Value,
         idem: Option<&IdempotencyKey>,
     ) -> AppResult<Creation> {
-        let target = self.published_target(kind, target_id).await?;
+        let target = self.published_target(claims, kind, target_id).await?;
         if let Some(r) = self.replay(idem).await? {
             if let Some(id) = r.body.get("id").and_then(|v| v.as_str()) {
                 self.send_question_emails(id, None).await;
@@ -576,7 +576,7 @@ impl App {
     /// per reader per published item (a second thanks only changes `named`);
     /// never one's own item.
     pub async fn thank(&self, claims: &Claims, kind: TargetKind, target_id: &str, body: &serde_json::Value) -> AppResult<Thanks> {
-        let target = self.published_target(kind, target_id).await?;
+        let target = self.published_target(claims, kind, target_id).await?;
         let named = domain::parse_thanks(body)?;
         if target.is_author(&claims.sub) {
             return Err(AppError::Conflict(format!("you cannot thank yourself for your own {}", target.noun())));

@@ -157,9 +157,20 @@ impl App {
     }
 
     /// The target if it is published (questions and thanks are only for those); 404 otherwise.
-    pub(crate) async fn published_target(&self, kind: TargetKind, id: &str) -> AppResult<Target> {
+    /// The published item `viewer` acts on. An item they may see that is not
+    /// published (their own pending work, or any to a moderator) is 409: it
+    /// exists, but is not open to questions or thanks yet; to anyone else it
+    /// is 404, as if it did not exist.
+    pub(crate) async fn published_target(&self, viewer: &Claims, kind: TargetKind, id: &str) -> AppResult<Target> {
         match self.question_target(kind, id).await? {
             Some(t) if t.published => Ok(t),
+            Some(_) if self.readable_target(Some(viewer), kind, id).await.is_ok() => Err(AppError::Conflict(format!(
+                "this {} is not published yet: questions and thanks open once it is",
+                match kind {
+                    TargetKind::CaseStudy => "case study",
+                    TargetKind::Resource => "resource",
+                }
+            ))),
             _ => Err(AppError::NotFound(match kind {
                 TargetKind::CaseStudy => "case study",
                 TargetKind::Resource => "resource",
