@@ -97,11 +97,20 @@ async fn counts_of_one_to_four_in_an_organisation_row_are_fewer_than_5() {
     let v = insights(&t, &jo, "").await;
     assert_eq!(count(&v, "projects_by_status", "Leeds Teaching Hospitals", "active"), json!(5));
     let york_cell = cell(&v, "projects_by_status", "York Hospital", "active");
-    assert_eq!(york_cell, json!({"value": null, "suppressed": true, "text": "fewer than 5"}));
+    assert_eq!(york_cell, json!({"value": null, "suppressed": true, "rounded": false, "text": "fewer than 5"}));
     assert_eq!(count(&v, "projects_by_status", "York Hospital", "idea"), json!(0), "zero points at nobody");
-    // The system and a type with two organisations are shown as they are.
+    // The system is shown as it is; every other count is rounded to the
+    // nearest 5, so York's 1 cannot be found by subtraction (NHS less Leeds).
     assert_eq!(count(&v, "projects_by_status", "All organisations", "active"), json!(6));
-    assert_eq!(count(&v, "projects_by_status", "NHS organisations", "active"), json!(6));
+    let nhs = cell(&v, "projects_by_status", "NHS organisations", "active");
+    assert_eq!((nhs["value"].clone(), nhs["rounded"].clone()), (json!(5), json!(true)));
+    assert_eq!(v["rounding_base"], json!(5));
+    for _ in 0..3 {
+        project(&t, &jo, &leeds, "active").await;
+    }
+    let v = insights(&t, &jo, "").await;
+    assert_eq!(count(&v, "projects_by_status", "Leeds Teaching Hospitals", "active"), json!(10), "8 rounds to 10");
+    assert_eq!(count(&v, "projects_by_status", "All organisations", "active"), json!(9));
 
     // A type with one organisation is that organisation: suppressed too.
     let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
@@ -304,4 +313,170 @@ async fn a_rebuild_recounts_from_the_records_and_is_idempotent() {
     let again = t.app.rebuild_insights().await.unwrap();
     assert_eq!(again.tallies_corrected, 0, "a second run changes nothing");
     assert_eq!(insights(&t, &jo, "").await["tables"], counted["tables"]);
+}
+
+/// The outbox's offer link token for the mentor `email`.
+fn offer_token(t: &TestApp, email: &str) -> String {
+    let o = qnet_embedded::Outbox::open(&t.data_dir).unwrap();
+    let mail = o
+        .list()
+        .unwrap()
+        .iter()
+        .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", "").replace("=\n", ""))
+        .find(|m| m.contains("/mentoring/offers/") && m.contains(&format!("<{email}>")))
+        .expect("an offer email");
+    let start = mail.find("/mentoring/offers/").unwrap() + "/mentoring/offers/".len();
+    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect()
+}
+
+/// A signed-in member with a name: (token, id).
+async fn named(t: &TestApp, email: &str, name: &str, roles: &[Role]) -> (String, String) {
+    let token = t.token(email, roles).await;
+    let me = t.get("/me", Some(&token)).await;
+    let renamed = t.patch("/me", &token, me.body["version"].as_u64().unwrap(), json!({"name": name})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    (token, me.body["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn mentoring_pairs_event_places_and_coffee_pairs_are_counted_when_they_happen() {
+    use time::format_description::well_known::Rfc3339;
+    let t = spawn_app().await;
+    let leeds = t.organisation("Leeds Teaching Hospitals", &["leedsth.nhs.uk"]).await;
+    let admin = t.token("admin@qnet.test", &[Role::Admin]).await;
+    let council = t
+        .post(
+            "/organisations",
+            Some(&admin),
+            json!({"name": "Bradford Council", "type": "local_authority", "email_domains": ["bradford.gov.uk"]}),
+        )
+        .await;
+    assert_eq!(council.status, StatusCode::CREATED, "{}", council.text);
+    let (ann, _) = named(&t, "ann@leedsth.nhs.uk", "Ann Jones", &[]).await;
+    let (bob, _) = named(&t, "bob@bradford.gov.uk", "Bob Li", &[]).await;
+    let (cat, _) = named(&t, "cat@leedsth.nhs.uk", "Cat Moss", &[]).await;
+    let (organiser, _) = named(&t, "olu@leedsth.nhs.uk", "Olu Organiser", &[Role::Organiser]).await;
+
+    // An event starts in 20 days: the period runs from this month to that one.
+    let day = |d: i64, h: u8| {
+        (time::OffsetDateTime::now_utc() + time::Duration::days(d)).date().with_hms(h, 0, 0).unwrap().assume_utc()
+    };
+    let starts = day(20, 9);
+    let this_month = &time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap()[..7];
+    let event_month = &starts.format(&Rfc3339).unwrap()[..7];
+    let period = format!("?from={this_month}&to={event_month}");
+    let people = |v: &Value, row: &str, column: &str| count(v, "people", row, column);
+    let v = insights(&t, &ann, &period).await;
+    for c in ["mentoring_started", "mentoring_closed", "places_booked", "places_attended", "coffee_pairs"] {
+        assert_eq!(people(&v, "All organisations", c), json!(0), "{c} before anything happened");
+    }
+
+    // Bob (a council) mentors Ann (NHS): started when he accepts, closed when she closes it.
+    let m = t
+        .send(
+            Method::PUT,
+            "/me/mentor",
+            Some(&bob),
+            Some(json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    let req =
+        t.post("/mentoring-requests", Some(&ann), json!({"kind": "mentoring", "topics": ["flow"], "goals": "Run charts."})).await;
+    assert_eq!(req.body["state"], "proposed", "{}", req.text);
+    let request = req.body["id"].as_str().unwrap().to_string();
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "mentoring_started"), json!(0), "an offer is not a pair");
+    let token = offer_token(&t, "bob@bradford.gov.uk");
+    assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
+    // Accepting again (a retry of the link) counts nothing more.
+    assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "mentoring_started"), json!(1));
+    assert_eq!(cell(&v, "people", "Leeds Teaching Hospitals", "mentoring_started")["suppressed"], json!(true));
+    assert_eq!(cell(&v, "people", "Local authorities", "mentoring_started")["suppressed"], json!(true));
+    for _ in 0..2 {
+        let closed = t.post(&format!("/mentoring-pairings/{request}/close"), Some(&ann), json!({})).await;
+        assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    }
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "mentoring_closed"), json!(1), "closed once, however often asked");
+
+    // Ann and Cat book the workshop; Cat cancels; Ann is marked as attending, then not, then again.
+    let e = t
+        .post(
+            "/events",
+            Some(&organiser),
+            json!({"kind": "workshop", "title": "Run charts for beginners", "description": "Bring your data.",
+                   "starts_at": starts.format(&Rfc3339).unwrap(), "ends_at": day(20, 12).format(&Rfc3339).unwrap(),
+                   "location": "Room 2, St James's, Leeds", "capacity": 10, "host_organisation_id": leeds,
+                   "topics": ["measurement"]}),
+        )
+        .await;
+    assert_eq!(e.status, StatusCode::CREATED, "{}", e.text);
+    let event = e.body["id"].as_str().unwrap().to_string();
+    let booked = t.post(&format!("/events/{event}/bookings"), Some(&ann), Value::Null).await;
+    assert_eq!(booked.body["status"], "confirmed", "{}", booked.text);
+    let booking = booked.body["id"].as_str().unwrap().to_string();
+    assert_eq!(t.post(&format!("/events/{event}/bookings"), Some(&ann), Value::Null).await.status, StatusCode::OK);
+    let c = t.post(&format!("/events/{event}/bookings"), Some(&cat), Value::Null).await;
+    assert_eq!(c.body["status"], "confirmed", "{}", c.text);
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "places_booked"), json!(2));
+    let gone = t.send(Method::DELETE, &format!("/events/{event}/bookings/me"), Some(&cat), None, &[]).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    let at_door = t.api_at(starts - time::Duration::minutes(30)).await;
+    for attended in [true, false, true, true] {
+        let marked = at_door
+            .send(
+                Method::PUT,
+                &format!("/events/{event}/bookings/{booking}/attendance"),
+                Some(&organiser),
+                Some(json!({"attended": attended})),
+                &[],
+            )
+            .await;
+        assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
+    }
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "places_booked"), json!(1), "net of the cancellation");
+    assert_eq!(people(&v, "All organisations", "places_attended"), json!(1));
+    // Counted in the month the event starts: a period before it shows none.
+    if this_month != event_month {
+        let before = insights(&t, &ann, &format!("?from={this_month}&to={this_month}")).await;
+        assert_eq!(people(&before, "All organisations", "places_booked"), json!(0));
+    }
+
+    // Ann and Bob join the coffee pool: one pair, across an NHS trust and a council, counted once.
+    for tok in [&ann, &bob] {
+        let me = t.get("/me", Some(tok)).await;
+        let a = t.patch("/me", tok, me.body["version"].as_u64().unwrap(), json!({"coffee": {"opt_in": true}})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(t.app.coffee_round(now, true).await.unwrap().pairs.len(), 1);
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "coffee_pairs"), json!(0), "a dry run counts nothing");
+    t.app.coffee_round(now, false).await.unwrap();
+    t.app.coffee_round(now, false).await.unwrap();
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "coffee_pairs"), json!(1), "a rerun of the week counts nothing more");
+    let by_type = |row: &str, column: &str| count(&v, "coffee_by_organisation_type", row, column);
+    assert_eq!(by_type("All organisations", "nhs"), json!(1));
+    assert_eq!(by_type("All organisations", "local_authority"), json!(1));
+    assert_eq!(by_type("All organisations", "voluntary"), json!(0));
+    assert_eq!(cell(&v, "coffee_by_organisation_type", "NHS organisations", "local_authority")["suppressed"], json!(true));
+
+    // A rebuild leaves these counts as they are (it cannot recount them).
+    t.app.rebuild_insights().await.unwrap();
+    let v = insights(&t, &ann, &period).await;
+    assert_eq!(people(&v, "All organisations", "mentoring_started"), json!(1));
+    assert_eq!(people(&v, "All organisations", "places_attended"), json!(1));
+    assert_eq!(people(&v, "All organisations", "coffee_pairs"), json!(1));
+    for table in ["people", "coffee_by_organisation_type"] {
+        let csv = t.get(&format!("/insights.csv{period}&table={table}"), Some(&ann)).await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+        assert!(csv.text.contains("All organisations"), "{}", csv.text);
+    }
 }

@@ -24,6 +24,11 @@ test('a member reads the insights, filters them and downloads a table as CSV', a
   await expect(page.getByRole('heading', { level: 1, name: 'Insights' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Projects by status' })).toBeVisible();
   await expect(page.getByRole('img', { name: /Projects by status, all organisations/ })).toBeVisible();
+  await expect(page.getByText('rounded to the nearest 5')).toBeVisible();
+  for (const caption of ['People working together in the period', 'Coffee pairs across types of organisation']) {
+    await expect(page.getByRole('table', { name: caption })).toBeVisible();
+  }
+  await expect(page.getByRole('table', { name: 'People working together in the period' }).getByRole('columnheader', { name: 'Event places attended' })).toBeVisible();
   await checkPage(page, info, 'insights');
 
   await page.getByLabel('Organisation type').selectOption({ label: 'Voluntary sector' });

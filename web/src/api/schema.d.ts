@@ -2677,6 +2677,8 @@ export interface components {
          *     for a median "up to 24 hours", "over 720 hours", "no answers".
          */
         InsightsCell: {
+            /** @description The count is rounded to the nearest `rounding_base` (rows other than the system's). */
+            rounded: boolean;
             suppressed: boolean;
             text: string;
             /** Format: int64 */
@@ -2702,7 +2704,8 @@ export interface components {
             description: string;
             /**
              * @description `projects_by_status`, `projects_by_classification`, `projects_by_topic`,
-             *     `progress_scores`, `case_studies_published` or `activity`.
+             *     `progress_scores`, `case_studies_published`, `activity`, `people` or
+             *     `coffee_by_organisation_type`.
              */
             name: string;
             rows: components["schemas"]["InsightsRow"][];
@@ -2719,9 +2722,15 @@ export interface components {
             organisation_type?: string | null;
             /**
              * Format: int64
+             * @description Every other count in those rows is rounded to the nearest multiple of
+             *     this (half up), so that no suppressed count can be found by subtraction.
+             */
+            rounding_base: number;
+            /**
+             * Format: int64
              * @description Counts from 1 to one less than this are suppressed where a row could
-             *     point at a few people: an organisation's row, and an organisation
-             *     type's row when that type has a single organisation.
+             *     point at a few people: every row but the system's (each organisation's
+             *     and each organisation type's).
              */
             suppression_threshold: number;
             /** @description The tables, each downloadable from `GET /insights.csv?table=<name>`. */
@@ -8064,7 +8073,7 @@ export interface operations {
     csv: {
         parameters: {
             query: {
-                /** @description projects_by_status, projects_by_classification, projects_by_topic, progress_scores, case_studies_published or activity */
+                /** @description projects_by_status, projects_by_classification, projects_by_topic, progress_scores, case_studies_published, activity, people or coffee_by_organisation_type */
                 table: string;
                 /** @description First month, YYYY-MM */
                 from?: string;

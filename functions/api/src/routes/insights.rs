@@ -37,7 +37,7 @@ pub struct InsightsQuery {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InsightsCsvQuery {
-    /// projects_by_status, projects_by_classification, projects_by_topic, progress_scores, case_studies_published or activity
+    /// projects_by_status, projects_by_classification, projects_by_topic, progress_scores, case_studies_published, activity, people or coffee_by_organisation_type
     #[serde(default, deserialize_with = "query::text")]
     #[param(required = true)]
     pub table: Option<String>,

@@ -13,7 +13,7 @@
 //! return gets a leading `'`, and every cell is quoted.
 
 use qnet_domain::event::london_local;
-use qnet_ports::Condition;
+use qnet_ports::{Condition, Write};
 use time::Duration;
 
 use super::store::booking_item;
@@ -80,10 +80,14 @@ impl App {
                 return Err(AppError::Conflict("only members with a confirmed place can be marked as attended".into()));
             }
             if b.attended != Some(attended) {
+                // Places attended (insights): only a change to or from "came" moves the count.
+                let by = i64::from(attended) - i64::from(b.attended == Some(true));
                 b.attended = Some(attended);
                 b.version = item.version + 1;
                 b.updated_at = self.now_text();
-                match self.records.put(booking_item(&b), Condition::VersionIs(item.version)).await {
+                let mut writes = vec![Write::Put { item: booking_item(&b), condition: Condition::VersionIs(item.version) }];
+                writes.extend(self.place_tallies(&b, "places_attended", by).await?);
+                match self.records.transact(writes).await {
                     Ok(()) => tracing::info!(event = %event_id, booking = %b.id, attended, "attendance marked"),
                     Err(err) if err.is_conflict() => continue,
                     Err(err) => return Err(err.into()),

@@ -31,6 +31,13 @@ impl App {
         Ok(())
     }
 
+    /// The insights tally of one place (`places_booked` or `places_attended`),
+    /// by the member's organisation, in the month the event starts (UTC).
+    pub(crate) async fn place_tallies(&self, b: &Booking, field: &str, by: i64) -> AppResult<Vec<Write>> {
+        let orgs: Vec<String> = self.member_by_id(&b.member_id).await?.and_then(|m| m.organisation_id).into_iter().collect();
+        self.event_tallies(&b.event_starts_at, &orgs, &[field.to_owned()], by).await
+    }
+
     /// `POST /events/{id}/bookings`: a place while any remain, else the
     /// waitlist; a go-and-see visit is a request to the host. Booking again
     /// answers the booking the member has.
@@ -65,6 +72,7 @@ impl App {
             ];
             if b.status == BookingStatus::Confirmed {
                 writes.push(take_place(&e));
+                writes.extend(self.place_tallies(&b, "places_booked", 1).await?);
             }
             match self.records.transact(writes).await {
                 Ok(()) => {
@@ -135,12 +143,13 @@ impl App {
             b.waitlisted_at = None;
             b.version = item.version + 1;
             b.updated_at = self.now_text();
-            let writes = vec![
+            let mut writes = vec![
                 take_place(&e),
                 Write::Delete { pk: keys::waitlist(event_id), sk: entry_sk, condition: Condition::Exists },
                 Write::Put { item: booking_item(&b), condition: Condition::VersionIs(item.version) },
                 event_unchanged(&e),
             ];
+            writes.extend(self.place_tallies(&b, "places_booked", 1).await?);
             match self.records.transact(writes).await {
                 Ok(()) => {
                     tracing::info!(event = %event_id, booking = %b.id, "promoted from the waitlist");
@@ -178,7 +187,10 @@ impl App {
                 Write::Delete { pk: rpk, sk: rsk, condition: Condition::None },
             ];
             match (b.status, &b.waitlisted_at) {
-                (BookingStatus::Confirmed, _) => writes.push(free_place(event_id)),
+                (BookingStatus::Confirmed, _) => {
+                    writes.push(free_place(event_id));
+                    writes.extend(self.place_tallies(&b, "places_booked", -1).await?);
+                }
                 (BookingStatus::Waitlisted, Some(at)) => {
                     let (wpk, wsk) = keys::waitlist_entry(event_id, at, &b.id);
                     writes.push(Write::Delete { pk: wpk, sk: wsk, condition: Condition::None });

@@ -60,14 +60,13 @@ impl App {
             next.updated_at = now.clone();
             let result = if accept {
                 next.status = BookingStatus::Confirmed;
-                let r = self
-                    .records
-                    .transact(vec![
-                        Write::Put { item: booking_item(&next), condition: Condition::VersionIs(version) },
-                        take_place(e),
-                        event_unchanged(e),
-                    ])
-                    .await;
+                let mut writes = vec![
+                    Write::Put { item: booking_item(&next), condition: Condition::VersionIs(version) },
+                    take_place(e),
+                    event_unchanged(e),
+                ];
+                writes.extend(self.place_tallies(&next, "places_booked", 1).await?);
+                let r = self.records.transact(writes).await;
                 match r {
                     Err(err) if failed_write(&err) == Some(Some(1)) => {
                         // Full: the visitor waits for a place like anyone else.

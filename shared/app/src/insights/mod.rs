@@ -6,12 +6,16 @@
 //! `INSIGHTS#state` and one per month of the period, plus the (cached)
 //! organisations, whatever the number of projects.
 //!
-//! Suppression, so nobody can be picked out: a count of 1 to 4 in an
-//! organisation's row is shown as "fewer than 5" (no number), and so is a
-//! count in an organisation type's row when that type has a single
-//! organisation (its row is that organisation's). The system row is shown as
-//! it is. A median time to first answer is suppressed with the count of
-//! answers it comes from. Zero is shown: it tells nothing about a person.
+//! Disclosure control, so nobody can be picked out: in every row but the
+//! system's (each organisation's, each organisation type's), a count of 1 to 4
+//! is shown as "fewer than 5" (no number), and every other count is rounded
+//! to the nearest 5 (half up: 5 to 7 show as 5, 8 to 12 as 10). Suppression
+//! alone could be undone by subtraction (a type's row less its other
+//! organisations' rows, or one period less a shorter one); with every
+//! non-system count rounded, a difference is only known to within the
+//! rounding of each term, which spans the whole suppressed range. The system
+//! row is shown as it is. A median time to first answer is suppressed with
+//! the count of answers it comes from. Zero is shown: it tells nothing about a person.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,18 +35,22 @@ pub use views::{InsightsCell, InsightsColumn, InsightsRow, InsightsTable, Insigh
 
 /// Counts below this, in a row that could point at few people, are suppressed.
 pub const SUPPRESSION_THRESHOLD: i64 = 5;
+/// Counts in such rows are rounded to the nearest multiple of this.
+pub const ROUNDING_BASE: i64 = 5;
 /// The longest period one request may cover.
 pub const MAX_PERIOD_MONTHS: i32 = 36;
 /// The period when none is given: the last 12 months, this one included.
 pub const DEFAULT_PERIOD_MONTHS: i32 = 12;
 /// The tables, in the order they are shown; `GET /insights.csv?table=` takes these names.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 8] = [
     "projects_by_status",
     "projects_by_classification",
     "projects_by_topic",
     "progress_scores",
     "case_studies_published",
     "activity",
+    "people",
+    "coffee_by_organisation_type",
 ];
 
 /// A month as a count of months since year 0, for arithmetic.
@@ -143,11 +151,19 @@ struct Scope {
 }
 
 fn cell(n: i64, suppressible: bool) -> InsightsCell {
-    if suppressible && (1..SUPPRESSION_THRESHOLD).contains(&n) {
-        InsightsCell { value: None, suppressed: true, text: "fewer than 5".into() }
-    } else {
-        InsightsCell { value: Some(n), suppressed: false, text: n.to_string() }
+    if !suppressible {
+        return InsightsCell { value: Some(n), suppressed: false, rounded: false, text: n.to_string() };
     }
+    if (1..SUPPRESSION_THRESHOLD).contains(&n) {
+        return InsightsCell { value: None, suppressed: true, rounded: false, text: "fewer than 5".into() };
+    }
+    let r = round_to_base(n);
+    InsightsCell { value: Some(r), suppressed: false, rounded: true, text: r.to_string() }
+}
+
+/// `n` to the nearest multiple of [`ROUNDING_BASE`], half up (0 stays 0).
+fn round_to_base(n: i64) -> i64 {
+    (n + ROUNDING_BASE / 2).div_euclid(ROUNDING_BASE) * ROUNDING_BASE
 }
 
 /// The median delay to a first answer, from the bucketed counts: the bucket
@@ -155,20 +171,20 @@ fn cell(n: i64, suppressible: bool) -> InsightsCell {
 fn median_cell(counts: &Counts, suppressible: bool) -> InsightsCell {
     let n = get(counts, "questions_answered");
     if n == 0 {
-        return InsightsCell { value: None, suppressed: false, text: "no answers".into() };
+        return InsightsCell { value: None, suppressed: false, rounded: false, text: "no answers".into() };
     }
     if suppressible && n < SUPPRESSION_THRESHOLD {
-        return InsightsCell { value: None, suppressed: true, text: "fewer than 5".into() };
+        return InsightsCell { value: None, suppressed: true, rounded: false, text: "fewer than 5".into() };
     }
     let middle = (n + 1) / 2;
     let mut seen = 0;
     for b in DELAY_BUCKETS_HOURS {
         seen += get(counts, &format!("answer_delay:{b}"));
         if seen >= middle {
-            return InsightsCell { value: Some(b), suppressed: false, text: format!("up to {b} hours") };
+            return InsightsCell { value: Some(b), suppressed: false, rounded: false, text: format!("up to {b} hours") };
         }
     }
-    InsightsCell { value: None, suppressed: false, text: format!("over {} hours", DELAY_BUCKETS_HOURS[9]) }
+    InsightsCell { value: None, suppressed: false, rounded: false, text: format!("over {} hours", DELAY_BUCKETS_HOURS[9]) }
 }
 
 fn get(c: &Counts, field: &str) -> i64 {
@@ -374,12 +390,36 @@ impl App {
                 if k == "median_hours_to_first_answer" { median_cell(c, s.suppressible) } else { cell(get(c, k), s.suppressible) }
             },
         ));
+        tables.push(table(
+            "people",
+            "People working together in the period",
+            "Mentoring pairs started and closed, by the mentee's and the mentor's organisations; event places \
+             booked (net of cancellations) and attended, on events starting in the period, by the member's \
+             organisation; coffee pairs (a trio when the pool is odd) drawn in the period, by each member's organisation.",
+            vec![
+                col("mentoring_started", "Mentoring pairs started"),
+                col("mentoring_closed", "Mentoring pairs closed"),
+                col("places_booked", "Event places booked"),
+                col("places_attended", "Event places attended"),
+                col("coffee_pairs", "Coffee pairs"),
+            ],
+            &|s, k| cell(get(period.get(&s.key).unwrap_or(&empty), k), s.suppressible),
+        ));
+        tables.push(table(
+            "coffee_by_organisation_type",
+            "Coffee pairs across types of organisation",
+            "Coffee pairs drawn in the period that included someone from each type of organisation: \
+             how often people met across the walls.",
+            OrganisationType::ALL.iter().map(|(_, t)| col(t.as_str(), type_label(*t))).collect(),
+            &|s, k| cell(get(period.get(&s.key).unwrap_or(&empty), &format!("coffee_with:{k}")), s.suppressible),
+        ));
         Ok(InsightsView {
             from: filter.from.text(),
             to: filter.to.text(),
             organisation: filter.organisation.clone(),
             organisation_type: filter.organisation_type.map(|t| t.as_str().to_owned()),
             suppression_threshold: SUPPRESSION_THRESHOLD,
+            rounding_base: ROUNDING_BASE,
             tables,
         })
     }
@@ -429,7 +469,7 @@ fn scopes(orgs: &[Organisation], filter: &InsightsFilter, chosen: Option<&Organi
     let want_type = chosen.map(|o| o.kind).or(filter.organisation_type);
     let mut out =
         vec![Scope { kind: "system", id: None, label: "All organisations".into(), key: ALL.into(), suppressible: false }];
-    for (name, (kind, n)) in &per_type {
+    for (name, (kind, _)) in &per_type {
         if want_type.is_some_and(|w| w != *kind) {
             continue;
         }
@@ -438,7 +478,7 @@ fn scopes(orgs: &[Organisation], filter: &InsightsFilter, chosen: Option<&Organi
             id: Some((*name).into()),
             label: type_label(*kind).into(),
             key: type_scope(name),
-            suppressible: *n < 2,
+            suppressible: true,
         });
     }
     let mut listed: Vec<&Organisation> =
@@ -478,12 +518,14 @@ mod tests {
     }
 
     #[test]
-    fn small_counts_are_suppressed_where_they_could_point_at_someone() {
+    fn small_counts_are_suppressed_and_others_rounded_where_they_could_point_at_someone() {
         assert!(cell(4, true).suppressed);
         assert_eq!(cell(4, true).text, "fewer than 5");
         assert_eq!(cell(0, true).value, Some(0));
-        assert_eq!(cell(5, true).value, Some(5));
-        assert_eq!(cell(1, false).value, Some(1));
+        let shown: Vec<Option<i64>> = [5, 7, 8, 12, 13].into_iter().map(|n| cell(n, true).value).collect();
+        assert_eq!(shown, [Some(5), Some(5), Some(10), Some(10), Some(15)]);
+        assert!(cell(6, true).rounded);
+        assert_eq!((cell(1, false).value, cell(6, false).rounded), (Some(1), false), "the system row is exact");
     }
 
     #[test]

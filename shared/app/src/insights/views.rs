@@ -18,9 +18,12 @@ pub struct InsightsView {
     /// The organisation type asked for (or the chosen organisation's), if any.
     pub organisation_type: Option<String>,
     /// Counts from 1 to one less than this are suppressed where a row could
-    /// point at a few people: an organisation's row, and an organisation
-    /// type's row when that type has a single organisation.
+    /// point at a few people: every row but the system's (each organisation's
+    /// and each organisation type's).
     pub suppression_threshold: i64,
+    /// Every other count in those rows is rounded to the nearest multiple of
+    /// this (half up), so that no suppressed count can be found by subtraction.
+    pub rounding_base: i64,
     /// The tables, each downloadable from `GET /insights.csv?table=<name>`.
     pub tables: Vec<InsightsTable>,
 }
@@ -28,7 +31,8 @@ pub struct InsightsView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InsightsTable {
     /// `projects_by_status`, `projects_by_classification`, `projects_by_topic`,
-    /// `progress_scores`, `case_studies_published` or `activity`.
+    /// `progress_scores`, `case_studies_published`, `activity`, `people` or
+    /// `coffee_by_organisation_type`.
     pub name: String,
     pub caption: String,
     /// What is counted and how.
@@ -61,5 +65,7 @@ pub struct InsightsRow {
 pub struct InsightsCell {
     pub value: Option<i64>,
     pub suppressed: bool,
+    /// The count is rounded to the nearest `rounding_base` (rows other than the system's).
+    pub rounded: bool,
     pub text: String,
 }

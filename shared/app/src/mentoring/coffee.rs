@@ -5,7 +5,7 @@
 
 use qnet_domain::digest::{Cadence, Period};
 use qnet_matching::{COFFEE_HISTORY_ROUNDS, CoffeeMember};
-use qnet_ports::{Condition, Index, Item, OutgoingMail, Query};
+use qnet_ports::{Condition, Index, Item, OutgoingMail, Query, Write};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -30,6 +30,10 @@ pub struct CoffeeReport {
     #[serde(skip)]
     pub sent: usize,
 }
+
+/// Tally writes per transaction of a round's count (with its claim, under
+/// the store's 100 writes per transaction).
+const COFFEE_TALLY_CHUNK: usize = 90;
 
 fn round_id(t: OffsetDateTime) -> AppResult<String> {
     let p = Period::containing(Cadence::Weekly, t).ok_or_else(|| AppError::Unavailable("no week contains this time".into()))?;
@@ -96,6 +100,7 @@ impl App {
         };
         let mut sent = 0;
         if !dry_run {
+            self.tally_coffee_round(&stored).await?;
             for (i, group) in stored.groups.iter().enumerate() {
                 if self.introduce_coffee_group(&stored.round, i, group).await? {
                     sent += 1;
@@ -104,6 +109,50 @@ impl App {
         }
         tracing::info!(round = %stored.round, groups = stored.groups.len(), sent, "coffee round");
         Ok(CoffeeReport { round: stored.round, pairs: stored.groups, sent })
+    }
+
+    /// Counts the round's groups in the insights (coffee pairs, and which
+    /// organisation types met), in the month the round was drawn. A round may
+    /// touch more tallies than one transaction holds, so they are written in
+    /// chunks, each with a claim in the same transaction: a rerun writes only
+    /// the chunks not written yet, and no chunk twice.
+    async fn tally_coffee_round(&self, r: &StoredRound) -> AppResult<()> {
+        let orgs = self.organisations().await?;
+        let org_of = |member: &str| r.pool.iter().find(|m| m.id == member).map(|m| m.organisation_id.clone());
+        let mut t = crate::tally::Tallies::new();
+        let pk = crate::tally::month_partition(crate::tally::month_of(&r.created_at));
+        for group in &r.groups {
+            let group_orgs: Vec<String> = group.iter().filter_map(|m| org_of(m)).filter(|o| !o.is_empty()).collect();
+            let mut fields = vec!["coffee_pairs".to_owned()];
+            for o in &group_orgs {
+                if let Some(org) = orgs.iter().find(|x| x.id == *o) {
+                    let f = format!("coffee_with:{}", org.kind.as_str());
+                    if !fields.contains(&f) {
+                        fields.push(f);
+                    }
+                }
+            }
+            t.add(&pk, &self.tally_scopes(&group_orgs).await?, &fields, 1);
+        }
+        for (i, chunk) in t.into_writes().chunks(COFFEE_TALLY_CHUNK).enumerate() {
+            let (cpk, _) = keys::coffee_round(&r.round);
+            let csk = format!("TALLY#{i:05}");
+            let claim = Item::new(cpk.clone(), csk.clone(), serde_json::json!({"at": self.now_text()}));
+            let mut writes = vec![Write::Put { item: claim, condition: Condition::NotExists }];
+            writes.extend(chunk.iter().cloned());
+            match self.records.transact(writes).await {
+                Ok(()) => {}
+                // Counted by an earlier run (its claim stands), or refused by a
+                // concurrent transaction (no claim): the job's retry counts it.
+                Err(e) if e.is_conflict() => {
+                    if self.records.get(&cpk, &csk).await?.is_none() {
+                        return Err(AppError::Conflict("the coffee round's counts are busy; try again".into()));
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Sends one group's introduction unless its claim is taken; true when sent.

@@ -292,8 +292,15 @@ impl App {
                         m.version += 1;
                         writes.push(Write::Put { item: mentor_item(&m), condition: Condition::VersionIs(mitem.version) });
                     }
-                    if let Some(p) = r.pairing.as_mut() {
-                        p.closed_at = Some(self.now_text());
+                    let active = r.state == RequestState::Active;
+                    if let Some(p) = r.pairing.as_mut()
+                        && active
+                    {
+                        let now = self.now_text();
+                        // Mentoring pairs closed (insights): an active pairing ends here.
+                        let orgs = self.pairing_organisations(&r.organisation_id, &p.mentor_id).await?;
+                        writes.extend(self.event_tallies(&now, &orgs, &["mentoring_closed".to_owned()], 1).await?);
+                        p.closed_at = Some(now);
                         p.closed_by = Some("mentee".into());
                     }
                     if r.state == RequestState::Proposed
@@ -314,6 +321,16 @@ impl App {
             }
         }
         Err(conflict("this request is changing at this moment; try again"))
+    }
+
+    /// The organisations a pairing counts in (insights): the mentee's, and the
+    /// mentor's while their profile stands.
+    async fn pairing_organisations(&self, mentee_organisation: &str, mentor_id: &str) -> AppResult<Vec<String>> {
+        let mut orgs = vec![mentee_organisation.to_owned()];
+        if let Some((m, _)) = self.mentor_record(mentor_id).await? {
+            orgs.push(m.organisation_id);
+        }
+        Ok(orgs)
     }
 
     /// Closes an active pairing (either side), with optional feedback. Closing
@@ -343,6 +360,8 @@ impl App {
                     self.ensure_open_request_count(&r.member_id).await?;
                     writes.push(free_slot(&r.member_id));
                     r.state = RequestState::Closed;
+                    let orgs = self.pairing_organisations(&r.organisation_id, &pairing.mentor_id).await?;
+                    writes.extend(self.event_tallies(&now, &orgs, &["mentoring_closed".to_owned()], 1).await?);
                     let p = r.pairing.as_mut().expect("checked above");
                     p.closed_at = Some(now.clone());
                     p.closed_by = Some(side.into());

@@ -123,6 +123,11 @@ impl App {
             m.updated_at = now;
             writes.push(Write::Put { item: request_item(&r), condition: Condition::VersionIs(item.version) });
             writes.push(Write::Put { item: mentor_item(&m), condition: Condition::VersionIs(mitem.version) });
+            if accept {
+                // Mentoring pairs started, by the mentee's and the mentor's organisations (insights).
+                let orgs = [r.organisation_id.clone(), m.organisation_id.clone()];
+                writes.extend(self.event_tallies(&r.updated_at, &orgs, &["mentoring_started".to_owned()], 1).await?);
+            }
             match self.records.transact(writes).await {
                 Ok(()) => {}
                 Err(e) if e.is_conflict() => continue,
