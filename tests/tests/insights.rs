@@ -140,6 +140,9 @@ async fn counts_of_one_to_four_in_an_organisation_row_are_fewer_than_5() {
     bad.assert_problem(422);
     assert_eq!(bad.problem_fields().len(), 2, "every field error at once: {}", bad.text);
     t.get("/insights?organisation=nope", Some(&jo)).await.assert_problem(422);
+    // A month is exactly YYYY-MM, as the document's pattern says: a space of any kind is refused, not trimmed.
+    t.get("/insights?from=%C2%A0", Some(&jo)).await.assert_problem(422);
+    assert_eq!(t.get("/insights?from=", Some(&jo)).await.status, StatusCode::OK, "empty is absent");
 }
 
 #[tokio::test]

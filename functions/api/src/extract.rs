@@ -138,6 +138,13 @@ pub mod query {
         Ok(v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()))
     }
 
+    /// An optional text matched by a declared pattern: only an empty value
+    /// counts as absent, and nothing is trimmed, so what the pattern refuses
+    /// (spaces of any kind included) reaches the parser and is refused too.
+    pub fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+    }
+
     /// A page size: a whole number from 1 to 100.
     pub fn limit<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
         let Some(v) = Option::<String>::deserialize(d)? else { return Ok(None) };

@@ -18,11 +18,11 @@ use crate::problem::ApiResult;
 #[into_params(parameter_in = Query)]
 pub struct InsightsQuery {
     /// First month, YYYY-MM (default: eleven months before `to`); at most 36 months to `to`; empty is the same as absent
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub from: Option<String>,
     /// Last month, YYYY-MM, included (default: this month, UTC); empty is the same as absent
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub to: Option<String>,
     /// Only this organisation (with the system and its type for comparison)
@@ -42,11 +42,11 @@ pub struct InsightsCsvQuery {
     #[param(required = true)]
     pub table: Option<String>,
     /// First month, YYYY-MM
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub from: Option<String>,
     /// Last month, YYYY-MM, included
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2})?$")]
     pub to: Option<String>,
     /// Only this organisation

@@ -21,11 +21,11 @@ use crate::problem::ApiResult;
 #[into_params(parameter_in = Query)]
 pub struct PortfolioQuery {
     /// Only activity on or after this date (YYYY-MM-DD, 2000-01-01 to 2100-12-31; empty is the same as absent)
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub from: Option<String>,
     /// Only activity on or before this date (YYYY-MM-DD, not before `from`; empty is the same as absent)
-    #[serde(default, deserialize_with = "query::text")]
+    #[serde(default, deserialize_with = "query::exact")]
     #[param(pattern = r"^(\d{4}-\d{2}-\d{2})?$")]
     pub to: Option<String>,
 }
