@@ -2677,7 +2677,7 @@ export interface components {
          *     for a median "up to 24 hours", "over 720 hours", "no answers".
          */
         InsightsCell: {
-            /** @description The count is rounded to the nearest `rounding_base` (rows other than the system's). */
+            /** @description The count is rounded to the nearest `rounding_base` (every count but zero and the suppressed). */
             rounded: boolean;
             suppressed: boolean;
             text: string;
@@ -2722,15 +2722,15 @@ export interface components {
             organisation_type?: string | null;
             /**
              * Format: int64
-             * @description Every other count in those rows is rounded to the nearest multiple of
-             *     this (half up), so that no suppressed count can be found by subtraction.
+             * @description Every other count is rounded to the nearest multiple of this (half
+             *     up), so that no suppressed count can be found by subtraction.
              */
             rounding_base: number;
             /**
              * Format: int64
-             * @description Counts from 1 to one less than this are suppressed where a row could
-             *     point at a few people: every row but the system's (each organisation's
-             *     and each organisation type's).
+             * @description Counts from 1 to one less than this are suppressed in every row (the
+             *     system's, each organisation type's and each organisation's), so that
+             *     no count points at a few people.
              */
             suppression_threshold: number;
             /** @description The tables, each downloadable from `GET /insights.csv?table=<name>`. */

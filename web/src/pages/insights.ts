@@ -116,7 +116,7 @@ export default async function insightsPage(ctx: PageContext): Promise<void> {
   heading(ctx, 'Insights');
   ctx.main.append(
     h('p', null, 'Quality improvement activity across the system, by organisation type and by organisation. Projects are counted as they are now; everything else in the months you choose.'),
-    h('p', null, 'To protect people, counts for organisations and organisation types are rounded to the nearest 5, and a count from 1 to 4 is shown as "fewer than 5". Counts for all organisations are exact.'),
+    h('p', null, 'To protect people, every count is rounded to the nearest 5, and a count from 1 to 4 is shown as "fewer than 5".'),
   );
   let orgs: OrganisationList['items'] = [];
   try {

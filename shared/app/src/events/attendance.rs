@@ -86,7 +86,7 @@ impl App {
                 b.version = item.version + 1;
                 b.updated_at = self.now_text();
                 let mut writes = vec![Write::Put { item: booking_item(&b), condition: Condition::VersionIs(item.version) }];
-                writes.extend(self.place_tallies(&b, "places_attended", by).await?);
+                writes.extend(self.place_tallies(&b, &["places_attended"], by).await?);
                 match self.records.transact(writes).await {
                     Ok(()) => tracing::info!(event = %event_id, booking = %b.id, attended, "attendance marked"),
                     Err(err) if err.is_conflict() => continue,

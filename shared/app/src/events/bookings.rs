@@ -31,11 +31,18 @@ impl App {
         Ok(())
     }
 
-    /// The insights tally of one place (`places_booked` or `places_attended`),
+    /// The insights tally of one place (`places_booked`, `places_attended` or
+    /// both: one write per scope, as a transaction may touch an item once),
     /// by the member's organisation, in the month the event starts (UTC).
-    pub(crate) async fn place_tallies(&self, b: &Booking, field: &str, by: i64) -> AppResult<Vec<Write>> {
+    pub(crate) async fn place_tallies(&self, b: &Booking, fields: &[&str], by: i64) -> AppResult<Vec<Write>> {
         let orgs: Vec<String> = self.member_by_id(&b.member_id).await?.and_then(|m| m.organisation_id).into_iter().collect();
-        self.event_tallies(&b.event_starts_at, &orgs, &[field.to_owned()], by).await
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        self.event_tallies(&b.event_starts_at, &orgs, &fields, by).await
+    }
+
+    /// What a confirmed booking counts for: its place, and its attendance once marked.
+    pub(crate) fn place_fields(b: &Booking) -> &'static [&'static str] {
+        if b.attended == Some(true) { &["places_booked", "places_attended"] } else { &["places_booked"] }
     }
 
     /// `POST /events/{id}/bookings`: a place while any remain, else the
@@ -72,7 +79,7 @@ impl App {
             ];
             if b.status == BookingStatus::Confirmed {
                 writes.push(take_place(&e));
-                writes.extend(self.place_tallies(&b, "places_booked", 1).await?);
+                writes.extend(self.place_tallies(&b, &["places_booked"], 1).await?);
             }
             match self.records.transact(writes).await {
                 Ok(()) => {
@@ -149,7 +156,7 @@ impl App {
                 Write::Put { item: booking_item(&b), condition: Condition::VersionIs(item.version) },
                 event_unchanged(&e),
             ];
-            writes.extend(self.place_tallies(&b, "places_booked", 1).await?);
+            writes.extend(self.place_tallies(&b, &["places_booked"], 1).await?);
             match self.records.transact(writes).await {
                 Ok(()) => {
                     tracing::info!(event = %event_id, booking = %b.id, "promoted from the waitlist");
@@ -189,7 +196,10 @@ impl App {
             match (b.status, &b.waitlisted_at) {
                 (BookingStatus::Confirmed, _) => {
                     writes.push(free_place(event_id));
-                    writes.extend(self.place_tallies(&b, "places_booked", -1).await?);
+                    // A place of a cancelled event stays counted as booked (it was).
+                    if e.status != EventStatus::Cancelled {
+                        writes.extend(self.place_tallies(&b, Self::place_fields(&b), -1).await?);
+                    }
                 }
                 (BookingStatus::Waitlisted, Some(at)) => {
                     let (wpk, wsk) = keys::waitlist_entry(event_id, at, &b.id);

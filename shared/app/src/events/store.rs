@@ -5,7 +5,7 @@ use crate::events::is_ulid;
 use crate::events::views::summary;
 use crate::listing::{ListEntries, list_entry_writes};
 use crate::{App, AppError, AppResult, decode, encode, keys};
-use qnet_domain::event::{Booking, Event, EventStatus};
+use qnet_domain::event::{Booking, BookingStatus, Event, EventStatus};
 use qnet_ports::{Condition, Index, Item, Query, StoreError, Write};
 use std::time::Duration;
 
@@ -144,9 +144,20 @@ impl App {
                     break;
                 }
                 let version = b.version;
+                // A confirmed place (and an attendance) counts in the month the
+                // event starts: it moves with the event, in the same transaction.
+                let mut writes = Vec::new();
+                let counted = b.status == BookingStatus::Confirmed;
+                if counted {
+                    writes.extend(self.place_tallies(&b, Self::place_fields(&b), -1).await?);
+                }
                 b.event_starts_at = e.starts_at.clone();
                 b.version += 1;
-                match self.records.put(booking_item(&b), Condition::VersionIs(version)).await {
+                if counted {
+                    writes.extend(self.place_tallies(&b, Self::place_fields(&b), 1).await?);
+                }
+                writes.insert(0, Write::Put { item: booking_item(&b), condition: Condition::VersionIs(version) });
+                match self.records.transact(writes).await {
                     Ok(()) => break,
                     Err(err) if err.is_conflict() => {
                         back_off(attempt).await;

@@ -65,7 +65,7 @@ impl App {
                     take_place(e),
                     event_unchanged(e),
                 ];
-                writes.extend(self.place_tallies(&next, "places_booked", 1).await?);
+                writes.extend(self.place_tallies(&next, &["places_booked"], 1).await?);
                 let r = self.records.transact(writes).await;
                 match r {
                     Err(err) if failed_write(&err) == Some(Some(1)) => {

@@ -6,16 +6,18 @@
 //! `INSIGHTS#state` and one per month of the period, plus the (cached)
 //! organisations, whatever the number of projects.
 //!
-//! Disclosure control, so nobody can be picked out: in every row but the
-//! system's (each organisation's, each organisation type's), a count of 1 to 4
-//! is shown as "fewer than 5" (no number), and every other count is rounded
+//! Disclosure control, so nobody can be picked out: in every row (the
+//! system's, each organisation type's, each organisation's), a count of 1 to
+//! 4 is shown as "fewer than 5" (no number), and every other count is rounded
 //! to the nearest 5 (half up: 5 to 7 show as 5, 8 to 12 as 10). Suppression
 //! alone could be undone by subtraction (a type's row less its other
-//! organisations' rows, or one period less a shorter one); with every
-//! non-system count rounded, a difference is only known to within the
-//! rounding of each term, which spans the whole suppressed range. The system
-//! row is shown as it is. A median time to first answer is suppressed with
-//! the count of answers it comes from. Zero is shown: it tells nothing about a person.
+//! organisations' rows, the system's less the other types', or one period
+//! less a shorter one); with every count rounded, a difference is only known
+//! to within the rounding of each term, which spans the whole suppressed
+//! range. The system row is protected too: when only one organisation has
+//! done something, the system's count is that organisation's. A median time
+//! to first answer is suppressed with the count of answers it comes from.
+//! Zero is shown: it tells nothing about a person.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -151,6 +153,9 @@ struct Scope {
 }
 
 fn cell(n: i64, suppressible: bool) -> InsightsCell {
+    // A count moved by changes the tallies could not follow exactly (a member
+    // who changed organisation between booking and cancelling) never shows below zero.
+    let n = n.max(0);
     if !suppressible {
         return InsightsCell { value: Some(n), suppressed: false, rounded: false, text: n.to_string() };
     }
@@ -468,7 +473,7 @@ fn scopes(orgs: &[Organisation], filter: &InsightsFilter, chosen: Option<&Organi
     }
     let want_type = chosen.map(|o| o.kind).or(filter.organisation_type);
     let mut out =
-        vec![Scope { kind: "system", id: None, label: "All organisations".into(), key: ALL.into(), suppressible: false }];
+        vec![Scope { kind: "system", id: None, label: "All organisations".into(), key: ALL.into(), suppressible: true }];
     for (name, (kind, _)) in &per_type {
         if want_type.is_some_and(|w| w != *kind) {
             continue;
@@ -525,7 +530,8 @@ mod tests {
         let shown: Vec<Option<i64>> = [5, 7, 8, 12, 13].into_iter().map(|n| cell(n, true).value).collect();
         assert_eq!(shown, [Some(5), Some(5), Some(10), Some(10), Some(15)]);
         assert!(cell(6, true).rounded);
-        assert_eq!((cell(1, false).value, cell(6, false).rounded), (Some(1), false), "the system row is exact");
+        assert_eq!((cell(1, false).value, cell(6, false).rounded), (Some(1), false), "unprotected, a count is exact");
+        assert_eq!(cell(-1, true).value, Some(0), "never below zero");
     }
 
     #[test]

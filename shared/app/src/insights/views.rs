@@ -17,12 +17,12 @@ pub struct InsightsView {
     pub organisation: Option<String>,
     /// The organisation type asked for (or the chosen organisation's), if any.
     pub organisation_type: Option<String>,
-    /// Counts from 1 to one less than this are suppressed where a row could
-    /// point at a few people: every row but the system's (each organisation's
-    /// and each organisation type's).
+    /// Counts from 1 to one less than this are suppressed in every row (the
+    /// system's, each organisation type's and each organisation's), so that
+    /// no count points at a few people.
     pub suppression_threshold: i64,
-    /// Every other count in those rows is rounded to the nearest multiple of
-    /// this (half up), so that no suppressed count can be found by subtraction.
+    /// Every other count is rounded to the nearest multiple of this (half
+    /// up), so that no suppressed count can be found by subtraction.
     pub rounding_base: i64,
     /// The tables, each downloadable from `GET /insights.csv?table=<name>`.
     pub tables: Vec<InsightsTable>,
@@ -65,7 +65,7 @@ pub struct InsightsRow {
 pub struct InsightsCell {
     pub value: Option<i64>,
     pub suppressed: bool,
-    /// The count is rounded to the nearest `rounding_base` (rows other than the system's).
+    /// The count is rounded to the nearest `rounding_base` (every count but zero and the suppressed).
     pub rounded: bool,
     pub text: String,
 }

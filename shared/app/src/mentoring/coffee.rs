@@ -100,12 +100,16 @@ impl App {
         };
         let mut sent = 0;
         if !dry_run {
-            self.tally_coffee_round(&stored).await?;
             for (i, group) in stored.groups.iter().enumerate() {
                 if self.introduce_coffee_group(&stored.round, i, group).await? {
                     sent += 1;
                 }
             }
+        }
+        if !dry_run {
+            // After the introductions, so a busy count never holds them up; a
+            // failure here fails the run, whose retry counts what is left.
+            self.tally_coffee_round(&stored).await?;
         }
         tracing::info!(round = %stored.round, groups = stored.groups.len(), sent, "coffee round");
         Ok(CoffeeReport { round: stored.round, pairs: stored.groups, sent })
