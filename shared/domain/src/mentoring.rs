@@ -244,6 +244,10 @@ pub struct Pairing {
     pub closed_by: Option<String>,
     #[serde(default)]
     pub feedback: Vec<Feedback>,
+    /// The mentor's organisation when the pairing started (the insights count
+    /// its close there too, even once the mentor's profile is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentor_organisation_id: Option<String>,
 }
 
 /// A mentoring request as stored; its proposal and pairing live on it.

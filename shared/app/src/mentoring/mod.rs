@@ -298,7 +298,7 @@ impl App {
                     {
                         let now = self.now_text();
                         // Mentoring pairs closed (insights): an active pairing ends here.
-                        let orgs = self.pairing_organisations(&r.organisation_id, &p.mentor_id).await?;
+                        let orgs = self.pairing_organisations(&r.organisation_id, p).await?;
                         writes.extend(self.event_tallies(&now, &orgs, &["mentoring_closed".to_owned()], 1).await?);
                         p.closed_at = Some(now);
                         p.closed_by = Some("mentee".into());
@@ -324,10 +324,13 @@ impl App {
     }
 
     /// The organisations a pairing counts in (insights): the mentee's, and the
-    /// mentor's while their profile stands.
-    async fn pairing_organisations(&self, mentee_organisation: &str, mentor_id: &str) -> AppResult<Vec<String>> {
+    /// mentor's as it was when the pairing started (else, for a pairing begun
+    /// before that was kept, the mentor's profile's while it stands).
+    async fn pairing_organisations(&self, mentee_organisation: &str, p: &Pairing) -> AppResult<Vec<String>> {
         let mut orgs = vec![mentee_organisation.to_owned()];
-        if let Some((m, _)) = self.mentor_record(mentor_id).await? {
+        if let Some(o) = &p.mentor_organisation_id {
+            orgs.push(o.clone());
+        } else if let Some((m, _)) = self.mentor_record(&p.mentor_id).await? {
             orgs.push(m.organisation_id);
         }
         Ok(orgs)
@@ -360,7 +363,7 @@ impl App {
                     self.ensure_open_request_count(&r.member_id).await?;
                     writes.push(free_slot(&r.member_id));
                     r.state = RequestState::Closed;
-                    let orgs = self.pairing_organisations(&r.organisation_id, &pairing.mentor_id).await?;
+                    let orgs = self.pairing_organisations(&r.organisation_id, &pairing).await?;
                     writes.extend(self.event_tallies(&now, &orgs, &["mentoring_closed".to_owned()], 1).await?);
                     let p = r.pairing.as_mut().expect("checked above");
                     p.closed_at = Some(now.clone());

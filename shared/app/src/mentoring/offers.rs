@@ -102,6 +102,7 @@ impl App {
                     closed_at: None,
                     closed_by: None,
                     feedback: vec![],
+                    mentor_organisation_id: Some(m.organisation_id.clone()),
                 });
             } else {
                 r.state = RequestState::Open;
