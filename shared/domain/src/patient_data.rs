@@ -5,6 +5,7 @@
 //! Reasons never quote the matched text, so the reason itself can be shown and
 //! logged without repeating the personal data.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -16,25 +17,19 @@ fn date_pattern() -> String {
     format!(r"(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:19|20)?\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?,?\s+(?:19|20)\d{{2}})")
 }
 
-/// "DOB", "D.O.B.", "date of birth", "born (on)" followed closely by a date.
-static DOB_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|born(?:\s+on)?)[\s:,\-–()]{{0,6}}{}", date_pattern()))
-        .expect("valid regex")
-});
-
-/// A titled name ("Mrs Jane Smith", "Mr. Patel") with a date within a few words.
-static TITLED_NAME_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master|Dr)\.?\s+[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?[\s,()\-–:;a-z]{{0,24}}(?i:{})",
-        date_pattern()
-    ))
-    .expect("valid regex")
-});
-
-/// "Jane Smith (12/03/1956)" or "Jane Smith, 12 March 1956": a full name directly
-/// followed by a date.
-static NAME_THEN_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"\b[A-Z][a-z'’-]+\s+[A-Z][a-z'’-]+\s*[,(]\s*(?i:{})", date_pattern())).expect("valid regex")
+/// The weaker signals, compiled once into one automaton (one pass over the
+/// text whichever matches):
+/// - "DOB", "D.O.B.", "date of birth", "born (on)" followed closely by a date;
+/// - a titled name ("Mrs Jane Smith", "Mr. Patel") with a date within a few words;
+/// - "Jane Smith (12/03/1956)" or "Jane Smith, 12 March 1956": a full name
+///   directly followed by a date.
+static NAME_BESIDE_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    let date = date_pattern();
+    let dob = format!(r"(?i:\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|born(?:\s+on)?)[\s:,\-–()]{{0,6}}{date})");
+    let titled =
+        format!(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master|Dr)\.?\s+[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+)?[\s,()\-–:;a-z]{{0,24}}(?i:{date})");
+    let name_then = format!(r"\b[A-Z][a-z'’-]+\s+[A-Z][a-z'’-]+\s*[,(]\s*(?i:{date})");
+    Regex::new(&format!("{dob}|{titled}|{name_then}")).expect("valid regex")
 });
 
 /// Modulus 11 check of a 10-digit NHS number.
@@ -73,7 +68,13 @@ fn is_separator(c: char) -> bool {
 /// The text the guard reads: Unicode NFKC (full-width digits become ASCII, odd
 /// spaces become plain ones) without invisible characters.
 pub fn normalise(text: &str) -> String {
-    text.nfkc().filter(|c| !is_invisible(*c)).collect()
+    normalised(text).into_owned()
+}
+
+/// [`normalise`], borrowing ASCII text as it is: ASCII is already in NFKC
+/// and holds no invisible character, and most text people write is ASCII.
+fn normalised(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() { Cow::Borrowed(text) } else { Cow::Owned(text.nfkc().filter(|c| !is_invisible(*c)).collect()) }
 }
 
 /// Every run of ASCII digit groups joined by single separators, as the digit
@@ -113,7 +114,16 @@ fn digit_runs(text: &str) -> Vec<(Vec<usize>, Vec<u8>)> {
 /// ten digits, or a whole run of groups of 3, 3 and 4 digits joined by single
 /// separators, that passes the Modulus 11 check.
 pub fn contains_nhs_number(text: &str) -> bool {
-    digit_runs(&normalise(text)).into_iter().any(|(groups, digits)| {
+    nhs_number_in(&normalised(text))
+}
+
+/// [`contains_nhs_number`] of text already normalised.
+fn nhs_number_in(t: &str) -> bool {
+    // Fewer than ten digits cannot hold one.
+    if t.bytes().filter(u8::is_ascii_digit).nth(9).is_none() {
+        return false;
+    }
+    digit_runs(t).into_iter().any(|(groups, digits)| {
         if groups == [3, 3, 4] {
             return is_valid_nhs_number(&digits.try_into().expect("ten digits"));
         }
@@ -128,15 +138,23 @@ pub fn contains_nhs_number(text: &str) -> bool {
 
 /// Whether `text` carries a weaker signal: a date of birth, or a name beside a date.
 pub fn has_name_beside_date(text: &str) -> bool {
-    let t = normalise(text);
-    DOB_KEYWORD.is_match(&t) || TITLED_NAME_DATE.is_match(&t) || NAME_THEN_DATE.is_match(&t)
+    name_beside_date_in(&normalised(text))
 }
 
-/// The strongest finding in `text`, if any.
+/// [`has_name_beside_date`] of text already normalised.
+fn name_beside_date_in(t: &str) -> bool {
+    // Every pattern ends in a date, and every date holds a digit (`\d` is any
+    // Unicode decimal digit, which `is_numeric` covers).
+    let digit = if t.is_ascii() { t.bytes().any(|b| b.is_ascii_digit()) } else { t.chars().any(char::is_numeric) };
+    digit && NAME_BESIDE_DATE.is_match(t)
+}
+
+/// The strongest finding in `text`, if any (the text normalised once).
 pub fn inspect(text: &str) -> Option<Finding> {
-    if contains_nhs_number(text) {
+    let t = normalised(text);
+    if nhs_number_in(&t) {
         Some(Finding::NhsNumber)
-    } else if has_name_beside_date(text) {
+    } else if name_beside_date_in(&t) {
         Some(Finding::NameBesideDate)
     } else {
         None
@@ -146,13 +164,14 @@ pub fn inspect(text: &str) -> Option<Finding> {
 /// Why moderated texts (case studies, resources) must be held, or `None` when
 /// nothing looks like patient data. Uses the same detector as [`crate::text::FreeText`].
 pub fn scan(texts: &[&str]) -> Option<String> {
-    if texts.iter().any(|t| contains_nhs_number(t)) {
+    let texts: Vec<Cow<'_, str>> = texts.iter().map(|t| normalised(t)).collect();
+    if texts.iter().any(|t| nhs_number_in(t)) {
         return Some(
             "The text contains what looks like an NHS number (10 digits passing the Modulus 11 check). Remove it before publishing."
                 .into(),
         );
     }
-    if texts.iter().any(|t| has_name_beside_date(t)) {
+    if texts.iter().any(|t| name_beside_date_in(t)) {
         return Some("The text contains what looks like a date of birth next to a name. Remove it before publishing.".into());
     }
     None

@@ -66,10 +66,16 @@ fn without_text(r: &IngestReport) -> IngestReport {
     slim
 }
 
-/// Text attachments the patient data guard can read.
-fn readable(att: &qnet_mail::Attachment) -> Option<String> {
+/// Text attachments the patient data guard can read (borrowed when already UTF-8).
+fn readable(att: &qnet_mail::Attachment) -> Option<std::borrow::Cow<'_, str>> {
     let ct = att.content_type.to_ascii_lowercase();
-    (ct.starts_with("text/") || ct.starts_with("application/csv")).then(|| String::from_utf8_lossy(&att.bytes).into_owned())
+    (ct.starts_with("text/") || ct.starts_with("application/csv")).then(|| String::from_utf8_lossy(&att.bytes))
+}
+
+/// What the patient data guard finds in each attachment, in order: read once
+/// for both the hold and each file's status.
+fn attachment_findings(a: &Analysis) -> Vec<Option<String>> {
+    a.attachments.iter().map(|att| readable(att).and_then(|t| patient_data::scan(&[&t]))).collect()
 }
 
 /// "Forename Surname <email>" for the contact section of a forward.
@@ -168,8 +174,9 @@ impl App {
             version: 1,
             attachments: vec![],
         };
-        self.guard_email(&mut cs, a);
-        let attachments = self.store_attachments(&id, a, opts.dry_run).await?;
+        let findings = attachment_findings(a);
+        self.guard_email(&mut cs, a, &findings);
+        let attachments = self.store_attachments(&id, a, &findings, opts.dry_run).await?;
         let writes_attachments: Vec<Write> = attachments
             .iter()
             .map(|att| {
@@ -287,15 +294,12 @@ impl App {
 
     /// Holds for patient data in the body, sections and readable attachments, and
     /// for a body too long to keep whole.
-    fn guard_email(&self, cs: &mut CaseStudy, a: &Analysis) {
+    fn guard_email(&self, cs: &mut CaseStudy, a: &Analysis, findings: &[Option<String>]) {
         cs.apply_guard();
-        if cs.hold.is_none() {
-            for att in &a.attachments {
-                if let Some(reason) = readable(att).and_then(|t| patient_data::scan(&[&t])) {
-                    cs.hold = Some(Hold { reason: format!("Attachment {}: {reason}", att.filename) });
-                    break;
-                }
-            }
+        if cs.hold.is_none()
+            && let Some((att, Some(reason))) = a.attachments.iter().zip(findings).find(|(_, f)| f.is_some())
+        {
+            cs.hold = Some(Hold { reason: format!("Attachment {}: {reason}", att.filename) });
         }
         if cs.hold.is_none() && a.body_truncated {
             cs.hold = Some(Hold {
@@ -305,11 +309,17 @@ impl App {
         }
     }
 
-    async fn store_attachments(&self, case_study_id: &str, a: &Analysis, dry_run: bool) -> AppResult<Vec<Attachment>> {
+    async fn store_attachments(
+        &self,
+        case_study_id: &str,
+        a: &Analysis,
+        findings: &[Option<String>],
+        dry_run: bool,
+    ) -> AppResult<Vec<Attachment>> {
         let mut out = Vec::with_capacity(a.attachments.len());
-        for att in &a.attachments {
+        for (att, flagged) in a.attachments.iter().zip(findings) {
             // A file that carries patient data is kept for the moderator but never served.
-            let flagged = readable(att).and_then(|t| patient_data::scan(&[&t]));
+            let flagged = flagged.clone();
             let stored = Attachment {
                 id: self.new_id(),
                 filename: att.filename.clone(),
@@ -380,11 +390,12 @@ impl App {
                 *slot = Some(text.clone());
             }
         }
-        self.guard_email(&mut new, a);
+        let findings = attachment_findings(a);
+        self.guard_email(&mut new, a, &findings);
         crate::moderation::unpublish_while_held(&mut new);
         new.version += 1;
         new.updated_at = self.now_text();
-        let attachments = self.store_attachments(&old.id, a, opts.dry_run).await?;
+        let attachments = self.store_attachments(&old.id, a, &findings, opts.dry_run).await?;
         let report = IngestReport {
             outcome: "accept".into(),
             reason: None,
