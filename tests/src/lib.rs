@@ -285,6 +285,28 @@ impl TestApp {
     /// which requires If-Match: reads the item as `token` and sends the version
     /// it read (no If-Match when the caller cannot read it, so the answer is
     /// the refusal that comes first: 401, 403 or 404).
+    /// The token of the mentoring offer emailed to the mentor `email` (the
+    /// first such email in the outbox).
+    pub fn offer_token(&self, email: &str) -> String {
+        let o = qnet_embedded::Outbox::open(&self.data_dir).unwrap();
+        let mail = o
+            .list()
+            .unwrap()
+            .iter()
+            .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", "").replace("=\n", ""))
+            .find(|m| m.contains("/mentoring/offers/") && m.contains(&format!("<{email}>")))
+            .expect("an offer email");
+        let start = mail.find("/mentoring/offers/").unwrap() + "/mentoring/offers/".len();
+        mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect()
+    }
+
+    /// The member of `token` offers mentoring on flow, for two mentees.
+    pub async fn become_mentor(&self, token: &str) {
+        let body = serde_json::json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true});
+        let a = self.send(Method::PUT, "/me/mentor", Some(token), Some(body), &[]).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    }
+
     pub async fn moderate(&self, action: &str, token: Option<&str>, body: Value) -> Answer {
         let item = action.rsplit_once('/').expect("an action path").0;
         let read = self.get(item, token).await;

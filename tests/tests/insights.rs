@@ -359,20 +359,6 @@ async fn a_rebuild_recounts_from_the_records_and_is_idempotent() {
     assert_eq!(insights(&t, &jo, "").await["tables"], counted["tables"]);
 }
 
-/// The outbox's offer link token for the mentor `email`.
-fn offer_token(t: &TestApp, email: &str) -> String {
-    let o = qnet_embedded::Outbox::open(&t.data_dir).unwrap();
-    let mail = o
-        .list()
-        .unwrap()
-        .iter()
-        .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", "").replace("=\n", ""))
-        .find(|m| m.contains("/mentoring/offers/") && m.contains(&format!("<{email}>")))
-        .expect("an offer email");
-    let start = mail.find("/mentoring/offers/").unwrap() + "/mentoring/offers/".len();
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect()
-}
-
 /// A signed-in member with a name: (token, id).
 async fn named(t: &TestApp, email: &str, name: &str, roles: &[Role]) -> (String, String) {
     let token = t.token(email, roles).await;
@@ -415,23 +401,14 @@ async fn mentoring_pairs_event_places_and_coffee_pairs_are_counted_when_they_hap
     }
 
     // Bob (a council) mentors Ann (NHS): started when he accepts, closed when she closes it.
-    let m = t
-        .send(
-            Method::PUT,
-            "/me/mentor",
-            Some(&bob),
-            Some(json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true})),
-            &[],
-        )
-        .await;
-    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    t.become_mentor(&bob).await;
     let req =
         t.post("/mentoring-requests", Some(&ann), json!({"kind": "mentoring", "topics": ["flow"], "goals": "Run charts."})).await;
     assert_eq!(req.body["state"], "proposed", "{}", req.text);
     let request = req.body["id"].as_str().unwrap().to_string();
     let v = insights(&t, &ann, &period).await;
     assert_eq!(sys(&t, &v, "people", "mentoring_started").await, json!(0), "an offer is not a pair");
-    let token = offer_token(&t, "bob@bradford.gov.uk");
+    let token = t.offer_token("bob@bradford.gov.uk");
     assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
     // Accepting again (a retry of the link) counts nothing more.
     assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);

@@ -2,23 +2,9 @@
 //! rounds (`GET /me/coffee`) over HTTP on the embedded store: each person sees
 //! their own and nobody else's.
 
-use qnet_embedded::Outbox;
 use qnet_tests::{TestApp, spawn_app};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn offer_token(t: &TestApp, email: &str) -> String {
-    let o = Outbox::open(&t.data_dir).unwrap();
-    let mail = o
-        .list()
-        .unwrap()
-        .iter()
-        .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", "").replace("=\n", ""))
-        .find(|m| m.contains("/mentoring/offers/") && m.contains(&format!("<{email}>")))
-        .expect("an offer email");
-    let start = mail.find("/mentoring/offers/").unwrap() + "/mentoring/offers/".len();
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect()
-}
 
 async fn network() -> TestApp {
     let t = spawn_app().await;
@@ -43,16 +29,7 @@ async fn mentees(t: &TestApp, tok: &str) -> Value {
 async fn a_mentor_sees_their_offers_then_their_mentees_and_nobody_elses() {
     let t = network().await;
     let dan = member(&t, "dan@bradford.gov.uk").await;
-    let a = t
-        .send(
-            Method::PUT,
-            "/me/mentor",
-            Some(&dan),
-            Some(json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true})),
-            &[],
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    t.become_mentor(&dan).await;
     let ann = member(&t, "ann@leedsth.nhs.uk").await;
     let eve = member(&t, "eve@leedsth.nhs.uk").await;
     assert_eq!(mentees(&t, &dan).await, json!({"offered": [], "current": []}), "nothing before anyone asks");
@@ -80,7 +57,7 @@ async fn a_mentor_sees_their_offers_then_their_mentees_and_nobody_elses() {
     assert_eq!(mentees(&t, &ann).await, json!({"offered": [], "current": []}));
     assert_eq!(mentees(&t, &eve).await, json!({"offered": [], "current": []}));
 
-    let token = offer_token(&t, "dan@bradford.gov.uk");
+    let token = t.offer_token("dan@bradford.gov.uk");
     assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
     let m = mentees(&t, &dan).await;
     assert_eq!(m["offered"], json!([]));

@@ -4,7 +4,6 @@
 //! cells neutralised); sign-in required.
 
 use qnet_domain::Role;
-use qnet_embedded::Outbox;
 use qnet_tests::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -34,19 +33,6 @@ async fn member(t: &TestApp, email: &str, name: &str, roles: &[Role]) -> (String
     let renamed = t.patch("/me", &token, version, json!({"name": name})).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
     (token, me.body["id"].as_str().unwrap().to_string())
-}
-
-fn offer_token(t: &TestApp, email: &str) -> String {
-    let o = Outbox::open(&t.data_dir).unwrap();
-    let mail = o
-        .list()
-        .unwrap()
-        .iter()
-        .map(|e| String::from_utf8(o.read(&e.file_name).unwrap()).unwrap().replace("=\r\n", "").replace("=\n", ""))
-        .find(|m| m.contains("/mentoring/offers/") && m.contains(&format!("<{email}>")))
-        .expect("an offer email");
-    let start = mail.find("/mentoring/offers/").unwrap() + "/mentoring/offers/".len();
-    mail[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c)).collect()
 }
 
 /// The items of one section as (date, title, detail, link).
@@ -184,16 +170,7 @@ async fn world() -> World {
     assert_eq!(marked.status, StatusCode::OK, "{}", marked.text);
 
     // Bob mentors Ann: offered, accepted, then closed by Ann.
-    let m = t
-        .send(
-            Method::PUT,
-            "/me/mentor",
-            Some(&bob),
-            Some(json!({"offers": ["mentoring"], "topics": ["flow"], "capacity": 2, "accepting": true})),
-            &[],
-        )
-        .await;
-    assert_eq!(m.status, StatusCode::OK, "{}", m.text);
+    t.become_mentor(&bob).await;
     let req = t
         .post(
             "/mentoring-requests",
@@ -203,7 +180,7 @@ async fn world() -> World {
         .await;
     assert_eq!(req.body["state"], "proposed", "{}", req.text);
     let request = req.body["id"].as_str().unwrap().to_string();
-    let token = offer_token(&t, "bob@bradford.gov.uk");
+    let token = t.offer_token("bob@bradford.gov.uk");
     assert_eq!(t.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
     let closed = t.post(&format!("/mentoring-pairings/{request}/close"), Some(&ann), json!({})).await;
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
@@ -487,7 +464,7 @@ async fn ongoing_work_counts_in_every_period_it_overlaps_and_a_withdrawn_pairing
         .await;
     assert_eq!(req.body["state"], "proposed", "{}", req.text);
     let request = req.body["id"].as_str().unwrap().to_string();
-    let token = offer_token(&t, "bob@leedsth.nhs.uk");
+    let token = t.offer_token("bob@leedsth.nhs.uk");
     assert_eq!(past.post(&format!("/mentoring/offers/{token}/accept"), None, Value::Null).await.status, StatusCode::OK);
     let started = london_day(-40);
 
