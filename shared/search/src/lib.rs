@@ -128,6 +128,15 @@ impl SearchIndex {
 
     /// Removes documents by id (withdrawn, rejected, erased).
     pub fn remove(&self, ids: &[&str]) -> Result<(), SearchError> {
+        // Most calls remove what was never indexed (a case study submitted,
+        // held or rejected before it was ever published): those need no
+        // commit, which would write segment files and serialise every writer.
+        let searcher = self.reader.searcher();
+        let indexed = |id: &&str| searcher.doc_freq(&Term::from_field_text(self.fields.id, id)).map_or(true, |n| n > 0);
+        let ids: Vec<&str> = ids.iter().copied().filter(indexed).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
         let mut w = self.writer.lock().expect("the index writer lock");
         for id in ids {
             w.delete_term(Term::from_field_text(self.fields.id, id));
@@ -635,6 +644,11 @@ mod tests {
         assert_eq!(ids(&ix.search(&q("frailty")).unwrap()), ["e1"]);
         ix.remove(&["e1"]).unwrap();
         assert_eq!(ix.search(&q("frailty")).unwrap().total, 0);
+        ix.remove(&["never-indexed"]).unwrap();
+        assert_eq!(ix.len(), 3, "removing what is not there changes nothing");
+        ix.remove(&["never-indexed", "cs2"]).unwrap();
+        assert_eq!(ix.len(), 2, "the indexed one of several goes");
+        assert_eq!(ix.search(&q("discharge")).unwrap().total, 0);
         ix.rebuild(&[doc("x", "resource", "Frailty toolkit", "", &[])]).unwrap();
         assert_eq!(ix.len(), 1);
     }
