@@ -382,7 +382,7 @@ async fn mentoring_pairs_event_places_and_coffee_pairs_are_counted_when_they_hap
         )
         .await;
     assert_eq!(council.status, StatusCode::CREATED, "{}", council.text);
-    let (ann, _) = named(&t, "ann@leedsth.nhs.uk", "Ann Jones", &[]).await;
+    let (ann, ann_id) = named(&t, "ann@leedsth.nhs.uk", "Ann Jones", &[]).await;
     let (bob, _) = named(&t, "bob@bradford.gov.uk", "Bob Li", &[]).await;
     let (cat, _) = named(&t, "cat@leedsth.nhs.uk", "Cat Moss", &[]).await;
     let (organiser, _) = named(&t, "olu@leedsth.nhs.uk", "Olu Organiser", &[Role::Organiser]).await;
@@ -465,6 +465,23 @@ async fn mentoring_pairs_event_places_and_coffee_pairs_are_counted_when_they_hap
     // Counted in the month the event starts: a period before it shows none.
     let before = insights(&t, &ann, &format!("?from={this_month}&to={this_month}")).await;
     assert_eq!(sys(&t, &before, "people", "places_booked").await, json!(0));
+    // The event moves by an hour, within its month: the counts stay, and the booking follows it.
+    let ev = t.get(&format!("/events/{event}"), Some(&organiser)).await;
+    let nudged = t
+        .patch(
+            &format!("/events/{event}"),
+            &organiser,
+            ev.body["version"].as_u64().unwrap(),
+            json!({"starts_at": day(40, 10).format(&Rfc3339).unwrap()}),
+        )
+        .await;
+    assert_eq!(nudged.status, StatusCode::OK, "{}", nudged.text);
+    let (pk, sk) = qnet_app::keys::booking(&event, &ann_id);
+    let stored = t.app.records.get(&pk, &sk).await.unwrap().unwrap();
+    assert_eq!(stored.data["event_starts_at"], nudged.body["starts_at"], "the booking follows its event");
+    let same = insights(&t, &ann, &format!("?from={event_month}&to={event_month}")).await;
+    assert_eq!(sys(&t, &same, "people", "places_booked").await, json!(1));
+    assert_eq!(sys(&t, &same, "people", "places_attended").await, json!(1));
     // The event moves a month on: its places (and attendance) move with it.
     let later = day(75, 9);
     let later_month = &later.format(&Rfc3339).unwrap()[..7];

@@ -147,7 +147,9 @@ impl App {
                 // A confirmed place (and an attendance) counts in the month the
                 // event starts: it moves with the event, in the same transaction.
                 let mut writes = Vec::new();
-                let counted = b.status == BookingStatus::Confirmed;
+                // Within the same month nothing moves (and one transaction may not touch a tally twice).
+                let counted = b.status == BookingStatus::Confirmed
+                    && crate::tally::month_of(&b.event_starts_at) != crate::tally::month_of(&e.starts_at);
                 if counted {
                     writes.extend(self.place_tallies(&b, Self::place_fields(&b), -1).await?);
                 }
