@@ -121,29 +121,34 @@ impl SearchIndex {
             w.add_document(doc)?;
         }
         w.commit()?;
-        drop(w);
+        // Made visible before the lock goes, so whoever takes it next reads
+        // every commit made so far (`remove` relies on it).
         self.reader.reload()?;
+        drop(w);
         Ok(())
     }
 
     /// Removes documents by id (withdrawn, rejected, erased).
     pub fn remove(&self, ids: &[&str]) -> Result<(), SearchError> {
+        let mut w = self.writer.lock().expect("the index writer lock");
         // Most calls remove what was never indexed (a case study submitted,
         // held or rejected before it was ever published): those need no
-        // commit, which would write segment files and serialise every writer.
+        // commit, which would write segment files. Under the lock the reader
+        // shows every commit (each reloads before letting go), so an upsert
+        // racing this removal is seen; a deleted document not merged away
+        // yet still counts, which costs at most a needless commit.
         let searcher = self.reader.searcher();
         let indexed = |id: &&str| searcher.doc_freq(&Term::from_field_text(self.fields.id, id)).map_or(true, |n| n > 0);
         let ids: Vec<&str> = ids.iter().copied().filter(indexed).collect();
         if ids.is_empty() {
             return Ok(());
         }
-        let mut w = self.writer.lock().expect("the index writer lock");
         for id in ids {
             w.delete_term(Term::from_field_text(self.fields.id, id));
         }
         w.commit()?;
-        drop(w);
         self.reader.reload()?;
+        drop(w);
         Ok(())
     }
 
@@ -153,6 +158,7 @@ impl SearchIndex {
             let mut w = self.writer.lock().expect("the index writer lock");
             w.delete_all_documents()?;
             w.commit()?;
+            self.reader.reload()?;
         }
         self.upsert(docs)
     }
