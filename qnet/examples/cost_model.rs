@@ -373,7 +373,8 @@ async fn run() {
         .as_str()
         .unwrap()
         .to_string();
-    let starts = time::OffsetDateTime::now_utc() + time::Duration::days(20);
+    let now = qnet_ports::Clock::now(backend.app.clock().as_ref());
+    let starts = now + time::Duration::days(20);
     let rfc = &time::format_description::well_known::Rfc3339;
     let event = h
         .call(
@@ -485,10 +486,7 @@ async fn run() {
     }
     let digest = qnet_app::digest::Digest::new(qnet_app::digest::DigestSettings::local(&h.base));
     let start = h.reset();
-    let report = digest
-        .run_local(&backend.app, mailer.as_ref(), time::OffsetDateTime::now_utc() + time::Duration::days(7), false)
-        .await
-        .expect("digest");
+    let report = digest.run_local(&backend.app, mailer.as_ref(), now + time::Duration::days(7), false).await.expect("digest");
     let sent = (h.meter.lock().unwrap().ses as usize).max(1);
     let mut c = h.per_call(start, sent, false);
     c.sqs += 1.0 / 10.0; // the planner's SendMessageBatch, ten jobs a request
