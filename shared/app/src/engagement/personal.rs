@@ -121,6 +121,8 @@ impl App {
     }
 
     /// Claims for `period` the lines among `shown` (what a sent digest showed).
+    /// Nothing is read again: the lines that carry a claim follow from the
+    /// member and the quiet projects alone, and a line that was shown was open.
     pub async fn personal_items_delivered(
         &self,
         member: &Member,
@@ -128,8 +130,7 @@ impl App {
         quiet: &[QuietProject],
         shown: &[DigestItem],
     ) -> AppResult<()> {
-        let lines: Vec<Line> =
-            self.personal_lines(member, period, quiet).await?.into_iter().filter(|l| shown.contains(&l.item)).collect();
+        let lines: Vec<Line> = self.claimable_lines(member, quiet).into_iter().filter(|l| shown.contains(&l.item)).collect();
         self.claim_lines(period, &lines).await
     }
 
@@ -137,50 +138,13 @@ impl App {
     pub(crate) async fn personal_lines(&self, member: &Member, period: &Period, quiet: &[QuietProject]) -> AppResult<Vec<Line>> {
         let web = self.web_base_url.trim_end_matches('/').to_string();
         let mut out = Vec::new();
-        let joined_recently = OffsetDateTime::parse(&member.created_at, &time::format_description::well_known::Rfc3339)
-            .is_ok_and(|t| (Duration::ZERO..=Duration::days(WELCOME_DAYS)).contains(&(self.now() - t)));
-        if joined_recently && EmailKind::Welcome.allowed(member) {
-            let claim = keys::nudge_claim(&member.id, "welcome");
-            if self.claim_open(&claim, period).await? {
-                out.push(Line {
-                    kind: EmailKind::Welcome,
-                    item: DigestItem {
-                        kind: "welcome".into(),
-                        title: "Welcome to Qnet: three things to do".into(),
-                        url: format!("{web}/settings"),
-                        summary: "1. Complete your profile, and choose the topics people can ask you about and the topics of your digest, in your settings. \
-                                  2. Browse the case studies and thank one that helped you. \
-                                  3. Start a project, or follow one."
-                            .into(),
-                        organisation_name: None,
-                        topics: vec![],
-                        date: day(&member.created_at),
-                    },
-                    claim: Some(claim),
-                });
+        for line in self.claimable_lines(member, quiet) {
+            if let Some(claim) = &line.claim
+                && !self.claim_open(claim, period).await?
+            {
+                continue;
             }
-        }
-        let reminders = EmailKind::ProjectReminders.allowed(member);
-        for p in quiet.iter().filter(|p| reminders && p.team.contains(&member.id)) {
-            let claim = keys::nudge_claim(&member.id, &format!("stale#{}#{}", p.id, p.last_activity));
-            if self.claim_open(&claim, period).await? {
-                out.push(Line {
-                    kind: EmailKind::ProjectReminders,
-                    item: DigestItem {
-                        kind: "project_reminder".into(),
-                        title: format!("{}: what is your latest?", p.title),
-                        url: format!("{web}/projects/{}", p.id),
-                        summary: format!(
-                            "Nothing new since {}: add a data point or a PDSA cycle, even a small one, so others can learn from where you are.",
-                            day(&p.last_activity)
-                        ),
-                        organisation_name: None,
-                        topics: vec![],
-                        date: String::new(),
-                    },
-                    claim: Some(claim),
-                });
-            }
+            out.push(line);
         }
         // Reads in the last week the period holds (for a monthly issue: its last week).
         let week = iso_week(period.end - Duration::seconds(1)).filter(|_| EmailKind::AuthorUpdates.allowed(member));
@@ -223,6 +187,53 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// The lines that are claimed once shown (the welcome, each quiet stretch
+    /// of the member's projects), whether or not already claimed: no reads.
+    fn claimable_lines(&self, member: &Member, quiet: &[QuietProject]) -> Vec<Line> {
+        let web = self.web_base_url.trim_end_matches('/').to_string();
+        let mut out = Vec::new();
+        let joined_recently = OffsetDateTime::parse(&member.created_at, &time::format_description::well_known::Rfc3339)
+            .is_ok_and(|t| (Duration::ZERO..=Duration::days(WELCOME_DAYS)).contains(&(self.now() - t)));
+        if joined_recently && EmailKind::Welcome.allowed(member) {
+            out.push(Line {
+                    kind: EmailKind::Welcome,
+                    item: DigestItem {
+                        kind: "welcome".into(),
+                        title: "Welcome to Qnet: three things to do".into(),
+                        url: format!("{web}/settings"),
+                        summary: "1. Complete your profile, and choose the topics people can ask you about and the topics of your digest, in your settings. \
+                                  2. Browse the case studies and thank one that helped you. \
+                                  3. Start a project, or follow one."
+                            .into(),
+                        organisation_name: None,
+                        topics: vec![],
+                        date: day(&member.created_at),
+                    },
+                claim: Some(keys::nudge_claim(&member.id, "welcome")),
+            });
+        }
+        let reminders = EmailKind::ProjectReminders.allowed(member);
+        for p in quiet.iter().filter(|p| reminders && p.team.contains(&member.id)) {
+            out.push(Line {
+                    kind: EmailKind::ProjectReminders,
+                    item: DigestItem {
+                        kind: "project_reminder".into(),
+                        title: format!("{}: what is your latest?", p.title),
+                        url: format!("{web}/projects/{}", p.id),
+                        summary: format!(
+                            "Nothing new since {}: add a data point or a PDSA cycle, even a small one, so others can learn from where you are.",
+                            day(&p.last_activity)
+                        ),
+                        organisation_name: None,
+                        topics: vec![],
+                        date: String::new(),
+                    },
+                claim: Some(keys::nudge_claim(&member.id, &format!("stale#{}#{}", p.id, p.last_activity))),
+            });
+        }
+        out
     }
 
     /// How many members recorded that they are trying a case study, and how
