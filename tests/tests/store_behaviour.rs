@@ -262,6 +262,42 @@ async fn pagination_on_every_index(store: &dyn RecordStore) {
     }
 }
 
+/// `query_raw` answers each page as `query` does: the same items' data as JSON
+/// text, in the same order, and the same cursor to the next page.
+async fn raw_pages_match_query(store: &dyn RecordStore) {
+    for i in 0..12u32 {
+        let item = Item::new("RAW#1", format!("ITEM#{i:03}"), json!({"i": i, "name": format!("é {i}"), "tags": ["a", i]}))
+            .with_gsi1("RG1", format!("T#{:03}", (i * 5) % 12))
+            .with_gsi2("RG2", format!("S#{}", i % 3));
+        let item = if i == 7 { item.expiring_at(now() - 60) } else { item };
+        store.put(item, Condition::None).await.unwrap();
+    }
+    for query in [
+        Query::new(Index::Primary, "RAW#1").prefix("ITEM#").limit(4),
+        Query::new(Index::Gsi1, "RG1").limit(5).descending(),
+        Query::new(Index::Gsi2, "RG2").limit(3),
+    ] {
+        let mut cursor = None;
+        let mut seen = 0;
+        for _ in 0..20 {
+            let page = store.query(query.clone().after(cursor.clone())).await.unwrap();
+            let raw = store.query_raw(query.clone().after(cursor.clone())).await.unwrap();
+            let texts: Vec<serde_json::Value> = raw.items.iter().map(|t| serde_json::from_str(t).unwrap()).collect();
+            let data: Vec<serde_json::Value> = page.items.iter().map(|i| i.data.clone()).collect();
+            assert_eq!(texts, data, "{:?}: the same items, in order", query.index);
+            assert_eq!(raw.next, page.next, "{:?}: the same next cursor", query.index);
+            seen += data.len();
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, 11, "{:?}: every live item once, the expired one left out", query.index);
+    }
+    let empty = store.query_raw(Query::new(Index::Primary, "RAW#none")).await.unwrap();
+    assert!(empty.items.is_empty() && empty.next.is_none());
+}
+
 async fn prefix_filtering(store: &dyn RecordStore) {
     for sk in ["ATT#1", "ATT#2", "ATTACH", "AT", "B", "COMMENT#1", "ATT#3#x"] {
         store.put(Item::new("CS#9", sk, json!({})).with_gsi2("CS9", sk), Condition::None).await.unwrap();
@@ -643,6 +679,7 @@ record_store_tests!(
     expiry_follows_the_bound_clock,
     get_many_answers_in_order,
     pagination_on_every_index,
+    raw_pages_match_query,
     prefix_filtering,
     foreign_cursors_are_refused,
     json_round_trips,

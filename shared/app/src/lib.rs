@@ -226,6 +226,12 @@ pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> AppResult<T> {
     T::deserialize(&item.data).map_err(|e| AppError::Unavailable(format!("stored record {} does not decode: {e}", item.pk)))
 }
 
+/// Decodes a stored record's JSON text (a [`qnet_ports::RawPage`] item) straight
+/// into its type; one that no longer decodes is a server fault.
+pub(crate) fn decode_raw<T: DeserializeOwned>(text: &str) -> AppResult<T> {
+    serde_json::from_str(text).map_err(|e| AppError::Unavailable(format!("a stored list entry does not decode: {e}")))
+}
+
 pub(crate) fn encode<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("records serialise")
 }

@@ -215,6 +215,16 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+/// A page of a query with each item's data as its JSON text: for reads that
+/// go straight into a view type (the published lists), with no
+/// `serde_json::Value` built and dropped on the way.
+#[derive(Debug, Clone)]
+pub struct RawPage {
+    pub items: Vec<String>,
+    /// Present when more items may follow.
+    pub next: Option<Cursor>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("a condition on the write did not hold")]
@@ -262,6 +272,13 @@ pub trait RecordStore: Send + Sync + 'static {
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
     async fn delete(&self, pk: &str, sk: &str, condition: Condition) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    /// [`RecordStore::query`] with each item's data as JSON text. The embedded
+    /// store hands over the text it keeps; this default writes each item's data
+    /// out (a DynamoDB item arrives as attributes, not text, either way).
+    async fn query_raw(&self, query: Query) -> Result<RawPage, StoreError> {
+        let page = self.query(query).await?;
+        Ok(RawPage { items: page.items.iter().map(|i| i.data.to_string()).collect(), next: page.next })
+    }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
     /// The same store (same data, shared connections) judging expiry by `clock`.
     /// `App` binds its store to its own clock through this, so the app and its

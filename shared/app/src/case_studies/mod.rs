@@ -16,7 +16,7 @@ use crate::moderation::{
 };
 use crate::reads::ReadKind;
 use crate::views::{CaseStudyList, CaseStudySummary, CaseStudyView};
-use crate::{App, AppError, AppResult, Claims, decode, encode, keys};
+use crate::{App, AppError, AppResult, Claims, decode, decode_raw, encode, keys};
 
 pub const DEFAULT_PAGE: u32 = 20;
 pub use crate::listing::MAX_PAGE;
@@ -371,11 +371,12 @@ impl App {
         }
         let cursor = parse_cursor(req.cursor.as_deref(), None)?;
         let partition = keys::published_list(req.topic.as_deref(), req.organisation_id.as_deref());
-        let page = self.records.query(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
+        // The list entries go from their stored text straight into the summary.
+        let page = self.records.query_raw(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
         let names = self.organisation_names().await?;
         let mut items = Vec::with_capacity(page.items.len());
-        for item in &page.items {
-            let mut s: CaseStudySummary = decode(item)?;
+        for text in &page.items {
+            let mut s: CaseStudySummary = decode_raw(text)?;
             s.organisation_name = s.organisation_id.as_ref().and_then(|o| names.get(o).cloned());
             items.push(s);
         }
