@@ -4,6 +4,11 @@
 
 use qnet::backend;
 
+/// mimalloc: the lists and writes allocate many small strings and JSON values,
+/// which it serves faster than the system allocator (decision 0023).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
