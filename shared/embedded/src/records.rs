@@ -23,7 +23,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::commit::Committer;
 
-/// Reader connections: list pages run in parallel up to this many.
+/// Reader connections: reads run in parallel up to this many (and as many as
+/// the runtime has worker threads, since each runs on its caller's thread).
 const READERS: usize = 4;
 /// How much of the database file each reader maps (SQLite's `mmap_size`); the
 /// rest, if the file grows past it, is read as before.
@@ -159,9 +160,10 @@ impl EmbeddedRecordStore {
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         // A read runs on the calling task's thread. Each one is bounded (a key,
-        // a few keys, or a page of at most `limit` entries) and is served from
-        // memory-mapped pages in tens of microseconds: less than handing it to
-        // a blocking thread and back, which was more than a quarter of a list
+        // a few keys, or a page of at most `limit` entries: 20 for a list page,
+        // up to 1,000 for the insights rebuild) and most take tens of
+        // microseconds from memory-mapped pages: less than handing them to a
+        // blocking thread and back, which was more than a quarter of a list
         // request's CPU in a profile (decision 0023). A permit per connection
         // means the pool always has one idle for the holder.
         let _permit = self.db.read_permits.acquire().await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -200,8 +202,8 @@ impl RecordStore for EmbeddedRecordStore {
         .await
     }
 
-    /// One reader connection and one hop to a blocking thread for all the keys,
-    /// instead of one each: a search answer's twenty records cost one.
+    /// One reader connection and one prepared statement for all the keys:
+    /// a search answer's twenty records are read in one go.
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Option<Item>>, StoreError> {
         let (keys, now) = (keys.to_vec(), self.now());
         self.read(move |conn| {

@@ -198,38 +198,38 @@ impl App {
             .is_ok_and(|t| (Duration::ZERO..=Duration::days(WELCOME_DAYS)).contains(&(self.now() - t)));
         if joined_recently && EmailKind::Welcome.allowed(member) {
             out.push(Line {
-                    kind: EmailKind::Welcome,
-                    item: DigestItem {
-                        kind: "welcome".into(),
-                        title: "Welcome to Qnet: three things to do".into(),
-                        url: format!("{web}/settings"),
-                        summary: "1. Complete your profile, and choose the topics people can ask you about and the topics of your digest, in your settings. \
-                                  2. Browse the case studies and thank one that helped you. \
-                                  3. Start a project, or follow one."
-                            .into(),
-                        organisation_name: None,
-                        topics: vec![],
-                        date: day(&member.created_at),
-                    },
+                kind: EmailKind::Welcome,
+                item: DigestItem {
+                    kind: "welcome".into(),
+                    title: "Welcome to Qnet: three things to do".into(),
+                    url: format!("{web}/settings"),
+                    summary: "1. Complete your profile, and choose the topics people can ask you about and the topics of your digest, in your settings. \
+                              2. Browse the case studies and thank one that helped you. \
+                              3. Start a project, or follow one."
+                        .into(),
+                    organisation_name: None,
+                    topics: vec![],
+                    date: day(&member.created_at),
+                },
                 claim: Some(keys::nudge_claim(&member.id, "welcome")),
             });
         }
         let reminders = EmailKind::ProjectReminders.allowed(member);
         for p in quiet.iter().filter(|p| reminders && p.team.contains(&member.id)) {
             out.push(Line {
-                    kind: EmailKind::ProjectReminders,
-                    item: DigestItem {
-                        kind: "project_reminder".into(),
-                        title: format!("{}: what is your latest?", p.title),
-                        url: format!("{web}/projects/{}", p.id),
-                        summary: format!(
-                            "Nothing new since {}: add a data point or a PDSA cycle, even a small one, so others can learn from where you are.",
-                            day(&p.last_activity)
-                        ),
-                        organisation_name: None,
-                        topics: vec![],
-                        date: String::new(),
-                    },
+                kind: EmailKind::ProjectReminders,
+                item: DigestItem {
+                    kind: "project_reminder".into(),
+                    title: format!("{}: what is your latest?", p.title),
+                    url: format!("{web}/projects/{}", p.id),
+                    summary: format!(
+                        "Nothing new since {}: add a data point or a PDSA cycle, even a small one, so others can learn from where you are.",
+                        day(&p.last_activity)
+                    ),
+                    organisation_name: None,
+                    topics: vec![],
+                    date: String::new(),
+                },
                 claim: Some(keys::nudge_claim(&member.id, &format!("stale#{}#{}", p.id, p.last_activity))),
             });
         }
