@@ -252,7 +252,38 @@ pub(crate) fn decode_transfer(part: &MessagePart<'_>, raw: &[u8]) -> (Vec<u8>, b
 
 /// Base64 that skips what is not base64 instead of giving up, and says so: one bad
 /// line in a photo should not lose the photo, nor a body its text.
+///
+/// Most encodings are clean, and the `base64` crate decodes those several
+/// times faster than a byte at a time (a pasted screenshot was a tenth of the
+/// ingest step's time): it is tried first on the text without its line
+/// breaks, with the same rules as the lenient reader where both accept the
+/// input (padding optional, trailing bits dropped). Anything it refuses (a
+/// stray character, `-`/`_`, padding in the middle of concatenated encodings)
+/// goes through the lenient reader, which answers the same bytes either way.
 pub(crate) fn lenient_base64(input: &[u8]) -> (Vec<u8>, bool) {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const CLEAN: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let mut compact = Vec::with_capacity(input.len());
+    for line in input.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = line.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(line.len());
+        let end = line.iter().rposition(|&b| b != b' ' && b != b'\t').map_or(start, |e| e + 1);
+        compact.extend_from_slice(&line[start..end.max(start)]);
+    }
+    match CLEAN.decode(&compact) {
+        Ok(bytes) => (bytes, false),
+        Err(_) => lenient_base64_slow(input),
+    }
+}
+
+/// The lenient reader, a byte at a time.
+fn lenient_base64_slow(input: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(input.len() / 4 * 3);
     let mut quad = [0u8; 4];
     let mut n = 0;
@@ -340,6 +371,40 @@ mod tests {
         let kept = vec![make("report.pdf".into(), "application/pdf".into(), vec![1])];
         assert_eq!(unique("report.pdf", &kept), "report (2).pdf");
         assert_eq!(unique("other.pdf", &kept), "other.pdf");
+    }
+
+    #[test]
+    fn the_fast_base64_path_answers_what_the_lenient_reader_does() {
+        let cases: &[&[u8]] = &[
+            b"aGVsbG8=",
+            b"aGVsbG8",
+            b"aGVsbG8=\r\n",
+            b"aGVs\r\nbG8g\r\nd29y\r\nbGQ=\r\n",
+            b"  aGVs bG8=  ",
+            b"aGVsbG9=",
+            b"aGVsbA=",
+            b"aGVs\x0cbG8=",
+            b"\x0caGVsbG8=\x0c",
+            b"aGVsbA==aGVsbA==",
+            b"aGVsbG8-_w==",
+            b"aGVs!!bG8=",
+            b"a",
+            b"aGVsb",
+            b"",
+            b"\r\n\r\n",
+        ];
+        for case in cases {
+            assert_eq!(lenient_base64(case), lenient_base64_slow(case), "{}", String::from_utf8_lossy(case));
+        }
+        let long: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        use base64::Engine as _;
+        let mut wrapped = Vec::new();
+        for line in base64::engine::general_purpose::STANDARD.encode(&long).as_bytes().chunks(76) {
+            wrapped.extend_from_slice(line);
+            wrapped.extend_from_slice(b"\r\n");
+        }
+        assert_eq!(lenient_base64(&wrapped), (long, false));
+        assert_eq!(lenient_base64(&wrapped), lenient_base64_slow(&wrapped));
     }
 
     #[test]

@@ -34,9 +34,10 @@ pub(crate) struct DataImage {
 /// `None` when there are none (the usual case, no copy made); otherwise the HTML
 /// with each URI emptied and the images decoded.
 pub(crate) fn take_data_images(html: &str) -> Option<(String, Vec<DataImage>)> {
-    const MARK: &[u8] = b"data:image/";
+    static MARK: std::sync::LazyLock<regex::bytes::Regex> =
+        std::sync::LazyLock::new(|| regex::bytes::Regex::new(r"(?i-u)data:image/").expect("valid regex"));
     let b = html.as_bytes();
-    let found = |from: usize| b.get(from..)?.windows(MARK.len()).position(|w| w.eq_ignore_ascii_case(MARK)).map(|i| from + i);
+    let found = |from: usize| MARK.find_at(b, from).map(|m| m.start());
     let mut at = found(0)?;
     let mut out = String::with_capacity(html.len() / 2);
     let mut images = Vec::new();

@@ -429,7 +429,8 @@ fn missing_closing_boundary(message: &Message<'_>, raw: &[u8]) -> bool {
     // which keeps this search linear.
     let Some(boundary) = ct.attribute("boundary").filter(|b| b.len() <= 200) else { return false };
     let closing = format!("--{boundary}--");
-    !raw.windows(closing.len()).any(|w| w == closing.as_bytes())
+    // From the end, where a closing boundary is.
+    memchr::memmem::rfind(raw, closing.as_bytes()).is_none()
 }
 
 /// The subject without reply and forward prefixes; failing that the forwarded

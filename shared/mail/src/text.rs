@@ -177,8 +177,11 @@ fn header_block_at_any(lines: &[&str]) -> Option<usize> {
 /// An Outlook-style header block: "From:" followed within a few lines by at least two
 /// of Sent/Date/To/Subject.
 fn is_header_block(lines: &[&str], i: usize) -> bool {
+    // Called for every line: the prefixes are compared in place, not on a
+    // lower-cased copy of each line.
+    let starts = |l: &str, p: &str| l.as_bytes().get(..p.len()).is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()));
     let first = lines[i].trim_start_matches(['>', ' ', '*']);
-    if !first.to_ascii_lowercase().starts_with("from:") {
+    if !starts(first, "from:") {
         return false;
     }
     let others = lines
@@ -186,8 +189,8 @@ fn is_header_block(lines: &[&str], i: usize) -> bool {
         .skip(i + 1)
         .take(6)
         .filter(|l| {
-            let l = l.trim_start_matches(['>', ' ', '*']).to_ascii_lowercase();
-            ["sent:", "date:", "to:", "subject:", "cc:"].iter().any(|p| l.starts_with(p))
+            let l = l.trim_start_matches(['>', ' ', '*']);
+            ["sent:", "date:", "to:", "subject:", "cc:"].iter().any(|p| starts(l, p))
         })
         .count();
     others >= 2
@@ -227,7 +230,15 @@ pub(crate) fn clean_keeping_footer(text: &str) -> (Option<String>, String) {
     for i in 0..lines.len() {
         let l = lines[i];
         let t = l.trim();
-        if ORIGINAL_MESSAGE.is_match(l) || is_header_block(&lines, i) || is_on_wrote(&lines, i) || MOBILE_SIGNATURE.is_match(t) {
+        // Each pattern is tried only on a line that could match it (a rule of
+        // dashes; a first letter that folds to s or g), which most lines of a
+        // long body cannot.
+        let could_be_mobile = t.chars().next().is_some_and(|c| !c.is_ascii() || matches!(c, 's' | 'S' | 'g' | 'G'));
+        if (l.contains("--") && ORIGINAL_MESSAGE.is_match(l))
+            || is_header_block(&lines, i)
+            || is_on_wrote(&lines, i)
+            || (could_be_mobile && MOBILE_SIGNATURE.is_match(t))
+        {
             end = i;
             break;
         }
