@@ -91,6 +91,8 @@ pub struct App {
     pub mentoring: Arc<mentoring::MentoringSettings>,
     orgs: Arc<organisations::Directory>,
     grants: Arc<roles::GrantCache>,
+    /// The published lists' pages as JSON, while the store has not changed.
+    list_pages: Arc<case_studies::page_cache::PageCache>,
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
             mentoring: Arc::new(mentoring::MentoringSettings::default()),
             orgs: Arc::new(organisations::Directory::default()),
             grants: Arc::new(roles::GrantCache::default()),
+            list_pages: Arc::new(case_studies::page_cache::PageCache::default()),
         }
     }
 

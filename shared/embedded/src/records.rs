@@ -80,6 +80,11 @@ struct Db {
     writer: Committer,
     readers: ReaderPool,
     read_permits: tokio::sync::Semaphore,
+    /// A read-only connection that never reads a row: its `PRAGMA
+    /// data_version` moves with every commit by any other connection (the
+    /// writer, or another process such as `qnet token`), which makes it the
+    /// store's change mark.
+    watch: Mutex<Connection>,
 }
 
 impl EmbeddedRecordStore {
@@ -117,9 +122,18 @@ impl EmbeddedRecordStore {
             readers.push(conn);
         }
 
+        let watch = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(sqlite)?;
+        watch.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+
         let writer = Committer::start(writer).map_err(|e| OpenError::Writer { path: path.clone(), source: e })?;
         Ok(EmbeddedRecordStore {
-            db: Arc::new(Db { writer, readers: ReaderPool::new(readers), read_permits: tokio::sync::Semaphore::new(READERS) }),
+            db: Arc::new(Db {
+                writer,
+                readers: ReaderPool::new(readers),
+                read_permits: tokio::sync::Semaphore::new(READERS),
+                watch: Mutex::new(watch),
+            }),
             clock: Arc::new(SystemClock),
         })
     }
@@ -265,6 +279,15 @@ impl RecordStore for EmbeddedRecordStore {
         }
         let now = self.now();
         self.read(move |conn| run_query_raw(conn, &query, start, now)).await
+    }
+
+    /// SQLite's `data_version` on the watch connection: a few microseconds,
+    /// no page read (it looks at the write-ahead log's shared header).
+    async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
+        let watch = self.db.watch.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = watch.prepare_cached("PRAGMA data_version").map_err(db_error)?;
+        let version: i64 = stmt.query_row([], |r| r.get(0)).map_err(db_error)?;
+        Ok(Some(version as u64))
     }
 
     fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn RecordStore> {
@@ -809,6 +832,35 @@ mod tests {
         let mut v = serde_json::json!({"a": 2.0, "b": [1.5, -0.0, 1e20], "c": 7, "d": u64::MAX});
         normalise_numbers(&mut v);
         assert_eq!(v, serde_json::json!({"a": 2, "b": [1.5, 0, 1e20], "c": 7, "d": u64::MAX}));
+    }
+
+    #[tokio::test]
+    async fn the_change_mark_moves_with_every_commit_from_any_connection() {
+        let dir = std::env::temp_dir().join(format!("qnet-mark-{}", std::process::id()));
+        let store = EmbeddedRecordStore::open(&dir).unwrap();
+        let first = store.change_mark().await.unwrap().expect("the embedded store has a mark");
+        let item = |n: u64| Item {
+            pk: "P".into(),
+            sk: "S".into(),
+            gsi1: None,
+            gsi2: None,
+            version: n,
+            expires_at: None,
+            data: serde_json::json!({"n": n}),
+        };
+        // Reads leave it where it is.
+        store.get("P", "S").await.unwrap();
+        assert_eq!(store.change_mark().await.unwrap(), Some(first));
+        store.put(item(1), Condition::None).await.unwrap();
+        let second = store.change_mark().await.unwrap().unwrap();
+        assert_ne!(second, first, "a write through the store moves the mark");
+        // Another process writing to the same file (as `qnet token` does).
+        let other = Connection::open(dir.join("qnet.sqlite3")).unwrap();
+        other.execute("UPDATE items SET version = 2 WHERE pk = 'P'", []).unwrap();
+        let third = store.change_mark().await.unwrap().unwrap();
+        assert_ne!(third, second, "a write by another connection moves the mark");
+        assert_eq!(store.change_mark().await.unwrap(), Some(third));
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

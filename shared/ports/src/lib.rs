@@ -280,6 +280,13 @@ pub trait RecordStore: Send + Sync + 'static {
         Ok(RawPage { items: page.items.iter().map(|i| i.data.to_string()).collect(), next: page.next })
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// A mark that differs whenever anything in the store may have changed
+    /// since it was last asked (a commit by this process or any other), so a
+    /// cache of what was read can tell when it has gone stale. `None` when the
+    /// store cannot tell cheaply (DynamoDB): then nothing read is cached.
+    async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
     /// The same store (same data, shared connections) judging expiry by `clock`.
     /// `App` binds its store to its own clock through this, so the app and its
     /// store can never disagree about what "now" is.

@@ -2,6 +2,7 @@
 
 pub mod highlights;
 pub mod outward;
+pub(crate) mod page_cache;
 pub mod views;
 
 use qnet_domain::attachment::Attachment;
@@ -354,6 +355,31 @@ impl App {
 
     /// Published case studies, newest first, optionally by topic and organisation.
     pub async fn list_published(&self, req: &ListRequest) -> AppResult<CaseStudyList> {
+        let (_, query) = self.published_query(req).await?;
+        self.read_published(query).await
+    }
+
+    /// [`App::list_published`] as the JSON the API answers with. While the
+    /// store has not changed, a page read before is answered as it was
+    /// written then ([`page_cache`]); the request is checked first either way.
+    pub async fn list_published_json(&self, req: &ListRequest) -> AppResult<bytes::Bytes> {
+        let (partition, query) = self.published_query(req).await?;
+        let Some(mark) = self.records.change_mark().await? else {
+            let page = self.read_published(query).await?;
+            return Ok(serde_json::to_vec(&page).expect("a list serialises").into());
+        };
+        let key = format!("{partition}\n{}\n{}", req.limit, req.cursor.as_deref().unwrap_or(""));
+        if let Some(json) = self.list_pages.get(mark, &key) {
+            return Ok(json);
+        }
+        let page = self.read_published(query).await?;
+        let json = bytes::Bytes::from(serde_json::to_vec(&page).expect("a list serialises"));
+        self.list_pages.put(mark, key, json.clone());
+        Ok(json)
+    }
+
+    /// The checked request: its list's partition and the store query for its page.
+    async fn published_query(&self, req: &ListRequest) -> AppResult<(String, Query)> {
         let limit = page_limit(req.limit)?;
         let mut errors = qnet_domain::FieldErrors::new();
         if let Some(t) = &req.topic
@@ -371,8 +397,13 @@ impl App {
         }
         let cursor = parse_cursor(req.cursor.as_deref(), None)?;
         let partition = keys::published_list(req.topic.as_deref(), req.organisation_id.as_deref());
+        let query = Query::new(Index::Primary, partition.clone()).descending().limit(limit).after(cursor);
+        Ok((partition, query))
+    }
+
+    async fn read_published(&self, query: Query) -> AppResult<CaseStudyList> {
         // The list entries go from their stored text straight into the summary.
-        let page = self.records.query_raw(Query::new(Index::Primary, partition).descending().limit(limit).after(cursor)).await?;
+        let page = self.records.query_raw(query).await?;
         let names = self.organisation_names().await?;
         let mut items = Vec::with_capacity(page.items.len());
         for text in &page.items {
