@@ -13,6 +13,11 @@
 //! /proc/self/task/*/schedstat) less the same number of `GET /health` calls,
 //! so HTTP framing and the client are not counted.
 //!
+//! With `QNET_BACKEND=aws` and `AWS_ENDPOINT_URL` (`scripts/cost-model
+//! --moto`) the same flows run on the DynamoDB and S3 adapters against moto:
+//! they must complete there too, and the CPU time is then the AWS SDK's work
+//! (requests serialised, signed and sent) rather than SQLite's.
+//!
 //! Prints one JSON object: `{"operations": {name: {calls, per_call: {...}}}}`.
 //!
 //!   cost_model [repeats per operation (default 30)]
@@ -134,6 +139,8 @@ impl RecordStore for MeteredRecords {
         m.read_units += ru;
         r
     }
+    // No `change_mark`: DynamoDB has none, so nothing read is cached here
+    // either (the published lists' page cache is the local runner's alone).
     fn at_clock(&self, clock: Arc<dyn Clock>) -> Arc<dyn RecordStore> {
         Arc::new(MeteredRecords(self.0.at_clock(clock), self.1.clone()))
     }
@@ -301,9 +308,22 @@ async fn run() {
     std::fs::create_dir_all(&dir).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut backend = qnet::backend::Backend::open_embedded(&dir, &base, Arc::new(qnet_ports::SystemClock))
+    // QNET_BACKEND=aws (scripts/cost-model --moto): DynamoDB and S3 on moto.
+    // The counts are the ports' either way; the CPU is then the AWS SDK's
+    // (serialising, signing, HTTP), as in a Lambda, rather than SQLite's.
+    let on_aws = std::env::var("QNET_BACKEND").is_ok_and(|b| b == "aws");
+    let mut backend = qnet::backend::Backend::open(&dir, &base, Arc::new(qnet_ports::SystemClock))
+        .await
         .and_then(|b| b.with_search(&dir))
-        .expect("the embedded backend");
+        .expect("the backend");
+    if on_aws {
+        // moto's SES refuses unverified senders; the messages are counted at
+        // the mailer port, so they go to an outbox here.
+        let outbox: Arc<dyn MailSender> = Arc::new(qnet_embedded::Outbox::open(&dir).expect("an outbox"));
+        backend.app.mailer = outbox.clone();
+        backend.mailer = outbox;
+    }
+    eprintln!("cost_model: on the {} backend", backend.kind);
     let meter: Meter = Arc::default();
     let app = &mut backend.app;
     app.records = Arc::new(MeteredRecords(app.records.clone(), meter.clone()));
@@ -493,6 +513,9 @@ async fn run() {
     record("digest_email", c);
     eprintln!("cost_model: digests {report:?}");
 
-    println!("{}", json!({"repeats": repeats, "health_cpu_ms_per_call": h.health_cpu_ms, "operations": out}));
+    println!(
+        "{}",
+        json!({"backend": backend.kind, "repeats": repeats, "health_cpu_ms_per_call": h.health_cpu_ms, "operations": out})
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
