@@ -321,8 +321,21 @@ impl PartialEq<&str> for FreeText {
 /// The first `max` characters of `text` cut at a word boundary, with an ellipsis
 /// when anything was cut. Used for summaries.
 pub fn excerpt(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
+    // The words joined by single spaces, but only as many as can show: a body
+    // may be 100,000 characters, an excerpt a few hundred.
+    let (mut flat, mut chars) = (String::new(), 0);
+    for word in text.split_whitespace() {
+        if chars > max {
+            break;
+        }
+        if !flat.is_empty() {
+            flat.push(' ');
+            chars += 1;
+        }
+        flat.push_str(word);
+        chars += word.chars().count();
+    }
+    if chars <= max {
         return flat;
     }
     let cut: String = flat.chars().take(max).collect();
@@ -355,5 +368,39 @@ mod tests {
     fn excerpt_cuts_at_words() {
         assert_eq!(excerpt("one two three", 50), "one two three");
         assert_eq!(excerpt("alpha beta gamma delta", 12), "alpha beta…");
+    }
+
+    #[test]
+    fn excerpt_reads_only_what_it_shows_and_answers_as_the_whole_text_would() {
+        // The excerpt as it was made from every word of the text.
+        let whole = |text: &str, max: usize| {
+            let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if flat.chars().count() <= max {
+                return flat;
+            }
+            let cut: String = flat.chars().take(max).collect();
+            let cut = match cut.rfind(' ') {
+                Some(i) if i > max / 2 => &cut[..i],
+                _ => &cut[..],
+            };
+            format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+        };
+        let long = "Falls fell from nine to four, a month; the ward's huddle ran at 8am. ".repeat(2_000);
+        let texts = [
+            "",
+            "   ",
+            "one",
+            "  one  two\n\tthree  ",
+            "exactly ten",
+            "exactly ten!",
+            "Ünïcödé wörds — and ‘quotes’ … ☕ everywhere, Ünïcödé again",
+            "averyveryverylongwordwithoutanyspacesatallthatgoesonandon and then more",
+            long.as_str(),
+        ];
+        for text in texts {
+            for max in [0, 1, 5, 10, 11, 12, 20, 40, 160, 300] {
+                assert_eq!(excerpt(text, max), whole(text, max), "{max} of {text:.40}");
+            }
+        }
     }
 }
