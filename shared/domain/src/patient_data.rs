@@ -82,11 +82,14 @@ fn normalised(text: &str) -> Cow<'_, str> {
 /// longer run, so "3 4 5 6 7 8 9 10 11 12" is one run of ten groups and "12, 15"
 /// two runs (a comma and a space are two characters).
 fn digit_runs(text: &str) -> Vec<(Vec<usize>, Vec<u8>)> {
-    let chars: Vec<char> = text.chars().collect();
+    // Read as bytes: digits are ASCII, so a digit's byte is its character (no
+    // byte of a longer character is one), and the character after a digit
+    // starts at the next byte. The text is never copied into characters.
+    let b = text.as_bytes();
     let mut runs = vec![];
     let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
             i += 1;
             continue;
         }
@@ -94,15 +97,14 @@ fn digit_runs(text: &str) -> Vec<(Vec<usize>, Vec<u8>)> {
         let mut digits = vec![];
         loop {
             let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                digits.push(chars[i] as u8 - b'0');
+            while i < b.len() && b[i].is_ascii_digit() {
+                digits.push(b[i] - b'0');
                 i += 1;
             }
             groups.push(i - start);
-            if i + 1 < chars.len() && is_separator(chars[i]) && chars[i + 1].is_ascii_digit() {
-                i += 1;
-            } else {
-                break;
+            match text[i..].chars().next() {
+                Some(c) if is_separator(c) && b.get(i + c.len_utf8()).is_some_and(u8::is_ascii_digit) => i += c.len_utf8(),
+                _ => break,
             }
         }
         runs.push((groups, digits));
@@ -244,6 +246,51 @@ mod tests {
         assert!(scan(&["Falls fell from 12 to 4 per 1,000 bed days between 01/04/2023 and 31/03/2024."]).is_none());
         assert!(scan(&["Quality Improvement Week runs 12 March 2024."]).is_none());
         assert!(scan(&["Contact the QI team on 0113 206 4000."]).is_none());
+    }
+
+    #[test]
+    fn digit_runs_read_as_bytes_answer_as_characters_would() {
+        // The runs as they were found a character at a time.
+        let by_char = |text: &str| {
+            let chars: Vec<char> = text.chars().collect();
+            let mut runs = vec![];
+            let mut i = 0;
+            while i < chars.len() {
+                if !chars[i].is_ascii_digit() {
+                    i += 1;
+                    continue;
+                }
+                let (mut groups, mut digits) = (vec![], vec![]);
+                loop {
+                    let start = i;
+                    while i < chars.len() && chars[i].is_ascii_digit() {
+                        digits.push(chars[i] as u8 - b'0');
+                        i += 1;
+                    }
+                    groups.push(i - start);
+                    if i + 1 < chars.len() && is_separator(chars[i]) && chars[i + 1].is_ascii_digit() {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                runs.push((groups, digits));
+            }
+            runs
+        };
+        for text in [
+            "",
+            "no digits at all",
+            "943 476 5919",
+            "943\u{2013}476\u{2212}5919 and 12/03/1956",
+            "£12.50 – 3 4 5 6 7 8 9 10 11 12, 15",
+            "é1é22\u{2011}333é",
+            "9\u{2010}",
+            "1-2--3 4  5",
+            "end 7",
+        ] {
+            assert_eq!(digit_runs(text), by_char(text), "{text:?}");
+        }
     }
 
     #[test]

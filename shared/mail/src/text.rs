@@ -98,11 +98,23 @@ static DISCLAIMER: LazyLock<Regex> = LazyLock::new(|| {
 /// Normalises line ends to `\n` and removes the BOM, zero-width and no-break
 /// characters that HTML conversion and Outlook leave behind.
 pub(crate) fn normalise(text: &str) -> String {
-    let t = text.replace("\r\n", "\n").replace('\r', "\n");
-    t.chars()
-        .filter(|c| !matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{ad}'))
-        .map(|c| if c == '\u{a0}' { ' ' } else { c })
-        .collect()
+    let t = if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text.to_owned() };
+    // The invisible characters are all outside ASCII; the text between them is
+    // copied in runs, not a character at a time.
+    if t.is_ascii() {
+        return t;
+    }
+    let mut out = String::with_capacity(t.len());
+    let mut copied = 0;
+    for (i, c) in t.match_indices(['\u{feff}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{ad}', '\u{a0}']) {
+        out.push_str(&t[copied..i]);
+        if c == "\u{a0}" {
+            out.push(' ');
+        }
+        copied = i + c.len();
+    }
+    out.push_str(&t[copied..]);
+    out
 }
 
 /// The original message inside a forward: its header block's author and subject,
@@ -273,7 +285,10 @@ pub(crate) fn clean_keeping_footer(text: &str) -> (Option<String>, String) {
 /// the address onto its own line).
 fn is_on_wrote(lines: &[&str], i: usize) -> bool {
     let l = lines[i].trim();
-    if !ON_WROTE_START.is_match(l) {
+    // Tried for every line: only one whose first letter could start the
+    // pattern (a quote mark, or a first letter of one of its words) is matched.
+    let could_start = l.chars().next().is_some_and(|c| !c.is_ascii() || "> oleaidpOLEAIDP".contains(c));
+    if !could_start || !ON_WROTE_START.is_match(l) {
         return false;
     }
     let mut joined = String::new();
@@ -368,6 +383,27 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalising_in_runs_answers_as_a_character_at_a_time() {
+        let by_char = |text: &str| -> String {
+            let t = text.replace("\r\n", "\n").replace('\r', "\n");
+            t.chars()
+                .filter(|c| !matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{ad}'))
+                .map(|c| if c == '\u{a0}' { ' ' } else { c })
+                .collect()
+        };
+        for text in [
+            "",
+            "plain ASCII\r\nwith CRLF\rand CR\n",
+            "\u{feff}Aim:\u{a0}halve falls\u{200b} by\u{ad}June\u{200c}\u{200d}",
+            "Llywodraeth Cymru \u{2014} ‘quotes’ ☕\u{a0}\u{a0}end\u{feff}",
+            "\u{a0}",
+            "caf\u{e9}\r\n\u{200b}",
+        ] {
+            assert_eq!(normalise(text), by_char(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn flowed_lines_join_and_stuffing_goes() {
