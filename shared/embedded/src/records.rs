@@ -124,7 +124,9 @@ impl EmbeddedRecordStore {
 
         let watch = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sqlite)?;
-        watch.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        // Briefly: a mark that cannot be read just now only means a page is read
+        // rather than taken from the cache.
+        watch.busy_timeout(Duration::from_millis(100)).map_err(sqlite)?;
 
         let writer = Committer::start(writer).map_err(|e| OpenError::Writer { path: path.clone(), source: e })?;
         Ok(EmbeddedRecordStore {
@@ -281,8 +283,9 @@ impl RecordStore for EmbeddedRecordStore {
         self.read(move |conn| run_query_raw(conn, &query, start, now)).await
     }
 
-    /// SQLite's `data_version` on the watch connection: a few microseconds,
-    /// no page read (it looks at the write-ahead log's shared header).
+    /// SQLite's `data_version` on the watch connection: a few microseconds
+    /// (a read transaction that looks at the write-ahead log's shared header
+    /// and the database header, no table).
     async fn change_mark(&self) -> Result<Option<u64>, StoreError> {
         let watch = self.db.watch.lock().unwrap_or_else(PoisonError::into_inner);
         let mut stmt = watch.prepare_cached("PRAGMA data_version").map_err(db_error)?;

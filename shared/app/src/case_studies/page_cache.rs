@@ -10,7 +10,9 @@
 //! nothing here, so a Lambda container never answers from an old page.
 //!
 //! The published lists' entries never expire (no TTL), so a page's contents
-//! depend on the stored items alone, not on the clock.
+//! depend on the stored items alone, not on the clock. The organisation names
+//! joined into a page come from the directory's copy, which is itself current
+//! exactly while the mark has not moved (`members/organisations.rs`).
 
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
@@ -62,8 +64,10 @@ impl PageCache {
         inner.pages.get(key).cloned()
     }
 
-    /// Keeps `page`, read after the store showed `mark`, unless the store has
-    /// moved on since (a page read across a commit is never kept as current).
+    /// Keeps `page`, read after the store showed `mark`, unless the cache has
+    /// moved on to another mark meanwhile (another request saw a later commit).
+    /// A page read across a commit is kept under the mark from before it,
+    /// which is safe: it holds at least everything committed before that mark.
     pub(crate) fn put(&self, mark: u64, key: String, page: Bytes) {
         if page.len() > MAX_BYTES / 8 {
             return;

@@ -11,17 +11,23 @@ use crate::idempotency::{Created, Creation, IdempotencyKey};
 use crate::views::{OrganisationList, OrganisationWithCount};
 use crate::{App, AppError, AppResult, Claims, PageRequest, decode, encode, keys};
 
-/// How long a container trusts its copy of the organisation list. Organisations
-/// change rarely; every write through this container clears it at once.
+/// How long a container trusts its copy of the organisation list when its store
+/// has no change mark (DynamoDB). Organisations change rarely; every write
+/// through this container clears it at once.
 const DIRECTORY_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub(crate) struct Directory {
-    cache: RwLock<Option<Cached>>,
+    cache: RwLock<Option<Arc<Cached>>>,
 }
 
 struct Cached {
     at: Instant,
+    /// The store's change mark read before the list was: where the store has
+    /// one, the copy is current exactly while the mark has not moved (a write
+    /// by another process included), which the published lists' kept pages
+    /// rely on for the names they join in (decision 0024).
+    mark: Option<u64>,
     list: Arc<Vec<Organisation>>,
     names: Arc<HashMap<String, String>>,
 }
@@ -34,10 +40,21 @@ fn org_item(o: &Organisation) -> Item {
 impl App {
     /// All organisations, sorted by name (cached briefly per container).
     pub async fn organisations(&self) -> AppResult<Arc<Vec<Organisation>>> {
-        if let Some(c) = self.orgs.cache.read().expect("lock").as_ref()
-            && c.at.elapsed() < DIRECTORY_TTL
-        {
-            return Ok(c.list.clone());
+        Ok(self.directory().await?.list.clone())
+    }
+
+    /// The organisation list and names, from the copy while it is current.
+    async fn directory(&self) -> AppResult<Arc<Cached>> {
+        // Without a mark (or if it cannot be read) the copy lasts its TTL.
+        let mark = self.records.change_mark().await.ok().flatten();
+        if let Some(c) = self.orgs.cache.read().expect("lock").as_ref() {
+            let current = match mark {
+                Some(m) => c.mark == Some(m),
+                None => c.at.elapsed() < DIRECTORY_TTL,
+            };
+            if current {
+                return Ok(c.clone());
+            }
         }
         let mut all = Vec::new();
         let mut cursor = None;
@@ -53,22 +70,19 @@ impl App {
         }
         let list = Arc::new(all);
         let names = Arc::new(list.iter().map(|o| (o.id.clone(), o.name.clone())).collect());
-        *self.orgs.cache.write().expect("lock") = Some(Cached { at: Instant::now(), list: list.clone(), names });
-        Ok(list)
+        let cached = Arc::new(Cached { at: Instant::now(), mark, list, names });
+        *self.orgs.cache.write().expect("lock") = Some(cached.clone());
+        Ok(cached)
     }
 
     fn forget_organisations(&self) {
         *self.orgs.cache.write().expect("lock") = None;
     }
 
-    /// The names of organisations by id, for answers (cached with the list).
+    /// The names of organisations by id, for answers (cached with the list, and
+    /// from the same copy, so never older than the mark read for it).
     pub async fn organisation_names(&self) -> AppResult<Arc<HashMap<String, String>>> {
-        self.organisations().await?;
-        if let Some(c) = self.orgs.cache.read().expect("lock").as_ref() {
-            return Ok(c.names.clone());
-        }
-        // Cleared by a write in between: build it once more.
-        Ok(Arc::new(self.organisations().await?.iter().map(|o| (o.id.clone(), o.name.clone())).collect()))
+        Ok(self.directory().await?.names.clone())
     }
 
     pub async fn organisation(&self, id: &str) -> AppResult<Option<Organisation>> {
