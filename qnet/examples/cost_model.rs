@@ -312,6 +312,11 @@ async fn run() {
     // The counts are the ports' either way; the CPU is then the AWS SDK's
     // (serialising, signing, HTTP), as in a Lambda, rather than SQLite's.
     let on_aws = std::env::var("QNET_BACKEND").is_ok_and(|b| b == "aws");
+    // This seeds organisations and case studies: never into a real table.
+    assert!(
+        !on_aws || std::env::var("AWS_ENDPOINT_URL").is_ok_and(|e| !e.is_empty()),
+        "cost_model on QNET_BACKEND=aws needs AWS_ENDPOINT_URL (moto): run it through scripts/cost-model --moto"
+    );
     let mut backend = qnet::backend::Backend::open(&dir, &base, Arc::new(qnet_ports::SystemClock))
         .await
         .and_then(|b| b.with_search(&dir))
